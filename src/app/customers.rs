@@ -1,0 +1,77 @@
+//! Customers: read by everyone in their branch, written by marketing roles.
+
+use super::{App, AppError};
+use crate::db::{CustomerFilter, Page, Paged, RepoError};
+use crate::domain::customer::Customer;
+use crate::domain::ids::{BranchId, CustomerId, UserId};
+use crate::domain::role::{Actor, Role};
+
+fn require_marketing(actor: &Actor) -> Result<(), AppError> {
+    if actor.role.is_marketing() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("role_forbidden", "customers are managed by marketing roles"))
+    }
+}
+
+pub async fn get(app: &App, actor: &Actor, id: CustomerId) -> Result<Customer, AppError> {
+    match app.repo.get_customer(id).await? {
+        Some(c) if actor.can_see_branch(c.branch_id) => Ok(c),
+        _ => Err(AppError::not_found("customer_not_found", format!("customer {id} not found"))),
+    }
+}
+
+pub async fn list(app: &App, actor: &Actor, mut filter: CustomerFilter, page: Page) -> Result<Paged<Customer>, AppError> {
+    match actor.role {
+        Role::Hq | Role::Admin => {}
+        Role::Sales | Role::BranchMarketing => {
+            let own = actor.branch_id;
+            if filter.branch_id.is_some() && filter.branch_id != own {
+                return Ok(Paged { items: Vec::new(), next: None });
+            }
+            // Without a branch a user sees no branch's customers.
+            filter.branch_id = Some(own.unwrap_or(BranchId(uuid::Uuid::nil())));
+        }
+    }
+    Ok(app.repo.list_customers(&filter, page).await?)
+}
+
+async fn check_refs(app: &App, actor: &Actor, branch: BranchId, rep: Option<UserId>) -> Result<(), AppError> {
+    if !actor.can_see_branch(branch) || app.repo.get_branch(branch).await?.is_none() {
+        return Err(AppError::invalid("branch_not_found", format!("branch {branch} not found")));
+    }
+    if let Some(rep) = rep {
+        match app.repo.get_user(rep).await? {
+            Some(u) if u.role == Role::Sales && u.branch_id == Some(branch) => {}
+            _ => return Err(AppError::invalid("rep_not_found", format!("no sales rep {rep} in the customer's branch"))),
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(app: &App, actor: &Actor, customer: Customer) -> Result<Customer, AppError> {
+    require_marketing(actor)?;
+    check_refs(app, actor, customer.branch_id, customer.assigned_rep_id).await?;
+    match app.repo.insert_customer(&customer).await {
+        Ok(()) => {}
+        Err(RepoError::Conflict(_)) => {
+            return Err(AppError::conflict("customer_code_taken", format!("customer code {:?} is taken", customer.code)))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    get(app, actor, customer.id).await
+}
+
+/// Applies `change` to the stored customer and saves it; the branch never changes here.
+pub async fn update(app: &App, actor: &Actor, id: CustomerId, change: impl FnOnce(&mut Customer)) -> Result<Customer, AppError> {
+    require_marketing(actor)?;
+    let mut customer = get(app, actor, id).await?;
+    change(&mut customer);
+    customer.updated_at = app.now();
+    check_refs(app, actor, customer.branch_id, customer.assigned_rep_id).await?;
+    match app.repo.update_customer(&customer).await {
+        Ok(()) => get(app, actor, id).await,
+        Err(RepoError::Conflict(_)) => Err(AppError::conflict("customer_code_taken", format!("customer code {:?} is taken", customer.code))),
+        Err(e) => Err(e.into()),
+    }
+}

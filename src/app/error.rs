@@ -1,0 +1,76 @@
+//! The use-case error: a kind (which the HTTP layer maps to a status once) and a stable code.
+
+use crate::db::RepoError;
+use crate::media::MediaError;
+use crate::storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
+    #[error("{detail}")]
+    NotFound { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// Well-formed but unacceptable input (422).
+    #[error("{detail}")]
+    Invalid { code: &'static str, detail: String, fields: Vec<String> },
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// The server is busy or a dependency is down (503); safe to retry.
+    #[error("{detail}")]
+    Unavailable { code: &'static str, detail: String },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        AppError::Forbidden { code, detail: detail.into() }
+    }
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+        AppError::NotFound { code, detail: detail.into() }
+    }
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        AppError::Conflict { code, detail: detail.into() }
+    }
+    pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {
+        AppError::Invalid { code, detail: detail.into(), fields: Vec::new() }
+    }
+    pub fn internal(msg: impl Into<String>) -> Self {
+        AppError::Internal(anyhow::anyhow!(msg.into()))
+    }
+
+    /// The stable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden { code, .. }
+            | AppError::NotFound { code, .. }
+            | AppError::Conflict { code, .. }
+            | AppError::Invalid { code, .. }
+            | AppError::Unavailable { code, .. } => code,
+            AppError::Media(e) => e.code(),
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl From<RepoError> for AppError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Database(sqlx::Error::PoolTimedOut) => {
+                AppError::Unavailable { code: "database_unavailable", detail: "the database is busy; retry shortly".into() }
+            }
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        AppError::Internal(anyhow::Error::new(e).context("object store"))
+    }
+}

@@ -1,0 +1,68 @@
+//! Use cases: upload a photo, submit a visit, review it, manage customers and tasks. Each
+//! function takes the authenticated [`Actor`], checks what the actor may do, and orchestrates
+//! the domain rules, the media inspector, the repository and the object store.
+
+pub mod auth;
+pub mod customers;
+pub mod demo;
+mod error;
+pub mod photos;
+pub mod reviews;
+pub mod tasks;
+pub mod visits;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+
+pub use error::AppError;
+
+use crate::db::{AuditEntry, Branch, Repo};
+use crate::domain::ids::BranchId;
+use crate::domain::policy::Policy;
+use crate::domain::reasons::Taxonomy;
+use crate::domain::role::Actor;
+use crate::storage::ObjectStore;
+
+/// Where "now" comes from; tests of deadlines swap it.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The wall clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Everything a use case needs; cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub repo: Arc<dyn Repo>,
+    pub store: Arc<dyn ObjectStore>,
+    pub policy: Arc<Policy>,
+    pub taxonomy: Arc<Taxonomy>,
+    pub clock: Arc<dyn Clock>,
+    /// Bounds the photo inspections running at once (CPU work off the async threads).
+    pub inspect_permits: Arc<Semaphore>,
+    pub inspect_timeout: Duration,
+}
+
+impl App {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub(crate) async fn branch(&self, id: BranchId) -> Result<Branch, AppError> {
+        self.repo.get_branch(id).await?.ok_or_else(|| AppError::internal(format!("branch {id} is missing")))
+    }
+
+    pub(crate) fn audit(&self, actor: &Actor, action: &str, subject_type: &str, subject_id: String, detail: serde_json::Value) -> AuditEntry {
+        AuditEntry { at: self.now(), actor_id: Some(actor.id), action: action.into(), subject_type: subject_type.into(), subject_id, detail }
+    }
+}

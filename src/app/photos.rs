@@ -1,0 +1,162 @@
+//! Photo upload: inspect the bytes off the async threads, judge them against the customer's
+//! geofence, store the object, then the row — and nothing half-done if any step fails.
+
+use std::panic::AssertUnwindSafe;
+
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+
+use super::visits::{owned_visit, visible_visit};
+use super::{App, AppError};
+use crate::db::PhotoInsert;
+use crate::domain::customer::GeoPoint;
+use crate::domain::ids::{PhotoId, VisitId};
+use crate::domain::role::Actor;
+use crate::domain::rules::{self, Geofence};
+use crate::domain::visit::{CaptureMeta, Photo, PhotoFacts, PhotoKind, VisitStatus};
+use crate::media::{self, Inspection, Limits};
+use crate::storage::{new_photo_key, CleanupGuard};
+
+/// A collected upload, parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct PhotoUpload {
+    pub bytes: bytes::Bytes,
+    pub kind: PhotoKind,
+    /// The file part's content type, when the client sent a specific one.
+    pub declared_type: Option<String>,
+    pub capture: CaptureMeta,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Created,
+    Unchanged,
+}
+
+/// `PUT /v1/visits/{visit}/photos/{photo}`.
+pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: PhotoId, upload: PhotoUpload) -> Result<(Photo, Stored), AppError> {
+    let visit = owned_visit(app, actor, visit_id).await?;
+    let sha256 = hex::encode(Sha256::digest(&upload.bytes));
+    if let Some(existing) = app.repo.get_photo(photo_id).await? {
+        return same_photo(existing, visit_id, &sha256, &upload);
+    }
+    if visit.status != VisitStatus::Draft {
+        return Err(AppError::conflict("visit_already_submitted", "the visit was submitted; no more photos"));
+    }
+
+    let inspection = inspect(app, upload.bytes.clone(), upload.declared_type.clone()).await?;
+    let customer = app.repo.get_customer(visit.content.customer_id).await?.ok_or_else(|| AppError::internal("customer vanished"))?;
+    let branch = app.branch(visit.branch_id).await?;
+    let facts = facts_from(&inspection, branch.time_zone);
+    let geofence = customer.location.map(|center| Geofence {
+        center,
+        radius_m: customer.geofence_radius_m.unwrap_or(app.policy.default_geofence_radius_m),
+    });
+    let findings = rules::photo_findings(&app.policy, photo_id, upload.kind, &facts, &upload.capture, geofence);
+
+    let key = new_photo_key(inspection.format.as_str());
+    let photo = Photo {
+        id: photo_id,
+        visit_id,
+        kind: upload.kind,
+        sha256,
+        size_bytes: upload.bytes.len() as u64,
+        content_type: inspection.format.mime().to_string(),
+        storage_key: key.clone(),
+        capture: upload.capture.clone(),
+        facts,
+        findings,
+        received_at: app.now(),
+    };
+    // Object first, then the row; the guard removes the object if the row never lands.
+    app.store.put(&key, &upload.bytes).await?;
+    let guard = CleanupGuard::new(app.store.clone(), key);
+    match app.repo.insert_photo(&photo, photo.received_at).await? {
+        PhotoInsert::Inserted => {
+            guard.disarm();
+            Ok((photo, Stored::Created))
+        }
+        PhotoInsert::Exists(existing) => same_photo(*existing, visit_id, &photo.sha256, &upload),
+        PhotoInsert::VisitNotDraft => Err(AppError::conflict("visit_already_submitted", "the visit was submitted; no more photos")),
+    }
+}
+
+/// A photo, once stored, never changes: the same upload again is answered with it, anything
+/// else under its id is a conflict.
+fn same_photo(existing: Photo, visit_id: VisitId, sha256: &str, upload: &PhotoUpload) -> Result<(Photo, Stored), AppError> {
+    if existing.visit_id != visit_id {
+        return Err(AppError::conflict("photo_id_conflict", "this photo id belongs to another visit"));
+    }
+    if existing.sha256 != sha256 || existing.kind != upload.kind || existing.capture != upload.capture {
+        return Err(AppError::conflict("photo_conflict", "a different photo is already stored under this id"));
+    }
+    Ok((existing, Stored::Unchanged))
+}
+
+/// Runs the inspector on a blocking thread, behind the semaphore, with a timeout, and turns a
+/// panic inside a decoder into a clean error instead of a dead worker.
+async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>) -> Result<Inspection, AppError> {
+    let limits = Limits {
+        max_bytes: app.policy.photo.max_bytes,
+        max_side_px: app.policy.photo.max_side_px,
+        max_pixels: app.policy.photo.max_pixels,
+    };
+    let _permit = app
+        .inspect_permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| AppError::Unavailable { code: "server_shutting_down", detail: "the server is shutting down".into() })?;
+    let task = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| media::inspect(&bytes, declared.as_deref(), &limits)))
+    });
+    match tokio::time::timeout(app.inspect_timeout, task).await {
+        Err(_) => Err(AppError::invalid("photo_inspection_timeout", "the photo took too long to inspect")),
+        Ok(Err(join)) => Err(AppError::internal(format!("inspection task failed: {join}"))),
+        Ok(Ok(Err(_panic))) => {
+            tracing::error!("photo inspection panicked; the file is refused");
+            Err(AppError::invalid("photo_unreadable", "the photo could not be read"))
+        }
+        Ok(Ok(Ok(result))) => Ok(result?),
+    }
+}
+
+/// What the rules need from an inspection. An EXIF time without an offset is read in the
+/// branch's zone, which is what a phone set to local time writes.
+pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
+    let exif = &inspection.exif;
+    let exif_taken_at = exif.datetime_original_parsed.and_then(|naive: NaiveDateTime| match exif.offset_original {
+        Some(offset) => offset.from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc)),
+        None => branch_tz.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc)),
+    });
+    PhotoFacts {
+        format: inspection.format.as_str().to_string(),
+        width: inspection.width,
+        height: inspection.height,
+        exif_datetime_original: exif.datetime_original.clone(),
+        exif_offset: exif.offset_original.map(|o| o.to_string()),
+        exif_taken_at,
+        exif_location: exif.gps.and_then(|(lat, lon)| GeoPoint::parse(lat, lon).ok()),
+        exif_gps_accuracy_m: exif.gps_accuracy_m,
+        make: exif.make.clone(),
+        model: exif.model.clone(),
+        software: exif.software.clone(),
+    }
+}
+
+/// `GET …/photos/{photo}/content`: the bytes, to those who may see the visit. Anyone but the
+/// rep who took it is audited (the photo carries the rep's position).
+pub async fn content(app: &App, actor: &Actor, visit_id: VisitId, photo_id: PhotoId) -> Result<(Photo, Vec<u8>), AppError> {
+    let visit = visible_visit(app, actor, visit_id).await?;
+    let photo = match app.repo.get_photo(photo_id).await? {
+        Some(p) if p.visit_id == visit.id => p,
+        _ => return Err(AppError::not_found("photo_not_found", format!("photo {photo_id} not found"))),
+    };
+    if visit.rep_id != actor.id {
+        let entry = app.audit(actor, "photo.viewed", "photo", photo_id.to_string(), serde_json::json!({ "visit_id": visit_id }));
+        app.repo.append_audit(&entry).await?;
+    }
+    let bytes = app.store.get(&photo.storage_key).await?;
+    Ok((photo, bytes))
+}

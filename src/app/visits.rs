@@ -1,0 +1,241 @@
+//! Visits: the idempotent create/update of a draft, the submit that freezes it and runs the
+//! rules, and reading them back.
+
+use sha2::{Digest, Sha256};
+
+use super::{App, AppError};
+use crate::db::{Page, Paged, VerdictOutcome, VerdictRecord, VisitFilter};
+use crate::domain::customer::Customer;
+use crate::domain::finding::Finding;
+use crate::domain::ids::{TaskId, VisitId};
+use crate::domain::role::{Actor, Role};
+use crate::domain::rules::{self, SubmitFacts};
+use crate::domain::task::{RequiredMethod, Task, TaskStatus, TaskType};
+use crate::domain::time::{add_working_days, local_date};
+use crate::domain::visit::{Method, Photo, Review, ReviewStatus, Visit, VisitContent, VisitStatus};
+
+/// A visit with everything that hangs off it.
+#[derive(Debug, Clone)]
+pub struct VisitDetail {
+    pub visit: Visit,
+    pub photos: Vec<Photo>,
+    pub findings: Vec<Finding>,
+    pub reviews: Vec<Review>,
+}
+
+/// Whether a PUT created the visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    Unchanged,
+    Updated,
+}
+
+fn content_hash(content: &VisitContent) -> String {
+    // serde_json writes struct fields in declaration order and maps sorted (BTreeMap), so
+    // equal content always hashes equally.
+    hex::encode(Sha256::digest(serde_json::to_vec(content).unwrap_or_default()))
+}
+
+/// Loads a visit the actor may see, or 404 — never revealing that it exists.
+pub async fn visible_visit(app: &App, actor: &Actor, id: VisitId) -> Result<Visit, AppError> {
+    match app.repo.get_visit(id).await? {
+        Some(v) if actor.can_see(v.rep_id, v.branch_id) => Ok(v),
+        _ => Err(AppError::not_found("visit_not_found", format!("visit {id} not found"))),
+    }
+}
+
+/// Loads a visit the actor owns (the rep who recorded it).
+pub async fn owned_visit(app: &App, actor: &Actor, id: VisitId) -> Result<Visit, AppError> {
+    let visit = visible_visit(app, actor, id).await?;
+    if visit.rep_id != actor.id {
+        return Err(AppError::forbidden("not_visit_owner", "only the rep who recorded the visit may change it"));
+    }
+    Ok(visit)
+}
+
+/// `PUT /v1/visits/{id}`: creates or updates a draft. The same body again changes nothing;
+/// a different body for a submitted visit is a conflict.
+pub async fn put_visit(app: &App, actor: &Actor, id: VisitId, content: VisitContent) -> Result<(Visit, Written), AppError> {
+    if actor.role != Role::Sales {
+        return Err(AppError::forbidden("role_forbidden", "only sales reps record visits"));
+    }
+    let hash = content_hash(&content);
+    for _attempt in 0..3 {
+        let existing = app.repo.get_visit(id).await?;
+        match existing {
+            Some(v) if v.rep_id != actor.id => {
+                return Err(AppError::not_found("visit_not_found", format!("visit {id} not found")));
+            }
+            Some(v) if v.content_hash == hash => return Ok((v, Written::Unchanged)),
+            Some(v) if v.status != VisitStatus::Draft => {
+                return Err(AppError::conflict("visit_already_submitted", "the visit was submitted; its record can no longer change"));
+            }
+            _ => {}
+        }
+        let (customer, visit_date) = validate_content(app, actor, &content).await?;
+        let now = app.now();
+        let visit = Visit {
+            id,
+            rep_id: actor.id,
+            branch_id: customer.branch_id,
+            content: content.clone(),
+            visit_date,
+            status: VisitStatus::Draft,
+            review_status: ReviewStatus::Pending,
+            score: None,
+            deducted_points: 0,
+            submitted_at: None,
+            revisit_task_id: None,
+            content_hash: hash.clone(),
+            created_at: existing.as_ref().map_or(now, |v| v.created_at),
+            updated_at: now,
+        };
+        let written = match existing {
+            None if app.repo.insert_visit(&visit).await? => Written::Created,
+            Some(_) if app.repo.update_draft_visit(&visit).await? => Written::Updated,
+            // A concurrent request created or submitted it meanwhile: decide again on what it wrote.
+            _ => continue,
+        };
+        let stored = app.repo.get_visit(id).await?.ok_or_else(|| AppError::internal("visit vanished after write"))?;
+        return Ok((stored, written));
+    }
+    Err(AppError::conflict("visit_write_contended", "the visit is being changed by another request; retry"))
+}
+
+async fn validate_content(app: &App, actor: &Actor, c: &VisitContent) -> Result<(Customer, Option<chrono::NaiveDate>), AppError> {
+    let customer = match app.repo.get_customer(c.customer_id).await? {
+        Some(customer) if actor.can_see_branch(customer.branch_id) => customer,
+        _ => return Err(AppError::invalid("customer_not_found", format!("customer {} not found", c.customer_id))),
+    };
+    if let Some(task_id) = c.task_id {
+        let task = match app.repo.get_task(task_id).await? {
+            Some(t) if t.assignee_id == actor.id => t,
+            _ => return Err(AppError::invalid("task_not_found", format!("task {task_id} not found"))),
+        };
+        if task.customer_id != c.customer_id {
+            return Err(AppError::invalid("task_customer_mismatch", "the task is for another customer"));
+        }
+        if task.status != TaskStatus::Open {
+            return Err(AppError::conflict("task_not_open", format!("the task is {}", task.status.as_str())));
+        }
+    }
+    if let Some(reason) = &c.result_reason {
+        if !app.taxonomy.is_valid(&reason.level1, &reason.level2) {
+            return Err(AppError::invalid(
+                "result_reason_unknown",
+                format!("{}/{} is not a known follow-up result", reason.level1, reason.level2),
+            ));
+        }
+    }
+    if let Some(unknown) = c.answers.keys().find(|k| !app.taxonomy.is_question(k)) {
+        return Err(AppError::invalid("question_unknown", format!("{unknown:?} is not a standard question")));
+    }
+    let branch = app.branch(customer.branch_id).await?;
+    let visit_date = c.visited_at.map(|at| local_date(at, branch.time_zone));
+    Ok((customer, visit_date))
+}
+
+/// `POST /v1/visits/{id}/submit`: freezes the visit, runs the rules, records the verdict (and a
+/// re-visit task when it fails). A repeated submit returns the stored verdict.
+pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail, AppError> {
+    for _attempt in 0..3 {
+        let visit = owned_visit(app, actor, id).await?;
+        if visit.status != VisitStatus::Draft {
+            return detail(app, visit).await;
+        }
+        let missing = visit.content.missing_for_submit();
+        if !missing.is_empty() {
+            return Err(AppError::Invalid {
+                code: "visit_incomplete",
+                detail: format!("fill in before submitting: {}", missing.join(", ")),
+                fields: missing.into_iter().map(String::from).collect(),
+            });
+        }
+        let branch = app.branch(visit.branch_id).await?;
+        let photos = app.repo.list_photos(id).await?;
+        let now = app.now();
+        let visit_date = visit.visit_date.unwrap_or_else(|| local_date(now, branch.time_zone));
+        let findings = rules::visit_findings(
+            &app.policy,
+            &SubmitFacts {
+                method: visit.content.method,
+                refused: visit.content.refused,
+                visit_date,
+                branch_tz: branch.time_zone,
+                submitted_at: now,
+                photos: &photos,
+            },
+        );
+        let verdict = rules::verdict(&findings);
+        let revisit_task = (verdict.status == VisitStatus::NonCompliant)
+            .then(|| revisit_task(app, &visit, local_date(now, branch.time_zone), "verdict_non_compliant", None));
+        let record = VerdictRecord {
+            visit_id: id,
+            status: verdict.status,
+            score: verdict.score,
+            submitted_at: now,
+            findings,
+            photo_count: photos.len(),
+            revisit_task,
+            completes_task: visit.content.task_id,
+            audit: app.audit(actor, "visit.submitted", "visit", id.to_string(), serde_json::json!({
+                "status": verdict.status.as_str(), "score": verdict.score })),
+        };
+        match app.repo.record_verdict(&record).await? {
+            VerdictOutcome::Recorded | VerdictOutcome::AlreadySubmitted => {
+                let visit = app.repo.get_visit(id).await?.ok_or_else(|| AppError::internal("visit vanished"))?;
+                return detail(app, visit).await;
+            }
+            VerdictOutcome::PhotosChanged => continue,
+        }
+    }
+    Err(AppError::conflict("visit_write_contended", "photos kept arriving during the submit; retry"))
+}
+
+/// A re-visit task for the same rep and customer, due per policy in working days.
+pub(crate) fn revisit_task(app: &App, visit: &Visit, today: chrono::NaiveDate, origin: &str, created_by: Option<crate::domain::ids::UserId>) -> Task {
+    Task {
+        id: TaskId::new_random(),
+        customer_id: visit.content.customer_id,
+        branch_id: visit.branch_id,
+        assignee_id: visit.rep_id,
+        task_type: TaskType::Revisit,
+        required_method: match visit.content.method {
+            Method::DoorVisit => RequiredMethod::DoorVisit,
+            Method::Whatsapp => RequiredMethod::DoorVisitOrWhatsapp,
+            Method::Phone => RequiredMethod::Any,
+        },
+        due_date: add_working_days(today, app.policy.revisit_due_working_days),
+        status: TaskStatus::Open,
+        origin_visit_id: Some(visit.id),
+        origin: origin.to_string(),
+        note: Some(format!("Re-visit: visit {} did not meet the standard", visit.id)),
+        created_by,
+        created_at: app.now(),
+    }
+}
+
+/// A visit with its photos, findings and reviews.
+pub async fn detail(app: &App, visit: Visit) -> Result<VisitDetail, AppError> {
+    let photos = app.repo.list_photos(visit.id).await?;
+    let findings = app.repo.list_findings(visit.id).await?;
+    let reviews = app.repo.list_reviews(visit.id).await?;
+    Ok(VisitDetail { visit, photos, findings, reviews })
+}
+
+/// `GET /v1/visits/{id}`. Reviewers reading a rep's visit (with its GPS) are audited.
+pub async fn get(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail, AppError> {
+    let visit = visible_visit(app, actor, id).await?;
+    if visit.rep_id != actor.id {
+        let entry = app.audit(actor, "visit.viewed", "visit", id.to_string(), serde_json::json!({}));
+        app.repo.append_audit(&entry).await?;
+    }
+    detail(app, visit).await
+}
+
+/// `GET /v1/visits`: the caller's scope, filtered, newest first.
+pub async fn list(app: &App, actor: &Actor, mut filter: VisitFilter, page: Page) -> Result<Paged<Visit>, AppError> {
+    filter.scope = actor.scope();
+    Ok(app.repo.list_visits(&filter, page).await?)
+}

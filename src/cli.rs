@@ -1,0 +1,120 @@
+//! The command line: `serve` (default), `migrate`, `branch add`, `user add`, `demo`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::auth::{new_token, token_hash};
+use crate::config::Settings;
+use crate::db::{Branch, User};
+use crate::domain::ids::{stable_uuid, BranchId, UserId};
+use crate::domain::role::Role;
+
+#[derive(Debug, Parser)]
+#[command(name = "fieldproof", version, about = "Proves field-sales visits happened and met the visit SOP")]
+pub struct Cli {
+    /// Configuration file (default: ./fieldproof.toml when present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the API server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage branches.
+    Branch {
+        #[command(subcommand)]
+        command: BranchCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load the demo data set (idempotent) and print the demo users' tokens.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BranchCommand {
+    /// Add or update a branch.
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// IANA time zone, e.g. Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT).
+        #[arg(long, default_value = "Asia/Jakarta")]
+        tz: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user and print a new API token (shown once).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// sales, branch_marketing, hq or admin.
+        #[arg(long)]
+        role: String,
+        /// Branch code (required for sales and branch_marketing).
+        #[arg(long)]
+        branch: Option<String>,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let application = crate::startup::Application::build(&settings).await?;
+            tracing::info!(port = application.port(), database = %crate::db::redact_url(&settings.database.url),
+                storage = %settings.storage.url, "FieldProof is listening");
+            application.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            crate::startup::build_app(&settings).await?;
+            println!("migrations applied");
+        }
+        Command::Branch { command: BranchCommand::Add { code, name, tz } } => {
+            let app = crate::startup::build_app(&settings).await?;
+            let time_zone: chrono_tz::Tz = tz.parse().map_err(|_| anyhow::anyhow!("{tz:?} is not an IANA time zone"))?;
+            let id = match app.repo.branch_by_code(&code).await? {
+                Some(b) => b.id,
+                None => BranchId(stable_uuid(&format!("branch:{code}"))),
+            };
+            app.repo.upsert_branch(&Branch { id, code: code.clone(), name, time_zone }).await?;
+            println!("branch {code} ({id}) in {tz}");
+        }
+        Command::User { command: UserCommand::Add { name, role, branch } } => {
+            let app = crate::startup::build_app(&settings).await?;
+            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("role must be sales, branch_marketing, hq or admin"))?;
+            let branch_id = match branch {
+                Some(code) => Some(app.repo.branch_by_code(&code).await?.ok_or_else(|| anyhow::anyhow!("no branch with code {code:?}"))?.id),
+                None if matches!(role, Role::Sales | Role::BranchMarketing) => anyhow::bail!("--branch is required for {}", role.as_str()),
+                None => None,
+            };
+            let user = User { id: UserId::new_random(), name, role, branch_id };
+            let now = chrono::Utc::now();
+            app.repo.upsert_user(&user, now).await?;
+            let token = new_token();
+            app.repo.add_token(user.id, &token_hash(&token), "cli", now).await?;
+            println!("user {} ({}) added; token (shown once):\n{token}", user.name, user.id);
+        }
+        Command::Demo => {
+            let app = crate::startup::build_app(&settings).await?;
+            let logins = crate::app::demo::load(&app).await?;
+            println!("Demo data loaded (3 branches, {} users, 30 customers, today's tasks). Demo tokens:", logins.len());
+            for l in logins {
+                println!("  {:<8} {:<17} {:<4} {}", l.login, l.role.as_str(), l.branch.as_deref().unwrap_or("-"), l.token);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! Configuration: compiled defaults, overlaid by a TOML file (`--config`, or `fieldproof.toml`
+//! when present), overlaid by environment variables `FIELDPROOF__SECTION__KEY`.
+//! `fieldproof.example.toml` lists every key with its default and its variable.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub storage: StorageSettings,
+    pub media: MediaSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: String,
+    /// HTTP worker threads; 0 = one per core.
+    pub workers: usize,
+    /// Largest JSON request body, in bytes.
+    pub max_json_bytes: usize,
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+/// The URL may carry a password: never print it.
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &crate::db::redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// `file://path/to/dir` (`s3://` arrives with scale-out).
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaSettings {
+    /// Photo inspections running at once; 0 = one per core.
+    pub max_concurrent_inspections: usize,
+    /// Longest one inspection may take, in seconds.
+    pub inspect_timeout_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:8080".into(), workers: 0, max_json_bytes: 256 * 1024 }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: "sqlite://data/fieldproof.db".into(), max_connections: 8 }
+    }
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self { url: "file://data/objects".into() }
+    }
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        Self { max_concurrent_inspections: 0, inspect_timeout_secs: 20 }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            database: DatabaseSettings::default(),
+            storage: StorageSettings::default(),
+            media: MediaSettings::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults ← file ← environment. An explicit `path` must exist; without one,
+    /// `fieldproof.toml` in the working directory is used when present.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match path {
+            Some(p) => {
+                anyhow::ensure!(p.exists(), "configuration file {} does not exist", p.display());
+                figment = figment.merge(Toml::file_exact(p));
+            }
+            None if Path::new("fieldproof.toml").exists() => figment = figment.merge(Toml::file_exact("fieldproof.toml")),
+            None => {}
+        }
+        figment = figment.merge(Env::prefixed("FIELDPROOF__").split("__"));
+        let settings: Settings = figment.extract().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        settings.validate().map_err(|problems| anyhow::anyhow!("invalid configuration:\n  - {}", problems.join("\n  - ")))?;
+        Ok(settings)
+    }
+
+    /// Every problem at once, one line each.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if self.server.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!("server.listen {:?} is not an address like 127.0.0.1:8080", self.server.listen));
+        }
+        if self.server.max_json_bytes < 1024 {
+            problems.push("server.max_json_bytes must be at least 1024".into());
+        }
+        let db = &self.database.url;
+        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+            problems.push(format!("database.url {:?} must start with sqlite:// or postgres://", crate::db::redact_url(db)));
+        }
+        if self.database.max_connections == 0 {
+            problems.push("database.max_connections must be at least 1".into());
+        }
+        if !self.storage.url.starts_with("file://") || self.storage.url.len() <= "file://".len() {
+            problems.push(format!("storage.url {:?} must be file://<directory>", self.storage.url));
+        }
+        if self.media.inspect_timeout_secs == 0 {
+            problems.push("media.inspect_timeout_secs must be at least 1".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_deployment() {
+        let s = Settings::default();
+        assert_eq!(s.database.url, "sqlite://data/fieldproof.db");
+        assert_eq!(s.storage.url, "file://data/objects");
+        assert_eq!(s.server.listen, "127.0.0.1:8080");
+        assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let mut s = Settings::default();
+        s.server.listen = "localhost".into();
+        s.database.url = "mysql://x".into();
+        s.storage.url = "ftp://x".into();
+        assert_eq!(s.validate().unwrap_err().len(), 3);
+    }
+
+    #[test]
+    fn the_example_file_lists_every_key_with_its_default() {
+        let example = include_str!("../fieldproof.example.toml");
+        let parsed: Settings = Figment::from(Toml::string(example)).extract().expect("example parses");
+        assert_eq!(parsed, Settings::default());
+        for key in ["listen", "workers", "max_json_bytes", "url", "max_connections", "max_concurrent_inspections", "inspect_timeout_secs"] {
+            assert!(example.contains(&format!("\n{key} =")), "{key} missing from the example");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let mut s = Settings::default();
+        s.database.url = "postgres://fp:hunter2@db/fp".into();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,270 @@
+//! Persistence behind one trait written in domain verbs. `sqlite.rs` and `postgres.rs`
+//! implement it from the same statements (`sql.rs`); dialect differences are small named
+//! fragments. One conformance suite (`tests/api/repo.rs`) runs against both.
+//!
+//! Promises: every write that must be atomic is one transaction here (a verdict with its
+//! findings, re-visit task and audit entry; a review with its task); idempotency rests on
+//! unique constraints, not on timing.
+
+mod rows;
+mod sql;
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::domain::customer::{Customer, CustomerClass};
+use crate::domain::finding::{Finding, FindingCode};
+use crate::domain::ids::{BranchId, CustomerId, PhotoId, TaskId, UserId, VisitId};
+use crate::domain::role::{Role, Scope};
+use crate::domain::task::{Task, TaskStatus};
+use crate::domain::visit::{Photo, Review, ReviewStatus, Visit, VisitStatus};
+
+/// Why a repository call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A unique constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A referenced row does not exist.
+    #[error("reference not found: {0}")]
+    ForeignKey(String),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+impl RepoError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            RepoError::Conflict(_) => "conflict",
+            RepoError::ForeignKey(_) => "reference_not_found",
+            RepoError::Database(_) | RepoError::Corrupt(_) => "database_unavailable",
+        }
+    }
+}
+
+impl From<sqlx::Error> for RepoError {
+    fn from(e: sqlx::Error) -> Self {
+        if let Some(db) = e.as_database_error() {
+            match db.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => return RepoError::Conflict(db.message().to_string()),
+                sqlx::error::ErrorKind::ForeignKeyViolation => return RepoError::ForeignKey(db.message().to_string()),
+                _ => {}
+            }
+        }
+        RepoError::Database(e)
+    }
+}
+
+/// Which database a repository talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    pub id: BranchId,
+    pub code: String,
+    pub name: String,
+    pub time_zone: chrono_tz::Tz,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
+    pub branch_id: Option<BranchId>,
+}
+
+/// Keyset pagination: rows older than `before` (the cursor), newest first.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// One page of rows and the cursor of the next page, if there is one.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub next: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    pub branch_id: Option<BranchId>,
+    pub assigned_rep_id: Option<UserId>,
+    pub class: Option<CustomerClass>,
+    /// Case-insensitive substring of the code or the name.
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskFilter {
+    pub scope: Scope,
+    pub assignee_id: Option<UserId>,
+    pub status: Option<TaskStatus>,
+    pub due_from: Option<NaiveDate>,
+    pub due_to: Option<NaiveDate>,
+    pub customer_id: Option<CustomerId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VisitFilter {
+    pub scope: Scope,
+    pub status: Option<VisitStatus>,
+    pub review_status: Option<ReviewStatus>,
+    pub rep_id: Option<UserId>,
+    pub branch_id: Option<BranchId>,
+    pub customer_id: Option<CustomerId>,
+    pub date_from: Option<NaiveDate>,
+    pub date_to: Option<NaiveDate>,
+    pub finding_code: Option<FindingCode>,
+}
+
+/// An audit log entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<UserId>,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub detail: serde_json::Value,
+}
+
+/// Outcome of storing a photo row.
+#[derive(Debug)]
+pub enum PhotoInsert {
+    Inserted,
+    /// The photo id is taken; here is what it holds.
+    Exists(Box<Photo>),
+    /// The visit is no longer a draft.
+    VisitNotDraft,
+}
+
+/// Everything a submit writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct VerdictRecord {
+    pub visit_id: VisitId,
+    pub status: VisitStatus,
+    pub score: u32,
+    pub submitted_at: DateTime<Utc>,
+    pub findings: Vec<Finding>,
+    /// The photos the verdict was computed on; if another landed meanwhile, nothing is written.
+    pub photo_count: usize,
+    pub revisit_task: Option<Task>,
+    /// The task this visit carried out, marked done.
+    pub completes_task: Option<TaskId>,
+    pub audit: AuditEntry,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum VerdictOutcome {
+    Recorded,
+    AlreadySubmitted,
+    /// Photos changed while the verdict was computed: compute again.
+    PhotosChanged,
+}
+
+/// A review and what it causes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct ReviewRecord {
+    pub review: Review,
+    pub revisit_task: Option<Task>,
+    pub audit: AuditEntry,
+}
+
+/// The repository: every query FieldProof makes.
+#[async_trait]
+pub trait Repo: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    async fn migrate(&self) -> Result<(), RepoError>;
+    async fn ping(&self) -> Result<(), RepoError>;
+
+    async fn upsert_branch(&self, branch: &Branch) -> Result<(), RepoError>;
+    async fn get_branch(&self, id: BranchId) -> Result<Option<Branch>, RepoError>;
+    async fn branch_by_code(&self, code: &str) -> Result<Option<Branch>, RepoError>;
+    async fn upsert_user(&self, user: &User, at: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn get_user(&self, id: UserId) -> Result<Option<User>, RepoError>;
+    /// Adds a token hash; adding the same hash again is a no-op.
+    async fn add_token(&self, user: UserId, token_hash: &str, label: &str, at: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, RepoError>;
+
+    async fn insert_customer(&self, customer: &Customer) -> Result<(), RepoError>;
+    /// Inserts or, when the code exists, updates everything but the id.
+    async fn upsert_customer_by_code(&self, customer: &Customer) -> Result<(), RepoError>;
+    async fn update_customer(&self, customer: &Customer) -> Result<(), RepoError>;
+    async fn get_customer(&self, id: CustomerId) -> Result<Option<Customer>, RepoError>;
+    async fn list_customers(&self, filter: &CustomerFilter, page: Page) -> Result<Paged<Customer>, RepoError>;
+
+    /// Inserts a task; returns false when its id exists already.
+    async fn insert_task(&self, task: &Task) -> Result<bool, RepoError>;
+    async fn get_task(&self, id: TaskId) -> Result<Option<Task>, RepoError>;
+    async fn list_tasks(&self, filter: &TaskFilter, page: Page) -> Result<Paged<Task>, RepoError>;
+
+    /// Inserts a visit; returns false when its id exists already.
+    async fn insert_visit(&self, visit: &Visit) -> Result<bool, RepoError>;
+    /// Replaces a draft's content; returns false when the visit is no longer a draft.
+    async fn update_draft_visit(&self, visit: &Visit) -> Result<bool, RepoError>;
+    async fn get_visit(&self, id: VisitId) -> Result<Option<Visit>, RepoError>;
+    async fn list_visits(&self, filter: &VisitFilter, page: Page) -> Result<Paged<Visit>, RepoError>;
+
+    /// Stores a photo row if its visit is still a draft and the id is free.
+    async fn insert_photo(&self, photo: &Photo, at: DateTime<Utc>) -> Result<PhotoInsert, RepoError>;
+    async fn get_photo(&self, id: PhotoId) -> Result<Option<Photo>, RepoError>;
+    async fn list_photos(&self, visit: VisitId) -> Result<Vec<Photo>, RepoError>;
+
+    async fn record_verdict(&self, record: &VerdictRecord) -> Result<VerdictOutcome, RepoError>;
+    async fn list_findings(&self, visit: VisitId) -> Result<Vec<Finding>, RepoError>;
+
+    async fn record_review(&self, record: &ReviewRecord) -> Result<(), RepoError>;
+    async fn list_reviews(&self, visit: VisitId) -> Result<Vec<Review>, RepoError>;
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), RepoError>;
+    async fn list_audit(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEntry>, RepoError>;
+}
+
+/// Connects to the database named by the URL: `sqlite://…` or `postgres://…`.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Arc<dyn Repo>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteRepo::connect(url, max_connections).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgRepo::connect(url, max_connections).await?))
+    } else {
+        anyhow::bail!("database URL must start with sqlite:// or postgres:// (got {:?})", redact_url(url))
+    }
+}
+
+/// A URL with its password replaced, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

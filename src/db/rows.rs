@@ -1,0 +1,291 @@
+//! Row shapes as both backends return them, and their conversion into domain types. Text
+//! columns holding enums are parsed here; an unknown value is `RepoError::Corrupt`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{AuditEntry, Branch, RepoError, User};
+use crate::domain::customer::{Customer, CustomerClass, GeoPoint};
+use crate::domain::finding::{Finding, FindingCode, Severity};
+use crate::domain::role::Role;
+use crate::domain::task::{RequiredMethod, Task, TaskStatus, TaskType};
+use crate::domain::visit::{CaptureMeta, Decision, Photo, PhotoFacts, PhotoKind, Review, ReviewStatus, Visit, VisitContent, VisitStatus};
+
+fn parse<T>(what: &str, value: &str, f: impl Fn(&str) -> Option<T>) -> Result<T, RepoError> {
+    f(value).ok_or_else(|| RepoError::Corrupt(format!("unknown {what} {value:?}")))
+}
+
+fn to_u32(what: &str, v: i64) -> Result<u32, RepoError> {
+    u32::try_from(v).map_err(|_| RepoError::Corrupt(format!("{what} out of range: {v}")))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct BranchRow {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
+impl TryFrom<BranchRow> for Branch {
+    type Error = RepoError;
+    fn try_from(r: BranchRow) -> Result<Self, RepoError> {
+        Ok(Branch { id: r.id.into(), code: r.code, name: r.name, time_zone: parse("time zone", &r.time_zone, |s| s.parse().ok())? })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub branch_id: Option<Uuid>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = RepoError;
+    fn try_from(r: UserRow) -> Result<Self, RepoError> {
+        Ok(User { id: r.id.into(), name: r.name, role: parse("role", &r.role, Role::parse)?, branch_id: r.branch_id.map(Into::into) })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct CustomerRow {
+    pub seq: i64,
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub customer_type: String,
+    pub branch_id: Uuid,
+    pub assigned_rep_id: Option<Uuid>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub geofence_radius_m: Option<f64>,
+    pub contact_name: Option<String>,
+    pub contact_position: Option<String>,
+    pub contact_phone: Option<String>,
+    pub created_on: NaiveDate,
+    pub class: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<CustomerRow> for Customer {
+    type Error = RepoError;
+    fn try_from(r: CustomerRow) -> Result<Self, RepoError> {
+        let location = match (r.latitude, r.longitude) {
+            (Some(lat), Some(lon)) => Some(GeoPoint::parse(lat, lon).map_err(|e| RepoError::Corrupt(e.into()))?),
+            _ => None,
+        };
+        Ok(Customer {
+            id: r.id.into(),
+            code: r.code,
+            name: r.name,
+            customer_type: r.customer_type,
+            branch_id: r.branch_id.into(),
+            assigned_rep_id: r.assigned_rep_id.map(Into::into),
+            location,
+            geofence_radius_m: r.geofence_radius_m,
+            contact_name: r.contact_name,
+            contact_position: r.contact_position,
+            contact_phone: r.contact_phone,
+            created_on: r.created_on,
+            class: parse("class", &r.class, CustomerClass::parse)?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TaskRow {
+    pub seq: i64,
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub branch_id: Uuid,
+    pub assignee_id: Uuid,
+    pub task_type: String,
+    pub required_method: String,
+    pub due_date: NaiveDate,
+    pub status: String,
+    pub origin_visit_id: Option<Uuid>,
+    pub origin: String,
+    pub note: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<TaskRow> for Task {
+    type Error = RepoError;
+    fn try_from(r: TaskRow) -> Result<Self, RepoError> {
+        Ok(Task {
+            id: r.id.into(),
+            customer_id: r.customer_id.into(),
+            branch_id: r.branch_id.into(),
+            assignee_id: r.assignee_id.into(),
+            task_type: parse("task type", &r.task_type, TaskType::parse)?,
+            required_method: parse("required method", &r.required_method, RequiredMethod::parse)?,
+            due_date: r.due_date,
+            status: parse("task status", &r.status, TaskStatus::parse)?,
+            origin_visit_id: r.origin_visit_id.map(Into::into),
+            origin: r.origin,
+            note: r.note,
+            created_by: r.created_by.map(Into::into),
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct VisitRow {
+    pub seq: i64,
+    pub id: Uuid,
+    pub rep_id: Uuid,
+    pub branch_id: Uuid,
+    pub content: Json<VisitContent>,
+    pub content_hash: String,
+    pub visit_date: Option<NaiveDate>,
+    pub status: String,
+    pub review_status: String,
+    pub score: Option<i64>,
+    pub deducted_points: i64,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub revisit_task_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<VisitRow> for Visit {
+    type Error = RepoError;
+    fn try_from(r: VisitRow) -> Result<Self, RepoError> {
+        Ok(Visit {
+            id: r.id.into(),
+            rep_id: r.rep_id.into(),
+            branch_id: r.branch_id.into(),
+            content: r.content.0,
+            visit_date: r.visit_date,
+            status: parse("visit status", &r.status, VisitStatus::parse)?,
+            review_status: parse("review status", &r.review_status, ReviewStatus::parse)?,
+            score: r.score.map(|s| to_u32("score", s)).transpose()?,
+            deducted_points: to_u32("deducted points", r.deducted_points)?,
+            submitted_at: r.submitted_at,
+            revisit_task_id: r.revisit_task_id.map(Into::into),
+            content_hash: r.content_hash,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PhotoRow {
+    pub id: Uuid,
+    pub visit_id: Uuid,
+    pub kind: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub content_type: String,
+    pub storage_key: String,
+    pub capture: Json<CaptureMeta>,
+    pub facts: Json<PhotoFacts>,
+    pub findings: Json<Vec<Finding>>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl TryFrom<PhotoRow> for Photo {
+    type Error = RepoError;
+    fn try_from(r: PhotoRow) -> Result<Self, RepoError> {
+        Ok(Photo {
+            id: r.id.into(),
+            visit_id: r.visit_id.into(),
+            kind: parse("photo kind", &r.kind, PhotoKind::parse)?,
+            sha256: r.sha256,
+            size_bytes: u64::try_from(r.size_bytes).map_err(|_| RepoError::Corrupt("negative size".into()))?,
+            content_type: r.content_type,
+            storage_key: r.storage_key,
+            capture: r.capture.0,
+            facts: r.facts.0,
+            findings: r.findings.0,
+            received_at: r.received_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct FindingRow {
+    pub photo_id: Option<Uuid>,
+    pub code: String,
+    pub severity: String,
+    pub penalty: i64,
+    pub evidence: Json<serde_json::Value>,
+    pub message_id: String,
+    pub message_en: String,
+}
+
+impl TryFrom<FindingRow> for Finding {
+    type Error = RepoError;
+    fn try_from(r: FindingRow) -> Result<Self, RepoError> {
+        Ok(Finding {
+            code: parse("finding code", &r.code, FindingCode::parse)?,
+            severity: parse("severity", &r.severity, |s| serde_json::from_value::<Severity>(s.into()).ok())?,
+            penalty: to_u32("penalty", r.penalty)?,
+            photo_id: r.photo_id.map(Into::into),
+            evidence: r.evidence.0,
+            message_id: r.message_id,
+            message_en: r.message_en,
+        })
+    }
+}
+
+pub fn severity_str(s: Severity) -> &'static str {
+    match s {
+        Severity::Minor => "minor",
+        Severity::Major => "major",
+        Severity::Blocking => "blocking",
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ReviewRow {
+    pub id: Uuid,
+    pub visit_id: Uuid,
+    pub reviewer_id: Uuid,
+    pub decision: String,
+    pub comment: Option<String>,
+    pub deduct_points: i64,
+    pub revisit_task_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<ReviewRow> for Review {
+    type Error = RepoError;
+    fn try_from(r: ReviewRow) -> Result<Self, RepoError> {
+        Ok(Review {
+            id: r.id.into(),
+            visit_id: r.visit_id.into(),
+            reviewer_id: r.reviewer_id.into(),
+            decision: parse("decision", &r.decision, Decision::parse)?,
+            comment: r.comment,
+            deduct_points: to_u32("deduct points", r.deduct_points)?,
+            revisit_task_id: r.revisit_task_id.map(Into::into),
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AuditRow {
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub detail: Json<serde_json::Value>,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        AuditEntry { at: r.at, actor_id: r.actor_id.map(Into::into), action: r.action, subject_type: r.subject_type, subject_id: r.subject_id, detail: r.detail.0 }
+    }
+}

@@ -1,0 +1,647 @@
+//! The statements, written once for both backends. `impl_repo!` expands them for one sqlx
+//! database type; the only dialect difference is `$begin_write`, how a write transaction starts
+//! (SQLite takes the write lock up front with `BEGIN IMMEDIATE`, so a read-then-write
+//! transaction never fails to upgrade).
+
+pub(crate) const CUSTOMER_COLUMNS: &str = "seq, id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
+     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at";
+pub(crate) const TASK_COLUMNS: &str = "seq, id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
+     origin_visit_id, origin, note, created_by, created_at";
+pub(crate) const VISIT_COLUMNS: &str = "seq, id, rep_id, branch_id, content, content_hash, visit_date, status, review_status, score, \
+     deducted_points, submitted_at, revisit_task_id, created_at, updated_at";
+pub(crate) const PHOTO_COLUMNS: &str = "id, visit_id, kind, sha256, size_bytes, content_type, storage_key, capture, facts, findings, received_at";
+
+/// Splits `limit + 1` fetched rows into a page and the next cursor.
+pub(crate) fn paginate<R, T>(mut rows: Vec<R>, limit: u32, seq: impl Fn(&R) -> i64, convert: impl Fn(R) -> Result<T, super::RepoError>) -> Result<super::Paged<T>, super::RepoError> {
+    let limit = limit as usize;
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(&seq)
+    } else {
+        None
+    };
+    let items = rows.into_iter().map(convert).collect::<Result<Vec<_>, _>>()?;
+    Ok(super::Paged { items, next })
+}
+
+macro_rules! impl_repo {
+    ($repo:ident, $db:ty, $backend:expr, $begin_write:expr) => {
+        use async_trait::async_trait;
+        use chrono::{DateTime, Utc};
+        use sqlx::types::Json;
+        use sqlx::QueryBuilder;
+        use uuid::Uuid;
+
+        use crate::db::rows::*;
+        use crate::db::sql::{paginate, CUSTOMER_COLUMNS, PHOTO_COLUMNS, TASK_COLUMNS, VISIT_COLUMNS};
+        use crate::db::*;
+        use crate::domain::customer::Customer;
+        use crate::domain::finding::Finding;
+        use crate::domain::ids::{BranchId, CustomerId, PhotoId, TaskId, UserId, VisitId};
+        use crate::domain::role::Scope;
+        use crate::domain::task::Task;
+        use crate::domain::visit::{Photo, Review, Visit};
+
+        fn uuid_opt<T: Into<Uuid>>(v: Option<T>) -> Option<Uuid> {
+            v.map(Into::into)
+        }
+
+        async fn insert_task_in<'c, E>(exec: E, t: &Task) -> Result<bool, RepoError>
+        where
+            E: sqlx::Executor<'c, Database = $db>,
+        {
+            let done = sqlx::query(
+                "INSERT INTO tasks (id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
+                 origin_visit_id, origin, note, created_by, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) ON CONFLICT DO NOTHING",
+            )
+            .bind(t.id.0)
+            .bind(t.customer_id.0)
+            .bind(t.branch_id.0)
+            .bind(t.assignee_id.0)
+            .bind(t.task_type.as_str())
+            .bind(t.required_method.as_str())
+            .bind(t.due_date)
+            .bind(t.status.as_str())
+            .bind(uuid_opt(t.origin_visit_id))
+            .bind(&t.origin)
+            .bind(&t.note)
+            .bind(uuid_opt(t.created_by))
+            .bind(t.created_at)
+            .execute(exec)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn append_audit_in<'c, E>(exec: E, e: &AuditEntry) -> Result<(), RepoError>
+        where
+            E: sqlx::Executor<'c, Database = $db>,
+        {
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(e.at)
+                .bind(uuid_opt(e.actor_id))
+                .bind(&e.action)
+                .bind(&e.subject_type)
+                .bind(&e.subject_id)
+                .bind(Json(&e.detail))
+                .execute(exec)
+                .await?;
+            Ok(())
+        }
+
+        /// A re-visit task is unique per open origin visit: when one exists, use it.
+        async fn place_revisit(tx: &mut sqlx::Transaction<'_, $db>, task: &Task) -> Result<TaskId, RepoError> {
+            insert_task_in(&mut **tx, task).await?;
+            let id: Uuid = sqlx::query_scalar(
+                "SELECT id FROM tasks WHERE origin_visit_id = $1 AND task_type = 'revisit' AND status = 'open'",
+            )
+            .bind(uuid_opt(task.origin_visit_id))
+            .fetch_one(&mut **tx)
+            .await?;
+            Ok(TaskId(id))
+        }
+
+        fn push_scope(qb: &mut QueryBuilder<'_, $db>, scope: Scope, owner_col: &str, branch_col: &str) {
+            match scope {
+                Scope::Own(user) => {
+                    qb.push(format!(" AND {owner_col} = ")).push_bind(user.0);
+                }
+                Scope::Branch(branch) => {
+                    qb.push(format!(" AND {branch_col} = ")).push_bind(branch.0);
+                }
+                Scope::All => {}
+            }
+        }
+
+        fn push_page(qb: &mut QueryBuilder<'_, $db>, page: Page, seq_col: &str) {
+            if let Some(before) = page.before {
+                qb.push(format!(" AND {seq_col} < ")).push_bind(before);
+            }
+            qb.push(format!(" ORDER BY {seq_col} DESC LIMIT ")).push_bind(i64::from(page.limit) + 1);
+        }
+
+        #[async_trait]
+        impl Repo for $repo {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn migrate(&self) -> Result<(), RepoError> {
+                self.run_migrations().await
+            }
+
+            async fn ping(&self) -> Result<(), RepoError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn upsert_branch(&self, b: &Branch) -> Result<(), RepoError> {
+                sqlx::query(
+                    "INSERT INTO branches (id, code, name, time_zone, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, time_zone = excluded.time_zone",
+                )
+                .bind(b.id.0)
+                .bind(&b.code)
+                .bind(&b.name)
+                .bind(b.time_zone.name())
+                .bind(Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn get_branch(&self, id: BranchId) -> Result<Option<Branch>, RepoError> {
+                let row: Option<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone FROM branches WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn branch_by_code(&self, code: &str) -> Result<Option<Branch>, RepoError> {
+                let row: Option<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone FROM branches WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn upsert_user(&self, u: &User, at: DateTime<Utc>) -> Result<(), RepoError> {
+                sqlx::query(
+                    "INSERT INTO users (id, name, role, branch_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, branch_id = excluded.branch_id",
+                )
+                .bind(u.id.0)
+                .bind(&u.name)
+                .bind(u.role.as_str())
+                .bind(uuid_opt(u.branch_id))
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn get_user(&self, id: UserId) -> Result<Option<User>, RepoError> {
+                let row: Option<UserRow> = sqlx::query_as("SELECT id, name, role, branch_id FROM users WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn add_token(&self, user: UserId, token_hash: &str, label: &str, at: DateTime<Utc>) -> Result<(), RepoError> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(token_hash)
+                .bind(user.0)
+                .bind(label)
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, RepoError> {
+                let row: Option<UserRow> = sqlx::query_as(
+                    "SELECT u.id, u.name, u.role, u.branch_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn insert_customer(&self, c: &Customer) -> Result<(), RepoError> {
+                self.write_customer(c, "").await
+            }
+
+            async fn upsert_customer_by_code(&self, c: &Customer) -> Result<(), RepoError> {
+                self.write_customer(
+                    c,
+                    " ON CONFLICT (code) DO UPDATE SET name = excluded.name, customer_type = excluded.customer_type, \
+                      branch_id = excluded.branch_id, assigned_rep_id = excluded.assigned_rep_id, latitude = excluded.latitude, \
+                      longitude = excluded.longitude, geofence_radius_m = excluded.geofence_radius_m, \
+                      contact_name = excluded.contact_name, contact_position = excluded.contact_position, \
+                      contact_phone = excluded.contact_phone, created_on = excluded.created_on, class = excluded.class, \
+                      updated_at = excluded.updated_at",
+                )
+                .await
+            }
+
+            async fn update_customer(&self, c: &Customer) -> Result<(), RepoError> {
+                sqlx::query(
+                    "UPDATE customers SET code = $2, name = $3, customer_type = $4, assigned_rep_id = $5, latitude = $6, \
+                     longitude = $7, geofence_radius_m = $8, contact_name = $9, contact_position = $10, contact_phone = $11, \
+                     created_on = $12, class = $13, updated_at = $14 WHERE id = $1",
+                )
+                .bind(c.id.0)
+                .bind(&c.code)
+                .bind(&c.name)
+                .bind(&c.customer_type)
+                .bind(uuid_opt(c.assigned_rep_id))
+                .bind(c.location.map(|p| p.latitude))
+                .bind(c.location.map(|p| p.longitude))
+                .bind(c.geofence_radius_m)
+                .bind(&c.contact_name)
+                .bind(&c.contact_position)
+                .bind(&c.contact_phone)
+                .bind(c.created_on)
+                .bind(c.class.as_str())
+                .bind(c.updated_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn get_customer(&self, id: CustomerId) -> Result<Option<Customer>, RepoError> {
+                let row: Option<CustomerRow> = sqlx::query_as(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn list_customers(&self, f: &CustomerFilter, page: Page) -> Result<Paged<Customer>, RepoError> {
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE 1 = 1"));
+                if let Some(b) = f.branch_id {
+                    qb.push(" AND branch_id = ").push_bind(b.0);
+                }
+                if let Some(r) = f.assigned_rep_id {
+                    qb.push(" AND assigned_rep_id = ").push_bind(r.0);
+                }
+                if let Some(c) = f.class {
+                    qb.push(" AND class = ").push_bind(c.as_str());
+                }
+                if let Some(q) = &f.q {
+                    let pattern = format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+                    qb.push(" AND (LOWER(code) LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+                    qb.push(" OR LOWER(name) LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
+                }
+                push_page(&mut qb, page, "seq");
+                let rows: Vec<CustomerRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                paginate(rows, page.limit, |r| r.seq, TryInto::try_into)
+            }
+
+            async fn insert_task(&self, t: &Task) -> Result<bool, RepoError> {
+                insert_task_in(&self.pool, t).await
+            }
+
+            async fn get_task(&self, id: TaskId) -> Result<Option<Task>, RepoError> {
+                let row: Option<TaskRow> = sqlx::query_as(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn list_tasks(&self, f: &TaskFilter, page: Page) -> Result<Paged<Task>, RepoError> {
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE 1 = 1"));
+                push_scope(&mut qb, f.scope, "assignee_id", "branch_id");
+                if let Some(a) = f.assignee_id {
+                    qb.push(" AND assignee_id = ").push_bind(a.0);
+                }
+                if let Some(s) = f.status {
+                    qb.push(" AND status = ").push_bind(s.as_str());
+                }
+                if let Some(d) = f.due_from {
+                    qb.push(" AND due_date >= ").push_bind(d);
+                }
+                if let Some(d) = f.due_to {
+                    qb.push(" AND due_date <= ").push_bind(d);
+                }
+                if let Some(c) = f.customer_id {
+                    qb.push(" AND customer_id = ").push_bind(c.0);
+                }
+                push_page(&mut qb, page, "seq");
+                let rows: Vec<TaskRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                paginate(rows, page.limit, |r| r.seq, TryInto::try_into)
+            }
+
+            async fn insert_visit(&self, v: &Visit) -> Result<bool, RepoError> {
+                let done = sqlx::query(
+                    "INSERT INTO visits (id, rep_id, branch_id, customer_id, task_id, method, content, content_hash, visited_at, \
+                     visit_date, status, review_status, score, deducted_points, submitted_at, revisit_task_id, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING",
+                )
+                .bind(v.id.0)
+                .bind(v.rep_id.0)
+                .bind(v.branch_id.0)
+                .bind(v.content.customer_id.0)
+                .bind(uuid_opt(v.content.task_id))
+                .bind(v.content.method.as_str())
+                .bind(Json(&v.content))
+                .bind(&v.content_hash)
+                .bind(v.content.visited_at)
+                .bind(v.visit_date)
+                .bind(v.status.as_str())
+                .bind(v.review_status.as_str())
+                .bind(v.score.map(i64::from))
+                .bind(i64::from(v.deducted_points))
+                .bind(v.submitted_at)
+                .bind(uuid_opt(v.revisit_task_id))
+                .bind(v.created_at)
+                .bind(v.updated_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn update_draft_visit(&self, v: &Visit) -> Result<bool, RepoError> {
+                let done = sqlx::query(
+                    "UPDATE visits SET customer_id = $2, task_id = $3, method = $4, content = $5, content_hash = $6, \
+                     visited_at = $7, visit_date = $8, branch_id = $9, updated_at = $10 WHERE id = $1 AND status = 'draft'",
+                )
+                .bind(v.id.0)
+                .bind(v.content.customer_id.0)
+                .bind(uuid_opt(v.content.task_id))
+                .bind(v.content.method.as_str())
+                .bind(Json(&v.content))
+                .bind(&v.content_hash)
+                .bind(v.content.visited_at)
+                .bind(v.visit_date)
+                .bind(v.branch_id.0)
+                .bind(v.updated_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn get_visit(&self, id: VisitId) -> Result<Option<Visit>, RepoError> {
+                let row: Option<VisitRow> = sqlx::query_as(&format!("SELECT {VISIT_COLUMNS} FROM visits WHERE id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn list_visits(&self, f: &VisitFilter, page: Page) -> Result<Paged<Visit>, RepoError> {
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {VISIT_COLUMNS} FROM visits v WHERE 1 = 1"));
+                push_scope(&mut qb, f.scope, "v.rep_id", "v.branch_id");
+                if let Some(s) = f.status {
+                    qb.push(" AND v.status = ").push_bind(s.as_str());
+                }
+                if let Some(s) = f.review_status {
+                    qb.push(" AND v.review_status = ").push_bind(s.as_str());
+                }
+                if let Some(r) = f.rep_id {
+                    qb.push(" AND v.rep_id = ").push_bind(r.0);
+                }
+                if let Some(b) = f.branch_id {
+                    qb.push(" AND v.branch_id = ").push_bind(b.0);
+                }
+                if let Some(c) = f.customer_id {
+                    qb.push(" AND v.customer_id = ").push_bind(c.0);
+                }
+                if let Some(d) = f.date_from {
+                    qb.push(" AND v.visit_date >= ").push_bind(d);
+                }
+                if let Some(d) = f.date_to {
+                    qb.push(" AND v.visit_date <= ").push_bind(d);
+                }
+                if let Some(code) = f.finding_code {
+                    qb.push(" AND EXISTS (SELECT 1 FROM findings f WHERE f.visit_id = v.id AND f.code = ")
+                        .push_bind(code.as_str())
+                        .push(")");
+                }
+                push_page(&mut qb, page, "v.seq");
+                let rows: Vec<VisitRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                paginate(rows, page.limit, |r| r.seq, TryInto::try_into)
+            }
+
+            async fn insert_photo(&self, p: &Photo, at: DateTime<Utc>) -> Result<PhotoInsert, RepoError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                // Locks the visit row (PostgreSQL) so a concurrent submit waits for this photo
+                // or this photo sees the submit; SQLite's IMMEDIATE lock serialises the same way.
+                let draft = sqlx::query("UPDATE visits SET updated_at = $2 WHERE id = $1 AND status = 'draft'")
+                    .bind(p.visit_id.0)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                let existing: Option<PhotoRow> = sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE id = $1"))
+                    .bind(p.id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(row) = existing {
+                    return Ok(PhotoInsert::Exists(Box::new(row.try_into()?)));
+                }
+                if !draft {
+                    return Ok(PhotoInsert::VisitNotDraft);
+                }
+                let inserted = sqlx::query(
+                    "INSERT INTO photos (id, visit_id, kind, sha256, size_bytes, content_type, storage_key, capture, facts, \
+                     findings, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+                )
+                .bind(p.id.0)
+                .bind(p.visit_id.0)
+                .bind(p.kind.as_str())
+                .bind(&p.sha256)
+                .bind(i64::try_from(p.size_bytes).unwrap_or(i64::MAX))
+                .bind(&p.content_type)
+                .bind(&p.storage_key)
+                .bind(Json(&p.capture))
+                .bind(Json(&p.facts))
+                .bind(Json(&p.findings))
+                .bind(p.received_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if !inserted {
+                    // Lost a race for the same id: report what won.
+                    drop(tx);
+                    return match self.get_photo(p.id).await? {
+                        Some(existing) => Ok(PhotoInsert::Exists(Box::new(existing))),
+                        None => Err(RepoError::Conflict("photo id".into())),
+                    };
+                }
+                tx.commit().await?;
+                Ok(PhotoInsert::Inserted)
+            }
+
+            async fn get_photo(&self, id: PhotoId) -> Result<Option<Photo>, RepoError> {
+                let row: Option<PhotoRow> = sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn list_photos(&self, visit: VisitId) -> Result<Vec<Photo>, RepoError> {
+                let rows: Vec<PhotoRow> =
+                    sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE visit_id = $1 ORDER BY seq"))
+                        .bind(visit.0)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn record_verdict(&self, r: &VerdictRecord) -> Result<VerdictOutcome, RepoError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let updated = sqlx::query(
+                    "UPDATE visits SET status = $2, score = $3, submitted_at = $4, updated_at = $4 WHERE id = $1 AND status = 'draft'",
+                )
+                .bind(r.visit_id.0)
+                .bind(r.status.as_str())
+                .bind(i64::from(r.score))
+                .bind(r.submitted_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if updated == 0 {
+                    return Ok(VerdictOutcome::AlreadySubmitted);
+                }
+                let photos: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE visit_id = $1")
+                    .bind(r.visit_id.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if photos != r.photo_count as i64 {
+                    return Ok(VerdictOutcome::PhotosChanged);
+                }
+                for f in &r.findings {
+                    sqlx::query(
+                        "INSERT INTO findings (visit_id, photo_id, code, severity, penalty, evidence, message_id, message_en) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(r.visit_id.0)
+                    .bind(uuid_opt(f.photo_id))
+                    .bind(f.code.as_str())
+                    .bind(severity_str(f.severity))
+                    .bind(i64::from(f.penalty))
+                    .bind(Json(&f.evidence))
+                    .bind(&f.message_id)
+                    .bind(&f.message_en)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if let Some(task) = &r.revisit_task {
+                    let id = place_revisit(&mut tx, task).await?;
+                    sqlx::query("UPDATE visits SET revisit_task_id = $2 WHERE id = $1")
+                        .bind(r.visit_id.0)
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let Some(task) = r.completes_task {
+                    sqlx::query("UPDATE tasks SET status = 'done', updated_at = $2 WHERE id = $1 AND status = 'open'")
+                        .bind(task.0)
+                        .bind(r.submitted_at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                append_audit_in(&mut *tx, &r.audit).await?;
+                tx.commit().await?;
+                Ok(VerdictOutcome::Recorded)
+            }
+
+            async fn list_findings(&self, visit: VisitId) -> Result<Vec<Finding>, RepoError> {
+                let rows: Vec<FindingRow> = sqlx::query_as(
+                    "SELECT photo_id, code, severity, penalty, evidence, message_id, message_en FROM findings \
+                     WHERE visit_id = $1 ORDER BY seq",
+                )
+                .bind(visit.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn record_review(&self, r: &ReviewRecord) -> Result<(), RepoError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let review = &r.review;
+                let revisit_id = match &r.revisit_task {
+                    Some(task) => Some(place_revisit(&mut tx, task).await?),
+                    None => None,
+                };
+                sqlx::query(
+                    "INSERT INTO reviews (id, visit_id, reviewer_id, decision, comment, deduct_points, revisit_task_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(review.id.0)
+                .bind(review.visit_id.0)
+                .bind(review.reviewer_id.0)
+                .bind(review.decision.as_str())
+                .bind(&review.comment)
+                .bind(i64::from(review.deduct_points))
+                .bind(uuid_opt(revisit_id))
+                .bind(review.created_at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE visits SET review_status = $2, deducted_points = deducted_points + $3, \
+                     revisit_task_id = COALESCE($4, revisit_task_id), updated_at = $5 WHERE id = $1",
+                )
+                .bind(review.visit_id.0)
+                .bind(review.decision.review_status().as_str())
+                .bind(i64::from(review.deduct_points))
+                .bind(uuid_opt(revisit_id))
+                .bind(review.created_at)
+                .execute(&mut *tx)
+                .await?;
+                append_audit_in(&mut *tx, &r.audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_reviews(&self, visit: VisitId) -> Result<Vec<Review>, RepoError> {
+                let rows: Vec<ReviewRow> = sqlx::query_as(
+                    "SELECT id, visit_id, reviewer_id, decision, comment, deduct_points, revisit_task_id, created_at \
+                     FROM reviews WHERE visit_id = $1 ORDER BY seq",
+                )
+                .bind(visit.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn append_audit(&self, entry: &AuditEntry) -> Result<(), RepoError> {
+                append_audit_in(&self.pool, entry).await
+            }
+
+            async fn list_audit(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEntry>, RepoError> {
+                let rows: Vec<AuditRow> = sqlx::query_as(
+                    "SELECT at, actor_id, action, subject_type, subject_id, detail FROM audit_log \
+                     WHERE subject_type = $1 AND subject_id = $2 ORDER BY seq",
+                )
+                .bind(subject_type)
+                .bind(subject_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+        }
+
+        impl $repo {
+            async fn write_customer(&self, c: &Customer, on_conflict: &str) -> Result<(), RepoError> {
+                sqlx::query(&format!(
+                    "INSERT INTO customers (id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
+                     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16){on_conflict}"
+                ))
+                .bind(c.id.0)
+                .bind(&c.code)
+                .bind(&c.name)
+                .bind(&c.customer_type)
+                .bind(c.branch_id.0)
+                .bind(uuid_opt(c.assigned_rep_id))
+                .bind(c.location.map(|p| p.latitude))
+                .bind(c.location.map(|p| p.longitude))
+                .bind(c.geofence_radius_m)
+                .bind(&c.contact_name)
+                .bind(&c.contact_position)
+                .bind(&c.contact_phone)
+                .bind(c.created_on)
+                .bind(c.class.as_str())
+                .bind(c.created_at)
+                .bind(c.updated_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_repo;

@@ -1,0 +1,40 @@
+//! The SQLite repository: the embedded default. WAL mode, a busy timeout, foreign keys on, and
+//! write transactions that take the write lock up front.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool};
+
+pub struct SqliteRepo {
+    pool: SqlitePool,
+}
+
+impl SqliteRepo {
+    /// Opens (creating if missing) the database file of a `sqlite://path` URL.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(parent) = options.get_filename().parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)?;
+            }
+        }
+        let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
+        Ok(Self { pool })
+    }
+
+    async fn run_migrations(&self) -> Result<(), crate::db::RepoError> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .map_err(|e| crate::db::RepoError::Database(e.into()))
+    }
+}
+
+crate::db::sql::impl_repo!(SqliteRepo, Sqlite, Backend::Sqlite, "BEGIN IMMEDIATE");

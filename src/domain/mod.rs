@@ -1,0 +1,14 @@
+//! Pure types and rules: ids, roles, customers, tasks, visits, findings, the policy and the
+//! score. No I/O lives here; everything is deterministic given its inputs (time comes in as a
+//! parameter), so each rule is tested as a table.
+
+pub mod customer;
+pub mod finding;
+pub mod ids;
+pub mod policy;
+pub mod reasons;
+pub mod role;
+pub mod rules;
+pub mod task;
+pub mod time;
+pub mod visit;

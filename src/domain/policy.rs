@@ -1,0 +1,170 @@
+//! The policy: every number of the SOP that the code uses, with the SOP's values as defaults.
+//!
+//! Today the defaults are compiled in and served at start-up; the policy-file issue loads the
+//! same struct from TOML. Rules read thresholds only from here, and a finding's evidence names the
+//! policy value it used.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::finding::{FindingCode, Severity};
+
+/// Severity and penalty of one finding code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingRule {
+    pub severity: Severity,
+    pub penalty: u32,
+}
+
+/// Limits and thresholds for photos.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PhotoPolicy {
+    /// Largest accepted file, in bytes.
+    pub max_bytes: u64,
+    /// Largest accepted width or height, checked from the header before any decode.
+    pub max_side_px: u32,
+    /// Largest accepted width × height, checked from the header before any decode.
+    pub max_pixels: u64,
+    /// Below this many megapixels a photo is `photo_resolution_low` (SOP ch. 6: 1 MP).
+    pub min_megapixels: f64,
+    /// How long collecting one upload may take, in seconds.
+    pub upload_timeout_secs: u64,
+}
+
+impl Default for PhotoPolicy {
+    fn default() -> Self {
+        Self {
+            max_bytes: 25 * 1024 * 1024,
+            max_side_px: 16_384,
+            max_pixels: 120_000_000,
+            min_megapixels: 1.0,
+            upload_timeout_secs: 60,
+        }
+    }
+}
+
+/// The whole policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    pub photo: PhotoPolicy,
+    /// Geofence radius for customers that have none of their own, in metres
+    /// (RULES.md §2, interpretation: 150 m).
+    pub default_geofence_radius_m: f64,
+    /// A re-visit task is due this many working days after the failed visit's date.
+    pub revisit_due_working_days: u32,
+    /// Severity and penalty per finding code.
+    pub findings: BTreeMap<FindingCode, FindingRule>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        use FindingCode::*;
+        use Severity::*;
+        let table: [(FindingCode, Severity, u32); 26] = [
+            // A photo without time or place is invalid evidence (RULES.md §4 item 3).
+            (PhotoRequiredMissing, Blocking, 40),
+            (PhotoResolutionLow, Major, 10),
+            (PhotoNoTimestamp, Blocking, 30),
+            (PhotoNoGps, Blocking, 30),
+            (PhotoWrongDay, Blocking, 30),
+            (PhotoFarFromCustomer, Major, 20),
+            (PhotoEdited, Blocking, 40),
+            (PhotoTooDark, Major, 10),
+            (PhotoBacklit, Minor, 5),
+            (PhotoBlurry, Major, 10),
+            (PhotoReused, Blocking, 50),
+            (PhotoTimeMismatch, Major, 15),
+            (PhotoMockLocation, Blocking, 50),
+            (PhotoNotAScreenshot, Major, 15),
+            (ScreenshotExpected, Major, 15),
+            (PhotosInconsistent, Major, 15),
+            // "A late upload lowers the visit's quality score" (RULES.md §4): a penalty, not a fail.
+            (UploadLate, Major, 15),
+            (VisitOutsideHours, Minor, 5),
+            (MethodNotAllowed, Blocking, 40),
+            (SummaryTooShort, Major, 10),
+            (SummaryTemplated, Major, 20),
+            (SummaryMissingAspect, Minor, 5),
+            (SummaryNotSpecific, Minor, 5),
+            (ComplaintWithoutDetails, Major, 10),
+            (QuestionsUnanswered, Minor, 5),
+            (RefusalWithoutReason, Major, 15),
+        ];
+        Self {
+            photo: PhotoPolicy::default(),
+            default_geofence_radius_m: 150.0,
+            revisit_due_working_days: 3,
+            findings: table
+                .into_iter()
+                .map(|(code, severity, penalty)| (code, FindingRule { severity, penalty }))
+                .collect(),
+        }
+    }
+}
+
+impl Policy {
+    /// The rule for a code; a code missing from a hand-edited policy counts as a minor 0.
+    pub fn rule(&self, code: FindingCode) -> FindingRule {
+        self.findings
+            .get(&code)
+            .copied()
+            .unwrap_or(FindingRule { severity: Severity::Minor, penalty: 0 })
+    }
+
+    /// Checks that the numbers make sense; each problem is one line.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        let p = &self.photo;
+        if p.max_bytes == 0 {
+            problems.push("policy.photo.max_bytes must be above 0".to_string());
+        }
+        if p.max_side_px == 0 || p.max_pixels == 0 {
+            problems.push("policy.photo.max_side_px and max_pixels must be above 0".to_string());
+        }
+        if !(p.min_megapixels.is_finite() && p.min_megapixels >= 0.0) {
+            problems.push("policy.photo.min_megapixels must be a number >= 0".to_string());
+        }
+        if p.upload_timeout_secs == 0 {
+            problems.push("policy.photo.upload_timeout_secs must be above 0".to_string());
+        }
+        if !(self.default_geofence_radius_m.is_finite() && self.default_geofence_radius_m > 0.0) {
+            problems.push("policy.default_geofence_radius_m must be above 0".to_string());
+        }
+        for (code, rule) in &self.findings {
+            if rule.penalty > 100 {
+                problems.push(format!("policy.findings.{}.penalty must be 0..=100", code.as_str()));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_cover_every_code_and_validate() {
+        let policy = Policy::default();
+        for code in FindingCode::ALL {
+            assert!(policy.findings.contains_key(&code), "{code:?} has no default");
+        }
+        assert_eq!(policy.validate(), Ok(()));
+    }
+
+    #[test]
+    fn nonsense_values_are_reported() {
+        let mut policy = Policy::default();
+        policy.photo.max_bytes = 0;
+        policy.default_geofence_radius_m = -1.0;
+        let problems = policy.validate().unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+}

@@ -1,0 +1,122 @@
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::*;
+use crate::domain::ids::VisitId;
+
+fn facts(w: u32, h: u32) -> PhotoFacts {
+    PhotoFacts { format: "jpeg".into(), width: w, height: h, ..Default::default() }
+}
+
+fn codes(findings: &[Finding]) -> Vec<&'static str> {
+    findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+fn here() -> GeoPoint {
+    GeoPoint::parse(-6.1754, 106.8272).unwrap()
+}
+
+#[test]
+fn photo_rules_table() {
+    let policy = Policy::default();
+    let pid = PhotoId(Uuid::nil());
+    let fence = Some(Geofence { center: here(), radius_m: 150.0 });
+    let near = GeoPoint::parse(-6.1760, 106.8272).unwrap(); // ~67 m
+    let far = GeoPoint::parse(-6.1854, 106.8272).unwrap(); // ~1.1 km
+    let mut dated = facts(4000, 3000);
+    dated.exif_taken_at = Some(Utc::now());
+    let mut exif_near = dated.clone();
+    exif_near.exif_location = Some(near);
+    let mut exif_far = dated.clone();
+    exif_far.exif_location = Some(far);
+    let app_far_but_inaccurate = CaptureMeta { location: Some(GeoPoint::parse(-6.1774, 106.8272).unwrap()), accuracy_m: Some(100.0), ..Default::default() };
+    let none = CaptureMeta::default();
+
+    let cases: Vec<(&str, PhotoKind, PhotoFacts, CaptureMeta, Vec<&str>)> = vec![
+        ("good photo near the customer", PhotoKind::WithCustomer, exif_near.clone(), none.clone(), vec![]),
+        ("far photo", PhotoKind::Storefront, exif_far.clone(), none.clone(), vec!["photo_far_from_customer"]),
+        ("no exif at all", PhotoKind::Storefront, facts(4000, 3000), none.clone(), vec!["photo_no_timestamp", "photo_no_gps"]),
+        ("small and bare", PhotoKind::Storefront, facts(606, 177), none.clone(), vec!["photo_resolution_low", "photo_no_timestamp", "photo_no_gps"]),
+        ("app gps within radius + accuracy", PhotoKind::Storefront, dated.clone(), app_far_but_inaccurate, vec![]),
+        ("screenshots skip time and place", PhotoKind::WhatsappScreenshot, facts(1080, 2340), none.clone(), vec![]),
+        ("exactly 1 MP is enough", PhotoKind::Product, { let mut f = exif_near.clone(); f.width = 1000; f.height = 1000; f }, none.clone(), vec![]),
+    ];
+    for (name, kind, f, capture, expected) in cases {
+        let got = photo_findings(&policy, pid, kind, &f, &capture, fence);
+        assert_eq!(codes(&got), expected, "{name}");
+        assert!(got.iter().all(|x| x.photo_id == Some(pid) && !x.message_id.is_empty() && !x.message_en.is_empty()));
+    }
+}
+
+#[test]
+fn far_finding_carries_its_evidence() {
+    let policy = Policy::default();
+    let mut f = facts(4000, 3000);
+    f.exif_taken_at = Some(Utc::now());
+    f.exif_location = Some(GeoPoint::parse(-6.1854, 106.8272).unwrap());
+    let got = photo_findings(&policy, PhotoId(Uuid::nil()), PhotoKind::Storefront, &f, &CaptureMeta::default(), Some(Geofence { center: here(), radius_m: 150.0 }));
+    let ev = &got[0].evidence;
+    let d = ev["distance_m"].as_f64().unwrap();
+    assert!((1_000.0..1_200.0).contains(&d), "{d}");
+    assert_eq!(ev["radius_m"], 150.0);
+    assert_eq!(ev["source"], "exif");
+}
+
+fn photo(kind: PhotoKind, findings: Vec<Finding>) -> Photo {
+    Photo {
+        id: PhotoId(Uuid::new_v4()),
+        visit_id: VisitId(Uuid::nil()),
+        kind,
+        sha256: String::new(),
+        size_bytes: 0,
+        content_type: "image/jpeg".into(),
+        storage_key: String::new(),
+        capture: CaptureMeta::default(),
+        facts: PhotoFacts::default(),
+        findings,
+        received_at: Utc::now(),
+    }
+}
+
+#[test]
+fn visit_rules_table() {
+    let policy = Policy::default();
+    let date: NaiveDate = "2026-11-23".parse().unwrap();
+    let jakarta = chrono_tz::Asia::Jakarta;
+    let on_time: DateTime<Utc> = "2026-11-23T16:59:59Z".parse().unwrap(); // 23:59:59 WIB
+    let late: DateTime<Utc> = "2026-11-23T17:00:00Z".parse().unwrap(); // 24:00 WIB
+    let door = [photo(PhotoKind::WithCustomer, vec![]), photo(PhotoKind::Storefront, vec![])];
+    let only_front = [photo(PhotoKind::Storefront, vec![])];
+    let shot = [photo(PhotoKind::WhatsappScreenshot, vec![])];
+    let cases: Vec<(&str, Method, bool, Tz, DateTime<Utc>, &[Photo], Vec<&str>)> = vec![
+        ("complete door visit on time", Method::DoorVisit, false, jakarta, on_time, &door, vec![]),
+        ("door visit missing the customer photo", Method::DoorVisit, false, jakarta, on_time, &only_front, vec!["photo_required_missing"]),
+        ("whatsapp with a screenshot", Method::Whatsapp, false, jakarta, on_time, &shot, vec![]),
+        ("whatsapp without a screenshot", Method::Whatsapp, false, jakarta, on_time, &door, vec!["photo_required_missing"]),
+        ("late by the WIB midnight", Method::DoorVisit, false, jakarta, late, &door, vec!["upload_late"]),
+        // 16:00Z is 01:00 WIT the next day: late in Jayapura, on time in Jakarta.
+        ("WIT closes two hours before WIB", Method::DoorVisit, false, chrono_tz::Asia::Jayapura, "2026-11-23T16:00:00Z".parse().unwrap(), &door, vec!["upload_late"]),
+        ("refusal needs no photos", Method::DoorVisit, true, jakarta, on_time, &[], vec![]),
+        ("phone needs no photos", Method::Phone, false, jakarta, on_time, &[], vec![]),
+    ];
+    for (name, method, refused, tz, at, photos, expected) in cases {
+        let f = SubmitFacts { method, refused, visit_date: date, branch_tz: tz, submitted_at: at, photos };
+        assert_eq!(codes(&visit_findings(&policy, &f)), expected, "{name}");
+    }
+}
+
+#[test]
+fn verdict_scores_and_classifies() {
+    let policy = Policy::default();
+    let mk = |code| finding(&policy, code, None, json!({}), String::new(), String::new());
+    let cases = vec![
+        (vec![], 100, VisitStatus::Compliant),
+        (vec![mk(FindingCode::VisitOutsideHours)], 95, VisitStatus::Compliant),
+        (vec![mk(FindingCode::UploadLate)], 85, VisitStatus::Flagged),
+        (vec![mk(FindingCode::PhotoNoGps), mk(FindingCode::PhotoNoGps), mk(FindingCode::UploadLate)], 55, VisitStatus::NonCompliant),
+        (vec![mk(FindingCode::PhotoReused), mk(FindingCode::PhotoMockLocation), mk(FindingCode::PhotoEdited)], 0, VisitStatus::NonCompliant),
+    ];
+    for (findings, score, status) in cases {
+        assert_eq!(verdict(&findings), Verdict { score, status }, "{findings:?}");
+    }
+}

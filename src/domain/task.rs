@@ -1,0 +1,102 @@
+//! Tasks: planned visits (the SOP's "Jadwal kunjungan").
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::{BranchId, CustomerId, TaskId, UserId, VisitId};
+
+/// Why a task exists (the SOP's "Jenis Tugas Kunjungan").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskType {
+    Routine,
+    LostRecovery,
+    LostWarning,
+    Onboarding,
+    Revisit,
+    FollowUp,
+    Manual,
+}
+
+/// How the task may be carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequiredMethod {
+    DoorVisit,
+    DoorVisitOrWhatsapp,
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Open,
+    Done,
+    Missed,
+    Cancelled,
+}
+
+macro_rules! str_enum {
+    ($t:ty { $($v:ident = $s:literal),* $(,)? }) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s),* }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$v),)* _ => None }
+            }
+        }
+    };
+}
+
+str_enum!(TaskType {
+    Routine = "routine",
+    LostRecovery = "lost_recovery",
+    LostWarning = "lost_warning",
+    Onboarding = "onboarding",
+    Revisit = "revisit",
+    FollowUp = "follow_up",
+    Manual = "manual",
+});
+str_enum!(RequiredMethod { DoorVisit = "door_visit", DoorVisitOrWhatsapp = "door_visit_or_whatsapp", Any = "any" });
+str_enum!(TaskStatus { Open = "open", Done = "done", Missed = "missed", Cancelled = "cancelled" });
+pub(crate) use str_enum;
+
+/// A task as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Task {
+    pub id: TaskId,
+    pub customer_id: CustomerId,
+    pub branch_id: BranchId,
+    pub assignee_id: UserId,
+    pub task_type: TaskType,
+    pub required_method: RequiredMethod,
+    pub due_date: NaiveDate,
+    pub status: TaskStatus,
+    /// The visit that caused this task (a re-visit's failed visit), if any.
+    pub origin_visit_id: Option<VisitId>,
+    /// The rule or person that created it: `manual`, `verdict_non_compliant`, `review_reject`, `demo`.
+    pub origin: String,
+    pub note: Option<String>,
+    pub created_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_with_serde() {
+        for t in [TaskType::Routine, TaskType::LostRecovery, TaskType::Revisit, TaskType::FollowUp] {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+            assert_eq!(TaskType::parse(t.as_str()), Some(t));
+        }
+        for m in [RequiredMethod::DoorVisit, RequiredMethod::DoorVisitOrWhatsapp, RequiredMethod::Any] {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
+        for s in [TaskStatus::Open, TaskStatus::Done, TaskStatus::Missed, TaskStatus::Cancelled] {
+            assert_eq!(TaskStatus::parse(s.as_str()), Some(s));
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Visits, their photos, verdicts and reviews.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::customer::GeoPoint;
+use super::finding::Finding;
+use super::ids::{BranchId, CustomerId, PhotoId, ReviewId, TaskId, UserId, VisitId};
+use super::task::str_enum;
+
+/// How the customer was contacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    DoorVisit,
+    Whatsapp,
+    Phone,
+}
+str_enum!(Method { DoorVisit = "door_visit", Whatsapp = "whatsapp", Phone = "phone" });
+
+/// Where a visit is in its life. `draft` until submitted; then the verdict's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitStatus {
+    Draft,
+    Compliant,
+    Flagged,
+    NonCompliant,
+}
+str_enum!(VisitStatus { Draft = "draft", Compliant = "compliant", Flagged = "flagged", NonCompliant = "non_compliant" });
+
+/// The review state (the SOP's "Status Review HQ").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    Pending,
+    Approved,
+    Rejected,
+    Flagged,
+}
+str_enum!(ReviewStatus { Pending = "pending", Approved = "approved", Rejected = "rejected", Flagged = "flagged" });
+
+/// What a photo shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoKind {
+    WithCustomer,
+    Storefront,
+    WhatsappScreenshot,
+    Product,
+}
+str_enum!(PhotoKind {
+    WithCustomer = "with_customer",
+    Storefront = "storefront",
+    WhatsappScreenshot = "whatsapp_screenshot",
+    Product = "product",
+});
+
+/// The two-level follow-up result (RULES.md §5), validated against the taxonomy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultReason {
+    pub level1: String,
+    pub level2: String,
+}
+
+/// Everything the rep writes in a visit record. Parsed and validated at the edge; the same
+/// content always serialises to the same JSON, which is what idempotent PUTs compare.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitContent {
+    pub customer_id: CustomerId,
+    pub task_id: Option<TaskId>,
+    pub method: Method,
+    pub contact_name: Option<String>,
+    pub contact_position: Option<String>,
+    pub contact_phone: Option<String>,
+    pub visited_at: Option<DateTime<Utc>>,
+    pub result_reason: Option<ResultReason>,
+    pub details: Option<String>,
+    pub next_steps: Option<String>,
+    pub next_follow_up_at: Option<DateTime<Utc>>,
+    pub summary: Option<String>,
+    /// Answers to the standard questions, by question code.
+    pub answers: BTreeMap<String, String>,
+    pub refused: bool,
+    pub refusal_reason: Option<String>,
+}
+
+impl VisitContent {
+    /// The fields a submit needs that are still empty.
+    pub fn missing_for_submit(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+        if self.visited_at.is_none() {
+            missing.push("visited_at");
+        }
+        if self.refused {
+            // A refusal is recorded with its reason; the rest of the record may be empty.
+            return missing;
+        }
+        if blank(&self.contact_name) {
+            missing.push("contact_name");
+        }
+        if self.result_reason.is_none() {
+            missing.push("result_reason");
+        }
+        if blank(&self.details) {
+            missing.push("details");
+        }
+        if blank(&self.summary) {
+            missing.push("summary");
+        }
+        missing
+    }
+}
+
+/// The verdict of a submitted visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub score: u32,
+    pub status: VisitStatus,
+}
+
+/// A visit as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Visit {
+    pub id: VisitId,
+    pub rep_id: UserId,
+    pub branch_id: BranchId,
+    pub content: VisitContent,
+    /// The visit's date in the branch's time zone (from `visited_at`).
+    pub visit_date: Option<NaiveDate>,
+    pub status: VisitStatus,
+    pub review_status: ReviewStatus,
+    pub score: Option<u32>,
+    /// Points deducted by reviewers, summed.
+    pub deducted_points: u32,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub revisit_task_id: Option<TaskId>,
+    /// SHA-256 of the canonical content: equal bodies have equal hashes.
+    pub content_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The phone app's own capture metadata for a photo.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaptureMeta {
+    pub captured_at: Option<DateTime<Utc>>,
+    pub location: Option<GeoPoint>,
+    pub accuracy_m: Option<f64>,
+    pub is_mock_location: Option<bool>,
+}
+
+/// What was read from a photo's bytes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhotoFacts {
+    pub format: String,
+    pub width: u32,
+    pub height: u32,
+    /// EXIF DateTimeOriginal as written (`YYYY:MM:DD HH:MM:SS`).
+    pub exif_datetime_original: Option<String>,
+    /// EXIF OffsetTimeOriginal as written (`+07:00`).
+    pub exif_offset: Option<String>,
+    /// The capture instant: EXIF time with its offset, or in the branch's zone without one.
+    pub exif_taken_at: Option<DateTime<Utc>>,
+    pub exif_location: Option<GeoPoint>,
+    /// GPSHPositioningError, when the camera wrote it.
+    pub exif_gps_accuracy_m: Option<f64>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub software: Option<String>,
+}
+
+/// A photo as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Photo {
+    pub id: PhotoId,
+    pub visit_id: VisitId,
+    pub kind: PhotoKind,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub content_type: String,
+    pub storage_key: String,
+    pub capture: CaptureMeta,
+    pub facts: PhotoFacts,
+    pub findings: Vec<Finding>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+    Flag,
+}
+str_enum!(Decision { Approve = "approve", Reject = "reject", Flag = "flag" });
+
+impl Decision {
+    pub fn review_status(self) -> ReviewStatus {
+        match self {
+            Decision::Approve => ReviewStatus::Approved,
+            Decision::Reject => ReviewStatus::Rejected,
+            Decision::Flag => ReviewStatus::Flagged,
+        }
+    }
+}
+
+/// One review decision, kept forever.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Review {
+    pub id: ReviewId,
+    pub visit_id: VisitId,
+    pub reviewer_id: UserId,
+    pub decision: Decision,
+    pub comment: Option<String>,
+    pub deduct_points: u32,
+    pub revisit_task_id: Option<TaskId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn content() -> VisitContent {
+        VisitContent {
+            customer_id: CustomerId(Uuid::nil()),
+            task_id: None,
+            method: Method::DoorVisit,
+            contact_name: Some("Bu Sari".into()),
+            contact_position: None,
+            contact_phone: None,
+            visited_at: Some(Utc::now()),
+            result_reason: Some(ResultReason { level1: "service".into(), level2: "pickup_late".into() }),
+            details: Some("d".into()),
+            next_steps: None,
+            next_follow_up_at: None,
+            summary: Some("s".into()),
+            answers: BTreeMap::new(),
+            refused: false,
+            refusal_reason: None,
+        }
+    }
+
+    #[test]
+    fn submit_needs_the_core_fields() {
+        assert!(content().missing_for_submit().is_empty());
+        let mut c = content();
+        c.summary = Some("   ".into());
+        c.visited_at = None;
+        assert_eq!(c.missing_for_submit(), vec!["visited_at", "summary"]);
+        let mut refused = content();
+        refused.refused = true;
+        refused.summary = None;
+        refused.contact_name = None;
+        assert!(refused.missing_for_submit().is_empty());
+    }
+}

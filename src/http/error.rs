@@ -1,0 +1,134 @@
+//! The one place errors become HTTP: `application/problem+json` (RFC 9457) with a stable
+//! `code`. A 5xx never carries its cause; the cause goes to the log with a reference id.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::app::AppError;
+use crate::media::MediaError;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub fields: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    fields: &'a [String],
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, code, detail: detail.into(), fields: Vec::new() }
+    }
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem = Problem {
+            kind: format!("https://fieldproof.dev/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error"),
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            fields: &self.fields,
+        };
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, "2"));
+        }
+        response.body(serde_json::to_string(&problem).unwrap_or_default())
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let code = e.code();
+        match e {
+            AppError::Unauthorized => ApiError::new(StatusCode::UNAUTHORIZED, code, "a valid bearer token is required"),
+            AppError::Forbidden { detail, .. } => ApiError::new(StatusCode::FORBIDDEN, code, detail),
+            AppError::NotFound { detail, .. } => ApiError::new(StatusCode::NOT_FOUND, code, detail),
+            AppError::Conflict { detail, .. } => ApiError::new(StatusCode::CONFLICT, code, detail),
+            AppError::Invalid { detail, fields, .. } => {
+                ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code, detail, fields }
+            }
+            AppError::Media(m) => {
+                let status = match m {
+                    MediaError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                    MediaError::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                ApiError::new(status, code, m.to_string())
+            }
+            AppError::Unavailable { detail, .. } => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, detail),
+            AppError::Internal(cause) => {
+                let reference = uuid::Uuid::new_v4();
+                tracing::error!(%reference, error = ?cause, "internal error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, format!("internal error (reference {reference})"))
+            }
+        }
+    }
+}
+
+/// JSON body errors: syntax → 400 `malformed_json`; wrong types, unknown enum values, missing
+/// fields → 422 `invalid_field` (serde's message names the field and what was expected).
+pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    let api = match &err {
+        E::OverflowKnownLength { length, limit } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body is {length} bytes; the limit is {limit}"))
+        }
+        E::Overflow { limit } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body exceeds {limit} bytes")),
+        E::ContentType => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json"),
+        E::Deserialize(e) if e.is_data() => ApiError::unprocessable("invalid_field", e.to_string()),
+        E::Deserialize(e) => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")),
+        _ => ApiError::bad_request("malformed_request", "the request body could not be read"),
+    };
+    api.into()
+}
+
+/// Path errors: every path parameter is a UUID.
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request("invalid_id", format!("a path id is not a UUID: {err}")).into()
+}
+
+/// Query string errors.
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request("invalid_query", format!("invalid query parameter: {err}")).into()
+}
+
+/// Unknown routes.
+pub async fn not_found() -> HttpResponse {
+    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint").error_response()
+}

@@ -1,0 +1,57 @@
+//! actix-web handlers: parse → call `app` → map to a response body. No SQL, no storage calls.
+//!
+//! [`routes`] is the single table of every endpoint; the server registers exactly it, and the
+//! contract test compares it with `openapi.yaml`.
+
+mod auth;
+mod customers;
+pub mod error;
+mod health;
+mod multipart;
+mod photos;
+mod requests;
+mod responses;
+mod tasks;
+mod visits;
+
+use actix_web::http::Method;
+use actix_web::{web, Route};
+
+/// Every endpoint: method, path (OpenAPI template syntax), handler.
+pub fn routes() -> Vec<(Method, &'static str, Route)> {
+    vec![
+        (Method::GET, "/healthz", web::get().to(health::healthz)),
+        (Method::GET, "/readyz", web::get().to(health::readyz)),
+        (Method::GET, "/v1/me", web::get().to(health::me)),
+        (Method::GET, "/v1/customers", web::get().to(customers::list)),
+        (Method::POST, "/v1/customers", web::post().to(customers::create)),
+        (Method::GET, "/v1/customers/{customer_id}", web::get().to(customers::get)),
+        (Method::PATCH, "/v1/customers/{customer_id}", web::patch().to(customers::update)),
+        (Method::GET, "/v1/tasks", web::get().to(tasks::list)),
+        (Method::POST, "/v1/tasks", web::post().to(tasks::create)),
+        (Method::GET, "/v1/tasks/{task_id}", web::get().to(tasks::get)),
+        (Method::GET, "/v1/visits", web::get().to(visits::list)),
+        (Method::GET, "/v1/visits/{visit_id}", web::get().to(visits::get)),
+        (Method::PUT, "/v1/visits/{visit_id}", web::put().to(visits::put)),
+        (Method::POST, "/v1/visits/{visit_id}/submit", web::post().to(visits::submit)),
+        (Method::POST, "/v1/visits/{visit_id}/reviews", web::post().to(visits::review)),
+        (Method::PUT, "/v1/visits/{visit_id}/photos/{photo_id}", web::put().to(photos::put)),
+        (Method::GET, "/v1/visits/{visit_id}/photos/{photo_id}/content", web::get().to(photos::content)),
+    ]
+}
+
+/// Method and path of every endpoint, for the contract test.
+pub fn route_table() -> Vec<(String, String)> {
+    routes().into_iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect()
+}
+
+/// Registers the routes, the extractor error handlers and the problem+json 404.
+pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
+    cfg.app_data(web::JsonConfig::default().limit(max_json_bytes).error_handler(error::json_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .app_data(web::QueryConfig::default().error_handler(error::query_error));
+    for (_, path, route) in routes() {
+        cfg.route(path, route);
+    }
+    cfg.default_service(web::to(error::not_found));
+}

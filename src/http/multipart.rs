@@ -1,0 +1,81 @@
+//! Collects a photo upload from `multipart/form-data`: the `file` part (bounded by the policy's
+//! size cap) and small text parts, all under one timeout so a slow client cannot hold a worker.
+
+use std::time::Duration;
+
+use actix_multipart::{Multipart, MultipartError};
+use actix_web::http::StatusCode;
+use bytes::BytesMut;
+use futures_util::StreamExt;
+
+use super::error::ApiError;
+
+/// The raw parts of an upload.
+#[derive(Debug, Default)]
+pub struct RawUpload {
+    pub file: Option<(bytes::Bytes, Option<String>)>,
+    pub text: Vec<(String, String)>,
+}
+
+const MAX_TEXT_PART: usize = 1024;
+const MAX_PARTS: usize = 16;
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    match e {
+        MultipartError::ContentTypeMissing | MultipartError::ContentTypeParse | MultipartError::ContentTypeIncompatible => {
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the photo as multipart/form-data")
+        }
+        other => ApiError::bad_request("multipart_invalid", format!("the multipart body is malformed or truncated: {other}")),
+    }
+}
+
+/// Reads the whole form, refusing a file above `max_file_bytes` as soon as it grows past it.
+pub async fn collect(mut form: Multipart, max_file_bytes: u64, timeout: Duration) -> Result<RawUpload, ApiError> {
+    let read = async {
+        let mut upload = RawUpload::default();
+        let mut parts = 0;
+        while let Some(field) = form.next().await {
+            let mut field = field.map_err(multipart_error)?;
+            parts += 1;
+            if parts > MAX_PARTS {
+                return Err(ApiError::bad_request("multipart_invalid", "too many parts"));
+            }
+            let name = field.name().unwrap_or_default().to_string();
+            if name == "file" {
+                if upload.file.is_some() {
+                    return Err(ApiError::bad_request("multipart_invalid", "more than one file part"));
+                }
+                let declared = field.content_type().map(|m| m.essence_str().to_string());
+                let mut buf = BytesMut::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(multipart_error)?;
+                    if (buf.len() + chunk.len()) as u64 > max_file_bytes {
+                        return Err(ApiError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "photo_too_large",
+                            format!("the photo exceeds {max_file_bytes} bytes"),
+                        ));
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                upload.file = Some((buf.freeze(), declared));
+            } else {
+                let mut buf = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(multipart_error)?;
+                    if buf.len() + chunk.len() > MAX_TEXT_PART {
+                        return Err(ApiError::bad_request("multipart_invalid", format!("part {name:?} is too long")));
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                let value = String::from_utf8(buf)
+                    .map_err(|_| ApiError::bad_request("multipart_invalid", format!("part {name:?} is not UTF-8 text")))?;
+                upload.text.push((name, value));
+            }
+        }
+        Ok(upload)
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::REQUEST_TIMEOUT, "upload_timeout", "the upload took too long"))?
+}

@@ -1,0 +1,95 @@
+//! `/v1/visits/{visit_id}/photos/{photo_id}`: upload and download.
+
+use std::time::Duration;
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, FixedOffset, Utc};
+use uuid::Uuid;
+
+use super::auth::Authed;
+use super::error::ApiError;
+use super::multipart::{collect, RawUpload};
+use super::requests::location;
+use super::responses::PhotoView;
+use crate::app::photos::{self, PhotoUpload, Stored};
+use crate::app::App;
+use crate::domain::ids::{PhotoId, VisitId};
+use crate::domain::visit::{CaptureMeta, PhotoKind};
+
+fn field_error(field: &str, why: &str) -> ApiError {
+    let mut e = ApiError::unprocessable("invalid_field", format!("{field}: {why}"));
+    e.fields = vec![field.to_string()];
+    e
+}
+
+/// Turns the raw parts into a typed upload.
+fn parse(raw: RawUpload) -> Result<PhotoUpload, ApiError> {
+    let mut kind = None;
+    let (mut captured_at, mut lat, mut lon, mut accuracy, mut mock) = (None, None, None, None, None);
+    for (name, value) in raw.text {
+        let v = value.trim();
+        let number = |field: &str| v.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| field_error(field, "must be a number"));
+        match name.as_str() {
+            "kind" => kind = Some(PhotoKind::parse(v).ok_or_else(|| field_error("kind", "must be with_customer, storefront, whatsapp_screenshot or product"))?),
+            "captured_at" => {
+                let t = DateTime::<FixedOffset>::parse_from_rfc3339(v).map_err(|_| field_error("captured_at", "must be an RFC 3339 time with offset"))?;
+                captured_at = Some(t.with_timezone(&Utc));
+            }
+            "latitude" => lat = Some(number("latitude")?),
+            "longitude" => lon = Some(number("longitude")?),
+            "accuracy_m" => {
+                let a = number("accuracy_m")?;
+                if a < 0.0 {
+                    return Err(field_error("accuracy_m", "must not be negative"));
+                }
+                accuracy = Some(a);
+            }
+            "is_mock_location" => {
+                mock = Some(match v {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err(field_error("is_mock_location", "must be true or false")),
+                })
+            }
+            _ => {} // unknown parts are ignored, so older servers accept newer apps
+        }
+    }
+    let (bytes, declared_type) = raw.file.ok_or_else(|| {
+        let mut e = ApiError::unprocessable("field_required", "the `file` part is required");
+        e.fields = vec!["file".into()];
+        e
+    })?;
+    let kind = kind.ok_or_else(|| {
+        let mut e = ApiError::unprocessable("field_required", "the `kind` part is required");
+        e.fields = vec!["kind".into()];
+        e
+    })?;
+    Ok(PhotoUpload {
+        bytes,
+        kind,
+        declared_type,
+        capture: CaptureMeta { captured_at, location: location(lat, lon)?, accuracy_m: accuracy, is_mock_location: mock },
+    })
+}
+
+pub async fn put(app: web::Data<App>, Authed(actor): Authed, path: web::Path<(Uuid, Uuid)>, form: Multipart) -> Result<HttpResponse, ApiError> {
+    let (visit_id, photo_id) = path.into_inner();
+    let timeout = Duration::from_secs(app.policy.photo.upload_timeout_secs);
+    let raw = collect(form, app.policy.photo.max_bytes, timeout).await?;
+    let upload = parse(raw)?;
+    let (photo, stored) = photos::upload(&app, &actor, VisitId(visit_id), PhotoId(photo_id), upload).await?;
+    let mut response = if stored == Stored::Created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    Ok(response.json(PhotoView::from(photo)))
+}
+
+pub async fn content(app: web::Data<App>, Authed(actor): Authed, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+    let (visit_id, photo_id) = path.into_inner();
+    let (photo, bytes) = photos::content(&app, &actor, VisitId(visit_id), PhotoId(photo_id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, photo.content_type))
+        .insert_header((header::ETAG, format!("\"{}\"", photo.sha256)))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))
+        .body(bytes))
+}

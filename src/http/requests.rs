@@ -1,0 +1,295 @@
+//! Request bodies and queries, and their conversion into domain types (parse at the edge).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use crate::db::Page;
+use crate::domain::customer::{CustomerClass, GeoPoint};
+use crate::domain::finding::FindingCode;
+use crate::domain::ids::{CustomerId, TaskId};
+use crate::domain::task::{RequiredMethod, TaskStatus, TaskType};
+use crate::domain::visit::{Decision, Method, ResultReason, ReviewStatus, VisitContent, VisitStatus};
+
+const SHORT: usize = 200;
+const LONG: usize = 10_000;
+
+/// Trims a text field; empty becomes absent; too long is a 422 naming the field.
+pub fn text(field: &'static str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    let trimmed = value.trim();
+    if trimmed.chars().count() > max {
+        let mut e = ApiError::unprocessable("field_too_long", format!("{field} is longer than {max} characters"));
+        e.fields = vec![field.to_string()];
+        return Err(e);
+    }
+    Ok((!trimmed.is_empty()).then(|| trimmed.to_string()))
+}
+
+fn required(field: &'static str, value: String, max: usize) -> Result<String, ApiError> {
+    text(field, Some(value), max)?.ok_or_else(|| {
+        let mut e = ApiError::unprocessable("field_required", format!("{field} must not be empty"));
+        e.fields = vec![field.to_string()];
+        e
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResultReasonInput {
+    pub level1: String,
+    pub level2: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VisitInput {
+    pub customer_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub method: Method,
+    pub contact_name: Option<String>,
+    pub contact_position: Option<String>,
+    pub contact_phone: Option<String>,
+    pub visited_at: Option<DateTime<FixedOffset>>,
+    pub result_reason: Option<ResultReasonInput>,
+    pub details: Option<String>,
+    pub next_steps: Option<String>,
+    pub next_follow_up_at: Option<DateTime<FixedOffset>>,
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub answers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub refused: bool,
+    pub refusal_reason: Option<String>,
+}
+
+impl TryFrom<VisitInput> for VisitContent {
+    type Error = ApiError;
+    fn try_from(v: VisitInput) -> Result<Self, ApiError> {
+        if v.answers.len() > 50 {
+            return Err(ApiError::unprocessable("field_too_long", "answers has more than 50 entries"));
+        }
+        let mut answers = BTreeMap::new();
+        for (question, answer) in v.answers {
+            if let Some(answer) = text("answers", Some(answer), LONG)? {
+                answers.insert(question, answer);
+            }
+        }
+        Ok(VisitContent {
+            customer_id: CustomerId(v.customer_id),
+            task_id: v.task_id.map(TaskId),
+            method: v.method,
+            contact_name: text("contact_name", v.contact_name, SHORT)?,
+            contact_position: text("contact_position", v.contact_position, SHORT)?,
+            contact_phone: text("contact_phone", v.contact_phone, 50)?,
+            visited_at: v.visited_at.map(|t| t.with_timezone(&Utc)),
+            result_reason: v.result_reason.map(|r| ResultReason { level1: r.level1, level2: r.level2 }),
+            details: text("details", v.details, LONG)?,
+            next_steps: text("next_steps", v.next_steps, LONG)?,
+            next_follow_up_at: v.next_follow_up_at.map(|t| t.with_timezone(&Utc)),
+            summary: text("summary", v.summary, LONG)?,
+            answers,
+            refused: v.refused,
+            refusal_reason: text("refusal_reason", v.refusal_reason, LONG)?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CustomerInput {
+    pub code: String,
+    pub name: String,
+    pub customer_type: String,
+    pub branch_id: Option<Uuid>,
+    pub assigned_rep_id: Option<Uuid>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub geofence_radius_m: Option<f64>,
+    pub contact_name: Option<String>,
+    pub contact_position: Option<String>,
+    pub contact_phone: Option<String>,
+    pub created_on: Option<NaiveDate>,
+    pub class: Option<CustomerClass>,
+}
+
+/// Validated customer fields shared by create and update.
+pub struct CustomerFields {
+    pub code: String,
+    pub name: String,
+    pub customer_type: String,
+    pub location: Option<GeoPoint>,
+    pub geofence_radius_m: Option<f64>,
+    pub contact_name: Option<String>,
+    pub contact_position: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+pub fn location(lat: Option<f64>, lon: Option<f64>) -> Result<Option<GeoPoint>, ApiError> {
+    match (lat, lon) {
+        (None, None) => Ok(None),
+        (Some(lat), Some(lon)) => GeoPoint::parse(lat, lon).map(Some).map_err(|e| ApiError::unprocessable("invalid_coordinates", e)),
+        _ => Err(ApiError::unprocessable("invalid_coordinates", "give both latitude and longitude, or neither")),
+    }
+}
+
+pub fn radius(r: Option<f64>) -> Result<Option<f64>, ApiError> {
+    match r {
+        Some(r) if !(r.is_finite() && r > 0.0 && r <= 50_000.0) => {
+            Err(ApiError::unprocessable("invalid_radius", "geofence_radius_m must be above 0 and at most 50000"))
+        }
+        other => Ok(other),
+    }
+}
+
+impl CustomerInput {
+    pub fn fields(&self) -> Result<CustomerFields, ApiError> {
+        Ok(CustomerFields {
+            code: required("code", self.code.clone(), 64)?,
+            name: required("name", self.name.clone(), SHORT)?,
+            customer_type: required("customer_type", self.customer_type.clone(), 64)?,
+            location: location(self.latitude, self.longitude)?,
+            geofence_radius_m: radius(self.geofence_radius_m)?,
+            contact_name: text("contact_name", self.contact_name.clone(), SHORT)?,
+            contact_position: text("contact_position", self.contact_position.clone(), SHORT)?,
+            contact_phone: text("contact_phone", self.contact_phone.clone(), 50)?,
+        })
+    }
+}
+
+/// A partial update: absent fields keep their value.
+#[derive(Debug, Deserialize)]
+pub struct CustomerPatch {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub customer_type: Option<String>,
+    pub assigned_rep_id: Option<Uuid>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub geofence_radius_m: Option<f64>,
+    pub contact_name: Option<String>,
+    pub contact_position: Option<String>,
+    pub contact_phone: Option<String>,
+    pub created_on: Option<NaiveDate>,
+    pub class: Option<CustomerClass>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TaskInput {
+    pub id: Option<Uuid>,
+    pub customer_id: Uuid,
+    pub assignee_id: Uuid,
+    #[serde(default = "manual")]
+    pub task_type: TaskType,
+    #[serde(default = "door_visit")]
+    pub required_method: RequiredMethod,
+    pub due_date: NaiveDate,
+    pub note: Option<String>,
+}
+
+fn manual() -> TaskType {
+    TaskType::Manual
+}
+fn door_visit() -> RequiredMethod {
+    RequiredMethod::DoorVisit
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReviewInput {
+    pub decision: Decision,
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub deduct_points: u32,
+}
+
+impl TryFrom<ReviewInput> for crate::app::reviews::ReviewInput {
+    type Error = ApiError;
+    fn try_from(r: ReviewInput) -> Result<Self, ApiError> {
+        if r.deduct_points > 100 {
+            return Err(ApiError::unprocessable("invalid_deduction", "deduct_points must be between 0 and 100"));
+        }
+        Ok(Self { decision: r.decision, comment: text("comment", r.comment, LONG)?, deduct_points: r.deduct_points })
+    }
+}
+
+/// The `limit` (1–200, default 50) and `cursor` every list takes. (Not a flattened struct:
+/// serde_urlencoded cannot read numbers through `#[serde(flatten)]`.)
+pub fn page(limit: Option<u32>, cursor: Option<&str>) -> Result<Page, ApiError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 200"));
+    }
+    let before = cursor.map(decode_cursor).transpose()?;
+    Ok(Page { before, limit })
+}
+
+pub fn encode_cursor(seq: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("s{seq}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix('s').and_then(|n| n.parse().ok()))
+        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this server issued"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CustomerListQuery {
+    pub branch_id: Option<Uuid>,
+    pub assigned_rep_id: Option<Uuid>,
+    pub class: Option<CustomerClass>,
+    pub q: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TaskListQuery {
+    /// `me` or a user id.
+    pub assignee: Option<String>,
+    pub status: Option<TaskStatus>,
+    pub due_from: Option<NaiveDate>,
+    pub due_to: Option<NaiveDate>,
+    pub customer_id: Option<Uuid>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VisitListQuery {
+    pub status: Option<VisitStatus>,
+    pub review_status: Option<ReviewStatus>,
+    pub rep_id: Option<Uuid>,
+    pub branch_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub date_from: Option<NaiveDate>,
+    pub date_to: Option<NaiveDate>,
+    pub finding_code: Option<FindingCode>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        assert_eq!(decode_cursor(&encode_cursor(42)).unwrap(), 42);
+        for bad in ["", "!!!", "eDQy"] {
+            assert_eq!(decode_cursor(bad).unwrap_err().code, "invalid_cursor", "{bad}");
+        }
+    }
+
+    #[test]
+    fn text_fields_are_trimmed_and_bounded() {
+        assert_eq!(text("x", Some("  a ".into()), 5).unwrap(), Some("a".into()));
+        assert_eq!(text("x", Some("   ".into()), 5).unwrap(), None);
+        assert_eq!(text("x", Some("abcdef".into()), 5).unwrap_err().code, "field_too_long");
+    }
+}

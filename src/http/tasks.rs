@@ -1,0 +1,61 @@
+//! `/v1/tasks`.
+
+use actix_web::{web, HttpResponse};
+use uuid::Uuid;
+
+use super::auth::Authed;
+use super::error::ApiError;
+use super::requests::{self, text, TaskInput, TaskListQuery};
+use super::responses::List;
+use crate::app::{tasks, App};
+use crate::db::TaskFilter;
+use crate::domain::ids::{BranchId, CustomerId, TaskId, UserId};
+use crate::domain::role::Scope;
+use crate::domain::task::{Task, TaskStatus};
+
+pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<TaskListQuery>) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let page = requests::page(q.limit, q.cursor.as_deref())?;
+    let assignee_id = match q.assignee.as_deref() {
+        None => None,
+        Some("me") => Some(actor.id),
+        Some(other) => Some(UserId(
+            other.parse().map_err(|_| ApiError::bad_request("invalid_query", "assignee must be `me` or a user id"))?,
+        )),
+    };
+    let filter = TaskFilter {
+        scope: Scope::All, // narrowed to the caller's scope by the use case
+        assignee_id,
+        status: q.status,
+        due_from: q.due_from,
+        due_to: q.due_to,
+        customer_id: q.customer_id.map(CustomerId),
+    };
+    let paged = tasks::list(&app, &actor, filter, page).await?;
+    Ok(HttpResponse::Ok().json(List::from_paged(paged, |t| t)))
+}
+
+pub async fn get(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(tasks::get(&app, &actor, TaskId(id.into_inner())).await?))
+}
+
+pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<TaskInput>) -> Result<HttpResponse, ApiError> {
+    let t = body.into_inner();
+    let task = Task {
+        id: t.id.map(TaskId).unwrap_or_else(TaskId::new_random),
+        customer_id: CustomerId(t.customer_id),
+        branch_id: BranchId(Uuid::nil()), // the customer's, set by the use case
+        assignee_id: UserId(t.assignee_id),
+        task_type: t.task_type,
+        required_method: t.required_method,
+        due_date: t.due_date,
+        status: TaskStatus::Open,
+        origin_visit_id: None,
+        origin: "manual".into(),
+        note: text("note", t.note, 2_000)?,
+        created_by: None,
+        created_at: app.now(),
+    };
+    let (stored, created) = tasks::create(&app, &actor, task).await?;
+    Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(stored))
+}

@@ -1,0 +1,101 @@
+//! Pure photo inspection: sniff the format, read the dimensions from the header, read EXIF,
+//! hash the bytes. Synchronous and allocation-bounded; callers run it on a blocking thread
+//! behind a semaphore (see `app::photos`).
+//!
+//! Order, cheapest first, so that a bad file costs little:
+//! size cap → magic bytes → header dimensions (refuse decompression bombs before any decode)
+//! → EXIF → SHA-256.
+
+mod exif;
+mod sniff;
+
+pub use exif::ExifInfo;
+pub use sniff::{sniff, ImageFormat};
+
+use sha2::{Digest, Sha256};
+
+/// Limits checked before anything is decoded.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_bytes: u64,
+    pub max_side_px: u32,
+    pub max_pixels: u64,
+}
+
+/// Why a file is not accepted as a photo. Each has a stable code.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MediaError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is {size} bytes; the limit is {limit}")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("the file is not a JPEG, PNG, HEIC/HEIF or WebP image")]
+    UnsupportedFormat,
+    #[error("the file was declared as {declared} but is {actual}")]
+    TypeMismatch { declared: String, actual: &'static str },
+    #[error("the image header cannot be read: {0}")]
+    Unreadable(String),
+    #[error("the image is {width}×{height}; the limits are {max_side} px a side and {max_pixels} pixels")]
+    DimensionsTooLarge { width: u32, height: u32, max_side: u32, max_pixels: u64 },
+}
+
+impl MediaError {
+    /// The stable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MediaError::Empty => "photo_empty",
+            MediaError::TooLarge { .. } => "photo_too_large",
+            MediaError::UnsupportedFormat => "photo_unsupported_format",
+            MediaError::TypeMismatch { .. } => "photo_type_mismatch",
+            MediaError::Unreadable(_) => "photo_unreadable",
+            MediaError::DimensionsTooLarge { .. } => "photo_dimensions_too_large",
+        }
+    }
+}
+
+/// What inspection read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inspection {
+    pub format: ImageFormat,
+    pub width: u32,
+    pub height: u32,
+    pub exif: ExifInfo,
+    /// Lowercase hex SHA-256 of the bytes.
+    pub sha256: String,
+}
+
+/// Inspects a complete file. `declared` is the client's content type, if it sent a specific one.
+///
+/// ```
+/// let err = fieldproof::media::inspect(b"hello", None, &fieldproof::media::Limits {
+///     max_bytes: 1024, max_side_px: 100, max_pixels: 10_000 }).unwrap_err();
+/// assert_eq!(err.code(), "photo_unsupported_format");
+/// ```
+pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<Inspection, MediaError> {
+    if bytes.is_empty() {
+        return Err(MediaError::Empty);
+    }
+    if bytes.len() as u64 > limits.max_bytes {
+        return Err(MediaError::TooLarge { size: bytes.len() as u64, limit: limits.max_bytes });
+    }
+    let format = sniff(bytes).ok_or(MediaError::UnsupportedFormat)?;
+    if let Some(declared) = declared.map(str::to_ascii_lowercase) {
+        if !format.accepts_declared(&declared) {
+            return Err(MediaError::TypeMismatch { declared, actual: format.mime() });
+        }
+    }
+    let size = imagesize::blob_size(bytes).map_err(|e| MediaError::Unreadable(e.to_string()))?;
+    let (width, height) = (
+        u32::try_from(size.width).unwrap_or(u32::MAX),
+        u32::try_from(size.height).unwrap_or(u32::MAX),
+    );
+    if width == 0 || height == 0 {
+        return Err(MediaError::Unreadable("zero width or height".into()));
+    }
+    if width > limits.max_side_px || height > limits.max_side_px || u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(MediaError::DimensionsTooLarge { width, height, max_side: limits.max_side_px, max_pixels: limits.max_pixels });
+    }
+    let exif = exif::read(bytes);
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    Ok(Inspection { format, width, height, exif, sha256 })
+}

@@ -1,0 +1,81 @@
+//! Building the application: connect, migrate, bind. `Application::build` binds first, so a
+//! configured port 0 gives a free port that tests read back with [`Application::port`].
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{web, HttpServer};
+use tokio::sync::Semaphore;
+
+use crate::app::{App, SystemClock};
+use crate::config::Settings;
+use crate::domain::policy::Policy;
+use crate::domain::reasons::Taxonomy;
+
+/// Connects to the database (running migrations) and the object store.
+pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
+    let repo = crate::db::connect(&settings.database.url, settings.database.max_connections).await?;
+    repo.migrate().await.map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+    let store = crate::storage::open(&settings.storage.url)?;
+    let policy = Policy::default();
+    policy.validate().map_err(|p| anyhow::anyhow!("invalid policy: {}", p.join("; ")))?;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let permits = match settings.media.max_concurrent_inspections {
+        0 => cores,
+        n => n,
+    };
+    Ok(App {
+        repo,
+        store,
+        policy: Arc::new(policy),
+        taxonomy: Arc::new(Taxonomy::shipped()),
+        clock: Arc::new(SystemClock),
+        inspect_permits: Arc::new(Semaphore::new(permits)),
+        inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),
+    })
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
+        let app = build_app(settings).await?;
+        Self::with_app(app, settings)
+    }
+
+    /// Serves an already-built [`App`] (tests build their own to keep a handle on it).
+    pub fn with_app(app: App, settings: &Settings) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&settings.server.listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
+        let port = listener.local_addr()?.port();
+        let data = web::Data::new(app);
+        let max_json = settings.server.max_json_bytes;
+        let mut server = HttpServer::new(move || {
+            actix_web::App::new()
+                .wrap(actix_web::middleware::Logger::new("%r %s %b %Dms").log_target("fieldproof::http"))
+                .app_data(data.clone())
+                .configure(|cfg| crate::http::configure(cfg, max_json))
+        })
+        .shutdown_timeout(30)
+        .client_request_timeout(Duration::from_secs(30))
+        .listen(listener)?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        Ok(Application { port, server: server.run() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests are given 30 s to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

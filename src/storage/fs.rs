@@ -1,0 +1,83 @@
+//! The filesystem store: one file per key under a root directory. Writes go to a temporary
+//! file first and are renamed into place, so a reader never sees half an object.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use tokio::io::AsyncWriteExt;
+
+use super::{is_valid_key, ObjectStore, StorageError};
+
+pub struct FsStore {
+    root: PathBuf,
+}
+
+impl FsStore {
+    /// Creates the root directory if needed.
+    pub fn new(root: impl AsRef<Path>) -> std::io::Result<Self> {
+        let root = root.as_ref().to_path_buf();
+        std::fs::create_dir_all(root.join(".tmp"))?;
+        Ok(Self { root })
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, StorageError> {
+        if !is_valid_key(key) {
+            return Err(StorageError::InvalidKey(key.to_string()));
+        }
+        Ok(self.root.join(key))
+    }
+}
+
+#[async_trait]
+impl ObjectStore for FsStore {
+    #[tracing::instrument(skip_all, fields(key), err)]
+    async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        let path = self.path(key)?;
+        if tokio::fs::try_exists(&path).await? {
+            return Err(StorageError::AlreadyExists(key.to_string()));
+        }
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let tmp = self.root.join(".tmp").join(uuid::Uuid::new_v4().simple().to_string());
+        let result = async {
+            let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).await?;
+            file.write_all(bytes).await?;
+            file.sync_all().await?;
+            drop(file);
+            tokio::fs::rename(&tmp, &path).await
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(key), err)]
+    async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
+        let path = self.path(key)?;
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StorageError::NotFound(key.to_string())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        let path = self.path(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        let probe = self.root.join(".tmp").join(format!("ping-{}", uuid::Uuid::new_v4().simple()));
+        tokio::fs::write(&probe, b"ok").await?;
+        tokio::fs::remove_file(&probe).await?;
+        Ok(())
+    }
+}
