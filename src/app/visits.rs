@@ -131,6 +131,12 @@ async fn validate_content(app: &App, actor: &Actor, c: &VisitContent) -> Result<
     if let Some(unknown) = c.answers.keys().find(|k| !app.taxonomy.is_question(k)) {
         return Err(AppError::invalid("question_unknown", format!("{unknown:?} is not a standard question")));
     }
+    if let Some(at) = c.visited_at {
+        // A phone clock a few minutes fast is normal; a visit hours ahead is not.
+        if at > app.now() + chrono::Duration::minutes(15) {
+            return Err(AppError::invalid("visited_at_in_future", "visited_at is in the future"));
+        }
+    }
     let branch = app.branch(customer.branch_id).await?;
     let visit_date = c.visited_at.map(|at| local_date(at, branch.time_zone));
     Ok((customer, visit_date))

@@ -1,0 +1,107 @@
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::helpers::TestApp;
+
+backend_tests!(
+    marketing_creates_and_updates_customers_that_reps_of_the_branch_can_read,
+    customer_lists_paginate_with_a_cursor_and_filter,
+    a_duplicate_customer_code_is_a_conflict,
+    tasks_are_created_by_marketing_and_listed_for_their_assignee,
+);
+
+async fn marketing_creates_and_updates_customers_that_reps_of_the_branch_can_read(app: TestApp) {
+    let id = app.customer_at(-6.2, 106.8).await;
+    let r = app.get(&format!("/v1/customers/{id}"), &app.rep.token).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["latitude"], -6.2);
+    assert_eq!(r.json["class"], "new");
+    // Other branch: not visible, and not revealed.
+    let r = app.get(&format!("/v1/customers/{id}"), &app.jap_marketing.token).await;
+    assert_eq!((r.status, r.code()), (404, "customer_not_found"));
+    // Reps read but do not write.
+    let r = app.post("/v1/customers", &app.rep.token, json!({"code": "X1", "name": "X", "customer_type": "retail"})).await;
+    assert_eq!((r.status, r.code()), (403, "role_forbidden"));
+    let r = app
+        .send(reqwest::Method::PATCH, &format!("/v1/customers/{id}"), Some(&app.marketing.token), crate::helpers::Body::Json(json!({"geofence_radius_m": 250.0, "class": "B", "name": "Toko Maju Jaya 2"})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!((r.json["geofence_radius_m"].as_f64(), r.json["class"].as_str(), r.json["name"].as_str()), (Some(250.0), Some("B"), Some("Toko Maju Jaya 2")));
+    assert_eq!(r.json["latitude"], -6.2, "fields not in the patch keep their value");
+    let r = app
+        .send(reqwest::Method::PATCH, &format!("/v1/customers/{id}"), Some(&app.marketing.token), crate::helpers::Body::Json(json!({"latitude": 91.0, "longitude": 0.0})))
+        .await;
+    assert_eq!((r.status, r.code()), (422, "invalid_coordinates"));
+}
+
+async fn customer_lists_paginate_with_a_cursor_and_filter(app: TestApp) {
+    let mut created = Vec::new();
+    for i in 0..5 {
+        created.push(app.customer_at(-6.2 + f64::from(i) * 0.01, 106.8).await);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/customers?limit=2&cursor={c}"),
+            None => "/v1/customers?limit=2".to_string(),
+        };
+        let r = app.get(&path, &app.marketing.token).await;
+        assert_eq!(r.status, 200);
+        for item in r.json["items"].as_array().unwrap() {
+            seen.push(item["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap());
+        }
+        match r.json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    created.reverse(); // newest first
+    assert_eq!(seen, created);
+    let r = app.get("/v1/customers?q=maju", &app.hq.token).await;
+    assert_eq!(r.json["items"].as_array().unwrap().len(), 5);
+    let r = app.get("/v1/customers?q=nothing-like-this", &app.hq.token).await;
+    assert_eq!(r.json["items"].as_array().unwrap().len(), 0);
+    let r = app.get("/v1/customers", &app.jap_marketing.token).await;
+    assert_eq!(r.json["items"].as_array().unwrap().len(), 0, "another branch's customers stay hidden");
+}
+
+async fn a_duplicate_customer_code_is_a_conflict(app: TestApp) {
+    let body = json!({"code": "DUP-1", "name": "Toko A", "customer_type": "retail"});
+    assert_eq!(app.post("/v1/customers", &app.marketing.token, body.clone()).await.status, 201);
+    let r = app.post("/v1/customers", &app.marketing.token, body).await;
+    assert_eq!((r.status, r.code()), (409, "customer_code_taken"));
+}
+
+async fn tasks_are_created_by_marketing_and_listed_for_their_assignee(app: TestApp) {
+    let customer = app.customer_at(-6.2, 106.8).await;
+    let task_id = uuid::Uuid::new_v4();
+    let body = json!({"id": task_id, "customer_id": customer, "assignee_id": app.rep.id, "task_type": "routine",
+                      "required_method": "door_visit", "due_date": "2026-12-01", "note": "Kunjungan rutin"});
+    let r = app.post("/v1/tasks", &app.marketing.token, body.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    // The same request again (a retry) returns the stored task.
+    let r = app.post("/v1/tasks", &app.marketing.token, body.clone()).await;
+    assert_eq!(r.status, 200);
+    let mut changed = body.clone();
+    changed["due_date"] = json!("2026-12-02");
+    let r = app.post("/v1/tasks", &app.marketing.token, changed).await;
+    assert_eq!((r.status, r.code()), (409, "task_id_conflict"));
+    let r = app.post("/v1/tasks", &app.rep.token, body).await;
+    assert_eq!((r.status, r.code()), (403, "role_forbidden"));
+    let r = app
+        .post("/v1/tasks", &app.marketing.token, json!({"customer_id": customer, "assignee_id": app.jap_rep.id, "due_date": "2026-12-01"}))
+        .await;
+    assert_eq!((r.status, r.code()), (422, "rep_not_found"));
+
+    let r = app.get("/v1/tasks?assignee=me&status=open&due_from=2026-11-30&due_to=2026-12-01", &app.rep.token).await;
+    let items = r.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], task_id.to_string());
+    assert_eq!(app.get("/v1/tasks?due_to=2026-11-30", &app.rep.token).await.json["items"].as_array().unwrap().len(), 0);
+    assert_eq!(app.get(&format!("/v1/tasks/{task_id}"), &app.rep.token).await.status, 200);
+    let r = app.get(&format!("/v1/tasks/{task_id}"), &app.rep2.token).await;
+    assert_eq!((r.status, r.code()), (404, "task_not_found"));
+    assert_eq!(app.get("/v1/tasks", &app.rep2.token).await.json["items"].as_array().unwrap().len(), 0);
+    assert_eq!(app.get("/v1/tasks", &app.marketing.token).await.json["items"].as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,290 @@
+//! `spawn_app`: a real server on port 0 with a fresh database (SQLite file or a new PostgreSQL
+//! database) and a fresh object-store directory, seeded with two branches and users of every
+//! role. Every response is checked against `openapi.yaml` by [`TestApp::send`].
+
+use std::sync::Arc;
+
+use fieldproof::app::auth::token_hash;
+use fieldproof::app::App;
+use fieldproof::config::Settings;
+use fieldproof::db::{Branch, User};
+use fieldproof::domain::ids::{BranchId, UserId};
+use fieldproof::domain::role::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::contract;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `mod name { sqlite, postgres }` for each `async fn name(app: TestApp)`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_url().is_some() {
+                    super::$name($crate::helpers::spawn_app($crate::helpers::Db::Postgres).await).await
+                }
+            }
+        }
+    )*};
+}
+
+/// The PostgreSQL server to create test databases on: `DATABASE_URL` when it is a postgres
+/// URL. Without it the PostgreSQL leg is skipped — unless `FIELDPROOF_REQUIRE_POSTGRES=1`
+/// (set by `.ci/run`), where skipping would hide a broken backend.
+pub fn postgres_url() -> Option<String> {
+    let url = std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));
+    if url.is_none() && std::env::var("FIELDPROOF_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        panic!("FIELDPROOF_REQUIRE_POSTGRES=1 but DATABASE_URL is not a postgres:// URL");
+    }
+    url
+}
+
+pub struct Login {
+    pub id: Uuid,
+    pub token: String,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub app: App,
+    pub client: reqwest::Client,
+    pub objects_dir: std::path::PathBuf,
+    pub jkt: Uuid,
+    pub jap: Uuid,
+    /// Two reps and a branch marketer in JKT; a marketer in JAP; HQ; admin.
+    pub rep: Login,
+    pub rep2: Login,
+    pub marketing: Login,
+    pub jap_marketing: Login,
+    pub jap_rep: Login,
+    pub hq: Login,
+    pub admin: Login,
+    _dir: tempfile::TempDir,
+}
+
+/// A response with its body parsed (JSON or problem+json) or raw.
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: Value,
+    pub bytes: Vec<u8>,
+}
+
+impl Resp {
+    /// The problem `code`, asserting the body is problem+json.
+    pub fn code(&self) -> &str {
+        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert_eq!(ct, "application/problem+json", "status {} body {}", self.status, self.json);
+        self.json["code"].as_str().unwrap_or("")
+    }
+}
+
+async fn new_postgres_database(base: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("fp_test_{}", Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(base).await.expect("connect to DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+    // Replace the database name (the path) of the base URL.
+    let (prefix, rest) = base.split_at(base.find("://").unwrap() + 3);
+    let (authority, query) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default()),
+        None => (rest, String::new()),
+    };
+    format!("{prefix}{authority}/{name}{query}")
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    fieldproof::telemetry::init();
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::default();
+    settings.server.listen = "127.0.0.1:0".into();
+    settings.server.workers = 2;
+    settings.database.max_connections = 5;
+    settings.database.url = match db {
+        Db::Sqlite => format!("sqlite://{}/fieldproof.db", dir.path().display()),
+        Db::Postgres => new_postgres_database(&postgres_url().expect("postgres url")).await,
+    };
+    let objects_dir = dir.path().join("objects");
+    settings.storage.url = format!("file://{}", objects_dir.display());
+    let mut app = fieldproof::startup::build_app(&settings).await.expect("build app");
+    // A smaller cap than production so the oversize test sends little.
+    let mut policy = (*app.policy).clone();
+    policy.photo.max_bytes = 8 * 1024 * 1024;
+    app.policy = Arc::new(policy);
+    let application = fieldproof::startup::Application::with_app(app.clone(), &settings).expect("bind");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+
+    let now = chrono::Utc::now();
+    let jkt = Uuid::new_v4();
+    let jap = Uuid::new_v4();
+    app.repo.upsert_branch(&Branch { id: BranchId(jkt), code: "JKT".into(), name: "Jakarta".into(), time_zone: chrono_tz::Asia::Jakarta }).await.unwrap();
+    app.repo.upsert_branch(&Branch { id: BranchId(jap), code: "JAP".into(), name: "Jayapura".into(), time_zone: chrono_tz::Asia::Jayapura }).await.unwrap();
+    let user = |role: Role, branch: Option<Uuid>| {
+        let id = Uuid::new_v4();
+        let token = fieldproof::app::auth::new_token();
+        (User { id: UserId(id), name: format!("{}-{}", role.as_str(), &id.simple().to_string()[..6]), role, branch_id: branch.map(BranchId) }, Login { id, token })
+    };
+    let users = [
+        user(Role::Sales, Some(jkt)),
+        user(Role::Sales, Some(jkt)),
+        user(Role::BranchMarketing, Some(jkt)),
+        user(Role::BranchMarketing, Some(jap)),
+        user(Role::Sales, Some(jap)),
+        user(Role::Hq, None),
+        user(Role::Admin, None),
+    ];
+    for (u, t) in &users {
+        app.repo.upsert_user(u, now).await.unwrap();
+        app.repo.add_token(u.id, &token_hash(&t.token), "test", now).await.unwrap();
+    }
+    let [rep, rep2, marketing, jap_marketing, jap_rep, hq, admin] = users.map(|(_, t)| t);
+    TestApp {
+        address,
+        db,
+        app,
+        client: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap(),
+        objects_dir,
+        jkt,
+        jap,
+        rep,
+        rep2,
+        marketing,
+        jap_marketing,
+        jap_rep,
+        hq,
+        admin,
+        _dir: dir,
+    }
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// A photo upload form.
+pub fn photo_form(kind: &str, bytes: Vec<u8>, extra: &[(&str, &str)]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().text("kind", kind.to_string());
+    for (k, v) in extra {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    form.part("file", reqwest::multipart::Part::bytes(bytes).file_name("photo.jpg"))
+}
+
+pub enum Body {
+    None,
+    Json(Value),
+    Raw(&'static str, Vec<u8>),
+    Form(reqwest::multipart::Form),
+}
+
+impl TestApp {
+    /// Sends a request and checks the response against openapi.yaml.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Body) -> Resp {
+        let mut req = self.client.request(method.clone(), format!("{}{}", self.address, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req = match body {
+            Body::None => req,
+            Body::Json(v) => req.json(&v),
+            Body::Raw(ct, bytes) => req.header("content-type", ct).body(bytes),
+            Body::Form(f) => req.multipart(f),
+        };
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.unwrap().to_vec();
+        let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let json = if ct.contains("json") { serde_json::from_slice(&bytes).unwrap_or(Value::Null) } else { Value::Null };
+        contract::check_response(method.as_str(), path, status, &ct, &json);
+        Resp { status, headers, json, bytes }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.send(Method::GET, path, Some(token), Body::None).await
+    }
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.send(Method::POST, path, Some(token), Body::Json(body)).await
+    }
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.send(Method::PUT, path, Some(token), Body::Json(body)).await
+    }
+    pub async fn put_photo(&self, visit: Uuid, photo: Uuid, token: &str, form: reqwest::multipart::Form) -> Resp {
+        self.send(Method::PUT, &format!("/v1/visits/{visit}/photos/{photo}"), Some(token), Body::Form(form)).await
+    }
+
+    /// Creates a JKT customer (as branch marketing) at a position, assigned to `rep`.
+    pub async fn customer_at(&self, lat: f64, lon: f64) -> Uuid {
+        let code = format!("C{}", &Uuid::new_v4().simple().to_string()[..10]);
+        let r = self
+            .post("/v1/customers", &self.marketing.token, json!({
+                "code": code, "name": "Toko Maju Jaya", "customer_type": "retail",
+                "assigned_rep_id": self.rep.id, "latitude": lat, "longitude": lon,
+                "contact_name": "Bu Sari", "contact_position": "Pemilik", "contact_phone": "+62 812 1111 2222"
+            }))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.json);
+        r.json["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// A complete visit body for `customer`, visited `hours_ago`.
+    pub fn visit_body(&self, customer: Uuid, method: &str, hours_ago: i64) -> Value {
+        let at = chrono::Utc::now() - chrono::Duration::hours(hours_ago);
+        json!({
+            "customer_id": customer,
+            "method": method,
+            "contact_name": "Bu Sari",
+            "contact_position": "Pemilik",
+            "contact_phone": "+62 812 1111 2222",
+            "visited_at": at.to_rfc3339(),
+            "result_reason": { "level1": "service", "level2": "pickup_late" },
+            "details": "Pick-up AWB JX1234567890 terlambat dua hari pada 18 November.",
+            "next_steps": "Eskalasi ke tim pick-up cabang.",
+            "summary": "Usaha toko sedang ramai menjelang akhir tahun. Pelanggan mengeluhkan pick-up yang terlambat. Ada peluang menambah layanan COD.",
+            "answers": { "experience_this_month": "Cukup baik", "volume_plan": "Naik 20% bulan depan" }
+        })
+    }
+
+    /// Where the customer of the Samsung fixture stands (its EXIF GPS: Paris, 48.8925, 2.2364).
+    pub async fn customer_at_samsung_photo(&self) -> Uuid {
+        self.customer_at(48.8925, 2.236_388_9).await
+    }
+
+    /// Number of stored objects (files) under the object store.
+    pub fn object_count(&self) -> usize {
+        fn walk(p: &std::path::Path) -> usize {
+            std::fs::read_dir(p)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| {
+                            let path = e.path();
+                            if path.file_name().is_some_and(|n| n == ".tmp") {
+                                0
+                            } else if path.is_dir() {
+                                walk(&path)
+                            } else {
+                                1
+                            }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        walk(&self.objects_dir.join("photos"))
+    }
+}
