@@ -54,8 +54,11 @@ pub struct App {
 }
 
 impl App {
+    /// Now, to the microsecond: PostgreSQL keeps no finer, and a response must say exactly what
+    /// a later read of the same row will say.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        use chrono::SubsecRound;
+        self.clock.now().trunc_subsecs(6)
     }
 
     pub(crate) async fn branch(&self, id: BranchId) -> Result<Branch, AppError> {

@@ -81,6 +81,9 @@ pub async fn put(app: web::Data<App>, Authed(actor): Authed, path: web::Path<(Uu
     let upload = parse(raw)?;
     let (photo, stored) = photos::upload(&app, &actor, VisitId(visit_id), PhotoId(photo_id), upload).await?;
     let mut response = if stored == Stored::Created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    if stored == Stored::Created {
+        response.insert_header((header::LOCATION, format!("/v1/visits/{visit_id}/photos/{photo_id}")));
+    }
     Ok(response.json(PhotoView::from(photo)))
 }
 

@@ -1,4 +1,4 @@
-//! Response bodies. Internal fields (storage keys, content hashes) never leave the server.
+//! Response bodies. Internal fields (storage keys, a visit's content hash) never leave the server.
 
 use std::collections::BTreeMap;
 
