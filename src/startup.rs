@@ -57,6 +57,7 @@ impl Application {
         let max_json = settings.server.max_json_bytes;
         let mut server = HttpServer::new(move || {
             actix_web::App::new()
+                .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(crate::http::error::problem_for_plain_errors))
                 .wrap(actix_web::middleware::Logger::new("%r %s %b %Dms").log_target("fieldproof::http"))
                 .app_data(data.clone())
                 .configure(|cfg| crate::http::configure(cfg, max_json))

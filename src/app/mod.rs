@@ -61,6 +61,27 @@ impl App {
         self.clock.now().trunc_subsecs(6)
     }
 
+    /// Readiness: the database answers and the object store accepts a write.
+    pub async fn readiness(&self) -> Result<crate::db::Backend, AppError> {
+        if let Err(e) = self.repo.ping().await {
+            tracing::warn!(error = %e, "readiness: database");
+            return Err(AppError::Unavailable { code: "database_unavailable", detail: "the database is not reachable".into() });
+        }
+        if let Err(e) = self.store.ping().await {
+            tracing::warn!(error = %e, "readiness: object store");
+            return Err(AppError::Unavailable { code: "storage_unavailable", detail: "the object store is not reachable".into() });
+        }
+        Ok(self.repo.backend())
+    }
+
+    /// The actor's branch, if they have one.
+    pub async fn branch_of(&self, actor: &Actor) -> Result<Option<Branch>, AppError> {
+        match actor.branch_id {
+            Some(id) => Ok(self.repo.get_branch(id).await?),
+            None => Ok(None),
+        }
+    }
+
     pub(crate) async fn branch(&self, id: BranchId) -> Result<Branch, AppError> {
         self.repo.get_branch(id).await?.ok_or_else(|| AppError::internal(format!("branch {id} is missing")))
     }

@@ -101,8 +101,8 @@ pub fn photo_findings(
                             "allowed_m": allowed.round(), "source": source,
                             "photo": { "latitude": point.latitude, "longitude": point.longitude },
                             "customer": { "latitude": fence.center.latitude, "longitude": fence.center.longitude } }),
-                    format!("Foto diambil {:.0} m dari lokasi customer (batas {:.0} m).", distance, allowed),
-                    format!("The photo was taken {:.0} m from the customer (limit {:.0} m).", distance, allowed),
+                    format!("Foto diambil {} dari lokasi customer (batas {:.0} m).", human_distance(distance), allowed),
+                    format!("The photo was taken {} from the customer (limit {:.0} m).", human_distance(distance), allowed),
                 ));
             }
         }
@@ -181,6 +181,17 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
         Some(Severity::Minor) | None => VisitStatus::Compliant,
     };
     Verdict { score: 100u32.saturating_sub(penalty), status }
+}
+
+/// A distance as people read it: metres up to a kilometre, then kilometres.
+fn human_distance(metres: f64) -> String {
+    if metres < 1_000.0 {
+        format!("{metres:.0} m")
+    } else if metres < 100_000.0 {
+        format!("{:.1} km", metres / 1_000.0)
+    } else {
+        format!("{:.0} km", metres / 1_000.0)
+    }
 }
 
 fn round2(x: f64) -> f64 {

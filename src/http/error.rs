@@ -128,7 +128,58 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest)
     ApiError::bad_request("invalid_query", format!("invalid query parameter: {err}")).into()
 }
 
+/// The safety net: any error response that did not come from [`ApiError`] (actix's own
+/// text/plain bodies) is rewritten as problem+json, so clients see one error shape everywhere.
+pub fn problem_for_plain_errors<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::middleware::ErrorHandlerResponse;
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let code = match status.as_u16() {
+        404 => "route_not_found",
+        405 => "method_not_allowed",
+        408 => "upload_timeout",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        s if s >= 500 => "internal_error",
+        _ => "request_invalid",
+    };
+    let problem = ApiError::new(status, code, status.canonical_reason().unwrap_or("request failed")).error_response();
+    let (req, _) = res.into_parts();
+    Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(req, problem).map_into_right_body()))
+}
+
 /// Unknown routes.
 pub async fn not_found() -> HttpResponse {
     ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint").error_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{test, web, App, HttpResponse};
+
+    #[actix_web::test]
+    async fn plain_error_bodies_become_problems() {
+        let app = test::init_service(
+            App::new()
+                .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(super::problem_for_plain_errors))
+                .route("/plain", web::get().to(|| async { HttpResponse::BadRequest().body("plain text") }))
+                .route("/ok", web::get().to(|| async { HttpResponse::Ok().body("fine") })),
+        )
+        .await;
+        let res = test::call_service(&app, test::TestRequest::get().uri("/plain").to_request()).await;
+        assert_eq!(res.status(), 400);
+        assert_eq!(res.headers().get("content-type").unwrap(), "application/problem+json");
+        let body: serde_json::Value = test::read_body_json(res).await;
+        assert_eq!(body["code"], "request_invalid");
+        let res = test::call_service(&app, test::TestRequest::get().uri("/ok").to_request()).await;
+        assert_eq!(test::read_body(res).await, "fine");
+    }
 }

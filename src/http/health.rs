@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::auth::Authed;
 use super::error::ApiError;
-use crate::app::{App, AppError};
+use crate::app::App;
 use crate::domain::ids::{BranchId, UserId};
 use crate::domain::role::Role;
 
@@ -16,15 +16,8 @@ pub async fn healthz() -> HttpResponse {
 
 /// Ready when the database answers and the object store accepts a write.
 pub async fn readyz(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
-    if let Err(e) = app.repo.ping().await {
-        tracing::warn!(error = %e, "readiness: database");
-        return Err(AppError::Unavailable { code: "database_unavailable", detail: "the database is not reachable".into() }.into());
-    }
-    if let Err(e) = app.store.ping().await {
-        tracing::warn!(error = %e, "readiness: object store");
-        return Err(AppError::Unavailable { code: "storage_unavailable", detail: "the object store is not reachable".into() }.into());
-    }
-    Ok(HttpResponse::Ok().json(json!({ "status": "ready", "database": app.repo.backend(), "object_store": "ok" })))
+    let backend = app.readiness().await?;
+    Ok(HttpResponse::Ok().json(json!({ "status": "ready", "database": backend, "object_store": "ok" })))
 }
 
 #[derive(Serialize)]
@@ -44,10 +37,7 @@ struct MeView {
 }
 
 pub async fn me(app: web::Data<App>, Authed(actor): Authed) -> Result<HttpResponse, ApiError> {
-    let branch = match actor.branch_id {
-        Some(id) => app.repo.get_branch(id).await.map_err(AppError::from)?,
-        None => None,
-    };
+    let branch = app.branch_of(&actor).await?;
     Ok(HttpResponse::Ok().json(MeView {
         id: actor.id,
         name: actor.name,
