@@ -3,7 +3,6 @@
 
 use std::panic::AssertUnwindSafe;
 
-use chrono::{NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
@@ -13,7 +12,8 @@ use crate::db::PhotoInsert;
 use crate::domain::customer::GeoPoint;
 use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::role::Actor;
-use crate::domain::rules::{self, Geofence};
+use crate::domain::customer::Customer;
+use crate::domain::rules::{self, Geofence, PhotoContext};
 use crate::domain::visit::{CaptureMeta, Photo, PhotoFacts, PhotoKind, VisitStatus};
 use crate::media::{self, Inspection, Limits};
 use crate::storage::{new_photo_key, CleanupGuard};
@@ -49,11 +49,16 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
     let customer = app.repo.get_customer(visit.content.customer_id).await?.ok_or_else(|| AppError::internal("customer vanished"))?;
     let branch = app.branch(visit.branch_id).await?;
     let facts = facts_from(&inspection, branch.time_zone);
-    let geofence = customer.location.map(|center| Geofence {
-        center,
-        radius_m: customer.geofence_radius_m.unwrap_or(app.policy.default_geofence_radius_m),
-    });
-    let findings = rules::photo_findings(&app.policy, photo_id, upload.kind, &facts, &upload.capture, geofence);
+    let received_at = app.now();
+    let ctx = PhotoContext {
+        photo_id,
+        kind: upload.kind,
+        geofence: geofence(app, &customer),
+        visit_date: visit.visit_date,
+        branch_tz: branch.time_zone,
+        received_at,
+    };
+    let findings = rules::photo_findings(&app.policy, &ctx, &facts, &upload.capture);
 
     let key = new_photo_key(inspection.format.as_str());
     let photo = Photo {
@@ -67,7 +72,7 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
         capture: upload.capture.clone(),
         facts,
         findings,
-        received_at: app.now(),
+        received_at,
     };
     // Object first, then the row; the guard removes the object if the row never lands.
     app.store.put(&key, &upload.bytes).await?;
@@ -80,6 +85,14 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
         PhotoInsert::Exists(existing) => same_photo(*existing, visit_id, &photo.sha256, &upload),
         PhotoInsert::VisitNotDraft => Err(AppError::conflict("visit_already_submitted", "the visit was submitted; no more photos")),
     }
+}
+
+/// The customer's geofence, with the policy's radius when the customer has none.
+pub(crate) fn geofence(app: &App, customer: &Customer) -> Option<Geofence> {
+    customer.location.map(|center| Geofence {
+        center,
+        radius_m: customer.geofence_radius_m.unwrap_or(app.policy.default_geofence_radius_m),
+    })
 }
 
 /// A photo, once stored, never changes: the same upload again is answered with it, anything
@@ -122,14 +135,12 @@ async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>) -> Re
     }
 }
 
-/// What the rules need from an inspection. An EXIF time without an offset is read in the
-/// branch's zone, which is what a phone set to local time writes.
+/// What the rules need from an inspection (see [`rules::resolve_capture_time`] for how a
+/// camera-local EXIF time gets its zone).
 pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
     let exif = &inspection.exif;
-    let exif_taken_at = exif.datetime_original_parsed.and_then(|naive: NaiveDateTime| match exif.offset_original {
-        Some(offset) => offset.from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc)),
-        None => branch_tz.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc)),
-    });
+    let (exif_taken_at, zone_source) = rules::resolve_capture_time(exif.datetime_original_parsed, exif.offset_original, exif.gps_time, branch_tz);
+    let markers = &inspection.markers;
     PhotoFacts {
         format: inspection.format.as_str().to_string(),
         width: inspection.width,
@@ -137,6 +148,17 @@ pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
         exif_datetime_original: exif.datetime_original.clone(),
         exif_offset: exif.offset_original.map(|o| o.to_string()),
         exif_taken_at,
+        taken_at_zone_source: zone_source.map(String::from),
+        exif_modify_date: exif.modify_date,
+        gps_time: exif.gps_time,
+        gps_altitude_m: exif.gps_altitude_m,
+        orientation: exif.orientation,
+        declared_width: exif.declared_width,
+        declared_height: exif.declared_height,
+        has_thumbnail: exif.has_thumbnail,
+        creator_tool: markers.creator_tool.clone(),
+        history_agents: markers.history_agents.clone(),
+        adobe_metadata: markers.adobe_namespaces || markers.photoshop_irb,
         exif_location: exif.gps.and_then(|(lat, lon)| GeoPoint::parse(lat, lon).ok()),
         exif_gps_accuracy_m: exif.gps_accuracy_m,
         make: exif.make.clone(),

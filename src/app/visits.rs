@@ -9,7 +9,7 @@ use crate::domain::customer::Customer;
 use crate::domain::finding::Finding;
 use crate::domain::ids::{TaskId, VisitId};
 use crate::domain::role::{Actor, Role};
-use crate::domain::rules::{self, SubmitFacts};
+use crate::domain::rules::{self, PhotoContext, SubmitFacts};
 use crate::domain::task::{RequiredMethod, Task, TaskStatus, TaskType};
 use crate::domain::time::{add_working_days, local_date};
 use crate::domain::visit::{Method, Photo, Review, ReviewStatus, Visit, VisitContent, VisitStatus};
@@ -159,9 +159,23 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
             });
         }
         let branch = app.branch(visit.branch_id).await?;
-        let photos = app.repo.list_photos(id).await?;
+        let customer = app.repo.get_customer(visit.content.customer_id).await?.ok_or_else(|| AppError::internal("customer vanished"))?;
         let now = app.now();
         let visit_date = visit.visit_date.unwrap_or_else(|| local_date(now, branch.time_zone));
+        // Photos were judged at upload against the draft as it was; judge them again against
+        // the final record (its date may have changed since).
+        let mut photos = app.repo.list_photos(id).await?;
+        for p in &mut photos {
+            let ctx = PhotoContext {
+                photo_id: p.id,
+                kind: p.kind,
+                geofence: super::photos::geofence(app, &customer),
+                visit_date: Some(visit_date),
+                branch_tz: branch.time_zone,
+                received_at: p.received_at,
+            };
+            p.findings = rules::photo_findings(&app.policy, &ctx, &p.facts, &p.capture);
+        }
         let findings = rules::visit_findings(
             &app.policy,
             &SubmitFacts {

@@ -24,7 +24,8 @@ pub enum FindingCode {
     PhotoTimeMismatch,
     PhotoMockLocation,
     PhotoNotAScreenshot,
-    ScreenshotExpected,
+    PhotoIsScreenshot,
+    PhotoLocationMismatch,
     PhotosInconsistent,
     UploadLate,
     VisitOutsideHours,
@@ -40,7 +41,7 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// All codes, in catalogue order.
-    pub const ALL: [FindingCode; 26] = [
+    pub const ALL: [FindingCode; 27] = [
         FindingCode::PhotoRequiredMissing,
         FindingCode::PhotoResolutionLow,
         FindingCode::PhotoNoTimestamp,
@@ -55,7 +56,8 @@ impl FindingCode {
         FindingCode::PhotoTimeMismatch,
         FindingCode::PhotoMockLocation,
         FindingCode::PhotoNotAScreenshot,
-        FindingCode::ScreenshotExpected,
+        FindingCode::PhotoIsScreenshot,
+        FindingCode::PhotoLocationMismatch,
         FindingCode::PhotosInconsistent,
         FindingCode::UploadLate,
         FindingCode::VisitOutsideHours,
@@ -75,7 +77,7 @@ impl FindingCode {
         Self::NAMES[self as usize]
     }
 
-    const NAMES: [&'static str; 26] = [
+    const NAMES: [&'static str; 27] = [
         "photo_required_missing",
         "photo_resolution_low",
         "photo_no_timestamp",
@@ -90,7 +92,8 @@ impl FindingCode {
         "photo_time_mismatch",
         "photo_mock_location",
         "photo_not_a_screenshot",
-        "screenshot_expected",
+        "photo_is_screenshot",
+        "photo_location_mismatch",
         "photos_inconsistent",
         "upload_late",
         "visit_outside_hours",

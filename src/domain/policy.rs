@@ -31,6 +31,18 @@ pub struct PhotoPolicy {
     pub min_megapixels: f64,
     /// How long collecting one upload may take, in seconds.
     pub upload_timeout_secs: u64,
+    /// EXIF, app and GPS clocks may disagree by this much (`photo_time_mismatch`).
+    pub time_tolerance_minutes: u32,
+    /// A ModifyDate this long after DateTimeOriginal is a sign of editing.
+    pub edit_modify_tolerance_minutes: u32,
+    /// The camera's and the app's GPS may be this far apart, plus the app's accuracy.
+    pub gps_agreement_m: f64,
+    /// Photos of one visit taken further apart than this in time are `photos_inconsistent`.
+    pub visit_max_spread_minutes: u32,
+    /// … or further apart than this in space.
+    pub visit_max_spread_m: f64,
+    /// A screenshot's short side is at most this many pixels (phone screens).
+    pub screenshot_max_short_side_px: u32,
 }
 
 impl Default for PhotoPolicy {
@@ -41,6 +53,12 @@ impl Default for PhotoPolicy {
             max_pixels: 120_000_000,
             min_megapixels: 1.0,
             upload_timeout_secs: 60,
+            time_tolerance_minutes: 30,
+            edit_modify_tolerance_minutes: 60,
+            gps_agreement_m: 300.0,
+            visit_max_spread_minutes: 180,
+            visit_max_spread_m: 1_000.0,
+            screenshot_max_short_side_px: 1_600,
         }
     }
 }
@@ -63,7 +81,7 @@ impl Default for Policy {
     fn default() -> Self {
         use FindingCode::*;
         use Severity::*;
-        let table: [(FindingCode, Severity, u32); 26] = [
+        let table: [(FindingCode, Severity, u32); 27] = [
             // A photo without time or place is invalid evidence (RULES.md §4 item 3).
             (PhotoRequiredMissing, Blocking, 40),
             (PhotoResolutionLow, Major, 10),
@@ -79,7 +97,8 @@ impl Default for Policy {
             (PhotoTimeMismatch, Major, 15),
             (PhotoMockLocation, Blocking, 50),
             (PhotoNotAScreenshot, Major, 15),
-            (ScreenshotExpected, Major, 15),
+            (PhotoIsScreenshot, Major, 15),
+            (PhotoLocationMismatch, Major, 15),
             (PhotosInconsistent, Major, 15),
             // "A late upload lowers the visit's quality score" (RULES.md §4): a penalty, not a fail.
             (UploadLate, Major, 15),

@@ -153,8 +153,9 @@ pub struct CaptureMeta {
     pub is_mock_location: Option<bool>,
 }
 
-/// What was read from a photo's bytes.
+/// What was read from a photo's bytes. New fields default when older rows lack them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PhotoFacts {
     pub format: String,
     pub width: u32,
@@ -163,8 +164,27 @@ pub struct PhotoFacts {
     pub exif_datetime_original: Option<String>,
     /// EXIF OffsetTimeOriginal as written (`+07:00`).
     pub exif_offset: Option<String>,
-    /// The capture instant: EXIF time with its offset, or in the branch's zone without one.
+    /// The capture instant: EXIF time with its offset, else with the offset implied by the GPS
+    /// clock, else read in the branch's zone.
     pub exif_taken_at: Option<DateTime<Utc>>,
+    /// How `exif_taken_at` got its zone: `exif_offset`, `gps_clock` or `branch_zone`.
+    pub taken_at_zone_source: Option<String>,
+    /// EXIF DateTime ("ModifyDate"), camera-local.
+    pub exif_modify_date: Option<chrono::NaiveDateTime>,
+    /// The GPS satellite clock (GPSDateStamp + GPSTimeStamp), UTC.
+    pub gps_time: Option<DateTime<Utc>>,
+    pub gps_altitude_m: Option<f64>,
+    pub orientation: Option<u16>,
+    /// PixelXDimension / PixelYDimension as the camera declared them.
+    pub declared_width: Option<u32>,
+    pub declared_height: Option<u32>,
+    pub has_thumbnail: bool,
+    /// XMP `xmp:CreatorTool` (or a PNG `Software` text).
+    pub creator_tool: Option<String>,
+    /// Tools in the XMP edit history.
+    pub history_agents: Vec<String>,
+    /// Photoshop / Camera Raw metadata blocks are present.
+    pub adobe_metadata: bool,
     pub exif_location: Option<GeoPoint>,
     /// GPSHPositioningError, when the camera wrote it.
     pub exif_gps_accuracy_m: Option<f64>,

@@ -1,40 +1,101 @@
-//! EXIF reading with kamadak-exif: capture time, GPS and the camera's identity.
+//! EXIF reading with kamadak-exif: capture time, GPS, the camera's identity and the fields that
+//! betray editing.
 //!
-//! A photo with broken or no EXIF is not an error here: it simply yields empty fields, and the
-//! rules turn that into findings (`photo_no_timestamp`, `photo_no_gps`).
+//! A photo with broken or no EXIF is not an error here: it yields what could be read
+//! (`continue_on_error`), and the rules turn absences into findings (`photo_no_timestamp`,
+//! `photo_no_gps`). Two container quirks are handled: WebP files whose EXIF chunk starts with the
+//! JPEG-style `Exif\0\0` prefix, and HEIC files that keep their EXIF at the end (kamadak-exif
+//! follows the `iloc` offsets wherever they point).
 
 use std::io::Cursor;
 
-use chrono::{FixedOffset, NaiveDateTime};
-use exif::{In, Reader, Tag, Value};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use exif::{Exif, In, Reader, Tag, Value};
 
 /// What FieldProof reads from EXIF.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExifInfo {
     /// DateTimeOriginal as written.
     pub datetime_original: Option<String>,
+    /// DateTimeOriginal with SubSecTimeOriginal, as local time of the camera.
     pub datetime_original_parsed: Option<NaiveDateTime>,
     /// OffsetTimeOriginal as written, when valid.
     pub offset_original: Option<FixedOffset>,
+    /// DateTime (the "ModifyDate"), as local time of the camera.
+    pub modify_date: Option<NaiveDateTime>,
     /// Decimal degrees (latitude, longitude), signed by their reference.
     pub gps: Option<(f64, f64)>,
+    /// Metres above sea level (negative below).
+    pub gps_altitude_m: Option<f64>,
+    /// GPSDateStamp + GPSTimeStamp: the satellite clock, in UTC.
+    pub gps_time: Option<DateTime<Utc>>,
     /// GPSHPositioningError in metres.
     pub gps_accuracy_m: Option<f64>,
+    /// GPSDOP (dilution of precision), when no positioning error is given.
+    pub gps_dop: Option<f64>,
     pub make: Option<String>,
     pub model: Option<String>,
     pub software: Option<String>,
+    pub orientation: Option<u16>,
+    /// PixelXDimension / PixelYDimension: what the camera says it wrote.
+    pub declared_width: Option<u32>,
+    pub declared_height: Option<u32>,
+    /// Whether IFD1 holds a thumbnail.
+    pub has_thumbnail: bool,
+    /// Fields kamadak-exif could not read and skipped.
+    pub skipped_errors: usize,
 }
 
 /// Reads EXIF from a JPEG, HEIF, PNG or WebP container.
 pub fn read(bytes: &[u8]) -> ExifInfo {
-    let Ok(exif) = Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
-        return ExifInfo::default();
+    let mut reader = Reader::new();
+    reader.continue_on_error(true);
+    let parsed = match reader.read_from_container(&mut Cursor::new(bytes)) {
+        Ok(exif) => Some((exif, 0)),
+        Err(e) => {
+            let mut skipped = 0;
+            match e.distill_partial_result(|errors| skipped = errors.len()) {
+                Ok(exif) => Some((exif, skipped)),
+                Err(_) => webp_with_jpeg_prefix(bytes, &reader),
+            }
+        }
     };
+    match parsed {
+        Some((exif, skipped)) => extract(&exif, skipped),
+        None => ExifInfo::default(),
+    }
+}
+
+/// Some WebP writers store `Exif\0\0` + TIFF in the EXIF chunk; the standard wants TIFF alone.
+fn webp_with_jpeg_prefix(bytes: &[u8], reader: &Reader) -> Option<(Exif, usize)> {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WEBP" {
+        return None;
+    }
+    let mut pos = 12usize;
+    while pos + 8 <= bytes.len() {
+        let fourcc = &bytes[pos..pos + 4];
+        let size = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().ok()?) as usize;
+        let start = pos + 8;
+        let end = start.checked_add(size)?.min(bytes.len());
+        if fourcc == b"EXIF" {
+            let payload = &bytes[start..end];
+            let tiff = payload.strip_prefix(b"Exif\0\0").unwrap_or(payload);
+            return match reader.read_raw(tiff.to_vec()) {
+                Ok(exif) => Some((exif, 0)),
+                Err(e) => e.distill_partial_result(|_| {}).ok().map(|exif| (exif, 1)),
+            };
+        }
+        pos = start.checked_add(size)?.checked_add(size % 2)?;
+    }
+    None
+}
+
+fn extract(exif: &Exif, skipped_errors: usize) -> ExifInfo {
     let ascii = |tag: Tag| -> Option<String> {
         let field = exif.get_field(tag, In::PRIMARY)?;
         match &field.value {
             Value::Ascii(parts) => {
-                let s = parts.first().map(|p| String::from_utf8_lossy(p).trim().trim_end_matches('\0').to_string())?;
+                let s = parts.first().map(|p| String::from_utf8_lossy(p).trim_matches(|c: char| c == '\0' || c.is_whitespace()).to_string())?;
                 (!s.is_empty()).then_some(s)
             }
             _ => None,
@@ -46,10 +107,14 @@ pub fn read(bytes: &[u8]) -> ExifInfo {
             _ => None,
         }
     };
+    let uint = |tag: Tag| exif.get_field(tag, In::PRIMARY).and_then(|f| f.value.get_uint(0));
 
     let datetime_original = ascii(Tag::DateTimeOriginal);
-    let datetime_original_parsed =
-        datetime_original.as_deref().and_then(|s| NaiveDateTime::parse_from_str(s, "%Y:%m:%d %H:%M:%S").ok());
+    let subsec = ascii(Tag::SubSecTimeOriginal).filter(|s| s.bytes().all(|b| b.is_ascii_digit()));
+    let datetime_original_parsed = datetime_original.as_deref().and_then(parse_exif_datetime).map(|t| match &subsec {
+        Some(digits) => with_subsec(t, digits),
+        None => t,
+    });
     let offset_original = ascii(Tag::OffsetTimeOriginal).and_then(|s| s.parse::<FixedOffset>().ok());
 
     let coordinate = |value: Tag, reference: Tag, negative: &str| -> Option<f64> {
@@ -69,16 +134,93 @@ pub fn read(bytes: &[u8]) -> ExifInfo {
         (Some(lat), Some(lon)) if (lat, lon) != (0.0, 0.0) && lat.abs() <= 90.0 && lon.abs() <= 180.0 => Some((lat, lon)),
         _ => None,
     };
-    let gps_accuracy_m = rational(Tag::GPSHPositioningError).and_then(|v| v.first().copied()).filter(|v| v.is_finite() && *v >= 0.0);
+    let first_finite = |tag: Tag| rational(tag).and_then(|v| v.first().copied()).filter(|v| v.is_finite() && *v >= 0.0);
+    let gps_altitude_m = first_finite(Tag::GPSAltitude).map(|alt| if uint(Tag::GPSAltitudeRef) == Some(1) { -alt } else { alt });
+    let gps_time = ascii(Tag::GPSDateStamp).and_then(|d| NaiveDate::parse_from_str(&d, "%Y:%m:%d").ok()).and_then(|date| {
+        let hms = rational(Tag::GPSTimeStamp)?;
+        let [h, m, s] = hms.get(..3)?.try_into().ok()?;
+        if !(0.0..24.0).contains(&h) || !(0.0..60.0).contains(&m) || !(0.0..61.0).contains(&s) {
+            return None;
+        }
+        let secs = h * 3600.0 + m * 60.0 + s;
+        let whole = secs.floor() as u32;
+        let nanos = ((secs - secs.floor()) * 1e9).round().min(999_999_999.0) as u32;
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(whole.min(86_399), nanos)?;
+        Some(date.and_time(time).and_utc())
+    });
 
     ExifInfo {
         datetime_original,
         datetime_original_parsed,
         offset_original,
+        modify_date: ascii(Tag::DateTime).as_deref().and_then(parse_exif_datetime),
         gps,
-        gps_accuracy_m,
+        gps_altitude_m,
+        gps_time,
+        gps_accuracy_m: first_finite(Tag::GPSHPositioningError),
+        gps_dop: first_finite(Tag::GPSDOP),
         make: ascii(Tag::Make),
         model: ascii(Tag::Model),
         software: ascii(Tag::Software),
+        orientation: uint(Tag::Orientation).and_then(|o| u16::try_from(o).ok()),
+        declared_width: uint(Tag::PixelXDimension),
+        declared_height: uint(Tag::PixelYDimension),
+        has_thumbnail: exif.get_field(Tag::JPEGInterchangeFormat, In::THUMBNAIL).is_some(),
+        skipped_errors,
+    }
+}
+
+/// `YYYY:MM:DD HH:MM:SS`, also with `-` date separators or a `T`, as some writers do.
+fn parse_exif_datetime(s: &str) -> Option<NaiveDateTime> {
+    let s = s.get(..19)?;
+    ["%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y:%m:%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+}
+
+fn with_subsec(t: NaiveDateTime, digits: &str) -> NaiveDateTime {
+    let digits = &digits[..digits.len().min(9)];
+    let nanos = digits.parse::<u32>().unwrap_or(0) * 10u32.pow(9 - digits.len() as u32);
+    t.with_nanosecond_checked(nanos)
+}
+
+trait WithNanos {
+    fn with_nanosecond_checked(self, nanos: u32) -> NaiveDateTime;
+}
+
+impl WithNanos for NaiveDateTime {
+    fn with_nanosecond_checked(self, nanos: u32) -> NaiveDateTime {
+        use chrono::Timelike;
+        self.with_nanosecond(nanos).unwrap_or(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exif_datetimes_in_their_spellings() {
+        let cases = [
+            ("2017:02:09 19:51:38", Some("2017-02-09T19:51:38")),
+            ("2015-06-29T18:19:12+01:00", Some("2015-06-29T18:19:12")),
+            ("2014:09:16 14:05:12\0", Some("2014-09-16T14:05:12")),
+            ("    :  :     :  :  ", None),
+            ("2014:13:40 99:00:00", None),
+            ("", None),
+        ];
+        for (input, expected) in cases {
+            let got = parse_exif_datetime(input).map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string());
+            assert_eq!(got.as_deref(), expected, "{input:?}");
+        }
+        let t = parse_exif_datetime("2017:02:09 19:51:38").unwrap();
+        assert_eq!(with_subsec(t, "05").format("%.3f").to_string(), ".050");
+    }
+
+    #[test]
+    fn garbage_has_no_exif() {
+        for bytes in [&b"\xFF\xD8\xFF\xE1\x00\x10Exif\0\0MM\0*garbage"[..], b"RIFF\x20\0\0\0WEBPEXIF\x08\0\0\0Exif\0\0MM"] {
+            assert_eq!(ExifInfo { skipped_errors: 0, ..read(bytes) }, ExifInfo::default());
+        }
     }
 }

@@ -4,12 +4,14 @@
 //!
 //! Order, cheapest first, so that a bad file costs little:
 //! size cap → magic bytes → header dimensions (refuse decompression bombs before any decode)
-//! → EXIF → SHA-256.
+//! → EXIF and editing markers → SHA-256.
 
 mod exif;
+mod markers;
 mod sniff;
 
 pub use exif::ExifInfo;
+pub use markers::EditMarkers;
 pub use sniff::{sniff, ImageFormat};
 
 use sha2::{Digest, Sha256};
@@ -60,6 +62,7 @@ pub struct Inspection {
     pub width: u32,
     pub height: u32,
     pub exif: ExifInfo,
+    pub markers: EditMarkers,
     /// Lowercase hex SHA-256 of the bytes.
     pub sha256: String,
 }
@@ -96,6 +99,7 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
         return Err(MediaError::DimensionsTooLarge { width, height, max_side: limits.max_side_px, max_pixels: limits.max_pixels });
     }
     let exif = exif::read(bytes);
+    let markers = markers::scan(bytes);
     let sha256 = hex::encode(Sha256::digest(bytes));
-    Ok(Inspection { format, width, height, exif, sha256 })
+    Ok(Inspection { format, width, height, exif, markers, sha256 })
 }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::backend_tests;
-use crate::helpers::{fixture, photo_form, Body, TestApp};
+use crate::helpers::{fresh, photo_form, Body, TestApp};
 
 backend_tests!(bad_visit_requests_are_refused_with_stable_codes, bad_photo_uploads_are_refused_with_stable_codes, bad_paths_and_queries_are_refused);
 
@@ -59,7 +59,7 @@ async fn bad_photo_uploads_are_refused_with_stable_codes(app: TestApp) {
     let customer = app.customer_at(-6.2, 106.8).await;
     let visit = Uuid::new_v4();
     app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
-    let jpeg = fixture("samsung-galaxy-s7-edge.jpg");
+    let jpeg = fresh("samsung-galaxy-s7-edge.jpg");
     // A PNG header that claims 100 000 × 100 000 pixels: refused before any decode.
     let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
     bomb.extend_from_slice(&100_000u32.to_be_bytes());

@@ -176,6 +176,36 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
+/// A real fixture as if taken a minute ago in Jakarta: its EXIF times are rewritten in place
+/// (same length, so every offset stays valid) and its GPS date stamp is blanked, so the
+/// photo's clocks agree with today's visit. Everything else is the camera's own.
+pub fn fresh(name: &str) -> Vec<u8> {
+    let mut bytes = fixture(name);
+    let exif: Value = serde_json::from_slice(&fixture("expected-exiftool.json")).unwrap();
+    let entry = exif.as_array().unwrap().iter().find(|e| e["FileName"] == name).expect("fixture in expected-exiftool.json");
+    let old = entry["DateTimeOriginal"].as_str().expect("fixture has a DateTimeOriginal").as_bytes().to_vec();
+    let now = (chrono::Utc::now() - chrono::Duration::minutes(1)).with_timezone(&chrono_tz::Asia::Jakarta);
+    let new = now.format("%Y:%m:%d %H:%M:%S").to_string().into_bytes();
+    replace_all(&mut bytes, &old, &new);
+    let mut gps_date = old[..10].to_vec();
+    gps_date.push(0);
+    replace_all(&mut bytes, &gps_date, b"0000:00:00\0");
+    bytes
+}
+
+fn replace_all(bytes: &mut [u8], from: &[u8], to: &[u8]) {
+    assert_eq!(from.len(), to.len());
+    let mut i = 0;
+    while i + from.len() <= bytes.len() {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + from.len()].copy_from_slice(to);
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+}
+
 /// A photo upload form.
 pub fn photo_form(kind: &str, bytes: Vec<u8>, extra: &[(&str, &str)]) -> reqwest::multipart::Form {
     let mut form = reqwest::multipart::Form::new().text("kind", kind.to_string());

@@ -2,7 +2,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::backend_tests;
-use crate::helpers::{fixture, photo_form, TestApp};
+use crate::helpers::{fixture, fresh, photo_form, TestApp};
 use crate::visits::futures_join;
 
 backend_tests!(
@@ -34,15 +34,16 @@ async fn real_photos_are_read_as_exiftool_reads_them_and_judged(app: TestApp) {
     // The customer stands where the Samsung photo was taken (Paris).
     let customer = app.customer_at_samsung_photo().await;
     let visit = draft(&app, customer).await;
+    // The visit is today; these photos were taken years ago.
     let cases: [(&str, &[&str]); 8] = [
-        ("samsung-galaxy-s7-edge.jpg", &[]),
-        ("iphone-6.jpg", &["photo_far_from_customer"]),
-        ("oppo-r7-plus.jpg", &["photo_far_from_customer"]),
-        ("htc-one-m8-no-gps.jpg", &["photo_no_gps"]),
-        ("canon-1d-via-lightroom.jpg", &["photo_no_gps"]),
-        ("photoshop-cs6-export.jpg", &["photo_resolution_low", "photo_no_timestamp", "photo_no_gps"]),
-        ("iphone-11-pro.heic", &["photo_no_gps"]),
-        ("iphone-11-pro-exif-at-eof.heic", &["photo_far_from_customer"]),
+        ("samsung-galaxy-s7-edge.jpg", &["photo_wrong_day"]),
+        ("iphone-6.jpg", &["photo_wrong_day", "photo_far_from_customer"]),
+        ("oppo-r7-plus.jpg", &["photo_wrong_day", "photo_far_from_customer"]),
+        ("htc-one-m8-no-gps.jpg", &["photo_wrong_day", "photo_no_gps"]),
+        ("canon-1d-via-lightroom.jpg", &["photo_edited", "photo_wrong_day", "photo_no_gps"]),
+        ("photoshop-cs6-export.jpg", &["photo_resolution_low", "photo_edited", "photo_no_timestamp", "photo_no_gps"]),
+        ("iphone-11-pro.heic", &["photo_wrong_day", "photo_no_gps"]),
+        ("iphone-11-pro-exif-at-eof.heic", &["photo_wrong_day", "photo_far_from_customer"]),
     ];
     for (name, expected) in cases {
         let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture(name), &[])).await;
@@ -56,6 +57,17 @@ async fn real_photos_are_read_as_exiftool_reads_them_and_judged(app: TestApp) {
         assert_eq!(p["exif"]["make"], truth.get("Make").cloned().unwrap_or(Value::Null), "{name} make");
         assert_eq!(p["exif"]["model"], truth.get("Model").cloned().unwrap_or(Value::Null), "{name} model");
         assert_eq!(p["exif"]["datetime_original"], truth.get("DateTimeOriginal").cloned().unwrap_or(Value::Null), "{name} time");
+        assert_eq!(p["exif"]["offset_time_original"], truth.get("OffsetTimeOriginal").cloned().unwrap_or(Value::Null), "{name} offset");
+        let software = truth.get("Software").map(|s| match s { Value::Number(n) => Value::String(format!("{n:.1}")), other => other.clone() });
+        assert_eq!(p["exif"]["software"], software.unwrap_or(Value::Null), "{name} software");
+        match truth.get("GPSAltitude").and_then(Value::as_f64) {
+            Some(alt) => assert!((p["exif"]["gps_altitude_m"].as_f64().unwrap() - alt).abs() < 1e-3, "{name} altitude"),
+            None => assert!(p["exif"]["gps_altitude_m"].is_null(), "{name} altitude"),
+        }
+        assert_eq!(p["exif"]["orientation"], truth.get("Orientation").cloned().unwrap_or(Value::Null), "{name} orientation");
+        // Editing: the Lightroom and Photoshop files are edited, the phone originals are not.
+        let edited = p["findings"].as_array().unwrap().iter().any(|f| f["code"] == "photo_edited");
+        assert_eq!(edited, name.contains("lightroom") || name.contains("photoshop"), "{name} edited");
         for (ours, theirs) in [("latitude", "GPSLatitude"), ("longitude", "GPSLongitude")] {
             match truth.get(theirs).and_then(Value::as_f64) {
                 Some(v) => assert!((p["exif"][ours].as_f64().unwrap() - v).abs() < 1e-6, "{name} {ours}"),
@@ -66,14 +78,24 @@ async fn real_photos_are_read_as_exiftool_reads_them_and_judged(app: TestApp) {
     }
     // With an offset the capture instant is exact: 18:44:06 at -04:00.
     let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture("iphone-11-pro.heic"), &[])).await;
-    assert_eq!(r.json["taken_at"], "2020-05-04T22:44:06Z");
+    assert_eq!(r.json["taken_at"], "2020-05-04T22:44:06.273Z", "with SubSecTimeOriginal");
     assert_eq!(r.json["exif"]["offset_time_original"], "-04:00");
-    // Without one, the camera's local time is read in the branch's zone (WIB, UTC+7).
+    assert_eq!(r.json["taken_at_zone_source"], "exif_offset");
+    // Without one, the GPS clock (UTC) tells the camera's zone: Paris, UTC+1.
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
+    assert_eq!((r.json["taken_at"].as_str(), r.json["taken_at_zone_source"].as_str()), (Some("2017-02-09T18:51:38.088700Z"), Some("gps_clock")));
+    assert_eq!(r.json["exif"]["gps_time"], "2017-02-09T18:51:28Z");
+    // With neither, the camera's local time is read in the branch's zone (WIB, UTC+7).
     let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture("htc-one-m8-no-gps.jpg"), &[])).await;
-    assert_eq!(r.json["taken_at"], "2014-03-25T10:14:14Z");
+    assert_eq!(r.json["taken_at"], "2014-03-25T10:14:14.930Z");
+    assert_eq!(r.json["taken_at_zone_source"], "branch_zone");
+    // The Lightroom file's evidence names what gave it away.
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture("canon-1d-via-lightroom.jpg"), &[])).await;
+    let signs: Vec<&str> = r.json["findings"][0]["evidence"]["signs"].as_array().unwrap().iter().map(|s| s["sign"].as_str().unwrap()).collect();
+    assert!(signs.contains(&"editing_software") && signs.contains(&"modified_after_capture"), "{signs:?}");
     // The far photo's evidence names its distance and the limit it broke.
     let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture("iphone-6.jpg"), &[])).await;
-    let f = &r.json["findings"][0];
+    let f = r.json["findings"].as_array().unwrap().iter().find(|f| f["code"] == "photo_far_from_customer").unwrap();
     assert!(f["evidence"]["distance_m"].as_f64().unwrap() > 100_000.0);
     assert_eq!(f["evidence"]["radius_m"], 150.0);
     assert_eq!(f["evidence"]["source"], "exif");
@@ -83,18 +105,22 @@ async fn app_gps_stands_in_for_missing_exif_gps_within_its_accuracy(app: TestApp
     let customer = app.customer_at(-6.2000, 106.8000).await;
     let visit = draft(&app, customer).await;
     // About 190 m away with a 60 m accuracy: inside 150 + 60.
-    let near = [("latitude", "-6.2017"), ("longitude", "106.8000"), ("accuracy_m", "60"), ("captured_at", "2026-11-23T09:30:00+07:00")];
-    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", fixture("htc-one-m8-no-gps.jpg"), &near)).await;
+    let near = [("latitude", "-6.2017"), ("longitude", "106.8000"), ("accuracy_m", "60")];
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", fresh("htc-one-m8-no-gps.jpg"), &near)).await;
     assert_eq!(codes(&r.json), Vec::<String>::new(), "{}", r.json);
     assert_eq!(r.json["capture"]["accuracy_m"], 60.0);
     // About 1.1 km away: far, measured from the app's fix.
     let far = [("latitude", "-6.2100"), ("longitude", "106.8000"), ("accuracy_m", "10")];
-    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", fixture("htc-one-m8-no-gps.jpg"), &far)).await;
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", fresh("htc-one-m8-no-gps.jpg"), &far)).await;
     assert_eq!(codes(&r.json), vec!["photo_far_from_customer"]);
     assert_eq!(r.json["findings"][0]["evidence"]["source"], "app");
-    // A screenshot is judged on neither time nor place.
-    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("whatsapp_screenshot", fixture("htc-one-m8-no-gps.jpg"), &[])).await;
-    assert_eq!(codes(&r.json), Vec::<String>::new());
+    // A camera photo passed off as a WhatsApp screenshot is caught by its camera EXIF and shape.
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("whatsapp_screenshot", fresh("htc-one-m8-no-gps.jpg"), &[])).await;
+    assert_eq!(codes(&r.json), vec!["photo_not_a_screenshot"]);
+    // The app saying its position was mocked is blocking evidence on its own.
+    let mocked = [("latitude", "-6.2001"), ("longitude", "106.8000"), ("is_mock_location", "true")];
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", fresh("htc-one-m8-no-gps.jpg"), &mocked)).await;
+    assert_eq!(codes(&r.json), vec!["photo_mock_location"]);
 }
 
 async fn the_same_photo_twice_is_stored_once_and_different_bytes_conflict(app: TestApp) {

@@ -2,7 +2,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::backend_tests;
-use crate::helpers::{fixture, photo_form, TestApp};
+use crate::helpers::{fresh, photo_form, TestApp};
 
 backend_tests!(
     a_rejected_visit_yields_a_revisit_task_for_the_same_rep,
@@ -16,7 +16,7 @@ async fn compliant_visit(app: &TestApp) -> (Uuid, Uuid) {
     let visit = Uuid::new_v4();
     app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
     for kind in ["with_customer", "storefront"] {
-        app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form(kind, fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
+        app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form(kind, fresh("samsung-galaxy-s7-edge.jpg"), &[])).await;
     }
     let r = app.post(&format!("/v1/visits/{visit}/submit"), &app.rep.token, json!({})).await;
     assert_eq!(r.json["status"], "compliant");

@@ -2,7 +2,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::backend_tests;
-use crate::helpers::{fixture, photo_form, TestApp};
+use crate::helpers::{fresh, photo_form, TestApp};
 
 backend_tests!(a_rep_sees_and_writes_only_their_own_visits, branch_marketing_sees_its_branch_and_hq_sees_all, only_reps_record_visits_and_only_for_their_branch);
 
@@ -15,7 +15,7 @@ async fn a_rep_sees_and_writes_only_their_own_visits(app: TestApp) {
     assert_eq!((r.status, r.code()), (404, "visit_not_found"));
     let r = app.put(&path, &app.rep2.token, app.visit_body(customer, "door_visit", 0)).await;
     assert_eq!((r.status, r.code()), (404, "visit_not_found"));
-    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep2.token, photo_form("storefront", fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep2.token, photo_form("storefront", fresh("samsung-galaxy-s7-edge.jpg"), &[])).await;
     assert_eq!((r.status, r.code()), (404, "visit_not_found"));
     let r = app.post(&format!("{path}/submit"), &app.rep2.token, json!({})).await;
     assert_eq!((r.status, r.code()), (404, "visit_not_found"));

@@ -2,7 +2,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::backend_tests;
-use crate::helpers::{fixture, photo_form, TestApp};
+use crate::helpers::{fresh, photo_form, TestApp};
 
 backend_tests!(
     a_complete_door_visit_near_the_customer_is_compliant_and_closes_its_task,
@@ -29,7 +29,7 @@ async fn a_complete_door_visit_near_the_customer_is_compliant_and_closes_its_tas
     assert_eq!(r.headers["location"], format!("/v1/visits/{visit}"));
     assert_eq!(r.json["status"], "draft");
     for kind in ["with_customer", "storefront"] {
-        let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form(kind, fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
+        let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form(kind, fresh("samsung-galaxy-s7-edge.jpg"), &[])).await;
         assert_eq!(r.status, 201, "{}", r.json);
         assert_eq!(r.json["findings"], json!([]), "{}", r.json);
     }
@@ -131,7 +131,7 @@ async fn a_visit_without_required_photos_is_non_compliant_with_a_linked_revisit_
     let customer = app.customer_at_samsung_photo().await;
     let visit = Uuid::new_v4();
     app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
-    app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
+    app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", fresh("samsung-galaxy-s7-edge.jpg"), &[])).await;
     let r = app.post(&format!("/v1/visits/{visit}/submit"), &app.rep.token, json!({})).await;
     assert_eq!(r.json["status"], "non_compliant");
     assert_eq!(r.json["score"], 60);

@@ -2,7 +2,12 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::*;
-use crate::domain::ids::VisitId;
+use crate::domain::customer::GeoPoint;
+use crate::domain::ids::{PhotoId, VisitId};
+use crate::domain::visit::{CaptureMeta, Photo, PhotoFacts, PhotoKind, Method};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
 
 fn facts(w: u32, h: u32) -> PhotoFacts {
     PhotoFacts { format: "jpeg".into(), width: w, height: h, ..Default::default() }
@@ -10,6 +15,10 @@ fn facts(w: u32, h: u32) -> PhotoFacts {
 
 fn codes(findings: &[Finding]) -> Vec<&'static str> {
     findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+fn ctx(photo_id: PhotoId, kind: PhotoKind, geofence: Option<Geofence>) -> PhotoContext {
+    PhotoContext { photo_id, kind, geofence, visit_date: None, branch_tz: chrono_tz::Asia::Jakarta, received_at: Utc::now() }
 }
 
 fn here() -> GeoPoint {
@@ -39,10 +48,16 @@ fn photo_rules_table() {
         ("small and bare", PhotoKind::Storefront, facts(606, 177), none.clone(), vec!["photo_resolution_low", "photo_no_timestamp", "photo_no_gps"]),
         ("app gps within radius + accuracy", PhotoKind::Storefront, dated.clone(), app_far_but_inaccurate, vec![]),
         ("screenshots skip time and place", PhotoKind::WhatsappScreenshot, facts(1080, 2340), none.clone(), vec![]),
+        ("a camera photo is no screenshot", PhotoKind::WhatsappScreenshot, exif_near.clone(), none.clone(), vec!["photo_not_a_screenshot"]),
+        ("a PNG screenshot is no storefront", PhotoKind::Storefront, { let mut f = facts(1080, 2340); f.format = "png".into(); f }, CaptureMeta { captured_at: Some(Utc::now()), location: Some(here()), ..Default::default() }, vec!["photo_is_screenshot"]),
+        ("mock location", PhotoKind::Storefront, exif_near.clone(), CaptureMeta { is_mock_location: Some(true), ..Default::default() }, vec!["photo_mock_location"]),
+        ("app and camera GPS disagree", PhotoKind::Storefront, exif_near.clone(), CaptureMeta { location: Some(far), accuracy_m: Some(10.0), ..Default::default() }, vec!["photo_location_mismatch"]),
+        ("app clock an hour off", PhotoKind::Storefront, exif_near.clone(), CaptureMeta { captured_at: Some(Utc::now() - chrono::Duration::minutes(61)), ..Default::default() }, vec!["photo_time_mismatch"]),
+        ("taken in the future", PhotoKind::Storefront, { let mut f = exif_near.clone(); f.exif_taken_at = Some(Utc::now() + chrono::Duration::hours(3)); f }, none.clone(), vec!["photo_time_mismatch"]),
         ("exactly 1 MP is enough", PhotoKind::Product, { let mut f = exif_near.clone(); f.width = 1000; f.height = 1000; f }, none.clone(), vec![]),
     ];
     for (name, kind, f, capture, expected) in cases {
-        let got = photo_findings(&policy, pid, kind, &f, &capture, fence);
+        let got = photo_findings(&policy, &ctx(pid, kind, fence), &f, &capture);
         assert_eq!(codes(&got), expected, "{name}");
         assert!(got.iter().all(|x| x.photo_id == Some(pid) && !x.message_id.is_empty() && !x.message_en.is_empty()));
     }
@@ -54,7 +69,7 @@ fn far_finding_carries_its_evidence() {
     let mut f = facts(4000, 3000);
     f.exif_taken_at = Some(Utc::now());
     f.exif_location = Some(GeoPoint::parse(-6.1854, 106.8272).unwrap());
-    let got = photo_findings(&policy, PhotoId(Uuid::nil()), PhotoKind::Storefront, &f, &CaptureMeta::default(), Some(Geofence { center: here(), radius_m: 150.0 }));
+    let got = photo_findings(&policy, &ctx(PhotoId(Uuid::nil()), PhotoKind::Storefront, Some(Geofence { center: here(), radius_m: 150.0 })), &f, &CaptureMeta::default());
     let ev = &got[0].evidence;
     let d = ev["distance_m"].as_f64().unwrap();
     assert!((1_000.0..1_200.0).contains(&d), "{d}");
@@ -102,6 +117,58 @@ fn visit_rules_table() {
     for (name, method, refused, tz, at, photos, expected) in cases {
         let f = SubmitFacts { method, refused, visit_date: date, branch_tz: tz, submitted_at: at, photos };
         assert_eq!(codes(&visit_findings(&policy, &f)), expected, "{name}");
+    }
+}
+
+#[test]
+fn wrong_day_and_capture_time_zones() {
+    let policy = Policy::default();
+    let mut f = facts(4000, 3000);
+    f.exif_location = Some(here());
+    f.exif_taken_at = Some("2026-11-22T16:30:00Z".parse().unwrap()); // 23:30 WIB on the 22nd
+    let mut c = ctx(PhotoId(Uuid::nil()), PhotoKind::Storefront, None);
+    c.received_at = "2026-11-23T03:00:00Z".parse().unwrap();
+    c.visit_date = Some("2026-11-23".parse().unwrap());
+    assert_eq!(codes(&photo_findings(&policy, &c, &f, &CaptureMeta::default())), vec!["photo_wrong_day"]);
+    c.visit_date = Some("2026-11-22".parse().unwrap());
+    assert!(photo_findings(&policy, &c, &f, &CaptureMeta::default()).is_empty());
+
+    let local = chrono::NaiveDateTime::parse_from_str("2017-02-09 19:51:38", "%Y-%m-%d %H:%M:%S").unwrap();
+    let gps: DateTime<Utc> = "2017-02-09T18:51:28Z".parse().unwrap();
+    let jkt = chrono_tz::Asia::Jakarta;
+    let cases = [
+        (Some("+01:00"), None, "2017-02-09T18:51:38+00:00", "exif_offset"),
+        (None, Some(gps), "2017-02-09T18:51:38+00:00", "gps_clock"),
+        (None, None, "2017-02-09T12:51:38+00:00", "branch_zone"),
+        // A GPS clock that implies no sensible zone is ignored.
+        (None, Some("2017-02-09T03:17:00Z".parse().unwrap()), "2017-02-09T12:51:38+00:00", "branch_zone"),
+    ];
+    for (offset, gps, expected, source) in cases {
+        let (t, s) = resolve_capture_time(Some(local), offset.map(|o| o.parse().unwrap()), gps, jkt);
+        assert_eq!((t.unwrap().to_rfc3339(), s.unwrap()), (expected.to_string(), source), "{offset:?} {gps:?}");
+    }
+}
+
+#[test]
+fn photos_far_apart_are_inconsistent() {
+    let policy = Policy::default();
+    let date: chrono::NaiveDate = "2026-11-23".parse().unwrap();
+    let at = |h: i64, p: GeoPoint| {
+        let mut ph = photo(PhotoKind::Storefront, vec![]);
+        ph.facts.exif_taken_at = Some(Utc::now() - chrono::Duration::hours(h));
+        ph.facts.exif_location = Some(p);
+        ph
+    };
+    let near = GeoPoint::parse(-6.1760, 106.8272).unwrap();
+    let far = GeoPoint::parse(-6.3, 106.8272).unwrap();
+    let on_time: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    for (photos, expected) in [
+        (vec![at(0, here()), at(1, near)], vec![]),
+        (vec![at(0, here()), at(5, here())], vec!["photos_inconsistent"]),
+        (vec![at(0, here()), at(0, far)], vec!["photos_inconsistent"]),
+    ] {
+        let f = SubmitFacts { method: Method::Phone, refused: false, visit_date: date, branch_tz: chrono_tz::Asia::Jakarta, submitted_at: on_time, photos: &photos };
+        assert_eq!(codes(&visit_findings(&policy, &f)), expected);
     }
 }
 
