@@ -50,6 +50,7 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
     let branch = app.branch(visit.branch_id).await?;
     let facts = facts_from(&inspection, branch.time_zone);
     let received_at = app.now();
+    let earlier_copies = app.repo.earlier_copies(&sha256, received_at, visit_id).await?;
     let ctx = PhotoContext {
         photo_id,
         kind: upload.kind,
@@ -57,6 +58,7 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
         visit_date: visit.visit_date,
         branch_tz: branch.time_zone,
         received_at,
+        earlier_copies: &earlier_copies,
     };
     let findings = rules::photo_findings(&app.policy, &ctx, &facts, &upload.capture);
 

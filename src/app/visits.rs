@@ -166,6 +166,7 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         // the final record (its date may have changed since).
         let mut photos = app.repo.list_photos(id).await?;
         for p in &mut photos {
+            let earlier_copies = app.repo.earlier_copies(&p.sha256, p.received_at, id).await?;
             let ctx = PhotoContext {
                 photo_id: p.id,
                 kind: p.kind,
@@ -173,6 +174,7 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
                 visit_date: Some(visit_date),
                 branch_tz: branch.time_zone,
                 received_at: p.received_at,
+                earlier_copies: &earlier_copies,
             };
             p.findings = rules::photo_findings(&app.policy, &ctx, &p.facts, &p.capture);
         }

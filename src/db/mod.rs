@@ -224,6 +224,8 @@ pub trait Repo: Send + Sync + 'static {
     async fn insert_photo(&self, photo: &Photo, at: DateTime<Utc>) -> Result<PhotoInsert, RepoError>;
     async fn get_photo(&self, id: PhotoId) -> Result<Option<Photo>, RepoError>;
     async fn list_photos(&self, visit: VisitId) -> Result<Vec<Photo>, RepoError>;
+    /// Photos of other visits with the same bytes, received before `before` (at most 10).
+    async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError>;
 
     async fn record_verdict(&self, record: &VerdictRecord) -> Result<VerdictOutcome, RepoError>;
     async fn list_findings(&self, visit: VisitId) -> Result<Vec<Finding>, RepoError>;

@@ -479,6 +479,18 @@ macro_rules! impl_repo {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
+                let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+                    "SELECT id, visit_id FROM photos WHERE sha256 = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10",
+                )
+                .bind(sha256)
+                .bind(before)
+                .bind(other_than.0)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(p, v)| (PhotoId(p), VisitId(v))).collect())
+            }
+
             async fn record_verdict(&self, r: &VerdictRecord) -> Result<VerdictOutcome, RepoError> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
                 let updated = sqlx::query(

@@ -1,10 +1,11 @@
-//! Pure photo inspection: sniff the format, read the dimensions from the header, read EXIF,
-//! hash the bytes. Synchronous and allocation-bounded; callers run it on a blocking thread
+//! Pure photo inspection: sniff the format, read the dimensions from the header, read EXIF and
+//! editing markers. (The SHA-256 of the bytes is taken by the caller first: a retried upload is
+//! answered from it without inspecting anything.) Synchronous and allocation-bounded; callers run it on a blocking thread
 //! behind a semaphore (see `app::photos`).
 //!
 //! Order, cheapest first, so that a bad file costs little:
 //! size cap → magic bytes → header dimensions (refuse decompression bombs before any decode)
-//! → EXIF and editing markers → SHA-256.
+//! → EXIF and editing markers.
 
 mod exif;
 mod markers;
@@ -13,8 +14,6 @@ mod sniff;
 pub use exif::ExifInfo;
 pub use markers::EditMarkers;
 pub use sniff::{sniff, ImageFormat};
-
-use sha2::{Digest, Sha256};
 
 /// Limits checked before anything is decoded.
 #[derive(Debug, Clone, Copy)]
@@ -63,8 +62,6 @@ pub struct Inspection {
     pub height: u32,
     pub exif: ExifInfo,
     pub markers: EditMarkers,
-    /// Lowercase hex SHA-256 of the bytes.
-    pub sha256: String,
 }
 
 /// Inspects a complete file. `declared` is the client's content type, if it sent a specific one.
@@ -100,6 +97,5 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
     }
     let exif = exif::read(bytes);
     let markers = markers::scan(bytes);
-    let sha256 = hex::encode(Sha256::digest(bytes));
-    Ok(Inspection { format, width, height, exif, markers, sha256 })
+    Ok(Inspection { format, width, height, exif, markers })
 }

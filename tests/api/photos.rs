@@ -11,6 +11,7 @@ backend_tests!(
     the_same_photo_twice_is_stored_once_and_different_bytes_conflict,
     concurrent_uploads_of_one_photo_store_one_row_and_one_object,
     photos_after_submit_are_refused,
+    a_photo_already_used_for_another_visit_is_reused,
     photo_content_is_served_to_those_who_may_see_the_visit_and_audited,
 );
 
@@ -202,4 +203,33 @@ async fn photo_content_is_served_to_those_who_may_see_the_visit_and_audited(app:
     assert_eq!(audit.len(), 1, "the marketer's view is audited, the rep's own is not");
     assert_eq!(audit[0].actor_id.map(|u| u.0), Some(app.marketing.id));
     assert_eq!(audit[0].action, "photo.viewed");
+}
+
+async fn a_photo_already_used_for_another_visit_is_reused(app: TestApp) {
+    let customer = app.customer_at_samsung_photo().await;
+    let bytes = fresh("samsung-galaxy-s7-edge.jpg");
+    let first_visit = draft(&app, customer).await;
+    let first_photo = Uuid::new_v4();
+    let r = app.put_photo(first_visit, first_photo, &app.rep.token, photo_form("storefront", bytes.clone(), &[])).await;
+    assert_eq!(codes(&r.json), Vec::<String>::new());
+    // The same bytes as evidence of another visit, even by another rep.
+    let second_visit = Uuid::new_v4();
+    app.put(&format!("/v1/visits/{second_visit}"), &app.rep2.token, app.visit_body(customer, "door_visit", 0)).await;
+    let r = app.put_photo(second_visit, Uuid::new_v4(), &app.rep2.token, photo_form("storefront", bytes.clone(), &[])).await;
+    assert_eq!(codes(&r.json), vec!["photo_reused"]);
+    let evidence = &r.json["findings"][0]["evidence"];
+    assert_eq!(evidence["match"], "exact");
+    assert_eq!(evidence["earlier"][0]["visit_id"], first_visit.to_string());
+    assert_eq!(evidence["earlier"][0]["photo_id"], first_photo.to_string());
+    // The original stays clean at submit: only later copies are reuse.
+    let here = [("latitude", "48.8925"), ("longitude", "2.2363889")];
+    let with_customer = app.put_photo(first_visit, Uuid::new_v4(), &app.rep.token, photo_form("with_customer", fresh("htc-one-m8-no-gps.jpg"), &here)).await;
+    assert_eq!(with_customer.status, 201);
+    let v = app.post(&format!("/v1/visits/{first_visit}/submit"), &app.rep.token, json!({})).await;
+    let codes_at_submit: Vec<&str> = v.json["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(!codes_at_submit.contains(&"photo_reused"), "{codes_at_submit:?}");
+    // The copy is caught again when its visit is submitted.
+    let v = app.post(&format!("/v1/visits/{second_visit}/submit"), &app.rep2.token, json!({})).await;
+    assert!(v.json["findings"].as_array().unwrap().iter().any(|f| f["code"] == "photo_reused"));
+    assert_eq!(v.json["status"], "non_compliant");
 }

@@ -179,6 +179,11 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     assert_eq!(photos.len(), 1);
     assert_eq!(photos[0].facts.make.as_deref(), Some("samsung"));
     assert_eq!(photos[0].capture.accuracy_m, Some(5.0));
+    // Exact copies: earlier photos of other visits only.
+    let sha = "ab".repeat(32);
+    assert!(repo.earlier_copies(&sha, Utc::now(), vid).await.unwrap().is_empty(), "its own visit does not count");
+    assert_eq!(repo.earlier_copies(&sha, Utc::now(), VisitId::new_random()).await.unwrap(), vec![(pid, vid)]);
+    assert!(repo.earlier_copies(&sha, Utc::now() - Duration::hours(1), VisitId::new_random()).await.unwrap().is_empty(), "later copies are not earlier");
 
     // Verdicts: a stale photo count writes nothing; then once; then never again.
     let finding = Finding { code: FindingCode::UploadLate, severity: Severity::Major, penalty: 15, photo_id: Some(pid), evidence: json!({"late_minutes": 3}), message_id: "id".into(), message_en: "en".into() };

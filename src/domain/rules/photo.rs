@@ -10,14 +10,14 @@ use super::edits::edit_signs;
 use super::{finding, human_distance, human_minutes, round2, Geofence};
 use crate::domain::customer::GeoPoint;
 use crate::domain::finding::{Finding, FindingCode};
-use crate::domain::ids::PhotoId;
+use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::policy::Policy;
 use crate::domain::time::local_date;
 use crate::domain::visit::{CaptureMeta, PhotoFacts, PhotoKind};
 
 /// What the photo rules know about the visit a photo belongs to.
 #[derive(Debug, Clone, Copy)]
-pub struct PhotoContext {
+pub struct PhotoContext<'a> {
     pub photo_id: PhotoId,
     pub kind: PhotoKind,
     pub geofence: Option<Geofence>,
@@ -26,6 +26,8 @@ pub struct PhotoContext {
     pub branch_tz: Tz,
     /// When the server received the photo.
     pub received_at: DateTime<Utc>,
+    /// Earlier photos of other visits with the same bytes (photo, visit).
+    pub earlier_copies: &'a [(PhotoId, VisitId)],
 }
 
 /// The capture instant of a camera-local EXIF time: with OffsetTimeOriginal when written; else
@@ -113,6 +115,18 @@ pub fn photo_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, c
             json!({ "kind": ctx.kind.as_str(), "format": facts.format, "width": facts.width, "height": facts.height }),
             "Foto kamera diperlukan, tetapi yang diunggah adalah screenshot.".into(),
             "A camera photo is required, but this is a screenshot.".into(),
+        ));
+    }
+
+    if !ctx.earlier_copies.is_empty() {
+        let visits: Vec<String> = ctx.earlier_copies.iter().map(|(_, v)| v.to_string()).collect();
+        out.push(finding(
+            policy,
+            FindingCode::PhotoReused,
+            id,
+            json!({ "match": "exact", "earlier": ctx.earlier_copies.iter().map(|(p, v)| json!({ "photo_id": p, "visit_id": v })).collect::<Vec<_>>() }),
+            format!("Foto yang sama persis sudah dipakai sebagai bukti kunjungan lain ({}).", visits.join(", ")),
+            format!("The very same photo was already used as evidence for another visit ({}).", visits.join(", ")),
         ));
     }
 

@@ -17,8 +17,8 @@ fn codes(findings: &[Finding]) -> Vec<&'static str> {
     findings.iter().map(|f| f.code.as_str()).collect()
 }
 
-fn ctx(photo_id: PhotoId, kind: PhotoKind, geofence: Option<Geofence>) -> PhotoContext {
-    PhotoContext { photo_id, kind, geofence, visit_date: None, branch_tz: chrono_tz::Asia::Jakarta, received_at: Utc::now() }
+fn ctx(photo_id: PhotoId, kind: PhotoKind, geofence: Option<Geofence>) -> PhotoContext<'static> {
+    PhotoContext { photo_id, kind, geofence, visit_date: None, branch_tz: chrono_tz::Asia::Jakarta, received_at: Utc::now(), earlier_copies: &[] }
 }
 
 fn here() -> GeoPoint {
