@@ -38,6 +38,20 @@ pub enum Command {
     },
     /// Load the demo data set (idempotent) and print the demo users' tokens.
     Demo,
+    /// Run the photo checks on local files (no database: no reuse check, no customer distance).
+    CheckPhoto {
+        /// The kind the photos are checked as.
+        #[arg(long, default_value = "storefront")]
+        kind: String,
+        /// The branch time zone for EXIF times without an offset.
+        #[arg(long, default_value = "Asia/Jakarta")]
+        tz: String,
+        /// One JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +84,9 @@ pub enum UserCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::CheckPhoto { kind, tz, json, files }) = &cli.command {
+        return crate::check_photo::run(kind, tz, *json, files);
+    }
     let settings = Settings::load(cli.config.as_deref())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -107,6 +124,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.repo.add_token(user.id, &token_hash(&token), "cli", now).await?;
             println!("user {} ({}) added; token (shown once):\n{token}", user.name, user.id);
         }
+        Command::CheckPhoto { .. } => unreachable!("handled above: it needs no configuration"),
         Command::Demo => {
             let app = crate::startup::build_app(&settings).await?;
             let logins = crate::app::demo::load(&app).await?;

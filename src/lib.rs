@@ -5,6 +5,7 @@
 //! of ours. See `../shared/DESIGN.md`.
 
 pub mod app;
+pub mod check_photo;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -14,7 +14,7 @@ use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::role::Actor;
 use crate::domain::customer::Customer;
 use crate::domain::rules::{self, Geofence, PhotoContext};
-use crate::domain::visit::{CaptureMeta, Photo, PhotoFacts, PhotoKind, VisitStatus};
+use crate::domain::visit::{CaptureMeta, Photo, PhotoFacts, PhotoKind, PixelStats, VisitStatus};
 use crate::media::{self, Inspection, Limits};
 use crate::storage::{new_photo_key, CleanupGuard};
 
@@ -137,6 +137,25 @@ async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>) -> Re
     }
 }
 
+/// The whole photo check on a local file, without the database (no reuse check, no
+/// customer): what `fieldproof check-photo` runs.
+pub fn check_file(policy: &crate::domain::policy::Policy, bytes: &[u8], kind: PhotoKind, branch_tz: Tz) -> Result<(Inspection, PhotoFacts, Vec<crate::domain::finding::Finding>), media::MediaError> {
+    let limits = Limits { max_bytes: policy.photo.max_bytes, max_side_px: policy.photo.max_side_px, max_pixels: policy.photo.max_pixels };
+    let inspection = media::inspect(bytes, None, &limits)?;
+    let facts = facts_from(&inspection, branch_tz);
+    let ctx = PhotoContext {
+        photo_id: PhotoId(uuid::Uuid::nil()),
+        kind,
+        geofence: None,
+        visit_date: None,
+        branch_tz,
+        received_at: chrono::Utc::now(),
+        earlier_copies: &[],
+    };
+    let findings = rules::photo_findings(policy, &ctx, &facts, &CaptureMeta::default());
+    Ok((inspection, facts, findings))
+}
+
 /// What the rules need from an inspection (see [`rules::resolve_capture_time`] for how a
 /// camera-local EXIF time gets its zone).
 pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
@@ -161,6 +180,12 @@ pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
         creator_tool: markers.creator_tool.clone(),
         history_agents: markers.history_agents.clone(),
         adobe_metadata: markers.adobe_namespaces || markers.photoshop_irb,
+        pixels: inspection.pixels.map(|m| PixelStats {
+            brightness: m.brightness,
+            centre_brightness: m.centre_brightness,
+            surround_brightness: m.surround_brightness,
+            sharpness: m.sharpness,
+        }),
         exif_location: exif.gps.and_then(|(lat, lon)| GeoPoint::parse(lat, lon).ok()),
         exif_gps_accuracy_m: exif.gps_accuracy_m,
         make: exif.make.clone(),

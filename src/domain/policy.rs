@@ -43,6 +43,14 @@ pub struct PhotoPolicy {
     pub visit_max_spread_m: f64,
     /// A screenshot's short side is at most this many pixels (phone screens).
     pub screenshot_max_short_side_px: u32,
+    /// Mean luma (0–255) below this is `photo_too_dark`.
+    pub dark_max_brightness: f64,
+    /// Backlit: the frame at least this bright (luma) …
+    pub backlit_min_surround: f64,
+    /// … and this many times brighter than the centre.
+    pub backlit_min_ratio: f64,
+    /// Laplacian variance (at the fixed working size) below this is `photo_blurry`.
+    pub blurry_max_sharpness: f64,
 }
 
 impl Default for PhotoPolicy {
@@ -59,6 +67,10 @@ impl Default for PhotoPolicy {
             visit_max_spread_minutes: 180,
             visit_max_spread_m: 1_000.0,
             screenshot_max_short_side_px: 1_600,
+            dark_max_brightness: 45.0,
+            backlit_min_surround: 170.0,
+            backlit_min_ratio: 1.8,
+            blurry_max_sharpness: 250.0,
         }
     }
 }
@@ -91,7 +103,7 @@ impl Default for Policy {
             (PhotoFarFromCustomer, Major, 20),
             (PhotoEdited, Blocking, 40),
             (PhotoTooDark, Major, 10),
-            (PhotoBacklit, Minor, 5),
+            (PhotoBacklit, Major, 10),
             (PhotoBlurry, Major, 10),
             (PhotoReused, Blocking, 50),
             (PhotoTimeMismatch, Major, 15),

@@ -185,12 +185,25 @@ pub struct PhotoFacts {
     pub history_agents: Vec<String>,
     /// Photoshop / Camera Raw metadata blocks are present.
     pub adobe_metadata: bool,
+    /// What the pixels measured (absent where they are not decoded: HEIF).
+    pub pixels: Option<PixelStats>,
     pub exif_location: Option<GeoPoint>,
     /// GPSHPositioningError, when the camera wrote it.
     pub exif_gps_accuracy_m: Option<f64>,
     pub make: Option<String>,
     pub model: Option<String>,
     pub software: Option<String>,
+}
+
+/// Brightness (0–255 luma), backlight and sharpness, measured on a reduced-scale grayscale
+/// decode of fixed size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct PixelStats {
+    pub brightness: f64,
+    pub centre_brightness: f64,
+    pub surround_brightness: f64,
+    /// Variance of the Laplacian: low means blurred.
+    pub sharpness: f64,
 }
 
 /// A photo as stored.

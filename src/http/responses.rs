@@ -11,7 +11,7 @@ use crate::db::Paged;
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::finding::Finding;
 use crate::domain::ids::{BranchId, CustomerId, PhotoId, TaskId, UserId, VisitId};
-use crate::domain::visit::{Method, Photo, PhotoKind, ResultReason, Review, ReviewStatus, Visit, VisitStatus};
+use crate::domain::visit::{Method, Photo, PhotoKind, PixelStats, ResultReason, Review, ReviewStatus, Visit, VisitStatus};
 
 #[derive(Serialize)]
 pub struct List<T> {
@@ -116,6 +116,8 @@ pub struct PhotoView {
     /// How `taken_at` got its zone: `exif_offset`, `gps_clock` or `branch_zone`.
     pub taken_at_zone_source: Option<String>,
     pub exif: ExifView,
+    /// Brightness, backlight and sharpness from the reduced-scale decode (null for HEIF).
+    pub metrics: Option<PixelStats>,
     pub capture: CaptureView,
     pub findings: Vec<Finding>,
     pub received_at: DateTime<Utc>,
@@ -139,6 +141,7 @@ impl From<Photo> for PhotoView {
             megapixels: (f64::from(f.width) * f64::from(f.height) / 10_000.0).round() / 100.0,
             taken_at: f.exif_taken_at,
             taken_at_zone_source: f.taken_at_zone_source,
+            metrics: f.pixels,
             exif: ExifView {
                 datetime_original: f.exif_datetime_original,
                 offset_time_original: f.exif_offset,

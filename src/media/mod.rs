@@ -5,14 +5,16 @@
 //!
 //! Order, cheapest first, so that a bad file costs little:
 //! size cap → magic bytes → header dimensions (refuse decompression bombs before any decode)
-//! → EXIF and editing markers.
+//! → EXIF and editing markers → one reduced-scale grayscale decode → brightness, backlight, blur.
 
 mod exif;
 mod markers;
+pub mod pixels;
 mod sniff;
 
 pub use exif::ExifInfo;
 pub use markers::EditMarkers;
+pub use pixels::PixelMetrics;
 pub use sniff::{sniff, ImageFormat};
 
 /// Limits checked before anything is decoded.
@@ -62,6 +64,8 @@ pub struct Inspection {
     pub height: u32,
     pub exif: ExifInfo,
     pub markers: EditMarkers,
+    /// Brightness, backlight and sharpness; absent for HEIF (no pixel decoder).
+    pub pixels: Option<PixelMetrics>,
 }
 
 /// Inspects a complete file. `declared` is the client's content type, if it sent a specific one.
@@ -97,5 +101,6 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
     }
     let exif = exif::read(bytes);
     let markers = markers::scan(bytes);
-    Ok(Inspection { format, width, height, exif, markers })
+    let pixels = pixels::decode_luma(bytes, format)?.map(|luma| pixels::metrics(&luma));
+    Ok(Inspection { format, width, height, exif, markers, pixels })
 }

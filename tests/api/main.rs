@@ -8,6 +8,7 @@ mod customers_tasks;
 mod errors;
 mod health_auth;
 mod photos;
+mod pixels;
 mod repo;
 mod reviews;
 mod roles;

@@ -42,7 +42,8 @@ async fn real_photos_are_read_as_exiftool_reads_them_and_judged(app: TestApp) {
         ("oppo-r7-plus.jpg", &["photo_wrong_day", "photo_far_from_customer"]),
         ("htc-one-m8-no-gps.jpg", &["photo_wrong_day", "photo_no_gps"]),
         ("canon-1d-via-lightroom.jpg", &["photo_edited", "photo_wrong_day", "photo_no_gps"]),
-        ("photoshop-cs6-export.jpg", &["photo_resolution_low", "photo_edited", "photo_no_timestamp", "photo_no_gps"]),
+        // A dark-theme code editor exported from Photoshop: small, edited, dark (mean luma 36).
+        ("photoshop-cs6-export.jpg", &["photo_resolution_low", "photo_edited", "photo_too_dark", "photo_no_timestamp", "photo_no_gps"]),
         ("iphone-11-pro.heic", &["photo_wrong_day", "photo_no_gps"]),
         ("iphone-11-pro-exif-at-eof.heic", &["photo_wrong_day", "photo_far_from_customer"]),
     ];

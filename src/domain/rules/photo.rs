@@ -13,7 +13,7 @@ use crate::domain::finding::{Finding, FindingCode};
 use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::policy::Policy;
 use crate::domain::time::local_date;
-use crate::domain::visit::{CaptureMeta, PhotoFacts, PhotoKind};
+use crate::domain::visit::{CaptureMeta, PhotoFacts, PhotoKind, PixelStats};
 
 /// What the photo rules know about the visit a photo belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -144,9 +144,50 @@ pub fn photo_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, c
         ));
     }
 
+    if let Some(px) = facts.pixels {
+        pixel_findings(policy, ctx, &px, &mut out);
+    }
     time_findings(policy, ctx, facts, capture, &mut out);
     place_findings(policy, ctx, facts, capture, &mut out);
     out
+}
+
+fn pixel_findings(policy: &Policy, ctx: &PhotoContext, px: &PixelStats, out: &mut Vec<Finding>) {
+    let id = Some(ctx.photo_id);
+    let p = &policy.photo;
+    if px.brightness < p.dark_max_brightness {
+        out.push(finding(
+            policy,
+            FindingCode::PhotoTooDark,
+            id,
+            json!({ "brightness": round2(px.brightness), "policy": { "photo.dark_max_brightness": p.dark_max_brightness } }),
+            format!("Foto terlalu gelap (kecerahan {:.0}, minimal {:.0}).", px.brightness, p.dark_max_brightness),
+            format!("The photo is too dark (brightness {:.0}, at least {:.0} needed).", px.brightness, p.dark_max_brightness),
+        ));
+    }
+    let ratio = px.surround_brightness / px.centre_brightness.max(1.0);
+    if px.surround_brightness >= p.backlit_min_surround && ratio >= p.backlit_min_ratio {
+        out.push(finding(
+            policy,
+            FindingCode::PhotoBacklit,
+            id,
+            json!({ "centre_brightness": round2(px.centre_brightness), "surround_brightness": round2(px.surround_brightness),
+                    "ratio": round2(ratio),
+                    "policy": { "photo.backlit_min_surround": p.backlit_min_surround, "photo.backlit_min_ratio": p.backlit_min_ratio } }),
+            format!("Foto melawan cahaya: latar {:.0}× lebih terang dari subjek.", ratio),
+            format!("The photo is backlit: the surround is {:.1}× brighter than the subject.", ratio),
+        ));
+    }
+    if px.sharpness < p.blurry_max_sharpness {
+        out.push(finding(
+            policy,
+            FindingCode::PhotoBlurry,
+            id,
+            json!({ "sharpness": round2(px.sharpness), "policy": { "photo.blurry_max_sharpness": p.blurry_max_sharpness } }),
+            format!("Foto buram (ketajaman {:.1}, minimal {:.0}).", px.sharpness, p.blurry_max_sharpness),
+            format!("The photo is blurred (sharpness {:.1}, at least {:.0} needed).", px.sharpness, p.blurry_max_sharpness),
+        ));
+    }
 }
 
 fn time_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, capture: &CaptureMeta, out: &mut Vec<Finding>) {
