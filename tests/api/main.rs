@@ -10,6 +10,7 @@ mod health_auth;
 mod photos;
 mod pixels;
 mod repo;
+mod robustness;
 mod reviews;
 mod roles;
 mod visits;
