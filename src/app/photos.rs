@@ -13,7 +13,7 @@ use crate::domain::customer::GeoPoint;
 use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::role::Actor;
 use crate::domain::customer::Customer;
-use crate::domain::rules::{self, Geofence, PhotoContext};
+use crate::domain::rules::{self, EarlierCopy, Geofence, PhotoContext};
 use crate::domain::visit::{CaptureMeta, Photo, PhotoFacts, PhotoKind, PixelStats, VisitStatus};
 use crate::media::{self, Inspection, Limits};
 use crate::storage::{new_photo_key, CleanupGuard};
@@ -50,7 +50,7 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
     let branch = app.branch(visit.branch_id).await?;
     let facts = facts_from(&inspection, branch.time_zone);
     let received_at = app.now();
-    let earlier_copies = app.repo.earlier_copies(&sha256, received_at, visit_id).await?;
+    let earlier_copies = earlier_copies(app, &sha256, &facts, received_at, visit_id).await?;
     let ctx = PhotoContext {
         photo_id,
         kind: upload.kind,
@@ -180,6 +180,8 @@ pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
         creator_tool: markers.creator_tool.clone(),
         history_agents: markers.history_agents.clone(),
         adobe_metadata: markers.adobe_namespaces || markers.photoshop_irb,
+        dhash: inspection.hash.map(|h| hex::encode(h.dhash)),
+        ahash: inspection.hash.map(|h| format!("{:016x}", h.ahash)),
         pixels: inspection.pixels.map(|m| PixelStats {
             brightness: m.brightness,
             centre_brightness: m.centre_brightness,
@@ -208,4 +210,30 @@ pub async fn content(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Phot
     }
     let bytes = app.store.get(&photo.storage_key).await?;
     Ok((photo, bytes))
+}
+
+/// Earlier photos of other visits that `facts`' photo copies: the same bytes, or the same
+/// picture by its perceptual hashes (multi-index candidates, then a Hamming check).
+pub(crate) async fn earlier_copies(app: &App, sha256: &str, facts: &PhotoFacts, received_at: chrono::DateTime<chrono::Utc>, visit: VisitId) -> Result<Vec<EarlierCopy>, AppError> {
+    let mut copies: Vec<EarlierCopy> = app
+        .repo
+        .earlier_copies(sha256, received_at, visit)
+        .await?
+        .into_iter()
+        .map(|(photo_id, visit_id)| EarlierCopy { photo_id, visit_id, exact: true, distance: 0 })
+        .collect();
+    let dhash = facts.dhash.as_deref().and_then(|d| hex::decode(d).ok()).and_then(|d| <[u8; 32]>::try_from(d).ok());
+    let ahash = facts.ahash.as_deref().and_then(|a| u64::from_str_radix(a, 16).ok());
+    if let (Some(dhash), Some(ahash)) = (dhash, ahash) {
+        for c in app.repo.hash_candidates(&dhash, ahash, received_at, visit).await? {
+            if copies.iter().any(|e| e.photo_id == c.photo_id) {
+                continue;
+            }
+            if let Some(distance) = rules::near_match(&app.policy, (&dhash, ahash), (&c.dhash, c.ahash)) {
+                copies.push(EarlierCopy { photo_id: c.photo_id, visit_id: c.visit_id, exact: false, distance });
+            }
+        }
+    }
+    copies.truncate(10);
+    Ok(copies)
 }

@@ -166,7 +166,7 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         // the final record (its date may have changed since).
         let mut photos = app.repo.list_photos(id).await?;
         for p in &mut photos {
-            let earlier_copies = app.repo.earlier_copies(&p.sha256, p.received_at, id).await?;
+            let earlier_copies = super::photos::earlier_copies(app, &p.sha256, &p.facts, p.received_at, id).await?;
             let ctx = PhotoContext {
                 photo_id: p.id,
                 kind: p.kind,

@@ -143,6 +143,25 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
+/// A stored photo's perceptual hashes, as a near-duplicate candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashCandidate {
+    pub photo_id: PhotoId,
+    pub visit_id: VisitId,
+    pub dhash: [u8; 32],
+    pub ahash: u64,
+}
+
+/// The 16 index chunks of a 256-bit hash (little-endian 16-bit words).
+pub fn hash_chunks(dhash: &[u8; 32]) -> [i64; 16] {
+    std::array::from_fn(|i| i64::from(u16::from_le_bytes([dhash[2 * i], dhash[2 * i + 1]])))
+}
+
+/// The 4 index chunks of a 64-bit hash.
+pub fn ahash_chunks(ahash: u64) -> [i64; 4] {
+    std::array::from_fn(|i| ((ahash >> (16 * i)) & 0xFFFF) as i64)
+}
+
 /// Outcome of storing a photo row.
 #[derive(Debug)]
 pub enum PhotoInsert {
@@ -224,6 +243,9 @@ pub trait Repo: Send + Sync + 'static {
     async fn insert_photo(&self, photo: &Photo, at: DateTime<Utc>) -> Result<PhotoInsert, RepoError>;
     async fn get_photo(&self, id: PhotoId) -> Result<Option<Photo>, RepoError>;
     async fn list_photos(&self, visit: VisitId) -> Result<Vec<Photo>, RepoError>;
+    /// Photos of other visits received before `before` whose perceptual hashes share at least
+    /// one 16-bit chunk with `dhash` or `ahash` (the multi-index candidates; at most 2000).
+    async fn hash_candidates(&self, dhash: &[u8; 32], ahash: u64, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<HashCandidate>, RepoError>;
     /// Photos of other visits with the same bytes, received before `before` (at most 10).
     async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError>;
 

@@ -458,6 +458,25 @@ macro_rules! impl_repo {
                         None => Err(RepoError::Conflict("photo id".into())),
                     };
                 }
+                let hashes = p.facts.dhash.as_deref().and_then(|d| hex::decode(d).ok()).and_then(|d| <[u8; 32]>::try_from(d).ok());
+                let ahash = p.facts.ahash.as_deref().and_then(|a| u64::from_str_radix(a, 16).ok());
+                if let (Some(dhash), Some(ahash)) = (hashes, ahash) {
+                    let chunks = hash_chunks(&dhash);
+                    let mut q = sqlx::query(
+                        "INSERT INTO photo_hashes (photo_id, visit_id, received_at, dhash, ahash, c0, c1, c2, c3, c4, c5, c6, c7, \
+                         c8, c9, c10, c11, c12, c13, c14, c15, a0, a1, a2, a3) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+                    )
+                    .bind(p.id.0)
+                    .bind(p.visit_id.0)
+                    .bind(p.received_at)
+                    .bind(dhash.to_vec())
+                    .bind(ahash as i64);
+                    for c in chunks.into_iter().chain(ahash_chunks(ahash)) {
+                        q = q.bind(c);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
                 tx.commit().await?;
                 Ok(PhotoInsert::Inserted)
             }
@@ -477,6 +496,28 @@ macro_rules! impl_repo {
                         .fetch_all(&self.pool)
                         .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn hash_candidates(&self, dhash: &[u8; 32], ahash: u64, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<HashCandidate>, RepoError> {
+                let columns = (0..16).map(|i| format!("c{i}")).chain((0..4).map(|i| format!("a{i}")));
+                let values = hash_chunks(dhash).into_iter().chain(ahash_chunks(ahash));
+                let mut qb = QueryBuilder::<$db>::new("SELECT photo_id, visit_id, dhash, ahash FROM photo_hashes WHERE (");
+                for (i, (column, value)) in columns.zip(values).enumerate() {
+                    if i > 0 {
+                        qb.push(" OR ");
+                    }
+                    qb.push(format!("{column} = ")).push_bind(value);
+                }
+                qb.push(") AND received_at < ").push_bind(before);
+                qb.push(" AND visit_id <> ").push_bind(other_than.0);
+                qb.push(" LIMIT 2000");
+                let rows: Vec<(Uuid, Uuid, Vec<u8>, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(p, v, d, a)| {
+                        Some(HashCandidate { photo_id: PhotoId(p), visit_id: VisitId(v), dhash: <[u8; 32]>::try_from(d).ok()?, ahash: a as u64 })
+                    })
+                    .collect())
             }
 
             async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {

@@ -51,6 +51,15 @@ pub struct PhotoPolicy {
     pub backlit_min_ratio: f64,
     /// Laplacian variance (at the fixed working size) below this is `photo_blurry`.
     pub blurry_max_sharpness: f64,
+    /// Two photos whose 256-bit dHashes differ in at most this many bits (and whose average
+    /// hashes agree) show the same picture. At most 15: the index finds every pair within 15.
+    pub reuse_max_dhash_distance: u32,
+    /// … and whose 64-bit average hashes differ in at most this many bits.
+    pub reuse_max_ahash_distance: u32,
+    /// Cropped copies: average hashes within this many bits …
+    pub reuse_crop_max_ahash_distance: u32,
+    /// … and dHashes within this many (far below the ~128 of unrelated pictures).
+    pub reuse_crop_max_dhash_distance: u32,
 }
 
 impl Default for PhotoPolicy {
@@ -71,6 +80,10 @@ impl Default for PhotoPolicy {
             backlit_min_surround: 170.0,
             backlit_min_ratio: 1.8,
             blurry_max_sharpness: 250.0,
+            reuse_max_dhash_distance: 15,
+            reuse_max_ahash_distance: 10,
+            reuse_crop_max_ahash_distance: 6,
+            reuse_crop_max_dhash_distance: 44,
         }
     }
 }
@@ -157,6 +170,9 @@ impl Policy {
         }
         if !(p.min_megapixels.is_finite() && p.min_megapixels >= 0.0) {
             problems.push("policy.photo.min_megapixels must be a number >= 0".to_string());
+        }
+        if p.reuse_max_dhash_distance > 15 {
+            problems.push("policy.photo.reuse_max_dhash_distance must be at most 15 (the hash index guarantees no more)".to_string());
         }
         if p.upload_timeout_secs == 0 {
             problems.push("policy.photo.upload_timeout_secs must be above 0".to_string());

@@ -187,6 +187,10 @@ pub struct PhotoFacts {
     pub adobe_metadata: bool,
     /// What the pixels measured (absent where they are not decoded: HEIF).
     pub pixels: Option<PixelStats>,
+    /// 256-bit perceptual difference hash, hex (absent with the pixels).
+    pub dhash: Option<String>,
+    /// 64-bit average hash, hex: confirms a dHash match.
+    pub ahash: Option<String>,
     pub exif_location: Option<GeoPoint>,
     /// GPSHPositioningError, when the camera wrote it.
     pub exif_gps_accuracy_m: Option<f64>,

@@ -5,7 +5,8 @@
 //!
 //! Order, cheapest first, so that a bad file costs little:
 //! size cap → magic bytes → header dimensions (refuse decompression bombs before any decode)
-//! → EXIF and editing markers → one reduced-scale grayscale decode → brightness, backlight, blur.
+//! → EXIF and editing markers → one reduced-scale grayscale decode → brightness, backlight, blur,
+//! perceptual hashes.
 
 mod exif;
 mod markers;
@@ -14,7 +15,7 @@ mod sniff;
 
 pub use exif::ExifInfo;
 pub use markers::EditMarkers;
-pub use pixels::PixelMetrics;
+pub use pixels::{PerceptualHash, PixelMetrics};
 pub use sniff::{sniff, ImageFormat};
 
 /// Limits checked before anything is decoded.
@@ -66,6 +67,8 @@ pub struct Inspection {
     pub markers: EditMarkers,
     /// Brightness, backlight and sharpness; absent for HEIF (no pixel decoder).
     pub pixels: Option<PixelMetrics>,
+    /// Perceptual hashes for near-duplicate detection; absent with the pixels.
+    pub hash: Option<PerceptualHash>,
 }
 
 /// Inspects a complete file. `declared` is the client's content type, if it sent a specific one.
@@ -101,6 +104,8 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
     }
     let exif = exif::read(bytes);
     let markers = markers::scan(bytes);
-    let pixels = pixels::decode_luma(bytes, format)?.map(|luma| pixels::metrics(&luma));
-    Ok(Inspection { format, width, height, exif, markers, pixels })
+    let luma = pixels::decode_luma(bytes, format)?;
+    let hash = luma.as_ref().map(pixels::perceptual_hash);
+    let pixels = luma.as_ref().map(pixels::metrics);
+    Ok(Inspection { format, width, height, exif, markers, pixels, hash })
 }

@@ -82,6 +82,35 @@ fn jpeg_luma(bytes: &[u8]) -> Result<Luma, MediaError> {
     Ok(Luma { width: w, height: h, pixels: luma })
 }
 
+/// Perceptual hashes of an image, for near-duplicate detection across visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerceptualHash {
+    /// 256-bit difference hash: 16 rows × 16 comparisons of horizontally adjacent cells of a
+    /// 17×16 reduction. Survives recompression, resizing and brightness changes.
+    pub dhash: [u8; 32],
+    /// 64-bit average hash (8×8 cells against their mean): the second opinion that confirms a
+    /// dHash match.
+    pub ahash: u64,
+}
+
+/// Both hashes of a luma image.
+pub fn perceptual_hash(luma: &Luma) -> PerceptualHash {
+    let grid = resize_box(luma, 17, 16);
+    let mut dhash = [0u8; 32];
+    for y in 0..16usize {
+        for x in 0..16usize {
+            if grid.pixels[y * 17 + x] < grid.pixels[y * 17 + x + 1] {
+                let bit = y * 16 + x;
+                dhash[bit / 8] |= 1 << (bit % 8);
+            }
+        }
+    }
+    let small = resize_box(luma, 8, 8);
+    let mean = small.pixels.iter().map(|&p| u32::from(p)).sum::<u32>() / 64;
+    let ahash = small.pixels.iter().enumerate().fold(0u64, |acc, (i, &p)| if u32::from(p) > mean { acc | 1 << i } else { acc });
+    PerceptualHash { dhash, ahash }
+}
+
 /// Box-resizes so the long side is at most [`WORK_SIDE`].
 fn to_work_size(luma: &Luma) -> Luma {
     let long = luma.width.max(luma.height);
@@ -93,6 +122,11 @@ fn to_work_size(luma: &Luma) -> Luma {
     } else {
         (((luma.width as u64 * WORK_SIDE as u64) / luma.height as u64).max(1) as u32, WORK_SIDE)
     };
+    resize_box(luma, w, h)
+}
+
+/// Area-average resize to exactly `w` × `h` (each output pixel averages its source block).
+fn resize_box(luma: &Luma, w: u32, h: u32) -> Luma {
     let mut out = vec![0u8; (w * h) as usize];
     for y in 0..h {
         let y0 = (y as u64 * luma.height as u64 / h as u64) as u32;

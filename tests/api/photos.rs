@@ -233,4 +233,20 @@ async fn a_photo_already_used_for_another_visit_is_reused(app: TestApp) {
     let v = app.post(&format!("/v1/visits/{second_visit}/submit"), &app.rep2.token, json!({})).await;
     assert!(v.json["findings"].as_array().unwrap().iter().any(|f| f["code"] == "photo_reused"));
     assert_eq!(v.json["status"], "non_compliant");
+    // A resized, recompressed copy is caught too, by its perceptual hash.
+    let img = image::load_from_memory(&fixture("iphone-6.jpg")).unwrap();
+    let mut first_bytes = std::io::Cursor::new(Vec::new());
+    img.resize(1600, 1600, image::imageops::FilterType::Triangle).write_to(&mut first_bytes, image::ImageFormat::Jpeg).unwrap();
+    let mut copy_bytes = std::io::Cursor::new(Vec::new());
+    img.resize(1200, 1200, image::imageops::FilterType::Triangle).write_to(&mut copy_bytes, image::ImageFormat::Jpeg).unwrap();
+    let third = draft(&app, customer).await;
+    let original = Uuid::new_v4();
+    app.put_photo(third, original, &app.rep.token, photo_form("product", first_bytes.into_inner(), &[])).await;
+    let fourth = Uuid::new_v4();
+    app.put(&format!("/v1/visits/{fourth}"), &app.rep2.token, app.visit_body(customer, "door_visit", 0)).await;
+    let r = app.put_photo(fourth, Uuid::new_v4(), &app.rep2.token, photo_form("product", copy_bytes.into_inner(), &[])).await;
+    let reused = r.json["findings"].as_array().unwrap().iter().find(|f| f["code"] == "photo_reused").expect("near copy caught");
+    assert_eq!(reused["evidence"]["match"], "near");
+    assert_eq!(reused["evidence"]["earlier"][0]["photo_id"], original.to_string());
+    assert!(reused["evidence"]["earlier"][0]["dhash_distance"].as_u64().unwrap() <= 15);
 }

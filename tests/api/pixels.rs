@@ -68,3 +68,49 @@ fn a_dark_subject_against_a_bright_window_is_backlit() {
         assert!(found.contains(&"photo_backlit"), "{name}: {found:?}");
     }
 }
+
+fn hashes(bytes: &[u8]) -> ([u8; 32], u64) {
+    let (_, facts, _) = check_file(&Policy::default(), bytes, PhotoKind::Storefront, chrono_tz::Asia::Jakarta).unwrap();
+    let d: [u8; 32] = hex::decode(facts.dhash.unwrap()).unwrap().try_into().unwrap();
+    (d, u64::from_str_radix(&facts.ahash.unwrap(), 16).unwrap())
+}
+
+fn jpeg_q(img: &RgbImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).encode_image(img).unwrap();
+    out
+}
+
+#[test]
+fn near_copies_match_and_different_photos_do_not() {
+    let policy = Policy::default();
+    let (mut worst, mut closest_unrelated) = (0, u32::MAX);
+    for name in PHONES {
+        let original = hashes(&fixture(name));
+        let img = base(name);
+        let (w, h) = img.dimensions();
+        let brighter = {
+            let mut b = img.clone();
+            b.pixels_mut().for_each(|p| p.0 = p.0.map(|c| (f32::from(c) * 1.25).min(255.0) as u8));
+            b
+        };
+        let variants = [
+            ("recompressed at quality 50", jpeg_q(&img, 50)),
+            ("resized to 1000 px", jpeg(image::imageops::resize(&img, 1000, 1000 * h / w, image::imageops::FilterType::Triangle))),
+            ("brightened 25 %", jpeg(brighter)),
+            ("cropped 2 % each side", jpeg(image::imageops::crop_imm(&img, w / 50, h / 50, w - w / 25, h - h / 25).to_image())),
+        ];
+        for (what, bytes) in variants {
+            let copy = hashes(&bytes);
+            let d = fieldproof::domain::rules::near_match(&policy, (&original.0, original.1), (&copy.0, copy.1));
+            assert!(d.is_some(), "{name} {what}: not matched");
+            worst = worst.max(d.unwrap());
+        }
+        for other in PHONES.iter().filter(|o| **o != name) {
+            let o = hashes(&fixture(other));
+            closest_unrelated = closest_unrelated.min(original.0.iter().zip(o.0).map(|(x, y)| (x ^ y).count_ones()).sum());
+            assert_eq!(fieldproof::domain::rules::near_match(&policy, (&original.0, original.1), (&o.0, o.1)), None, "{name} vs {other}");
+        }
+    }
+    eprintln!("largest dHash distance of a near copy: {worst} bits; closest unrelated pair: {closest_unrelated} bits");
+}

@@ -179,6 +179,22 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     assert_eq!(photos.len(), 1);
     assert_eq!(photos[0].facts.make.as_deref(), Some("samsung"));
     assert_eq!(photos[0].capture.accuracy_m, Some(5.0));
+    // Perceptual candidates: any shared 16-bit chunk of either hash, other visits, earlier only.
+    let vid2 = VisitId::new_random();
+    assert!(repo.insert_visit(&visit(vid2, app.rep.id, app.jkt, c1.id)).await.unwrap());
+    let mut hashed = photo(PhotoId::new_random(), vid2, "photos/aa/bb/hashed.jpeg");
+    hashed.sha256 = "cd".repeat(32);
+    hashed.facts.dhash = Some("11".repeat(32));
+    hashed.facts.ahash = Some("00000000000000ff".into());
+    assert!(matches!(repo.insert_photo(&hashed, Utc::now()).await.unwrap(), PhotoInsert::Inserted));
+    let mut probe = [0x11u8; 32];
+    probe[0..30].iter_mut().for_each(|b| *b = 0xEE); // only the last chunk is shared
+    let found = repo.hash_candidates(&probe, 0, Utc::now(), VisitId::new_random()).await.unwrap();
+    assert_eq!(found.iter().map(|c| (c.photo_id, c.ahash)).collect::<Vec<_>>(), vec![(hashed.id, 0xff)]);
+    assert!(repo.hash_candidates(&[0xEE; 32], 0xffff_ffff_ffff_0000, Utc::now(), VisitId::new_random()).await.unwrap().is_empty(), "no shared chunk");
+    assert_eq!(repo.hash_candidates(&[0xEE; 32], 0x00ff, Utc::now(), VisitId::new_random()).await.unwrap().len(), 1, "an average-hash chunk is enough");
+    assert!(repo.hash_candidates(&probe, 0, Utc::now(), vid2).await.unwrap().is_empty(), "its own visit does not count");
+    assert!(repo.hash_candidates(&probe, 0, Utc::now() - Duration::hours(1), VisitId::new_random()).await.unwrap().is_empty(), "earlier only");
     // Exact copies: earlier photos of other visits only.
     let sha = "ab".repeat(32);
     assert!(repo.earlier_copies(&sha, Utc::now(), vid).await.unwrap().is_empty(), "its own visit does not count");

@@ -12,7 +12,7 @@ mod visit;
 use std::collections::BTreeSet;
 
 pub use edits::{edit_signs, EditSign};
-pub use photo::{photo_findings, resolve_capture_time, PhotoContext};
+pub use photo::{near_match, photo_findings, resolve_capture_time, EarlierCopy, PhotoContext};
 pub use visit::{required_kinds, visit_findings, SubmitFacts};
 
 use super::customer::GeoPoint;

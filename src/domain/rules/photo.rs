@@ -26,8 +26,33 @@ pub struct PhotoContext<'a> {
     pub branch_tz: Tz,
     /// When the server received the photo.
     pub received_at: DateTime<Utc>,
-    /// Earlier photos of other visits with the same bytes (photo, visit).
-    pub earlier_copies: &'a [(PhotoId, VisitId)],
+    /// Earlier photos of other visits that this one copies, exactly or nearly.
+    pub earlier_copies: &'a [EarlierCopy],
+}
+
+/// An earlier photo of another visit that a photo copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EarlierCopy {
+    pub photo_id: PhotoId,
+    pub visit_id: VisitId,
+    /// The same bytes (SHA-256), or only the same picture (perceptual hashes).
+    pub exact: bool,
+    /// Hamming distance of the 256-bit dHashes (0 for exact copies).
+    pub distance: u32,
+}
+
+/// Whether two photos show the same picture. Recompressed, resized or brightened copies keep
+/// their dHash within the policy's distance (with the average hash agreeing as a second
+/// opinion); a slightly cropped copy shifts the dHash grid but keeps its average hash almost
+/// unchanged, so a very close average hash with a dHash still far from chance (different
+/// pictures differ in ~128 of 256 bits) matches too. Returns the dHash distance.
+pub fn near_match(policy: &Policy, a: (&[u8; 32], u64), b: (&[u8; 32], u64)) -> Option<u32> {
+    let p = &policy.photo;
+    let d: u32 = a.0.iter().zip(b.0).map(|(x, y)| (x ^ y).count_ones()).sum();
+    let ad = (a.1 ^ b.1).count_ones();
+    let recompressed = d <= p.reuse_max_dhash_distance && ad <= p.reuse_max_ahash_distance;
+    let cropped = ad <= p.reuse_crop_max_ahash_distance && d <= p.reuse_crop_max_dhash_distance;
+    (recompressed || cropped).then_some(d)
 }
 
 /// The capture instant of a camera-local EXIF time: with OffsetTimeOriginal when written; else
@@ -119,14 +144,22 @@ pub fn photo_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, c
     }
 
     if !ctx.earlier_copies.is_empty() {
-        let visits: Vec<String> = ctx.earlier_copies.iter().map(|(_, v)| v.to_string()).collect();
+        let visits: Vec<String> = ctx.earlier_copies.iter().map(|c| c.visit_id.to_string()).collect();
+        let exact = ctx.earlier_copies.iter().any(|c| c.exact);
+        let (id_text, en_text) = if exact {
+            ("Foto yang sama persis", "The very same photo")
+        } else {
+            ("Foto yang hampir sama (dikompres ulang, diubah ukuran atau kecerahannya)", "A near copy of a photo (recompressed, resized or brightened)")
+        };
         out.push(finding(
             policy,
             FindingCode::PhotoReused,
             id,
-            json!({ "match": "exact", "earlier": ctx.earlier_copies.iter().map(|(p, v)| json!({ "photo_id": p, "visit_id": v })).collect::<Vec<_>>() }),
-            format!("Foto yang sama persis sudah dipakai sebagai bukti kunjungan lain ({}).", visits.join(", ")),
-            format!("The very same photo was already used as evidence for another visit ({}).", visits.join(", ")),
+            json!({ "match": if exact { "exact" } else { "near" },
+                    "earlier": ctx.earlier_copies.iter().map(|c| json!({ "photo_id": c.photo_id, "visit_id": c.visit_id, "exact": c.exact, "dhash_distance": c.distance })).collect::<Vec<_>>(),
+                    "policy": { "photo.reuse_max_dhash_distance": policy.photo.reuse_max_dhash_distance, "photo.reuse_max_ahash_distance": policy.photo.reuse_max_ahash_distance } }),
+            format!("{id_text} sudah dipakai sebagai bukti kunjungan lain ({}).", visits.join(", ")),
+            format!("{en_text} was already used as evidence for another visit ({}).", visits.join(", ")),
         ));
     }
 
