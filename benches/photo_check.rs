@@ -82,7 +82,7 @@ fn main() {
         );
     }
 
-    let limits = Limits { max_bytes: policy.photo.max_bytes, max_side_px: policy.photo.max_side_px, max_pixels: policy.photo.max_pixels };
+    let limits = Limits { max_bytes: policy.photo.max_bytes, max_side_px: policy.photo.max_side_px, max_pixels: policy.photo.max_pixels, faces_min_px: None };
     let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
     bomb.extend_from_slice(&100_000u32.to_be_bytes());
     bomb.extend_from_slice(&100_000u32.to_be_bytes());

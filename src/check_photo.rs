@@ -67,6 +67,7 @@ pub fn check_one(policy: &Policy, kind: PhotoKind, tz: chrono_tz::Tz, file: &Pat
                     "centre_brightness": (p.centre_brightness * 10.0).round() / 10.0,
                     "surround_brightness": (p.surround_brightness * 10.0).round() / 10.0,
                     "blur": (p.sharpness * 10.0).round() / 10.0,
+                    "faces": facts.faces,
                 })),
                 "elapsed_us": elapsed_us,
             })

@@ -45,7 +45,7 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
         return Err(AppError::conflict("visit_already_submitted", "the visit was submitted; no more photos"));
     }
 
-    let inspection = inspect(app, upload.bytes.clone(), upload.declared_type.clone()).await?;
+    let inspection = inspect(app, upload.bytes.clone(), upload.declared_type.clone(), upload.kind).await?;
     let customer = app.repo.get_customer(visit.content.customer_id).await?.ok_or_else(|| AppError::internal("customer vanished"))?;
     let branch = app.branch(visit.branch_id).await?;
     let facts = facts_from(&inspection, branch.time_zone);
@@ -111,12 +111,8 @@ fn same_photo(existing: Photo, visit_id: VisitId, sha256: &str, upload: &PhotoUp
 
 /// Runs the inspector on a blocking thread, behind the semaphore, with a timeout, and turns a
 /// panic inside a decoder into a clean error instead of a dead worker.
-async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>) -> Result<Inspection, AppError> {
-    let limits = Limits {
-        max_bytes: app.policy.photo.max_bytes,
-        max_side_px: app.policy.photo.max_side_px,
-        max_pixels: app.policy.photo.max_pixels,
-    };
+async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind: PhotoKind) -> Result<Inspection, AppError> {
+    let limits = limits_for(&app.policy, kind);
     let _permit = app
         .inspect_permits
         .clone()
@@ -137,11 +133,21 @@ async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>) -> Re
     }
 }
 
+/// The policy's limits, with face detection for the photos that must show faces.
+pub fn limits_for(policy: &crate::domain::policy::Policy, kind: PhotoKind) -> Limits {
+    let p = &policy.photo;
+    Limits {
+        max_bytes: p.max_bytes,
+        max_side_px: p.max_side_px,
+        max_pixels: p.max_pixels,
+        faces_min_px: (kind == PhotoKind::WithCustomer && p.faces_required > 0).then_some(p.faces_min_px),
+    }
+}
+
 /// The whole photo check on a local file, without the database (no reuse check, no
 /// customer): what `fieldproof check-photo` runs.
 pub fn check_file(policy: &crate::domain::policy::Policy, bytes: &[u8], kind: PhotoKind, branch_tz: Tz) -> Result<(Inspection, PhotoFacts, Vec<crate::domain::finding::Finding>), media::MediaError> {
-    let limits = Limits { max_bytes: policy.photo.max_bytes, max_side_px: policy.photo.max_side_px, max_pixels: policy.photo.max_pixels };
-    let inspection = media::inspect(bytes, None, &limits)?;
+    let inspection = media::inspect(bytes, None, &limits_for(policy, kind))?;
     let facts = facts_from(&inspection, branch_tz);
     let ctx = PhotoContext {
         photo_id: PhotoId(uuid::Uuid::nil()),
@@ -180,6 +186,7 @@ pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
         creator_tool: markers.creator_tool.clone(),
         history_agents: markers.history_agents.clone(),
         adobe_metadata: markers.adobe_namespaces || markers.photoshop_irb,
+        faces: inspection.faces.map(|n| n as u32),
         dhash: inspection.hash.map(|h| hex::encode(h.dhash)),
         ahash: inspection.hash.map(|h| format!("{:016x}", h.ahash)),
         pixels: inspection.pixels.map(|m| PixelStats {

@@ -27,6 +27,7 @@ pub enum FindingCode {
     PhotoIsScreenshot,
     PhotoLocationMismatch,
     PhotosInconsistent,
+    PhotoFacesMissing,
     UploadLate,
     VisitOutsideHours,
     MethodNotAllowed,
@@ -41,7 +42,7 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// All codes, in catalogue order.
-    pub const ALL: [FindingCode; 27] = [
+    pub const ALL: [FindingCode; 28] = [
         FindingCode::PhotoRequiredMissing,
         FindingCode::PhotoResolutionLow,
         FindingCode::PhotoNoTimestamp,
@@ -59,6 +60,7 @@ impl FindingCode {
         FindingCode::PhotoIsScreenshot,
         FindingCode::PhotoLocationMismatch,
         FindingCode::PhotosInconsistent,
+        FindingCode::PhotoFacesMissing,
         FindingCode::UploadLate,
         FindingCode::VisitOutsideHours,
         FindingCode::MethodNotAllowed,
@@ -77,7 +79,7 @@ impl FindingCode {
         Self::NAMES[self as usize]
     }
 
-    const NAMES: [&'static str; 27] = [
+    const NAMES: [&'static str; 28] = [
         "photo_required_missing",
         "photo_resolution_low",
         "photo_no_timestamp",
@@ -95,6 +97,7 @@ impl FindingCode {
         "photo_is_screenshot",
         "photo_location_mismatch",
         "photos_inconsistent",
+        "photo_faces_missing",
         "upload_late",
         "visit_outside_hours",
         "method_not_allowed",

@@ -56,6 +56,10 @@ pub struct PhotoPolicy {
     pub reuse_max_dhash_distance: u32,
     /// … and whose 64-bit average hashes differ in at most this many bits.
     pub reuse_max_ahash_distance: u32,
+    /// Faces a `with_customer` photo must show (the rep and the customer); 0 switches the check off.
+    pub faces_required: u32,
+    /// Smallest face counted, in pixels of the reduced-scale image (≈ 1/8 of the photo).
+    pub faces_min_px: u32,
     /// Cropped copies: average hashes within this many bits …
     pub reuse_crop_max_ahash_distance: u32,
     /// … and dHashes within this many (far below the ~128 of unrelated pictures).
@@ -82,6 +86,8 @@ impl Default for PhotoPolicy {
             blurry_max_sharpness: 250.0,
             reuse_max_dhash_distance: 15,
             reuse_max_ahash_distance: 10,
+            faces_required: 2,
+            faces_min_px: 20,
             reuse_crop_max_ahash_distance: 6,
             reuse_crop_max_dhash_distance: 44,
         }
@@ -106,7 +112,7 @@ impl Default for Policy {
     fn default() -> Self {
         use FindingCode::*;
         use Severity::*;
-        let table: [(FindingCode, Severity, u32); 27] = [
+        let table: [(FindingCode, Severity, u32); 28] = [
             // A photo without time or place is invalid evidence (RULES.md §4 item 3).
             (PhotoRequiredMissing, Blocking, 40),
             (PhotoResolutionLow, Major, 10),
@@ -125,6 +131,7 @@ impl Default for Policy {
             (PhotoIsScreenshot, Major, 15),
             (PhotoLocationMismatch, Major, 15),
             (PhotosInconsistent, Major, 15),
+            (PhotoFacesMissing, Major, 15),
             // "A late upload lowers the visit's quality score" (RULES.md §4): a penalty, not a fail.
             (UploadLate, Major, 15),
             (VisitOutsideHours, Minor, 5),

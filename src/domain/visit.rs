@@ -187,6 +187,8 @@ pub struct PhotoFacts {
     pub adobe_metadata: bool,
     /// What the pixels measured (absent where they are not decoded: HEIF).
     pub pixels: Option<PixelStats>,
+    /// Frontal faces found (only counted for `with_customer` photos).
+    pub faces: Option<u32>,
     /// 256-bit perceptual difference hash, hex (absent with the pixels).
     pub dhash: Option<String>,
     /// 64-bit average hash, hex: confirms a dHash match.

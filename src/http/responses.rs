@@ -118,6 +118,8 @@ pub struct PhotoView {
     pub exif: ExifView,
     /// Brightness, backlight and sharpness from the reduced-scale decode (null for HEIF).
     pub metrics: Option<PixelStats>,
+    /// Frontal faces found (counted for `with_customer` photos only).
+    pub faces: Option<u32>,
     pub capture: CaptureView,
     pub findings: Vec<Finding>,
     pub received_at: DateTime<Utc>,
@@ -142,6 +144,7 @@ impl From<Photo> for PhotoView {
             taken_at: f.exif_taken_at,
             taken_at_zone_source: f.taken_at_zone_source,
             metrics: f.pixels,
+            faces: f.faces,
             exif: ExifView {
                 datetime_original: f.exif_datetime_original,
                 offset_time_original: f.exif_offset,

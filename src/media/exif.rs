@@ -135,7 +135,7 @@ fn extract(exif: &Exif, skipped_errors: usize) -> ExifInfo {
         _ => None,
     };
     let first_finite = |tag: Tag| rational(tag).and_then(|v| v.first().copied()).filter(|v| v.is_finite() && *v >= 0.0);
-    let gps_altitude_m = first_finite(Tag::GPSAltitude).map(|alt| if uint(Tag::GPSAltitudeRef) == Some(1) { -alt } else { alt });
+    let gps_altitude_m = first_finite(Tag::GPSAltitude).map(|alt| if uint(Tag::GPSAltitudeRef) == Some(1) && alt != 0.0 { -alt } else { alt });
     let gps_time = ascii(Tag::GPSDateStamp).and_then(|d| NaiveDate::parse_from_str(&d, "%Y:%m:%d").ok()).and_then(|date| {
         let hms = rational(Tag::GPSTimeStamp)?;
         let [h, m, s] = hms.get(..3)?.try_into().ok()?;

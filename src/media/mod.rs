@@ -9,6 +9,7 @@
 //! perceptual hashes.
 
 mod exif;
+pub mod faces;
 mod markers;
 pub mod pixels;
 mod sniff;
@@ -18,12 +19,15 @@ pub use markers::EditMarkers;
 pub use pixels::{PerceptualHash, PixelMetrics};
 pub use sniff::{sniff, ImageFormat};
 
-/// Limits checked before anything is decoded.
+/// Limits checked before anything is decoded, and the optional checks to run.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_bytes: u64,
     pub max_side_px: u32,
     pub max_pixels: u64,
+    /// Count faces at least this many pixels tall (on the reduced-scale image); `None` skips
+    /// face detection (it is only needed for photos with the customer).
+    pub faces_min_px: Option<u32>,
 }
 
 /// Why a file is not accepted as a photo. Each has a stable code.
@@ -69,13 +73,15 @@ pub struct Inspection {
     pub pixels: Option<PixelMetrics>,
     /// Perceptual hashes for near-duplicate detection; absent with the pixels.
     pub hash: Option<PerceptualHash>,
+    /// Frontal faces found, when asked for and the pixels were decoded.
+    pub faces: Option<usize>,
 }
 
 /// Inspects a complete file. `declared` is the client's content type, if it sent a specific one.
 ///
 /// ```
 /// let err = fieldproof::media::inspect(b"hello", None, &fieldproof::media::Limits {
-///     max_bytes: 1024, max_side_px: 100, max_pixels: 10_000 }).unwrap_err();
+///     max_bytes: 1024, max_side_px: 100, max_pixels: 10_000, faces_min_px: None }).unwrap_err();
 /// assert_eq!(err.code(), "photo_unsupported_format");
 /// ```
 pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<Inspection, MediaError> {
@@ -107,5 +113,9 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
     let luma = pixels::decode_luma(bytes, format)?;
     let hash = luma.as_ref().map(pixels::perceptual_hash);
     let pixels = luma.as_ref().map(pixels::metrics);
-    Ok(Inspection { format, width, height, exif, markers, pixels, hash })
+    let faces = match (limits.faces_min_px, &luma) {
+        (Some(min), Some(l)) => Some(faces::count_faces(l, min)),
+        _ => None,
+    };
+    Ok(Inspection { format, width, height, exif, markers, pixels, hash, faces })
 }

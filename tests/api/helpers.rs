@@ -206,6 +206,14 @@ fn replace_all(bytes: &mut [u8], from: &[u8], to: &[u8]) {
     }
 }
 
+/// A photo of the rep with the customer, taken just now at the customer's place: two frontal
+/// faces (a crop of the public-domain 1927 Solvay photograph), with the app's own time and GPS.
+pub fn with_customer_photo(lat: f64, lon: f64) -> reqwest::multipart::Form {
+    let now = chrono::Utc::now().to_rfc3339();
+    let (lat, lon) = (lat.to_string(), lon.to_string());
+    photo_form("with_customer", fixture("solvay-1927-crop.jpg"), &[("captured_at", &now), ("latitude", &lat), ("longitude", &lon), ("accuracy_m", "8")])
+}
+
 /// A photo upload form.
 pub fn photo_form(kind: &str, bytes: Vec<u8>, extra: &[(&str, &str)]) -> reqwest::multipart::Form {
     let mut form = reqwest::multipart::Form::new().text("kind", kind.to_string());

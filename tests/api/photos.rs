@@ -2,12 +2,13 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::backend_tests;
-use crate::helpers::{fixture, fresh, photo_form, TestApp};
+use crate::helpers::{fixture, fresh, photo_form, with_customer_photo, TestApp};
 use crate::visits::futures_join;
 
 backend_tests!(
     real_photos_are_read_as_exiftool_reads_them_and_judged,
     app_gps_stands_in_for_missing_exif_gps_within_its_accuracy,
+    a_photo_with_the_customer_must_show_two_faces,
     the_same_photo_twice_is_stored_once_and_different_bytes_conflict,
     concurrent_uploads_of_one_photo_store_one_row_and_one_object,
     photos_after_submit_are_refused,
@@ -101,6 +102,21 @@ async fn real_photos_are_read_as_exiftool_reads_them_and_judged(app: TestApp) {
     assert!(f["evidence"]["distance_m"].as_f64().unwrap() > 100_000.0);
     assert_eq!(f["evidence"]["radius_m"], 150.0);
     assert_eq!(f["evidence"]["source"], "exif");
+}
+
+async fn a_photo_with_the_customer_must_show_two_faces(app: TestApp) {
+    let customer = app.customer_at_samsung_photo().await;
+    let visit = draft(&app, customer).await;
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, with_customer_photo(48.8925, 2.236_388_9)).await;
+    assert_eq!(codes(&r.json), Vec::<String>::new(), "{}", r.json);
+    assert!(r.json["faces"].as_u64().unwrap() >= 2);
+    // A building at night is no photo with the customer.
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("with_customer", fresh("samsung-galaxy-s7-edge.jpg"), &[])).await;
+    assert_eq!(codes(&r.json), vec!["photo_faces_missing"]);
+    assert_eq!(r.json["findings"][0]["evidence"]["faces"], 0);
+    // Faces are only counted where the SOP asks for them.
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", fresh("samsung-galaxy-s7-edge.jpg"), &[])).await;
+    assert!(r.json["faces"].is_null());
 }
 
 async fn app_gps_stands_in_for_missing_exif_gps_within_its_accuracy(app: TestApp) {
@@ -223,8 +239,7 @@ async fn a_photo_already_used_for_another_visit_is_reused(app: TestApp) {
     assert_eq!(evidence["earlier"][0]["visit_id"], first_visit.to_string());
     assert_eq!(evidence["earlier"][0]["photo_id"], first_photo.to_string());
     // The original stays clean at submit: only later copies are reuse.
-    let here = [("latitude", "48.8925"), ("longitude", "2.2363889")];
-    let with_customer = app.put_photo(first_visit, Uuid::new_v4(), &app.rep.token, photo_form("with_customer", fresh("htc-one-m8-no-gps.jpg"), &here)).await;
+    let with_customer = app.put_photo(first_visit, Uuid::new_v4(), &app.rep.token, with_customer_photo(48.8925, 2.236_388_9)).await;
     assert_eq!(with_customer.status, 201);
     let v = app.post(&format!("/v1/visits/{first_visit}/submit"), &app.rep.token, json!({})).await;
     let codes_at_submit: Vec<&str> = v.json["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();

@@ -2,7 +2,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::backend_tests;
-use crate::helpers::{fresh, photo_form, TestApp};
+use crate::helpers::{fresh, photo_form, with_customer_photo, TestApp};
 
 backend_tests!(
     a_rejected_visit_yields_a_revisit_task_for_the_same_rep,
@@ -15,9 +15,8 @@ async fn compliant_visit(app: &TestApp) -> (Uuid, Uuid) {
     let customer = app.customer_at_samsung_photo().await;
     let visit = Uuid::new_v4();
     app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
-    for kind in ["with_customer", "storefront"] {
-        app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form(kind, fresh("samsung-galaxy-s7-edge.jpg"), &[])).await;
-    }
+    app.put_photo(visit, Uuid::new_v4(), &app.rep.token, with_customer_photo(48.8925, 2.236_388_9)).await;
+    app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", fresh("samsung-galaxy-s7-edge.jpg"), &[])).await;
     let r = app.post(&format!("/v1/visits/{visit}/submit"), &app.rep.token, json!({})).await;
     assert_eq!(r.json["status"], "compliant");
     (visit, customer)

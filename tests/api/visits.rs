@@ -2,7 +2,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::backend_tests;
-use crate::helpers::{fresh, photo_form, TestApp};
+use crate::helpers::{fresh, photo_form, with_customer_photo, TestApp};
 
 backend_tests!(
     a_complete_door_visit_near_the_customer_is_compliant_and_closes_its_task,
@@ -28,8 +28,8 @@ async fn a_complete_door_visit_near_the_customer_is_compliant_and_closes_its_tas
     assert_eq!(r.status, 201, "{}", r.json);
     assert_eq!(r.headers["location"], format!("/v1/visits/{visit}"));
     assert_eq!(r.json["status"], "draft");
-    for kind in ["with_customer", "storefront"] {
-        let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form(kind, fresh("samsung-galaxy-s7-edge.jpg"), &[])).await;
+    for form in [with_customer_photo(48.8925, 2.236_388_9), photo_form("storefront", fresh("samsung-galaxy-s7-edge.jpg"), &[])] {
+        let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, form).await;
         assert_eq!(r.status, 201, "{}", r.json);
         assert_eq!(r.json["findings"], json!([]), "{}", r.json);
     }

@@ -180,6 +180,19 @@ pub fn photo_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, c
     if let Some(px) = facts.pixels {
         pixel_findings(policy, ctx, &px, &mut out);
     }
+    let required = policy.photo.faces_required;
+    if let (PhotoKind::WithCustomer, Some(faces)) = (ctx.kind, facts.faces) {
+        if required > 0 && faces < required {
+            out.push(finding(
+                policy,
+                FindingCode::PhotoFacesMissing,
+                id,
+                json!({ "faces": faces, "policy": { "photo.faces_required": required } }),
+                format!("Foto bersama customer harus menampilkan {required} wajah; terdeteksi {faces}."),
+                format!("A photo with the customer must show {required} faces; {faces} found."),
+            ));
+        }
+    }
     time_findings(policy, ctx, facts, capture, &mut out);
     place_findings(policy, ctx, facts, capture, &mut out);
     out
