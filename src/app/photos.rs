@@ -196,7 +196,8 @@ pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
             sharpness: m.sharpness,
         }),
         exif_location: exif.gps.and_then(|(lat, lon)| GeoPoint::parse(lat, lon).ok()),
-        exif_gps_accuracy_m: exif.gps_accuracy_m,
+        // GPSHPositioningError when written; else the DOP times a typical 5 m receiver error.
+        exif_gps_accuracy_m: exif.gps_accuracy_m.or(exif.gps_dop.map(|dop| dop * 5.0)),
         make: exif.make.clone(),
         model: exif.model.clone(),
         software: exif.software.clone(),

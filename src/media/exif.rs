@@ -218,6 +218,29 @@ mod tests {
     }
 
     #[test]
+    fn webp_exif_with_a_jpeg_style_prefix_is_read() {
+        // The HTC photo's EXIF (its APP1 payload) inside a WebP EXIF chunk, prefix and all.
+        let jpeg: &[u8] = include_bytes!("../../fixtures/photos/htc-one-m8-no-gps.jpg");
+        assert_eq!(&jpeg[2..4], &[0xFF, 0xE1]);
+        let len = usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
+        let app1 = &jpeg[6..4 + len];
+        assert!(app1.starts_with(b"Exif\0\0"));
+        let mut chunk = b"EXIF".to_vec();
+        chunk.extend_from_slice(&(app1.len() as u32).to_le_bytes());
+        chunk.extend_from_slice(app1);
+        if app1.len() % 2 == 1 {
+            chunk.push(0);
+        }
+        let mut webp = b"RIFF".to_vec();
+        webp.extend_from_slice(&((4 + chunk.len()) as u32).to_le_bytes());
+        webp.extend_from_slice(b"WEBP");
+        webp.extend_from_slice(&chunk);
+        let info = read(&webp);
+        assert_eq!(info.datetime_original.as_deref(), Some("2014:03:25 17:14:14"));
+        assert_eq!(info.make.as_deref(), Some("HTC"));
+    }
+
+    #[test]
     fn garbage_has_no_exif() {
         for bytes in [&b"\xFF\xD8\xFF\xE1\x00\x10Exif\0\0MM\0*garbage"[..], b"RIFF\x20\0\0\0WEBPEXIF\x08\0\0\0Exif\0\0MM"] {
             assert_eq!(ExifInfo { skipped_errors: 0, ..read(bytes) }, ExifInfo::default());
