@@ -9,10 +9,9 @@ use sha2::{Digest, Sha256};
 use super::visits::{owned_visit, visible_visit};
 use super::{App, AppError};
 use crate::db::PhotoInsert;
-use crate::domain::customer::GeoPoint;
+use crate::domain::customer::{Customer, GeoPoint};
 use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::role::Actor;
-use crate::domain::customer::Customer;
 use crate::domain::rules::{self, EarlierCopy, Geofence, PhotoContext};
 use crate::domain::visit::{CaptureMeta, Photo, PhotoFacts, PhotoKind, PixelStats, VisitStatus};
 use crate::media::{self, Inspection, Limits};
@@ -37,7 +36,11 @@ pub enum Stored {
 /// `PUT /v1/visits/{visit}/photos/{photo}`.
 pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: PhotoId, upload: PhotoUpload) -> Result<(Photo, Stored), AppError> {
     let visit = owned_visit(app, actor, visit_id).await?;
-    let sha256 = hex::encode(Sha256::digest(&upload.bytes));
+    // Hashing 25 MB takes tens of milliseconds: off the async threads too.
+    let bytes = upload.bytes.clone();
+    let sha256 = tokio::task::spawn_blocking(move || hex::encode(Sha256::digest(&bytes)))
+        .await
+        .map_err(|e| AppError::internal(format!("hashing task failed: {e}")))?;
     if let Some(existing) = app.repo.get_photo(photo_id).await? {
         return same_photo(existing, visit_id, &sha256, &upload);
     }
