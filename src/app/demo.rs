@@ -144,7 +144,7 @@ pub async fn load(app: &App) -> Result<Vec<DemoLogin>, AppError> {
             let angle = i as f64 * 0.63;
             let radius_deg = 0.008 + 0.004 * (i % 5) as f64;
             let location = GeoPoint::parse(seed.center.0 + radius_deg * angle.sin(), seed.center.1 + radius_deg * angle.cos())
-                .map_err(|e| AppError::internal(e))?;
+                .map_err(AppError::internal)?;
             let created_on = today.checked_sub_days(Days::new(if CLASSES[i] == CustomerClass::New { 20 } else { 400 + 30 * i as u64 })).unwrap_or(today);
             let customer = Customer {
                 id: CustomerId(stable_uuid(&format!("customer:{code}"))),

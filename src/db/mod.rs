@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::finding::{Finding, FindingCode};
-use crate::domain::ids::{BranchId, CustomerId, PhotoId, TaskId, UserId, VisitId};
+use crate::domain::ids::{BranchId, CustomerId, PhotoId, ReviewId, TaskId, UserId, VisitId};
 use crate::domain::role::{Role, Scope};
 use crate::domain::task::{Task, TaskStatus};
 use crate::domain::visit::{Photo, Review, ReviewStatus, Visit, VisitStatus};
@@ -252,7 +252,9 @@ pub trait Repo: Send + Sync + 'static {
     async fn record_verdict(&self, record: &VerdictRecord) -> Result<VerdictOutcome, RepoError>;
     async fn list_findings(&self, visit: VisitId) -> Result<Vec<Finding>, RepoError>;
 
-    async fn record_review(&self, record: &ReviewRecord) -> Result<(), RepoError>;
+    /// Records a review and what it causes; returns false (writing nothing) when its id exists.
+    async fn record_review(&self, record: &ReviewRecord) -> Result<bool, RepoError>;
+    async fn get_review(&self, id: ReviewId) -> Result<Option<Review>, RepoError>;
     async fn list_reviews(&self, visit: VisitId) -> Result<Vec<Review>, RepoError>;
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), RepoError>;

@@ -37,7 +37,7 @@ macro_rules! impl_repo {
         use crate::db::*;
         use crate::domain::customer::Customer;
         use crate::domain::finding::Finding;
-        use crate::domain::ids::{BranchId, CustomerId, PhotoId, TaskId, UserId, VisitId};
+        use crate::domain::ids::{BranchId, CustomerId, PhotoId, ReviewId, TaskId, UserId, VisitId};
         use crate::domain::role::Scope;
         use crate::domain::task::Task;
         use crate::domain::visit::{Photo, Review, Visit};
@@ -601,16 +601,16 @@ macro_rules! impl_repo {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
-            async fn record_review(&self, r: &ReviewRecord) -> Result<(), RepoError> {
+            async fn record_review(&self, r: &ReviewRecord) -> Result<bool, RepoError> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
                 let review = &r.review;
                 let revisit_id = match &r.revisit_task {
                     Some(task) => Some(place_revisit(&mut tx, task).await?),
                     None => None,
                 };
-                sqlx::query(
+                let inserted = sqlx::query(
                     "INSERT INTO reviews (id, visit_id, reviewer_id, decision, comment, deduct_points, revisit_task_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
                 )
                 .bind(review.id.0)
                 .bind(review.visit_id.0)
@@ -621,7 +621,13 @@ macro_rules! impl_repo {
                 .bind(uuid_opt(revisit_id))
                 .bind(review.created_at)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected()
+                    == 1;
+                if !inserted {
+                    // The id is taken: write nothing (the re-visit task placed above rolls back).
+                    return Ok(false);
+                }
                 sqlx::query(
                     "UPDATE visits SET review_status = $2, deducted_points = deducted_points + $3, \
                      revisit_task_id = COALESCE($4, revisit_task_id), updated_at = $5 WHERE id = $1",
@@ -635,7 +641,18 @@ macro_rules! impl_repo {
                 .await?;
                 append_audit_in(&mut *tx, &r.audit).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(true)
+            }
+
+            async fn get_review(&self, id: ReviewId) -> Result<Option<Review>, RepoError> {
+                let row: Option<ReviewRow> = sqlx::query_as(
+                    "SELECT id, visit_id, reviewer_id, decision, comment, deduct_points, revisit_task_id, created_at \
+                     FROM reviews WHERE id = $1",
+                )
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
             }
 
             async fn list_reviews(&self, visit: VisitId) -> Result<Vec<Review>, RepoError> {

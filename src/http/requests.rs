@@ -196,6 +196,7 @@ fn door_visit() -> RequiredMethod {
 
 #[derive(Debug, Deserialize)]
 pub struct ReviewInput {
+    pub id: Option<Uuid>,
     pub decision: Decision,
     pub comment: Option<String>,
     #[serde(default)]
@@ -208,7 +209,7 @@ impl TryFrom<ReviewInput> for crate::app::reviews::ReviewInput {
         if r.deduct_points > 100 {
             return Err(ApiError::unprocessable("invalid_deduction", "deduct_points must be between 0 and 100"));
         }
-        Ok(Self { decision: r.decision, comment: text("comment", r.comment, LONG)?, deduct_points: r.deduct_points })
+        Ok(Self { id: r.id.map(crate::domain::ids::ReviewId), decision: r.decision, comment: text("comment", r.comment, LONG)?, deduct_points: r.deduct_points })
     }
 }
 

@@ -56,6 +56,6 @@ pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<Visi
 
 pub async fn review(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>, body: web::Json<ReviewInput>) -> Result<HttpResponse, ApiError> {
     let input = reviews::ReviewInput::try_from(body.into_inner())?;
-    let (review, detail) = reviews::review(&app, &actor, VisitId(id.into_inner()), input).await?;
-    Ok(HttpResponse::Created().json(ReviewResult { review, visit: VisitView::from(detail) }))
+    let (review, detail, created) = reviews::review(&app, &actor, VisitId(id.into_inner()), input).await?;
+    Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(ReviewResult { review, visit: VisitView::from(detail) }))
 }

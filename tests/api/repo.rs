@@ -229,7 +229,12 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
 
     // Reviews: a reject reuses the one open re-visit task.
     let review = Review { id: ReviewId::new_random(), visit_id: vid, reviewer_id: UserId(app.marketing.id), decision: Decision::Reject, comment: Some("no".into()), deduct_points: 7, revisit_task_id: None, created_at: Utc::now() };
-    repo.record_review(&ReviewRecord { review: review.clone(), revisit_task: Some(revisit(c1.id, app.jkt, app.rep.id, vid)), audit: audit("visit.reviewed", vid) }).await.unwrap();
+    let record = ReviewRecord { review: review.clone(), revisit_task: Some(revisit(c1.id, app.jkt, app.rep.id, vid)), audit: audit("visit.reviewed", vid) };
+    assert!(repo.record_review(&record).await.unwrap());
+    assert!(!repo.record_review(&record).await.unwrap(), "the same review id twice is recorded once");
+    let got = repo.get_review(review.id).await.unwrap().unwrap();
+    assert_eq!((got.id, got.revisit_task_id, got.deduct_points, got.decision), (review.id, Some(revisit_id), 7, Decision::Reject));
+    assert!(repo.get_review(ReviewId::new_random()).await.unwrap().is_none());
     let reviews = repo.list_reviews(vid).await.unwrap();
     assert_eq!(reviews.len(), 1);
     assert_eq!(reviews[0].revisit_task_id, Some(revisit_id));

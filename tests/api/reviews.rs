@@ -9,7 +9,30 @@ backend_tests!(
     rejecting_a_non_compliant_visit_reuses_its_open_revisit_task,
     approvals_and_deductions_are_kept_and_audited,
     only_marketing_reviews_and_only_submitted_visits,
+    a_retried_review_is_recorded_once,
 );
+
+async fn a_retried_review_is_recorded_once(app: TestApp) {
+    let (visit, _) = compliant_visit(&app).await;
+    let id = Uuid::new_v4();
+    let body = json!({"id": id, "decision": "reject", "comment": "Ulangi", "deduct_points": 10});
+    let path = format!("/v1/visits/{visit}/reviews");
+    let results = futures_util::future::join_all((0..4).map(|_| app.post(&path, &app.marketing.token, body.clone()))).await;
+    let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 200), "{statuses:?}");
+    let again = app.post(&path, &app.marketing.token, body.clone()).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json["review"]["id"], id.to_string());
+    assert_eq!(again.json["visit"]["deducted_points"], 10, "the deduction is not doubled");
+    assert_eq!(again.json["visit"]["reviews"].as_array().unwrap().len(), 1);
+    let mut other = body.clone();
+    other["decision"] = json!("approve");
+    let r = app.post(&path, &app.marketing.token, other).await;
+    assert_eq!((r.status, r.code()), (409, "review_id_conflict"));
+    let tasks = app.get("/v1/tasks?assignee=me", &app.rep.token).await;
+    assert_eq!(tasks.json["items"].as_array().unwrap().iter().filter(|t| t["task_type"] == "revisit").count(), 1);
+}
 
 async fn compliant_visit(app: &TestApp) -> (Uuid, Uuid) {
     let customer = app.customer_at_samsung_photo().await;

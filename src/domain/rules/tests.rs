@@ -103,7 +103,8 @@ fn visit_rules_table() {
     let door = [photo(PhotoKind::WithCustomer, vec![]), photo(PhotoKind::Storefront, vec![])];
     let only_front = [photo(PhotoKind::Storefront, vec![])];
     let shot = [photo(PhotoKind::WhatsappScreenshot, vec![])];
-    let cases: Vec<(&str, Method, bool, Tz, DateTime<Utc>, &[Photo], Vec<&str>)> = vec![
+    type Case<'a> = (&'a str, Method, bool, Tz, DateTime<Utc>, &'a [Photo], Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         ("complete door visit on time", Method::DoorVisit, false, jakarta, on_time, &door, vec![]),
         ("door visit missing the customer photo", Method::DoorVisit, false, jakarta, on_time, &only_front, vec!["photo_required_missing"]),
         ("whatsapp with a screenshot", Method::Whatsapp, false, jakarta, on_time, &shot, vec![]),
