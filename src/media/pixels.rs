@@ -1,8 +1,8 @@
 //! One reduced-scale grayscale decode, and what the pixels say: brightness, backlight, blur.
 //!
-//! JPEG takes the fast path: jpeg-decoder's DCT-domain scaling decodes straight to about 1/8 of
-//! the size (a 12 MP photo becomes ~500×380), so a check costs about what `djpeg -scale 1/8`
-//! costs. PNG and WebP are decoded whole by `image` and reduced. HEIC/HEIF has no pure-Rust
+//! JPEG takes the fast path: libjpeg-turbo's decoder (vendored by mozjpeg) scales in the DCT
+//! domain straight to about 1/8 of the size (a 12 MP photo becomes ~500×380) and emits luma only,
+//! so a check costs about what `djpeg -scale 1/8 -grayscale` costs. PNG and WebP are decoded whole by `image` and reduced. HEIC/HEIF has no pure-Rust
 //! decoder: its pixels are not judged (metrics absent), only its metadata.
 //!
 //! Every metric is computed on the luma image resized to [`WORK_SIDE`] on its long side, so
@@ -59,27 +59,88 @@ pub fn decode_luma(bytes: &[u8], format: ImageFormat) -> Result<Option<Luma>, Me
 }
 
 fn jpeg_luma(bytes: &[u8]) -> Result<Luma, MediaError> {
-    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    decoder.read_info().map_err(|e| MediaError::Unreadable(format!("JPEG header: {e}")))?;
-    // Ask for the smallest DCT scale that still covers the working size.
-    decoder.scale(WORK_SIDE as u16, WORK_SIDE as u16).map_err(|e| MediaError::Unreadable(format!("JPEG scale: {e}")))?;
-    let pixels = decoder.decode().map_err(|e| MediaError::Unreadable(format!("JPEG data: {e}")))?;
-    let info = decoder.info().ok_or_else(|| MediaError::Unreadable("JPEG without frame info".into()))?;
-    let (w, h) = (u32::from(info.width), u32::from(info.height));
-    let count = (w as usize) * (h as usize);
-    let luma: Vec<u8> = match info.pixel_format {
-        jpeg_decoder::PixelFormat::L8 => pixels,
-        jpeg_decoder::PixelFormat::L16 => pixels.chunks_exact(2).map(|p| p[0]).collect(),
-        jpeg_decoder::PixelFormat::RGB24 => pixels
-            .chunks_exact(3)
-            .map(|p| ((u32::from(p[0]) * 77 + u32::from(p[1]) * 150 + u32::from(p[2]) * 29) >> 8) as u8)
-            .collect(),
-        jpeg_decoder::PixelFormat::CMYK32 => pixels.chunks_exact(4).map(|p| 255 - p[3]).collect(),
-    };
-    if luma.len() != count || count == 0 {
+    // libjpeg reports a fatal error by unwinding out of the C code (mozjpeg's `unwinding`
+    // feature); the payload is its message. Nothing else in here can panic.
+    match std::panic::catch_unwind(|| jpeg_luma_unguarded(bytes)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let reason = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("libjpeg error");
+            Err(MediaError::Unreadable(format!("JPEG data: {}", reason.trim_start_matches("libjpeg fatal error: "))))
+        }
+    }
+}
+
+/// The DCT scale (numerator over 8) that decodes straight to the working size: the smallest
+/// power of two whose output still covers [`WORK_SIDE`] on the long side.
+fn jpeg_scale(width: usize, height: usize) -> u8 {
+    let long = width.max(height);
+    [1u8, 2, 4].into_iter().find(|&n| long * usize::from(n) / 8 >= WORK_SIDE as usize).unwrap_or(8)
+}
+
+fn jpeg_luma_unguarded(bytes: &[u8]) -> Result<Luma, MediaError> {
+    use mozjpeg::{ColorSpace, Decompress};
+    let unreadable = |what: &str, e: std::io::Error| MediaError::Unreadable(format!("JPEG {what}: {e}"));
+    let mut decompress = Decompress::with_err(strict_error_mgr()).from_mem(bytes).map_err(|e| unreadable("header", e))?;
+    decompress.scale(jpeg_scale(decompress.width(), decompress.height()));
+    let cmyk = matches!(decompress.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
+    let mut started = if cmyk { decompress.to_colorspace(ColorSpace::JCS_CMYK) } else { decompress.grayscale() }
+        .map_err(|e| unreadable("data", e))?;
+    let (w, h) = (started.width(), started.height());
+    let samples: Vec<u8> = started.read_scanlines().map_err(|e| unreadable("data", e))?;
+    // Adobe writes CMYK inverted; K alone is a fair stand-in for luma.
+    let pixels = if cmyk { samples.chunks_exact(4).map(|p| p[3]).collect() } else { samples };
+    if pixels.len() != w * h || pixels.is_empty() {
         return Err(MediaError::Unreadable("JPEG decoded to an unexpected size".into()));
     }
-    Ok(Luma { width: w, height: h, pixels: luma })
+    let (width, height) = (u32::try_from(w), u32::try_from(h));
+    match (width, height) {
+        (Ok(width), Ok(height)) => Ok(Luma { width, height, pixels }),
+        _ => Err(MediaError::Unreadable("JPEG decoded to an unexpected size".into())),
+    }
+}
+
+/// libjpeg's error manager, made strict: a fatal error unwinds (as mozjpeg's default does), and
+/// so does the warning that the entropy-coded data ran out mid-image (`JWRN_HIT_MARKER`), so a
+/// truncated upload is refused instead of judged with its missing rows painted grey. Other
+/// warnings — a missing end marker after complete data, extraneous bytes between markers, both
+/// seen in phone files — are ignored, as libjpeg itself does.
+fn strict_error_mgr() -> mozjpeg_sys::jpeg_error_mgr {
+    use mozjpeg_sys::{jpeg_common_struct, jpeg_std_error, JWRN_HIT_MARKER};
+    use std::os::raw::c_int;
+
+    extern "C-unwind" fn fatal(cinfo: &mut jpeg_common_struct) {
+        std::panic::resume_unwind(Box::new(message(cinfo)));
+    }
+    extern "C-unwind" fn warning(cinfo: &mut jpeg_common_struct, level: c_int) {
+        // SAFETY: libjpeg calls this with the error manager it was created with, set below.
+        let code = unsafe { cinfo.err.as_ref() }.map_or(0, |err| err.msg_code);
+        if level < 0 && code == JWRN_HIT_MARKER as c_int {
+            std::panic::resume_unwind(Box::new(message(cinfo)));
+        }
+    }
+    fn message(cinfo: &mut jpeg_common_struct) -> String {
+        let mut buffer = [0u8; 200]; // JMSG_LENGTH_MAX
+        // SAFETY: format_message writes at most JMSG_LENGTH_MAX bytes, NUL-terminated, into buffer.
+        unsafe {
+            if let Some(format) = cinfo.err.as_ref().and_then(|err| err.format_message) {
+                let format: unsafe extern "C-unwind" fn(&mut jpeg_common_struct, *mut u8) = std::mem::transmute(format);
+                format(cinfo, buffer.as_mut_ptr());
+            }
+        }
+        let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+        String::from_utf8_lossy(&buffer[..end]).into_owned()
+    }
+
+    // SAFETY: jpeg_std_error only fills in the struct it is given.
+    let mut err: mozjpeg_sys::jpeg_error_mgr = unsafe { std::mem::zeroed() };
+    unsafe { jpeg_std_error(&mut err) };
+    err.error_exit = Some(fatal);
+    err.emit_message = Some(warning);
+    err
 }
 
 /// Perceptual hashes of an image, for near-duplicate detection across visits.
@@ -210,5 +271,33 @@ mod tests {
         assert!(checker.sharpness > 1000.0, "{}", checker.sharpness);
         let backlit = metrics(&image(400, 300, |x, y| if (100..300).contains(&x) && (75..225).contains(&y) { 30 } else { 240 }));
         assert!(backlit.surround_brightness > 200.0 && backlit.centre_brightness < 40.0, "{backlit:?}");
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photos").join(name)).unwrap()
+    }
+
+    #[test]
+    fn jpeg_decodes_to_luma_at_the_working_scale() {
+        // 3264 × 2448 at 1/8 is 408 × 306: the smallest DCT scale that covers 384 px.
+        let luma = decode_luma(&fixture("iphone-6.jpg"), ImageFormat::Jpeg).unwrap().unwrap();
+        assert_eq!((luma.width, luma.height), (408, 306));
+        // 1 532 px needs the 1/2 scale.
+        assert_eq!(jpeg_scale(1532, 1034), 4);
+        assert_eq!(jpeg_scale(300, 200), 8);
+    }
+
+    #[test]
+    fn truncated_jpeg_is_unreadable_but_a_missing_end_marker_is_not() {
+        let bytes = fixture("iphone-6.jpg");
+        for cut in [bytes.len() / 2, bytes.len() * 9 / 10] {
+            match decode_luma(&bytes[..cut], ImageFormat::Jpeg) {
+                Err(MediaError::Unreadable(reason)) => assert!(reason.contains("JPEG"), "{reason}"),
+                other => panic!("cut at {cut}: {:?}", other.map(|l| l.map(|l| (l.width, l.height)))),
+            }
+        }
+        assert!(decode_luma(&bytes[..bytes.len() - 2], ImageFormat::Jpeg).is_ok(), "only the EOI marker missing");
+        let garbage: Vec<u8> = [0xFF, 0xD8, 0xFF, 0xDB].into_iter().chain(std::iter::repeat(0x55).take(500)).collect();
+        assert!(matches!(decode_luma(&garbage, ImageFormat::Jpeg), Err(MediaError::Unreadable(_))));
     }
 }
