@@ -51,8 +51,11 @@ impl fmt::Debug for DatabaseSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSettings {
-    /// `file://path/to/dir` (`s3://` arrives with scale-out).
+    /// `file://path/to/dir`, or `s3://bucket?endpoint=http://host:port&region=name`.
     pub url: String,
+    /// S3 credentials; empty means `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+    pub access_key_id: String,
+    pub secret_access_key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,7 +81,7 @@ impl Default for DatabaseSettings {
 
 impl Default for StorageSettings {
     fn default() -> Self {
-        Self { url: "file://data/objects".into() }
+        Self { url: "file://data/objects".into(), access_key_id: String::new(), secret_access_key: String::new() }
     }
 }
 
@@ -124,8 +127,13 @@ impl Settings {
         if self.database.max_connections == 0 {
             problems.push("database.max_connections must be at least 1".into());
         }
-        if !self.storage.url.starts_with("file://") || self.storage.url.len() <= "file://".len() {
-            problems.push(format!("storage.url {:?} must be file://<directory>", self.storage.url));
+        let store = &self.storage.url;
+        if store.starts_with("s3://") {
+            if let Err(e) = crate::storage::s3::S3Location::parse(store) {
+                problems.push(format!("storage.url: {e}"));
+            }
+        } else if !store.starts_with("file://") || store.len() <= "file://".len() {
+            problems.push(format!("storage.url {store:?} must be file://<directory> or s3://<bucket>?endpoint=…&region=…"));
         }
         if self.media.inspect_timeout_secs == 0 {
             problems.push("media.inspect_timeout_secs must be at least 1".into());

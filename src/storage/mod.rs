@@ -1,8 +1,9 @@
-//! Object storage for photo bytes behind one trait: the filesystem now, S3 with the
-//! scale-out issue. Keys are opaque and ours: [`new_photo_key`] makes every one of them, the
+//! Object storage for photo bytes behind one trait: the filesystem (the embedded default) or
+//! any S3-compatible service. Keys are opaque and ours: [`new_photo_key`] makes every one of them, the
 //! database stores keys (never paths or URLs), and nothing is ever overwritten.
 
 pub mod fs;
+pub mod s3;
 
 use std::sync::Arc;
 
@@ -47,16 +48,19 @@ pub trait ObjectStore: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StorageError>;
 }
 
-/// Opens the store named by a URL: `file:///abs/path` or `file://relative/path`.
-pub fn open(url: &str) -> anyhow::Result<Arc<dyn ObjectStore>> {
+/// Opens the store the settings name: `file:///abs/path`, `file://relative/path`, or
+/// `s3://bucket?endpoint=…&region=…` with the settings' credentials.
+pub fn open(settings: &crate::config::StorageSettings) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    let url = settings.url.as_str();
     if let Some(path) = url.strip_prefix("file://") {
         anyhow::ensure!(!path.is_empty(), "object store URL {url:?} has no path");
         return Ok(Arc::new(fs::FsStore::new(path)?));
     }
     if url.starts_with("s3://") {
-        anyhow::bail!("object store {url:?}: s3:// stores arrive with the scale-out work; use file:// for now");
+        let location = s3::S3Location::parse(url)?;
+        return Ok(Arc::new(s3::S3Store::new(&location, &settings.access_key_id, &settings.secret_access_key)?));
     }
-    anyhow::bail!("object store URL {url:?} must start with file://")
+    anyhow::bail!("object store URL {url:?} must start with file:// or s3://")
 }
 
 /// A fresh key for a photo's bytes: random, sharded two levels deep so no directory or

@@ -1,0 +1,150 @@
+//! The S3 store, on rust-s3: any S3-compatible service (Garage, MinIO, AWS S3), addressed
+//! path-style so a bucket needs no DNS name. Same keys and promises as the filesystem store: an
+//! object is written whole or not at all (one PUT), and never overwritten — the PUT carries
+//! `If-None-Match: *` (atomic where the service honours it) after a HEAD that refuses a key
+//! already taken (for services that ignore the header).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::header::{HeaderMap, HeaderValue, IF_NONE_MATCH};
+use s3::creds::Credentials;
+use s3::{Bucket, Region};
+
+use super::{is_valid_key, ObjectStore, StorageError};
+
+/// Longest one request to the store may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct S3Store {
+    bucket: Box<Bucket>,
+}
+
+/// Where an `s3://bucket?endpoint=…&region=…` URL points.
+#[derive(Debug, PartialEq, Eq)]
+pub struct S3Location {
+    pub bucket: String,
+    pub endpoint: Option<String>,
+    pub region: String,
+}
+
+impl S3Location {
+    /// Parses `s3://bucket` with optional `endpoint` (e.g. `http://127.0.0.1:3900`) and `region`
+    /// (default `us-east-1`; Garage's default is `garage`).
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("object store URL {url:?}: {e}"))?;
+        anyhow::ensure!(parsed.scheme() == "s3", "object store URL {url:?} must start with s3://");
+        let bucket = parsed.host_str().unwrap_or_default().to_string();
+        anyhow::ensure!(!bucket.is_empty(), "object store URL {url:?} names no bucket");
+        anyhow::ensure!(parsed.path().is_empty() || parsed.path() == "/", "object store URL {url:?}: a bucket has no path");
+        let (mut endpoint, mut region) = (None, "us-east-1".to_string());
+        for (name, value) in parsed.query_pairs() {
+            match name.as_ref() {
+                "endpoint" => {
+                    let e = reqwest::Url::parse(&value).map_err(|e| anyhow::anyhow!("object store endpoint {value:?}: {e}"))?;
+                    anyhow::ensure!(matches!(e.scheme(), "http" | "https"), "object store endpoint {value:?} must be http:// or https://");
+                    endpoint = Some(value.trim_end_matches('/').to_string());
+                }
+                "region" => region = value.into_owned(),
+                other => anyhow::bail!("object store URL {url:?}: unknown parameter {other:?} (endpoint, region)"),
+            }
+        }
+        Ok(Self { bucket, endpoint, region })
+    }
+}
+
+impl S3Store {
+    /// A store on an existing bucket. Credentials come from the configuration; empty ones fall
+    /// back to `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+    pub fn new(location: &S3Location, access_key_id: &str, secret_access_key: &str) -> anyhow::Result<Self> {
+        let region = match &location.endpoint {
+            Some(endpoint) => Region::Custom { region: location.region.clone(), endpoint: endpoint.clone() },
+            None => location.region.parse()?,
+        };
+        let credentials = if access_key_id.is_empty() {
+            Credentials::from_env().map_err(|e| anyhow::anyhow!("object store credentials: {e}"))?
+        } else {
+            Credentials::new(Some(access_key_id), Some(secret_access_key), None, None, None)?
+        };
+        let bucket = Bucket::new(&location.bucket, region, credentials)?.with_path_style().with_request_timeout(REQUEST_TIMEOUT)?;
+        Ok(Self { bucket })
+    }
+
+    fn checked<'k>(&self, key: &'k str) -> Result<&'k str, StorageError> {
+        if is_valid_key(key) {
+            Ok(key)
+        } else {
+            Err(StorageError::InvalidKey(key.to_string()))
+        }
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Backend(e.to_string())
+}
+
+fn unexpected(what: &str, key: &str, status: u16) -> StorageError {
+    StorageError::Backend(format!("{what} {key}: the store answered HTTP {status}"))
+}
+
+#[async_trait]
+impl ObjectStore for S3Store {
+    #[tracing::instrument(skip_all, fields(key), err)]
+    async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        let key = self.checked(key)?;
+        let (_, status) = self.bucket.head_object(key).await.map_err(backend)?;
+        if status == 200 {
+            return Err(StorageError::AlreadyExists(key.to_string()));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(IF_NONE_MATCH, HeaderValue::from_static("*"));
+        let response = self.bucket.put_object_with_headers(key, bytes, Some(headers)).await.map_err(backend)?;
+        match response.status_code() {
+            200..=299 => Ok(()),
+            412 => Err(StorageError::AlreadyExists(key.to_string())),
+            status => Err(unexpected("put", key, status)),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(key), err)]
+    async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
+        let key = self.checked(key)?;
+        let response = self.bucket.get_object(key).await.map_err(backend)?;
+        match response.status_code() {
+            200 => Ok(response.to_vec()),
+            404 => Err(StorageError::NotFound(key.to_string())),
+            status => Err(unexpected("get", key, status)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        let key = self.checked(key)?;
+        let response = self.bucket.delete_object(key).await.map_err(backend)?;
+        match response.status_code() {
+            200..=299 | 404 => Ok(()),
+            status => Err(unexpected("delete", key, status)),
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        let probe = format!("health/ping-{}", uuid::Uuid::new_v4().simple());
+        self.put(&probe, b"ok").await?;
+        self.delete(&probe).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_a_bucket_an_endpoint_and_a_region() {
+        let l = S3Location::parse("s3://photos?endpoint=http://127.0.0.1:3900/&region=garage").unwrap();
+        assert_eq!(l, S3Location { bucket: "photos".into(), endpoint: Some("http://127.0.0.1:3900".into()), region: "garage".into() });
+        let aws = S3Location::parse("s3://fp-photos").unwrap();
+        assert_eq!((aws.endpoint, aws.region.as_str()), (None, "us-east-1"));
+        for bad in ["s3://", "s3://b/path", "s3://b?endpoint=ftp://x", "s3://b?bucket=x", "file:///x"] {
+            assert!(S3Location::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
