@@ -1,6 +1,7 @@
 //! Near-duplicate lookup at scale: N stored perceptual hashes (default 10 million), then
-//! `Repo::hash_candidates` (the multi-index query the upload path runs) plus the Hamming check,
-//! timed for probes that match nothing and probes 8 bits away from a stored hash.
+//! `Repo::hash_candidates` (the 330-key probe the upload path runs) plus the Hamming check,
+//! timed for probes that match nothing and probes 8 bits away from a stored hash. The rows are
+//! generated inside the database (a client-side insert of 10M × 11 rows would take an hour).
 //!
 //! `cargo bench --bench reuse_lookup -- [N]` runs SQLite (a temporary file); with
 //! `DATABASE_URL=postgres://…` it runs PostgreSQL too (a fresh database). Hashes are uniform
@@ -10,16 +11,16 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use fieldproof::db::{ahash_chunks, hash_chunks, Repo};
+use fieldproof::db::Repo;
 use fieldproof::domain::ids::VisitId;
 use fieldproof::domain::policy::Policy;
 use fieldproof::domain::rules::near_match;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::{Connection, Executor, QueryBuilder};
+use sqlx::{Connection, Executor};
 use uuid::Uuid;
 
-const BATCH: usize = 1000;
+const KEPT: i64 = 1000;
 
 fn random_hash(rng: &mut StdRng) -> ([u8; 32], u64) {
     let mut d = [0u8; 32];
@@ -27,35 +28,75 @@ fn random_hash(rng: &mut StdRng) -> ([u8; 32], u64) {
     (d, rng.gen())
 }
 
-/// Inserts `n` random hashes in batches on one connection; keeps one per batch to probe near.
-macro_rules! fill {
-    ($db:ty, $conn:expr, $n:expr) => {{
-        let mut rng = StdRng::seed_from_u64(1);
-        let mut kept = Vec::new();
-        let received = Utc::now() - chrono::Duration::days(1);
-        let started = Instant::now();
-        let mut done = 0;
-        while done < $n {
-            let rows: Vec<([u8; 32], u64)> = (0..BATCH.min($n - done)).map(|_| random_hash(&mut rng)).collect();
-            if kept.len() < 1000 {
-                kept.push(rows[0]);
-            }
-            let mut qb = QueryBuilder::<$db>::new(
-                "INSERT INTO photo_hashes (photo_id, visit_id, received_at, dhash, ahash, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, a0, a1, a2, a3) ",
-            );
-            qb.push_values(rows.iter(), |mut b, (d, a)| {
-                b.push_bind(Uuid::new_v4()).push_bind(Uuid::new_v4()).push_bind(received).push_bind(d.to_vec()).push_bind(*a as i64);
-                for c in hash_chunks(d).into_iter().chain(ahash_chunks(*a)) {
-                    b.push_bind(c);
-                }
-            });
-            qb.build().execute(&mut $conn).await.expect("insert batch");
-            done += rows.len();
-            if done % 1_000_000 == 0 {
-                eprintln!("  {done} rows, {:.0} s", started.elapsed().as_secs_f64());
-            }
-        }
-        kept
+/// SQLite: random chunks generated in the database, the dHash blob built from them, and each
+/// slot's keys inserted in key order (appends, not random b-tree inserts).
+async fn fill_sqlite(conn: &mut sqlx::SqliteConnection, n: usize) {
+    let chunks: Vec<String> = (0..8).map(|j| format!("random() & 4294967295 AS c{j}")).collect();
+    conn.execute(
+        format!(
+            "CREATE TEMP TABLE gen AS WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {n}) \
+             SELECT randomblob(16) AS pid, {}, random() AS ahash FROM seq",
+            chunks.join(", ")
+        )
+        .as_str(),
+    )
+    .await
+    .unwrap();
+    let received = (Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    conn.execute(
+        format!(
+            "INSERT INTO photo_hashes (photo_id, visit_id, received_at, dhash, ahash) SELECT pid, randomblob(16), '{received}', \
+             unhex(printf('%08X%08X%08X%08X%08X%08X%08X%08X', c0, c1, c2, c3, c4, c5, c6, c7)), ahash FROM gen"
+        )
+        .as_str(),
+    )
+    .await
+    .unwrap();
+    for slot in 0..10 {
+        let chunk = match slot {
+            0..=7 => format!("c{slot}"),
+            8 => "(ahash & 4294967295)".into(),
+            _ => "((ahash >> 32) & 4294967295)".into(),
+        };
+        conn.execute(format!("INSERT INTO photo_hash_keys (key, photo_id) SELECT ({slot} << 32) | {chunk}, pid FROM gen ORDER BY 1, 2").as_str())
+            .await
+            .unwrap();
+    }
+    conn.execute("DROP TABLE gen").await.unwrap();
+}
+
+/// PostgreSQL: rows generated in the database, keys derived from the stored bytes with
+/// `get_byte`, the key table's primary key built after the load.
+async fn fill_postgres(conn: &mut sqlx::PgConnection, n: usize) {
+    let received = Utc::now() - chrono::Duration::days(1);
+    sqlx::query(
+        "INSERT INTO photo_hashes (photo_id, visit_id, received_at, dhash, ahash) SELECT gen_random_uuid(), gen_random_uuid(), $1, \
+         decode(md5(random()::text) || md5(random()::text), 'hex'), (random() * 18446744073709551615.0 - 9223372036854775808.0)::numeric::bigint \
+         FROM generate_series(1, $2)",
+    )
+    .bind(received)
+    .bind(n as i64)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    conn.execute("ALTER TABLE photo_hash_keys DROP CONSTRAINT photo_hash_keys_pkey").await.unwrap();
+    conn.execute(
+        "INSERT INTO photo_hash_keys (key, photo_id) SELECT (s::bigint << 32) | CASE \
+           WHEN s < 8 THEN (get_byte(dhash, 4 * s)::bigint << 24) | (get_byte(dhash, 4 * s + 1)::bigint << 16) \
+                         | (get_byte(dhash, 4 * s + 2)::bigint << 8) | get_byte(dhash, 4 * s + 3)::bigint \
+           WHEN s = 8 THEN ahash & 4294967295 ELSE (ahash >> 32) & 4294967295 END, photo_id \
+         FROM photo_hashes CROSS JOIN generate_series(0, 9) AS s",
+    )
+    .await
+    .unwrap();
+    conn.execute("ALTER TABLE photo_hash_keys ADD CONSTRAINT photo_hash_keys_pkey PRIMARY KEY (key, photo_id)").await.unwrap();
+}
+
+/// Stored hashes to probe near: the first `KEPT` rows.
+macro_rules! kept {
+    ($conn:expr) => {{
+        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(&format!("SELECT dhash, ahash FROM photo_hashes LIMIT {KEPT}")).fetch_all(&mut $conn).await.unwrap();
+        rows.into_iter().map(|(d, a)| (<[u8; 32]>::try_from(d).unwrap(), a as u64)).collect::<Vec<_>>()
     }};
 }
 
@@ -107,12 +148,14 @@ async fn main() {
     let repo = fieldproof::db::connect(&url, 4).await.unwrap();
     repo.migrate().await.unwrap();
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    conn.execute("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;").await.unwrap();
+    conn.execute("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -4000000; PRAGMA temp_store = FILE;").await.unwrap();
     eprintln!("filling SQLite…");
-    conn.execute("BEGIN").await.unwrap();
-    let kept = fill!(sqlx::Sqlite, conn, n);
-    conn.execute("COMMIT").await.unwrap();
+    let started = Instant::now();
+    fill_sqlite(&mut conn, n).await;
     conn.execute("ANALYZE").await.unwrap();
+    eprintln!("  filled in {:.0} s", started.elapsed().as_secs_f64());
+    let kept = kept!(conn);
+    drop(conn);
     measure("SQLite", repo.as_ref(), &kept).await;
 
     if let Some(base) = std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
@@ -125,8 +168,12 @@ async fn main() {
         let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
         conn.execute("SET session_replication_role = replica; SET synchronous_commit = off;").await.unwrap();
         eprintln!("filling PostgreSQL…");
-        let kept = fill!(sqlx::Postgres, conn, n);
-        conn.execute("ANALYZE photo_hashes").await.unwrap();
+        let started = Instant::now();
+        fill_postgres(&mut conn, n).await;
+        conn.execute("VACUUM ANALYZE photo_hashes").await.unwrap();
+        conn.execute("VACUUM ANALYZE photo_hash_keys").await.unwrap();
+        eprintln!("  filled in {:.0} s", started.elapsed().as_secs_f64());
+        let kept = kept!(conn);
         measure("PostgreSQL", repo.as_ref(), &kept).await;
         drop(conn);
         drop(repo);

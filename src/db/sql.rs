@@ -1,7 +1,9 @@
 //! The statements, written once for both backends. `impl_repo!` expands them for one sqlx
-//! database type; the only dialect difference is `$begin_write`, how a write transaction starts
-//! (SQLite takes the write lock up front with `BEGIN IMMEDIATE`, so a read-then-write
-//! transaction never fails to upgrade).
+//! database type; the dialect differences are two fragments: `$begin_write`, how a write
+//! transaction starts (SQLite takes the write lock up front with `BEGIN IMMEDIATE`, so a
+//! read-then-write transaction never fails to upgrade), and `$key_set`, the predicate "`key` is
+//! in this JSON array parameter" (`json_each` on SQLite; on PostgreSQL an array, so the 330
+//! probes of a near-duplicate lookup are one index scan instead of a nested loop).
 
 pub(crate) const CUSTOMER_COLUMNS: &str = "seq, id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
      geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at";
@@ -25,7 +27,7 @@ pub(crate) fn paginate<R, T>(mut rows: Vec<R>, limit: u32, seq: impl Fn(&R) -> i
 }
 
 macro_rules! impl_repo {
-    ($repo:ident, $db:ty, $backend:expr, $begin_write:expr) => {
+    ($repo:ident, $db:ty, $backend:expr, $begin_write:expr, $key_set:expr) => {
         use async_trait::async_trait;
         use chrono::{DateTime, Utc};
         use sqlx::types::Json;
@@ -461,21 +463,19 @@ macro_rules! impl_repo {
                 let hashes = p.facts.dhash.as_deref().and_then(|d| hex::decode(d).ok()).and_then(|d| <[u8; 32]>::try_from(d).ok());
                 let ahash = p.facts.ahash.as_deref().and_then(|a| u64::from_str_radix(a, 16).ok());
                 if let (Some(dhash), Some(ahash)) = (hashes, ahash) {
-                    let chunks = hash_chunks(&dhash);
-                    let mut q = sqlx::query(
-                        "INSERT INTO photo_hashes (photo_id, visit_id, received_at, dhash, ahash, c0, c1, c2, c3, c4, c5, c6, c7, \
-                         c8, c9, c10, c11, c12, c13, c14, c15, a0, a1, a2, a3) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
-                    )
-                    .bind(p.id.0)
-                    .bind(p.visit_id.0)
-                    .bind(p.received_at)
-                    .bind(dhash.to_vec())
-                    .bind(ahash as i64);
-                    for c in chunks.into_iter().chain(ahash_chunks(ahash)) {
-                        q = q.bind(c);
-                    }
-                    q.execute(&mut *tx).await?;
+                    sqlx::query("INSERT INTO photo_hashes (photo_id, visit_id, received_at, dhash, ahash) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(p.id.0)
+                        .bind(p.visit_id.0)
+                        .bind(p.received_at)
+                        .bind(dhash.to_vec())
+                        .bind(ahash as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                    let mut keys = QueryBuilder::<$db>::new("INSERT INTO photo_hash_keys (key, photo_id) ");
+                    keys.push_values(hash_keys(&dhash, ahash), |mut row, key| {
+                        row.push_bind(key).push_bind(p.id.0);
+                    });
+                    keys.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(PhotoInsert::Inserted)
@@ -499,15 +499,12 @@ macro_rules! impl_repo {
             }
 
             async fn hash_candidates(&self, dhash: &[u8; 32], ahash: u64, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<HashCandidate>, RepoError> {
-                let columns = (0..16).map(|i| format!("c{i}")).chain((0..4).map(|i| format!("a{i}")));
-                let values = hash_chunks(dhash).into_iter().chain(ahash_chunks(ahash));
-                let mut qb = QueryBuilder::<$db>::new("SELECT photo_id, visit_id, dhash, ahash FROM photo_hashes WHERE (");
-                for (i, (column, value)) in columns.zip(values).enumerate() {
-                    if i > 0 {
-                        qb.push(" OR ");
-                    }
-                    qb.push(format!("{column} = ")).push_bind(value);
-                }
+                // The probe keys travel as one JSON array parameter; `$key_set` unpacks it in SQL.
+                let keys = serde_json::to_string(&probe_keys(dhash, ahash)).unwrap_or_default();
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT photo_id, visit_id, dhash, ahash FROM photo_hashes WHERE photo_id IN (SELECT photo_id FROM photo_hash_keys WHERE ",
+                );
+                qb.push($key_set.0).push_bind(keys).push($key_set.1);
                 qb.push(") AND received_at < ").push_bind(before);
                 qb.push(" AND visit_id <> ").push_bind(other_than.0);
                 qb.push(" LIMIT 2000");

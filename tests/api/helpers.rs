@@ -93,7 +93,7 @@ impl Resp {
     }
 }
 
-async fn new_postgres_database(base: &str) -> String {
+pub async fn new_postgres_database(base: &str) -> String {
     use sqlx::Connection;
     let name = format!("fp_test_{}", Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(base).await.expect("connect to DATABASE_URL");

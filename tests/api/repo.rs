@@ -266,3 +266,72 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     assert_eq!(entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["visit.submitted", "visit.reviewed"]);
     assert_eq!(entries[0].detail, json!({"n": 1}));
 }
+
+/// Migration 0003 moves the near-duplicate index from 16-bit chunk columns to slot keys; a
+/// photo hashed before it must be found after it, on both databases.
+mod hash_keys_migration {
+    use fieldproof::db::{hash_keys, probe_keys};
+    use sqlx::migrate::Migrator;
+    use sqlx::{Connection, Executor};
+
+    fn hashes() -> ([u8; 32], u64) {
+        let dhash: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11));
+        (dhash, 0xF00D_CAFE_1234_8001)
+    }
+
+    fn chunk_values(dhash: &[u8; 32], ahash: u64) -> Vec<i64> {
+        let c = (0..16).map(|i| i64::from(u16::from_le_bytes([dhash[2 * i], dhash[2 * i + 1]])));
+        c.chain((0..4).map(|i| ((ahash >> (16 * i)) & 0xFFFF) as i64)).collect()
+    }
+
+    const OLD_INSERT: &str = "INSERT INTO photo_hashes (photo_id, visit_id, received_at, dhash, ahash, c0, c1, c2, c3, c4, c5, c6, c7, \
+        c8, c9, c10, c11, c12, c13, c14, c15, a0, a1, a2, a3) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+        $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)";
+
+    macro_rules! check {
+        ($conn:expr, $migrator:expr, $photo:expr) => {{
+            let (dhash, ahash) = hashes();
+            let mut up_to_2 = Migrator { migrations: std::borrow::Cow::Owned($migrator.migrations.iter().filter(|m| m.version <= 2).cloned().collect()), ..$migrator };
+            up_to_2.set_ignore_missing(true);
+            up_to_2.run(&mut $conn).await.unwrap();
+            let mut q = sqlx::query(OLD_INSERT).bind($photo).bind($photo).bind(chrono::Utc::now()).bind(dhash.to_vec()).bind(ahash as i64);
+            for c in chunk_values(&dhash, ahash) {
+                q = q.bind(c);
+            }
+            q.execute(&mut $conn).await.unwrap();
+            $migrator.set_ignore_missing(true).run(&mut $conn).await.unwrap();
+            let mut keys: Vec<i64> = sqlx::query_scalar("SELECT key FROM photo_hash_keys ORDER BY key").fetch_all(&mut $conn).await.unwrap();
+            keys.sort();
+            let mut expected = hash_keys(&dhash, ahash).to_vec();
+            expected.sort();
+            assert_eq!(keys, expected, "backfilled keys equal the ones a new photo gets");
+            // A copy 15 bits away (2 bits in 7 chunks, 1 in the last) still shares a probed key.
+            let mut near = dhash;
+            for chunk in 0..8 {
+                near[4 * chunk] ^= if chunk == 7 { 0b1 } else { 0b101 };
+            }
+            let probes = probe_keys(&near, ahash ^ 0b111);
+            assert!(keys.iter().any(|k| probes.contains(k)));
+        }};
+    }
+
+    #[tokio::test]
+    async fn sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}/m.db?mode=rwc", dir.path().display())).await.unwrap();
+        conn.execute("PRAGMA foreign_keys = OFF").await.unwrap(); // the old row has no photo behind it
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        check!(conn, migrator, uuid::Uuid::new_v4());
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        let Some(base) = crate::helpers::postgres_url() else { return };
+        let url = crate::helpers::new_postgres_database(&base).await;
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        // The old row has no photo behind it; skip the foreign-key triggers for this session.
+        conn.execute("SET session_replication_role = replica").await.unwrap();
+        let mut migrator = sqlx::migrate!("./migrations/postgres");
+        check!(conn, migrator, uuid::Uuid::new_v4());
+    }
+}
