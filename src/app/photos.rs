@@ -233,9 +233,7 @@ pub(crate) async fn earlier_copies(app: &App, sha256: &str, facts: &PhotoFacts, 
         .into_iter()
         .map(|(photo_id, visit_id)| EarlierCopy { photo_id, visit_id, exact: true, distance: 0 })
         .collect();
-    let dhash = facts.dhash.as_deref().and_then(|d| hex::decode(d).ok()).and_then(|d| <[u8; 32]>::try_from(d).ok());
-    let ahash = facts.ahash.as_deref().and_then(|a| u64::from_str_radix(a, 16).ok());
-    if let (Some(dhash), Some(ahash)) = (dhash, ahash) {
+    if let Some((dhash, ahash)) = facts.perceptual_hashes() {
         for c in app.repo.hash_candidates(&dhash, ahash, received_at, visit).await? {
             if copies.iter().any(|e| e.photo_id == c.photo_id) {
                 continue;

@@ -460,9 +460,7 @@ macro_rules! impl_repo {
                         None => Err(RepoError::Conflict("photo id".into())),
                     };
                 }
-                let hashes = p.facts.dhash.as_deref().and_then(|d| hex::decode(d).ok()).and_then(|d| <[u8; 32]>::try_from(d).ok());
-                let ahash = p.facts.ahash.as_deref().and_then(|a| u64::from_str_radix(a, 16).ok());
-                if let (Some(dhash), Some(ahash)) = (hashes, ahash) {
+                if let Some((dhash, ahash)) = p.facts.perceptual_hashes() {
                     sqlx::query("INSERT INTO photo_hashes (photo_id, visit_id, received_at, dhash, ahash) VALUES ($1, $2, $3, $4, $5)")
                         .bind(p.id.0)
                         .bind(p.visit_id.0)

@@ -201,6 +201,15 @@ pub struct PhotoFacts {
     pub software: Option<String>,
 }
 
+impl PhotoFacts {
+    /// The perceptual hashes as numbers (dHash bytes, aHash), when both were computed.
+    pub fn perceptual_hashes(&self) -> Option<([u8; 32], u64)> {
+        let dhash = hex::decode(self.dhash.as_deref()?).ok().and_then(|d| <[u8; 32]>::try_from(d).ok())?;
+        let ahash = u64::from_str_radix(self.ahash.as_deref()?, 16).ok()?;
+        Some((dhash, ahash))
+    }
+}
+
 /// Brightness (0–255 luma), backlight and sharpness, measured on a reduced-scale grayscale
 /// decode of fixed size.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
