@@ -67,7 +67,7 @@ fn main() {
             let _ = std::hint::black_box(check_file(&policy, &bytes, PhotoKind::WithCustomer, chrono_tz::Asia::Jakarta));
         });
         let decode = time_it(|| {
-            let _ = std::hint::black_box(fieldproof::media::pixels::decode_luma(&bytes, fieldproof::media::ImageFormat::Jpeg));
+            let _ = std::hint::black_box(fieldproof::media::pixels::decode_luma(&bytes, fieldproof::media::ImageFormat::Jpeg, 1 << 28));
         });
         let djpeg = time_cmd("djpeg", &["-scale", "1/8", "-grayscale", "-outfile", "/dev/null", p]).map(|d| d.saturating_sub(spawn));
         let scripted = match (time_cmd("exiftool", &["-json", p]), time_cmd("identify", &[p])) {

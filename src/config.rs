@@ -17,6 +17,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub storage: StorageSettings,
     pub media: MediaSettings,
+    pub jobs: JobsSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +66,30 @@ pub struct MediaSettings {
     pub max_concurrent_inspections: usize,
     /// Longest one inspection may take, in seconds.
     pub inspect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsSettings {
+    /// Run the background job worker in this process (any number of instances may).
+    pub enabled: bool,
+    /// How often an idle worker looks for due jobs, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// A running job's worker writes a heartbeat this often; a job whose heartbeat is older than
+    /// three of these is given back to the queue (its worker died).
+    pub heartbeat_secs: u64,
+    /// Attempts before a failing job is moved to `dead`.
+    pub max_attempts: u32,
+    /// First retry delay, in milliseconds; doubled on every further attempt, at most an hour.
+    pub retry_backoff_ms: u64,
+    /// An uploaded object whose photo row never landed is deleted after this many seconds.
+    pub orphan_grace_secs: u64,
+}
+
+impl Default for JobsSettings {
+    fn default() -> Self {
+        Self { enabled: true, poll_interval_ms: 1000, heartbeat_secs: 10, max_attempts: 8, retry_backoff_ms: 5000, orphan_grace_secs: 3600 }
+    }
 }
 
 impl Default for ServerSettings {
@@ -138,6 +163,12 @@ impl Settings {
         if self.media.inspect_timeout_secs == 0 {
             problems.push("media.inspect_timeout_secs must be at least 1".into());
         }
+        if self.jobs.poll_interval_ms == 0 || self.jobs.heartbeat_secs == 0 || self.jobs.max_attempts == 0 {
+            problems.push("jobs.poll_interval_ms, jobs.heartbeat_secs and jobs.max_attempts must be at least 1".into());
+        }
+        if self.jobs.orphan_grace_secs < 60 {
+            problems.push("jobs.orphan_grace_secs must be at least 60 (longer than any upload takes)".into());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -173,7 +204,7 @@ mod tests {
         let example = include_str!("../fieldproof.example.toml");
         let parsed: Settings = Figment::from(Toml::string(example)).extract().expect("example parses");
         assert_eq!(parsed, Settings::default());
-        for key in ["listen", "workers", "max_json_bytes", "url", "max_connections", "max_concurrent_inspections", "inspect_timeout_secs"] {
+        for key in ["listen", "workers", "max_json_bytes", "url", "max_connections", "max_concurrent_inspections", "inspect_timeout_secs", "enabled", "poll_interval_ms", "heartbeat_secs", "max_attempts", "retry_backoff_ms", "orphan_grace_secs"] {
             assert!(example.contains(&format!("\n{key} =")), "{key} missing from the example");
         }
     }

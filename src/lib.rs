@@ -13,6 +13,7 @@ pub mod domain;
 pub mod http;
 pub mod jobs;
 pub mod media;
+pub mod metrics;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

@@ -34,12 +34,15 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         clock: Arc::new(SystemClock),
         inspect_permits: Arc::new(Semaphore::new(permits)),
         inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),
+        metrics: Arc::new(crate::metrics::Metrics::new()),
     })
 }
 
 pub struct Application {
     port: u16,
     server: Server,
+    /// The job worker, when enabled, and the switch that stops it.
+    worker: Option<(tokio::task::JoinHandle<()>, tokio::sync::watch::Sender<bool>)>,
 }
 
 impl Application {
@@ -53,11 +56,18 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
+        let worker = settings.jobs.enabled.then(|| {
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let worker = crate::jobs::Worker::new(app.clone(), settings.jobs.clone());
+            tracing::info!(worker = %worker.id, "job worker started");
+            (tokio::spawn(worker.run_until(stopped)), stop)
+        });
         let data = web::Data::new(app);
         let max_json = settings.server.max_json_bytes;
         let mut server = HttpServer::new(move || {
             actix_web::App::new()
                 .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(crate::http::error::problem_for_plain_errors))
+                .wrap(actix_web::middleware::from_fn(crate::http::record_metrics))
                 .wrap(actix_web::middleware::Logger::new("%r %s %b %Dms").log_target("fieldproof::http"))
                 .app_data(data.clone())
                 .configure(|cfg| crate::http::configure(cfg, max_json))
@@ -68,15 +78,23 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        Ok(Application { port, server: server.run() })
+        Ok(Application { port, server: server.run(), worker })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM; in-flight requests are given 30 s to finish.
+    /// Serves until SIGINT/SIGTERM: in-flight requests are given 30 s to finish, then the job
+    /// worker stops and gives back whatever it had not finished.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some((handle, stop)) = self.worker {
+            let _ = stop.send(true);
+            if tokio::time::timeout(Duration::from_secs(30), handle).await.is_err() {
+                tracing::warn!("the job worker did not stop within 30 s");
+            }
+        }
+        served
     }
 }

@@ -51,6 +51,7 @@ pub struct App {
     /// Bounds the photo inspections running at once (CPU work off the async threads).
     pub inspect_permits: Arc<Semaphore>,
     pub inspect_timeout: Duration,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl App {
@@ -72,6 +73,15 @@ impl App {
             return Err(AppError::Unavailable { code: "storage_unavailable", detail: "the object store is not reachable".into() });
         }
         Ok(self.repo.backend())
+    }
+
+    /// The metrics in the Prometheus text format, with the job queue read just now.
+    pub async fn metrics_text(&self) -> Result<String, AppError> {
+        let now = self.clock.now();
+        let stats = self.repo.job_stats(now).await?;
+        let by_status: Vec<_> = stats.into_iter().map(|s| (s.status, s.count, s.oldest_run_at.and_then(|t| (now - t).to_std().ok()))).collect();
+        self.metrics.set_jobs(&by_status);
+        Ok(self.metrics.render())
     }
 
     /// The actor's branch, if they have one.

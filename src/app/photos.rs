@@ -79,7 +79,10 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
         findings,
         received_at,
     };
-    // Object first, then the row; the guard removes the object if the row never lands.
+    // Object first, then the row; the guard removes the object if the row never lands. The
+    // intent recorded before the write is what the orphan sweep finds if this process dies
+    // between the two (a guard cannot run after kill -9); the row's transaction removes it.
+    app.repo.record_object_intent(&key, received_at).await?;
     app.store.put(&key, &upload.bytes).await?;
     let guard = CleanupGuard::new(app.store.clone(), key);
     match app.repo.insert_photo(&photo, photo.received_at).await? {
@@ -122,8 +125,12 @@ async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind:
         .acquire_owned()
         .await
         .map_err(|_| AppError::Unavailable { code: "server_shutting_down", detail: "the server is shutting down".into() })?;
+    let metrics = app.metrics.clone();
     let task = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(AssertUnwindSafe(|| media::inspect(&bytes, declared.as_deref(), &limits)))
+        let started = std::time::Instant::now();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| media::inspect(&bytes, declared.as_deref(), &limits)));
+        metrics.observe_photo_check(started.elapsed());
+        result
     });
     match tokio::time::timeout(app.inspect_timeout, task).await {
         Err(_) => Err(AppError::invalid("photo_inspection_timeout", "the photo took too long to inspect")),

@@ -27,4 +27,4 @@ impl PgRepo {
     }
 }
 
-crate::db::sql::impl_repo!(PgRepo, Postgres, Backend::Postgres, "BEGIN", ("key = ANY(ARRAY(SELECT jsonb_array_elements_text(", "::jsonb)::bigint))"));
+crate::db::sql::impl_repo!(PgRepo, Postgres, Backend::Postgres, "BEGIN", ("key = ANY(ARRAY(SELECT jsonb_array_elements_text(", "::jsonb)::bigint))"), " FOR UPDATE SKIP LOCKED");

@@ -1,9 +1,11 @@
 //! The statements, written once for both backends. `impl_repo!` expands them for one sqlx
-//! database type; the dialect differences are two fragments: `$begin_write`, how a write
+//! database type; the dialect differences are three fragments: `$begin_write`, how a write
 //! transaction starts (SQLite takes the write lock up front with `BEGIN IMMEDIATE`, so a
 //! read-then-write transaction never fails to upgrade), and `$key_set`, the predicate "`key` is
 //! in this JSON array parameter" (`json_each` on SQLite; on PostgreSQL an array, so the 330
-//! probes of a near-duplicate lookup are one index scan instead of a nested loop).
+//! probes of a near-duplicate lookup are one index scan instead of a nested loop), and
+//! `$skip_locked`, how a job claim passes over rows another worker holds (`FOR UPDATE SKIP
+//! LOCKED` on PostgreSQL; nothing on SQLite, whose `BEGIN IMMEDIATE` admits one writer).
 
 pub(crate) const CUSTOMER_COLUMNS: &str = "seq, id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
      geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at";
@@ -27,7 +29,7 @@ pub(crate) fn paginate<R, T>(mut rows: Vec<R>, limit: u32, seq: impl Fn(&R) -> i
 }
 
 macro_rules! impl_repo {
-    ($repo:ident, $db:ty, $backend:expr, $begin_write:expr, $key_set:expr) => {
+    ($repo:ident, $db:ty, $backend:expr, $begin_write:expr, $key_set:expr, $skip_locked:expr) => {
         use async_trait::async_trait;
         use chrono::{DateTime, Utc};
         use sqlx::types::Json;
@@ -134,6 +136,127 @@ macro_rules! impl_repo {
 
             async fn ping(&self) -> Result<(), RepoError> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn job_stats(&self, now: DateTime<Utc>) -> Result<Vec<JobStat>, RepoError> {
+                let rows: Vec<(String, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+                    "SELECT status, COUNT(*), MIN(CASE WHEN status <> 'queued' OR run_at <= $1 THEN run_at END) \
+                     FROM jobs WHERE status IN ('queued', 'running', 'dead') GROUP BY status",
+                )
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(status, count, oldest_run_at)| JobStat { status, count, oldest_run_at }).collect())
+            }
+
+            async fn enqueue_job(&self, job: &NewJob, now: DateTime<Utc>) -> Result<bool, RepoError> {
+                let inserted = sqlx::query(
+                    "INSERT INTO jobs (id, kind, unique_key, payload, status, attempts, run_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6) ON CONFLICT DO NOTHING",
+                )
+                .bind(job.id)
+                .bind(&job.kind)
+                .bind(&job.unique_key)
+                .bind(Json(&job.payload))
+                .bind(job.run_at)
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(inserted == 1)
+            }
+
+            async fn claim_job(&self, worker: &str, now: DateTime<Utc>) -> Result<Option<ClaimedJob>, RepoError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let claimed: Option<(Uuid, String, Json<serde_json::Value>, i64)> = sqlx::query_as(&format!(
+                    "UPDATE jobs SET status = 'running', locked_by = $1, heartbeat_at = $2, attempts = attempts + 1, updated_at = $2 \
+                     WHERE seq = (SELECT seq FROM jobs WHERE status = 'queued' AND run_at <= $2 ORDER BY run_at, seq LIMIT 1{}) \
+                     RETURNING id, kind, payload, attempts",
+                    $skip_locked
+                ))
+                .bind(worker)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(claimed.map(|(id, kind, payload, attempts)| ClaimedJob { id, kind, payload: payload.0, attempts }))
+            }
+
+            async fn heartbeat_job(&self, id: Uuid, worker: &str, now: DateTime<Utc>) -> Result<bool, RepoError> {
+                let n = sqlx::query("UPDATE jobs SET heartbeat_at = $3, updated_at = $3 WHERE id = $1 AND locked_by = $2 AND status = 'running'")
+                    .bind(id)
+                    .bind(worker)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn complete_job(&self, id: Uuid, worker: &str, now: DateTime<Utc>) -> Result<(), RepoError> {
+                sqlx::query("UPDATE jobs SET status = 'done', locked_by = NULL, heartbeat_at = NULL, last_error = NULL, updated_at = $3 WHERE id = $1 AND locked_by = $2 AND status = 'running'")
+                    .bind(id)
+                    .bind(worker)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn fail_job(&self, id: Uuid, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), RepoError> {
+                let query = match retry_at {
+                    Some(at) => sqlx::query("UPDATE jobs SET status = 'queued', run_at = $5, locked_by = NULL, heartbeat_at = NULL, last_error = $3, updated_at = $4 WHERE id = $1 AND locked_by = $2 AND status = 'running'").bind(id).bind(worker).bind(error).bind(now).bind(at),
+                    None => sqlx::query("UPDATE jobs SET status = 'dead', locked_by = NULL, heartbeat_at = NULL, last_error = $3, updated_at = $4 WHERE id = $1 AND locked_by = $2 AND status = 'running'").bind(id).bind(worker).bind(error).bind(now),
+                };
+                query.execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn release_jobs(&self, worker: Option<&str>, stale_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, RepoError> {
+                let query = match worker {
+                    Some(w) => sqlx::query("UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, heartbeat_at = NULL, updated_at = $2 WHERE status = 'running' AND locked_by = $1").bind(w).bind(now),
+                    None => sqlx::query("UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, heartbeat_at = NULL, updated_at = $2 WHERE status = 'running' AND heartbeat_at < $1").bind(stale_before).bind(now),
+                };
+                Ok(query.execute(&self.pool).await?.rows_affected())
+            }
+
+            async fn get_job(&self, id: Uuid) -> Result<Option<JobRecord>, RepoError> {
+                let row: Option<(Uuid, String, Option<String>, String, i64, DateTime<Utc>, Option<String>, Option<String>)> =
+                    sqlx::query_as("SELECT id, kind, unique_key, status, attempts, run_at, locked_by, last_error FROM jobs WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(id, kind, unique_key, status, attempts, run_at, locked_by, last_error)| JobRecord { id, kind, unique_key, status, attempts, run_at, locked_by, last_error }))
+            }
+
+            async fn prune_jobs(&self, before: DateTime<Utc>) -> Result<u64, RepoError> {
+                Ok(sqlx::query("DELETE FROM jobs WHERE status = 'done' AND updated_at < $1").bind(before).execute(&self.pool).await?.rows_affected())
+            }
+
+            async fn record_object_intent(&self, key: &str, now: DateTime<Utc>) -> Result<(), RepoError> {
+                sqlx::query("INSERT INTO object_intents (storage_key, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(key)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn stale_object_intents(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<(String, bool)>, RepoError> {
+                let rows: Vec<(String, bool)> = sqlx::query_as(
+                    "SELECT i.storage_key, EXISTS (SELECT 1 FROM photos p WHERE p.storage_key = i.storage_key) \
+                     FROM object_intents i WHERE i.created_at < $1 ORDER BY i.created_at LIMIT $2",
+                )
+                .bind(before)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows)
+            }
+
+            async fn drop_object_intent(&self, key: &str) -> Result<(), RepoError> {
+                sqlx::query("DELETE FROM object_intents WHERE storage_key = $1").bind(key).execute(&self.pool).await?;
                 Ok(())
             }
 
@@ -460,6 +583,8 @@ macro_rules! impl_repo {
                         None => Err(RepoError::Conflict("photo id".into())),
                     };
                 }
+                // The object is referenced now: no longer the orphan sweep's business.
+                sqlx::query("DELETE FROM object_intents WHERE storage_key = $1").bind(&p.storage_key).execute(&mut *tx).await?;
                 if let Some((dhash, ahash)) = p.facts.perceptual_hashes() {
                     sqlx::query("INSERT INTO photo_hashes (photo_id, visit_id, received_at, dhash, ahash) VALUES ($1, $2, $3, $4, $5)")
                         .bind(p.id.0)

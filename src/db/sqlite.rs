@@ -42,4 +42,4 @@ impl SqliteRepo {
     }
 }
 
-crate::db::sql::impl_repo!(SqliteRepo, Sqlite, Backend::Sqlite, "BEGIN IMMEDIATE", ("key IN (SELECT value FROM json_each(", "))"));
+crate::db::sql::impl_repo!(SqliteRepo, Sqlite, Backend::Sqlite, "BEGIN IMMEDIATE", ("key IN (SELECT value FROM json_each(", "))"), "");

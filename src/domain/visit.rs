@@ -185,7 +185,7 @@ pub struct PhotoFacts {
     pub history_agents: Vec<String>,
     /// Photoshop / Camera Raw metadata blocks are present.
     pub adobe_metadata: bool,
-    /// What the pixels measured (absent where they are not decoded: HEIF).
+    /// What the pixels measured (absent on photos stored before HEIF pixels were decoded).
     pub pixels: Option<PixelStats>,
     /// Frontal faces found (only counted for `with_customer` photos).
     pub faces: Option<u32>,

@@ -1,4 +1,4 @@
-//! Liveness, readiness and the caller's own identity.
+//! Liveness, readiness, metrics and the caller's own identity.
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
@@ -18,6 +18,13 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
     let backend = app.readiness().await?;
     Ok(HttpResponse::Ok().json(json!({ "status": "ready", "database": backend, "object_store": "ok" })))
+}
+
+/// Prometheus metrics (text exposition format 0.0.4). Unauthenticated, like the health checks:
+/// it carries counts and timings by route template, nothing about visits or people.
+pub async fn metrics(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
+    let text = app.metrics_text().await?;
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }
 
 #[derive(Serialize)]

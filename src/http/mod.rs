@@ -22,6 +22,7 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
     vec![
         (Method::GET, "/healthz", web::get().to(health::healthz)),
         (Method::GET, "/readyz", web::get().to(health::readyz)),
+        (Method::GET, "/metrics", web::get().to(health::metrics)),
         (Method::GET, "/v1/me", web::get().to(health::me)),
         (Method::GET, "/v1/customers", web::get().to(customers::list)),
         (Method::POST, "/v1/customers", web::post().to(customers::create)),
@@ -38,6 +39,22 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::PUT, "/v1/visits/{visit_id}/photos/{photo_id}", web::put().to(photos::put)),
         (Method::GET, "/v1/visits/{visit_id}/photos/{photo_id}/content", web::get().to(photos::content)),
     ]
+}
+
+/// Counts and times every answered request by its route template (the outermost middleware but
+/// the logger, so a problem+json written by the error handlers is counted with its status).
+pub async fn record_metrics(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let response = next.call(req).await?;
+    let request = response.request();
+    if let Some(app) = request.app_data::<web::Data<crate::app::App>>() {
+        let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+        app.metrics.observe_request(request.method().as_str(), &route, response.status().as_u16(), started.elapsed());
+    }
+    Ok(response)
 }
 
 /// Method and path of every endpoint, for the contract test.

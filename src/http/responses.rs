@@ -116,7 +116,7 @@ pub struct PhotoView {
     /// How `taken_at` got its zone: `exif_offset`, `gps_clock` or `branch_zone`.
     pub taken_at_zone_source: Option<String>,
     pub exif: ExifView,
-    /// Brightness, backlight and sharpness from the reduced-scale decode (null for HEIF).
+    /// Brightness, backlight and sharpness from the reduced-scale decode (null only on photos stored before HEIF pixels were decoded).
     pub metrics: Option<PixelStats>,
     /// Frontal faces found (counted for `with_customer` photos only).
     pub faces: Option<u32>,

@@ -1,4 +1,216 @@
-//! Background jobs. The `jobs` table (migration 0001: states `queued`, `running`, `done`,
-//! `dead`, and a unique key per job so periodic work enqueued by many instances never doubles)
-//! is in place; the worker that claims jobs (`FOR UPDATE SKIP LOCKED` / `BEGIN IMMEDIATE`) and the
-//! periodic enqueuer arrive with the scheduler and scale-out work. Nothing enqueues jobs yet.
+//! Background jobs, on the `jobs` table: any number of server instances each run a worker, and a
+//! job is claimed by one of them at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write
+//! lock on SQLite). A running job's worker writes a heartbeat; a job whose heartbeat stops (its
+//! instance died) goes back to the queue. A failed attempt is retried with exponential backoff
+//! until `max_attempts`, then the job is `dead`, kept with its last error for a human.
+//!
+//! Periodic work is enqueued by every instance under one unique key per period, so it runs once
+//! per period however many instances there are:
+//! - `orphan_sweep` (every 10 minutes): deletes objects whose photo row never landed — an upload
+//!   that died between the object write and the row — once they are older than the grace
+//!   period, and never an object a photo row references.
+//! - `prune_jobs` (daily): deletes `done` jobs older than 7 days.
+
+use std::time::Duration;
+
+use chrono::{DateTime, DurationRound, Utc};
+use serde_json::json;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::app::App;
+use crate::config::JobsSettings;
+use crate::db::{ClaimedJob, NewJob, RepoError};
+
+/// Objects looked at per orphan-sweep batch.
+const SWEEP_BATCH: u32 = 500;
+/// Longest wait before a retry.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// What one step of a worker did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Idle,
+    Done { kind: String },
+    Retry { kind: String, error: String },
+    Dead { kind: String, error: String },
+}
+
+/// The worker of one instance.
+#[derive(Clone)]
+pub struct Worker {
+    app: App,
+    settings: JobsSettings,
+    /// `hostname:pid:random`, written to `locked_by`.
+    pub id: String,
+}
+
+impl Worker {
+    pub fn new(app: App, settings: JobsSettings) -> Worker {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "host".into());
+        let id = format!("{host}:{}:{}", std::process::id(), &Uuid::new_v4().simple().to_string()[..8]);
+        Worker { app, settings, id }
+    }
+
+    /// Enqueues this period's periodic jobs (a no-op for the instances that come second).
+    pub async fn enqueue_periodic(&self, now: DateTime<Utc>) -> Result<(), RepoError> {
+        for (kind, period) in [("orphan_sweep", chrono::Duration::minutes(10)), ("prune_jobs", chrono::Duration::days(1))] {
+            let slot = now.duration_trunc(period).unwrap_or(now);
+            let job = NewJob {
+                id: Uuid::new_v4(),
+                kind: kind.into(),
+                unique_key: Some(format!("{kind}:{}", slot.format("%Y-%m-%dT%H:%MZ"))),
+                payload: json!({}),
+                run_at: slot,
+            };
+            self.app.repo.enqueue_job(&job, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Gives back the jobs whose workers stopped beating, then claims and runs one due job.
+    pub async fn step(&self) -> Result<Step, RepoError> {
+        let now = self.app.now();
+        let stale = now - chrono::Duration::from_std(self.heartbeat() * 3).unwrap_or(chrono::Duration::seconds(30));
+        let released = self.app.repo.release_jobs(None, stale, now).await?;
+        if released > 0 {
+            tracing::warn!(released, "jobs of a silent worker were given back to the queue");
+        }
+        let Some(job) = self.app.repo.claim_job(&self.id, now).await? else { return Ok(Step::Idle) };
+        let outcome = self.run_with_heartbeat(&job).await;
+        let now = self.app.now();
+        match outcome {
+            Ok(()) => {
+                self.app.repo.complete_job(job.id, &self.id, now).await?;
+                Ok(Step::Done { kind: job.kind })
+            }
+            Err(error) if job.attempts < i64::from(self.settings.max_attempts) => {
+                let delay = backoff(self.settings.retry_backoff_ms, job.attempts);
+                let retry_at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
+                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed; will retry");
+                self.app.repo.fail_job(job.id, &self.id, &error, Some(retry_at), now).await?;
+                Ok(Step::Retry { kind: job.kind, error })
+            }
+            Err(error) => {
+                tracing::error!(job = %job.id, kind = %job.kind, attempts = job.attempts, %error, "job is dead");
+                self.app.repo.fail_job(job.id, &self.id, &error, None, now).await?;
+                Ok(Step::Dead { kind: job.kind, error })
+            }
+        }
+    }
+
+    fn heartbeat(&self) -> Duration {
+        Duration::from_secs(self.settings.heartbeat_secs.max(1))
+    }
+
+    async fn run_with_heartbeat(&self, job: &ClaimedJob) -> Result<(), String> {
+        let work = run(&self.app, &self.settings, job);
+        tokio::pin!(work);
+        let mut beat = tokio::time::interval(self.heartbeat());
+        beat.tick().await;
+        loop {
+            tokio::select! {
+                result = &mut work => return result,
+                _ = beat.tick() => {
+                    match self.app.repo.heartbeat_job(job.id, &self.id, self.app.now()).await {
+                        Ok(true) => {}
+                        Ok(false) => return Err("the job was taken back from this worker".into()),
+                        Err(e) => tracing::warn!(job = %job.id, error = %e, "heartbeat failed"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs until `shutdown` turns true: enqueues periodic work each minute, works due jobs,
+    /// sleeps `poll_interval_ms` when there are none. At shutdown the job in hand may finish;
+    /// anything still running is given back to the queue.
+    pub async fn run_until(self, mut shutdown: watch::Receiver<bool>) {
+        let poll = Duration::from_millis(self.settings.poll_interval_ms.max(1));
+        let mut last_periodic: Option<DateTime<Utc>> = None;
+        while !*shutdown.borrow() {
+            let now = self.app.now();
+            if last_periodic.is_none_or(|t| now - t >= chrono::Duration::minutes(1)) {
+                match self.enqueue_periodic(now).await {
+                    Ok(()) => last_periodic = Some(now),
+                    Err(e) => tracing::warn!(error = %e, "enqueueing periodic jobs failed"),
+                }
+            }
+            let idle = match self.step().await {
+                Ok(Step::Idle) => true,
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::warn!(error = %e, "job worker: database error");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+        match self.app.repo.release_jobs(Some(&self.id), self.app.now(), self.app.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "jobs given back at shutdown"),
+            Err(e) => tracing::warn!(error = %e, "could not give jobs back at shutdown; their heartbeats will lapse"),
+        }
+    }
+}
+
+/// The delay before attempt `attempts + 1`: `base`, doubled per attempt, at most an hour.
+pub fn backoff(base_ms: u64, attempts: i64) -> Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+    Duration::from_millis(base_ms.saturating_mul(1u64 << doublings)).min(MAX_BACKOFF)
+}
+
+async fn run(app: &App, settings: &JobsSettings, job: &ClaimedJob) -> Result<(), String> {
+    match job.kind.as_str() {
+        "orphan_sweep" => sweep_orphans(app, Duration::from_secs(settings.orphan_grace_secs)).await.map(drop),
+        "prune_jobs" => {
+            let pruned = app.repo.prune_jobs(app.now() - chrono::Duration::days(7)).await.map_err(|e| e.to_string())?;
+            tracing::info!(pruned, "old done jobs deleted");
+            Ok(())
+        }
+        other => Err(format!("unknown job kind {other:?}")),
+    }
+}
+
+/// Deletes the objects of uploads that never got their photo row, once older than `grace`.
+/// Returns how many objects were deleted.
+pub async fn sweep_orphans(app: &App, grace: Duration) -> Result<u64, String> {
+    let before = app.now() - chrono::Duration::from_std(grace).map_err(|e| e.to_string())?;
+    let mut deleted = 0;
+    loop {
+        let intents = app.repo.stale_object_intents(before, SWEEP_BATCH).await.map_err(|e| e.to_string())?;
+        for (key, referenced) in &intents {
+            if !referenced {
+                app.store.delete(key).await.map_err(|e| format!("deleting orphan {key}: {e}"))?;
+                deleted += 1;
+            }
+            app.repo.drop_object_intent(key).await.map_err(|e| e.to_string())?;
+        }
+        if intents.len() < SWEEP_BATCH as usize {
+            break;
+        }
+    }
+    if deleted > 0 {
+        tracing::info!(deleted, "orphaned objects deleted");
+    }
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_base_and_stops_at_an_hour() {
+        assert_eq!(backoff(5000, 1), Duration::from_secs(5));
+        assert_eq!(backoff(5000, 2), Duration::from_secs(10));
+        assert_eq!(backoff(5000, 4), Duration::from_secs(40));
+        assert_eq!(backoff(5000, 40), MAX_BACKOFF);
+        assert_eq!(backoff(0, 3), Duration::ZERO);
+    }
+}

@@ -69,7 +69,7 @@ pub struct Inspection {
     pub height: u32,
     pub exif: ExifInfo,
     pub markers: EditMarkers,
-    /// Brightness, backlight and sharpness; absent for HEIF (no pixel decoder).
+    /// Brightness, backlight and sharpness.
     pub pixels: Option<PixelMetrics>,
     /// Perceptual hashes for near-duplicate detection; absent with the pixels.
     pub hash: Option<PerceptualHash>,
@@ -110,7 +110,7 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
     }
     let exif = exif::read(bytes);
     let markers = markers::scan(bytes);
-    let luma = pixels::decode_luma(bytes, format)?;
+    let luma = pixels::decode_luma(bytes, format, limits.max_pixels)?;
     let hash = luma.as_ref().map(pixels::perceptual_hash);
     let pixels = luma.as_ref().map(pixels::metrics);
     let faces = match (limits.faces_min_px, &luma) {

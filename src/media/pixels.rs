@@ -2,8 +2,10 @@
 //!
 //! JPEG takes the fast path: libjpeg-turbo's decoder (vendored by mozjpeg) scales in the DCT
 //! domain straight to about 1/8 of the size (a 12 MP photo becomes ~500×380) and emits luma only,
-//! so a check costs about what `djpeg -scale 1/8 -grayscale` costs. PNG and WebP are decoded whole by `image` and reduced. HEIC/HEIF has no pure-Rust
-//! decoder: its pixels are not judged (metrics absent), only its metadata.
+//! so a check costs about what `djpeg -scale 1/8 -grayscale` costs. PNG and WebP are decoded
+//! whole by `image` and reduced. HEIC/HEIF is decoded whole by heifer (pure Rust, no `unsafe`):
+//! HEVC has no reduced-scale decode, so a 12 MP iPhone photo costs about a second of one core —
+//! see BENCHMARKS.md, and the README for why the embedded preview is not used instead.
 //!
 //! Every metric is computed on the luma image resized to [`WORK_SIDE`] on its long side, so
 //! thresholds mean the same for a 2 MP and a 48 MP photo.
@@ -40,8 +42,13 @@ pub struct Luma {
     pub pixels: Vec<u8>,
 }
 
-/// Decodes to reduced-scale luma; `None` for formats whose pixels are not judged (HEIF).
-pub fn decode_luma(bytes: &[u8], format: ImageFormat) -> Result<Option<Luma>, MediaError> {
+/// Long side of the luma image handed on from a full decode (PNG, WebP, HEIF): twice the
+/// working size, as a 1/8-scale JPEG decode gives for a typical phone photo.
+const HANDOFF_SIDE: u32 = WORK_SIDE * 2;
+
+/// Decodes to reduced-scale luma. `max_pixels` bounds what any decoder may allocate for a picture
+/// the container describes (a HEIF grid's canvas and tiles, which the header check cannot see).
+pub fn decode_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Option<Luma>, MediaError> {
     match format {
         ImageFormat::Jpeg => jpeg_luma(bytes).map(Some),
         ImageFormat::Png | ImageFormat::Webp => {
@@ -51,11 +58,32 @@ pub fn decode_luma(bytes: &[u8], format: ImageFormat) -> Result<Option<Luma>, Me
             limits.max_alloc = Some(512 * 1024 * 1024);
             reader.limits(limits);
             let img = reader.decode().map_err(|e| MediaError::Unreadable(format!("decoding: {e}")))?;
-            let small = img.thumbnail(WORK_SIDE * 2, WORK_SIDE * 2).to_luma8();
+            let small = img.thumbnail(HANDOFF_SIDE, HANDOFF_SIDE).to_luma8();
             Ok(Some(Luma { width: small.width(), height: small.height(), pixels: small.into_raw() }))
         }
-        ImageFormat::Heif => Ok(None),
+        ImageFormat::Heif => heif_luma(bytes, max_pixels).map(Some),
     }
+}
+
+/// The primary image of a HEIC/HEIF file — grid tiles, crop and rotation applied — on this
+/// thread (the caller already runs one check per core), reduced to luma. heifer refuses any
+/// canvas or tile above `max_pixels`; a panic on a hostile file is caught like libjpeg's errors.
+fn heif_luma(bytes: &[u8], max_pixels: u64) -> Result<Luma, MediaError> {
+    let options = heifer::Options { max_threads: 1, max_pixels: max_pixels.max(1) };
+    let decoded = std::panic::catch_unwind(|| heifer::decode_rgba8(bytes, &options))
+        .map_err(|_| MediaError::Unreadable("HEIF data: the decoder failed".into()))?
+        .map_err(|e| MediaError::Unreadable(format!("HEIF data: {e}")))?;
+    let pixels: Vec<u8> = decoded
+        .data
+        .chunks_exact(4)
+        .map(|p| ((299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]) + 500) / 1000) as u8)
+        .collect();
+    if decoded.width == 0 || decoded.height == 0 || pixels.len() != decoded.width as usize * decoded.height as usize {
+        return Err(MediaError::Unreadable("HEIF decoded to an unexpected size".into()));
+    }
+    let full = Luma { width: decoded.width, height: decoded.height, pixels };
+    drop(decoded);
+    Ok(reduce_to(&full, HANDOFF_SIDE))
 }
 
 fn jpeg_luma(bytes: &[u8]) -> Result<Luma, MediaError> {
@@ -174,14 +202,19 @@ pub fn perceptual_hash(luma: &Luma) -> PerceptualHash {
 
 /// Box-resizes so the long side is at most [`WORK_SIDE`].
 fn to_work_size(luma: &Luma) -> Luma {
+    reduce_to(luma, WORK_SIDE)
+}
+
+/// Box-resizes so the long side is at most `side`, keeping the aspect ratio.
+fn reduce_to(luma: &Luma, side: u32) -> Luma {
     let long = luma.width.max(luma.height);
-    if long <= WORK_SIDE {
+    if long <= side {
         return Luma { width: luma.width, height: luma.height, pixels: luma.pixels.clone() };
     }
     let (w, h) = if luma.width >= luma.height {
-        (WORK_SIDE, ((luma.height as u64 * WORK_SIDE as u64) / luma.width as u64).max(1) as u32)
+        (side, ((luma.height as u64 * side as u64) / luma.width as u64).max(1) as u32)
     } else {
-        (((luma.width as u64 * WORK_SIDE as u64) / luma.height as u64).max(1) as u32, WORK_SIDE)
+        (((luma.width as u64 * side as u64) / luma.height as u64).max(1) as u32, side)
     };
     resize_box(luma, w, h)
 }
@@ -280,7 +313,7 @@ mod tests {
     #[test]
     fn jpeg_decodes_to_luma_at_the_working_scale() {
         // 3264 × 2448 at 1/8 is 408 × 306: the smallest DCT scale that covers 384 px.
-        let luma = decode_luma(&fixture("iphone-6.jpg"), ImageFormat::Jpeg).unwrap().unwrap();
+        let luma = decode_luma(&fixture("iphone-6.jpg"), ImageFormat::Jpeg, 1 << 26).unwrap().unwrap();
         assert_eq!((luma.width, luma.height), (408, 306));
         // 1 532 px needs the 1/2 scale.
         assert_eq!(jpeg_scale(1532, 1034), 4);
@@ -288,16 +321,31 @@ mod tests {
     }
 
     #[test]
+    fn heic_grid_decodes_whole_to_luma_and_respects_the_pixel_limit() {
+        // iPhone 11 Pro: 48 tiles of 512 × 512 make a 3024 × 4032 portrait.
+        let bytes = fixture("iphone-11-pro.heic");
+        let luma = decode_luma(&bytes, ImageFormat::Heif, 1 << 26).unwrap().unwrap();
+        assert_eq!((luma.width, luma.height), (576, 768));
+        let m = metrics(&luma);
+        assert!(m.brightness > 20.0 && m.brightness < 235.0 && m.sharpness > 1.0, "{m:?}");
+        match decode_luma(&bytes, ImageFormat::Heif, 3024 * 4000) {
+            Err(MediaError::Unreadable(reason)) => assert!(reason.contains("HEIF"), "{reason}"),
+            other => panic!("over the pixel limit: {:?}", other.map(|l| l.map(|l| (l.width, l.height)))),
+        }
+        assert!(matches!(decode_luma(&bytes[..bytes.len() / 2], ImageFormat::Heif, 1 << 26), Err(MediaError::Unreadable(_))));
+    }
+
+    #[test]
     fn truncated_jpeg_is_unreadable_but_a_missing_end_marker_is_not() {
         let bytes = fixture("iphone-6.jpg");
         for cut in [bytes.len() / 2, bytes.len() * 9 / 10] {
-            match decode_luma(&bytes[..cut], ImageFormat::Jpeg) {
+            match decode_luma(&bytes[..cut], ImageFormat::Jpeg, 1 << 26) {
                 Err(MediaError::Unreadable(reason)) => assert!(reason.contains("JPEG"), "{reason}"),
                 other => panic!("cut at {cut}: {:?}", other.map(|l| l.map(|l| (l.width, l.height)))),
             }
         }
-        assert!(decode_luma(&bytes[..bytes.len() - 2], ImageFormat::Jpeg).is_ok(), "only the EOI marker missing");
+        assert!(decode_luma(&bytes[..bytes.len() - 2], ImageFormat::Jpeg, 1 << 26).is_ok(), "only the EOI marker missing");
         let garbage: Vec<u8> = [0xFF, 0xD8, 0xFF, 0xDB].into_iter().chain(std::iter::repeat(0x55).take(500)).collect();
-        assert!(matches!(decode_luma(&garbage, ImageFormat::Jpeg), Err(MediaError::Unreadable(_))));
+        assert!(matches!(decode_luma(&garbage, ImageFormat::Jpeg, 1 << 26), Err(MediaError::Unreadable(_))));
     }
 }

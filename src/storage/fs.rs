@@ -74,6 +74,43 @@ impl ObjectStore for FsStore {
         }
     }
 
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        let root = self.root.clone();
+        let prefix = prefix.to_string();
+        tokio::task::spawn_blocking(move || {
+            // Walk only the directory the prefix names, then filter by the rest of it.
+            let dir = match prefix.rfind('/') {
+                Some(i) => root.join(&prefix[..i]),
+                None => root.clone(),
+            };
+            let mut keys = Vec::new();
+            let mut pending = vec![dir];
+            while let Some(dir) = pending.pop() {
+                let entries = match std::fs::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(StorageError::Io(e)),
+                };
+                for entry in entries {
+                    let path = entry?.path();
+                    let Ok(relative) = path.strip_prefix(&root) else { continue };
+                    let key = relative.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+                    if key == ".tmp" || key.starts_with(".tmp/") {
+                        continue;
+                    }
+                    if path.is_dir() {
+                        pending.push(path);
+                    } else if key.starts_with(&prefix) {
+                        keys.push(key);
+                    }
+                }
+            }
+            Ok(keys)
+        })
+        .await
+        .map_err(|e| StorageError::Backend(format!("listing task failed: {e}")))?
+    }
+
     async fn ping(&self) -> Result<(), StorageError> {
         let probe = self.root.join(".tmp").join(format!("ping-{}", uuid::Uuid::new_v4().simple()));
         tokio::fs::write(&probe, b"ok").await?;

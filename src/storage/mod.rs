@@ -46,6 +46,9 @@ pub trait ObjectStore: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> Result<(), StorageError>;
     /// Checks that the store is reachable and writable.
     async fn ping(&self) -> Result<(), StorageError>;
+    /// Every key that starts with `prefix` (e.g. `photos/`), in no particular order: for
+    /// operators and for checks that nothing is left behind. Reads the whole listing.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError>;
 }
 
 /// Opens the store the settings name: `file:///abs/path`, `file://relative/path`, or

@@ -112,6 +112,8 @@ impl ObjectStore for S3Store {
         let response = self.bucket.get_object(key).await.map_err(backend)?;
         match response.status_code() {
             200 => Ok(response.to_vec()),
+            // A missing bucket is a broken configuration, not a missing photo.
+            404 if response.as_slice().windows(12).any(|w| w == b"NoSuchBucket") => Err(StorageError::Backend(format!("get {key}: the bucket does not exist"))),
             404 => Err(StorageError::NotFound(key.to_string())),
             status => Err(unexpected("get", key, status)),
         }
@@ -124,6 +126,11 @@ impl ObjectStore for S3Store {
             200..=299 | 404 => Ok(()),
             status => Err(unexpected("delete", key, status)),
         }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        let pages = self.bucket.list(prefix.to_string(), None).await.map_err(backend)?;
+        Ok(pages.into_iter().flat_map(|page| page.contents.into_iter().map(|object| object.key)).collect())
     }
 
     async fn ping(&self) -> Result<(), StorageError> {

@@ -99,7 +99,7 @@ async fn bad_photo_uploads_are_refused_with_stable_codes(app: TestApp) {
     }
     let v = app.get(&format!("/v1/visits/{visit}"), &app.rep.token).await;
     assert_eq!(v.json["photos"], json!([]), "no rejected upload left a photo");
-    assert_eq!(app.object_count(), 0, "no rejected upload left an object");
+    assert_eq!(app.object_count().await, 0, "no rejected upload left an object");
 }
 
 async fn bad_paths_and_queries_are_refused(app: TestApp) {

@@ -1,16 +1,20 @@
-//! Integration tests: the real server over HTTP, on SQLite and (with `DATABASE_URL`) on
-//! PostgreSQL, with a fresh database and object store per test.
+//! Integration tests: the real server over HTTP, on SQLite with photos on disk and (with
+//! `DATABASE_URL`) on PostgreSQL with photos in Garage, with a fresh database and object store
+//! per test.
 
 mod contract;
+mod garage;
 mod helpers;
 
 mod customers_tasks;
 mod errors;
 mod health_auth;
+mod jobs;
 mod photos;
 mod pixels;
 mod repo;
 mod robustness;
 mod reviews;
 mod roles;
+mod storage;
 mod visits;

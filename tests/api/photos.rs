@@ -14,7 +14,40 @@ backend_tests!(
     photos_after_submit_are_refused,
     a_photo_already_used_for_another_visit_is_reused,
     photo_content_is_served_to_those_who_may_see_the_visit_and_audited,
+    metrics_count_requests_by_route_and_time_photo_checks,
 );
+
+/// The value of one sample line of the Prometheus text, e.g. `name{label="x"} 3`.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
+}
+
+async fn metrics_count_requests_by_route_and_time_photo_checks(app: TestApp) {
+    let customer = app.customer_at_samsung_photo().await;
+    let visit = draft(&app, customer).await;
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture("iphone-6.jpg"), &[])).await;
+    assert_eq!(r.status, 201);
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", b"not a photo".to_vec(), &[])).await;
+    assert_eq!(r.status, 415);
+    assert_eq!(app.send(reqwest::Method::GET, "/no/such/route", None, crate::helpers::Body::None).await.status, 404);
+
+    let r = app.send(reqwest::Method::GET, "/metrics", None, crate::helpers::Body::None).await;
+    assert_eq!(r.status, 200);
+    assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = String::from_utf8(r.bytes).unwrap();
+    let route = "/v1/visits/{visit_id}/photos/{photo_id}";
+    assert_eq!(sample(&text, &format!(r#"fieldproof_http_requests_total{{method="PUT",route="{route}",status="201"}}"#)), Some(1.0), "{text}");
+    assert_eq!(sample(&text, &format!(r#"fieldproof_http_requests_total{{method="PUT",route="{route}",status="415"}}"#)), Some(1.0));
+    assert_eq!(sample(&text, r#"fieldproof_http_requests_total{method="GET",route="unmatched",status="404"}"#), Some(1.0));
+    assert_eq!(sample(&text, &format!(r#"fieldproof_http_request_duration_seconds_count{{method="PUT",route="{route}"}}"#)), Some(2.0));
+    // The photo that was decoded and the one refused by its magic bytes were both inspected.
+    assert_eq!(sample(&text, "fieldproof_photo_check_duration_seconds_count"), Some(2.0));
+    assert!(sample(&text, "fieldproof_photo_check_duration_seconds_sum").unwrap() > 0.0);
+    for status in ["queued", "running", "dead"] {
+        assert!(sample(&text, &format!(r#"fieldproof_jobs{{status="{status}"}}"#)).is_some(), "{status}");
+    }
+    assert!(!text.contains(&visit.to_string()), "no ids in labels");
+}
 
 fn exiftool(name: &str) -> Value {
     let all: Value = serde_json::from_slice(&fixture("expected-exiftool.json")).unwrap();
@@ -78,6 +111,8 @@ async fn real_photos_are_read_as_exiftool_reads_them_and_judged(app: TestApp) {
             }
         }
         assert_eq!(p["size_bytes"].as_u64().unwrap() as usize, fixture(name).len());
+        // Every format's pixels are judged, HEIC included (decoded whole).
+        assert!(p["metrics"]["sharpness"].as_f64().is_some_and(|s| s > 0.0), "{name} metrics: {}", p["metrics"]);
     }
     // With an offset the capture instant is exact: 18:44:06 at -04:00.
     let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture("iphone-11-pro.heic"), &[])).await;
@@ -160,7 +195,7 @@ async fn the_same_photo_twice_is_stored_once_and_different_bytes_conflict(app: T
     assert_eq!((r.status, r.code()), (409, "photo_id_conflict"));
     let v = app.get(&format!("/v1/visits/{visit}"), &app.rep.token).await;
     assert_eq!(v.json["photos"].as_array().unwrap().len(), 1);
-    assert_eq!(app.object_count(), 1);
+    assert_eq!(app.object_count().await, 1);
 }
 
 async fn concurrent_uploads_of_one_photo_store_one_row_and_one_object(app: TestApp) {
@@ -176,11 +211,11 @@ async fn concurrent_uploads_of_one_photo_store_one_row_and_one_object(app: TestA
     assert_eq!(v.json["photos"].as_array().unwrap().len(), 1);
     // Losers' objects are removed by their cleanup guards; wait for that, bounded.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while app.object_count() != 1 && std::time::Instant::now() < deadline {
+    while app.object_count().await != 1 && std::time::Instant::now() < deadline {
         tokio::task::yield_now().await;
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(app.object_count(), 1, "no orphan objects");
+    assert_eq!(app.object_count().await, 1, "no orphan objects");
 }
 
 async fn photos_after_submit_are_refused(app: TestApp) {
@@ -194,7 +229,7 @@ async fn photos_after_submit_are_refused(app: TestApp) {
     // A retry of a photo stored before the submit is still answered.
     let r = app.put_photo(visit, photo, &app.rep.token, photo_form("storefront", fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
     assert_eq!(r.status, 200);
-    assert_eq!(app.object_count(), 1);
+    assert_eq!(app.object_count().await, 1);
 }
 
 async fn photo_content_is_served_to_those_who_may_see_the_visit_and_audited(app: TestApp) {

@@ -2,9 +2,11 @@
 //! garbage EXIF — through the whole photo pipeline. Every one must end in a verdict or a clean
 //! refusal with a code: no panic, no hang, no runaway memory.
 //!
-//! The large phone JPEGs are used through their first 96 KiB (all their metadata and the start of
-//! the image data: a truncation), so 10 000 cases stay quick in a debug build; the small
-//! Photoshop export and the HEIC files are used whole.
+//! The large phone JPEGs and the iPhone HEICs are used through their first 96 KiB (all their
+//! metadata and the start of the image data: a truncation), so 10 000 cases stay quick in a debug
+//! build — a whole 12 MP HEIC takes a second to decode. The HEVC decoder is fuzzed whole on a
+//! small HEIC of a real photo (a 2-tile grid, as phones write them), beside the Photoshop export,
+//! a PNG and a WebP.
 
 use std::time::{Duration, Instant};
 
@@ -18,16 +20,18 @@ use crate::helpers::fixture;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for name in ["samsung-galaxy-s7-edge.jpg", "iphone-6.jpg", "oppo-r7-plus.jpg", "htc-one-m8-no-gps.jpg", "canon-1d-via-lightroom.jpg"] {
+    for name in ["samsung-galaxy-s7-edge.jpg", "iphone-6.jpg", "oppo-r7-plus.jpg", "htc-one-m8-no-gps.jpg", "canon-1d-via-lightroom.jpg", "iphone-11-pro.heic", "iphone-11-pro-exif-at-eof.heic"] {
         let mut bytes = fixture(name);
         bytes.truncate(96 * 1024);
         out.push((format!("{name}[..96K]"), bytes));
     }
-    for name in ["photoshop-cs6-export.jpg", "iphone-11-pro.heic", "iphone-11-pro-exif-at-eof.heic"] {
-        out.push((name.to_string(), fixture(name)));
-    }
-    // A small PNG and WebP of a real photo, so those decoders are fuzzed too.
-    let small = image::load_from_memory(&fixture("photoshop-cs6-export.jpg")).unwrap().thumbnail(300, 300);
+    out.push(("photoshop-cs6-export.jpg".to_string(), fixture("photoshop-cs6-export.jpg")));
+    // A small PNG, WebP and HEIC of a real photo, so those decoders are fuzzed whole too.
+    let photo = image::load_from_memory(&fixture("photoshop-cs6-export.jpg")).unwrap();
+    let wide = photo.resize_exact(640, 360, image::imageops::FilterType::Triangle).to_rgb8();
+    let heic = heifer::encode_rgb8(640, 360, wide.as_raw(), &heifer::EncodeOptions { quality: 60, max_threads: 1 }).unwrap();
+    out.push(("small.heic".to_string(), heic));
+    let small = photo.thumbnail(300, 300);
     for (fmt, name) in [(image::ImageFormat::Png, "small.png"), (image::ImageFormat::WebP, "small.webp")] {
         let mut buf = std::io::Cursor::new(Vec::new());
         small.write_to(&mut buf, fmt).unwrap();

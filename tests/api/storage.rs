@@ -1,0 +1,68 @@
+//! The `ObjectStore` promises, checked the same way on the filesystem store and on the S3 store
+//! against a real Garage: whole objects, never overwritten, missing is `NotFound`, deleting is
+//! idempotent, keys are ours.
+
+use std::sync::Arc;
+
+use fieldproof::config::StorageSettings;
+use fieldproof::storage::{new_photo_key, ObjectStore, StorageError};
+
+async fn keeps_its_promises(store: Arc<dyn ObjectStore>) {
+    store.ping().await.expect("ping");
+    let key = new_photo_key("jpeg");
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    store.put(&key, &bytes).await.expect("put");
+    assert_eq!(store.get(&key).await.expect("get"), bytes, "the same bytes come back");
+    match store.put(&key, b"other bytes").await {
+        Err(StorageError::AlreadyExists(k)) => assert_eq!(k, key),
+        other => panic!("second put: {other:?}"),
+    }
+    assert_eq!(store.get(&key).await.unwrap(), bytes, "a refused put leaves the object as it was");
+    let empty = new_photo_key("png");
+    store.put(&empty, b"").await.expect("an empty object");
+    assert!(store.get(&empty).await.unwrap().is_empty());
+
+    let mut listed = store.list("photos/").await.expect("list");
+    listed.sort();
+    let mut expected = vec![key.clone(), empty.clone()];
+    expected.sort();
+    assert_eq!(listed, expected, "list names exactly the objects under the prefix");
+    assert!(store.list("photos/zz-none/").await.unwrap().is_empty());
+    assert_eq!(store.list(&key[..key.len() - 6]).await.unwrap(), [key.clone()], "a prefix inside a name");
+
+    let missing = new_photo_key("jpeg");
+    assert!(matches!(store.get(&missing).await, Err(StorageError::NotFound(_))));
+    store.delete(&key).await.expect("delete");
+    assert!(matches!(store.get(&key).await, Err(StorageError::NotFound(_))));
+    store.delete(&key).await.expect("deleting twice is not an error");
+    store.delete(&missing).await.expect("deleting what never existed is not an error");
+    assert_eq!(store.list("photos/").await.unwrap(), [empty.clone()]);
+    for bad in ["../etc/passwd", "/abs", "photos/UPPER.jpeg", "a//b", ""] {
+        assert!(matches!(store.put(bad, b"x").await, Err(StorageError::InvalidKey(_))), "{bad:?}");
+        assert!(matches!(store.get(bad).await, Err(StorageError::InvalidKey(_))), "{bad:?}");
+    }
+}
+
+#[tokio::test]
+async fn filesystem_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = StorageSettings { url: format!("file://{}", dir.path().display()), ..Default::default() };
+    keeps_its_promises(fieldproof::storage::open(&settings).unwrap()).await;
+}
+
+#[tokio::test]
+async fn s3_store_on_garage() {
+    let Some(garage) = crate::garage::garage() else { return };
+    let settings = garage.new_bucket();
+    keeps_its_promises(fieldproof::storage::open(&settings).unwrap()).await;
+
+    // Wrong credentials and a missing bucket are refused, never mistaken for a missing object.
+    let wrong = StorageSettings { secret_access_key: "0".repeat(64), ..settings.clone() };
+    let store = fieldproof::storage::open(&wrong).unwrap();
+    assert!(matches!(store.get(&new_photo_key("jpeg")).await, Err(StorageError::Backend(_))));
+    assert!(store.ping().await.is_err());
+    let no_bucket = StorageSettings { url: settings.url.replacen("fp-test-", "fp-none-", 1), ..settings };
+    let store = fieldproof::storage::open(&no_bucket).unwrap();
+    assert!(store.ping().await.is_err());
+    assert!(matches!(store.get(&new_photo_key("jpeg")).await, Err(StorageError::Backend(_))));
+}
