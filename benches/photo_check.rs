@@ -6,9 +6,12 @@
 //!   process, so the cost of starting a process (`true`) is measured too and subtracted;
 //! - `exiftool -json` + ImageMagick `identify`: what a user would script, also net of start-up.
 //! - metadata-only refusals (a decompression bomb, a PDF): sniff and header only.
+//! - HEIC: our whole check (a full single-threaded HEVC decode by heifer) against libheif's
+//!   `heif-convert` to raw Y4M (libde265, multi-threaded: its wall and its CPU time).
 //!
 //! `cargo bench --bench photo_check` prints a Markdown table (medians of N runs). Needs
-//! `djpeg`, `exiftool` and `identify` on PATH for the reference columns; missing tools print "-".
+//! `djpeg`, `exiftool`, `identify` and `heif-convert` on PATH for the reference columns; missing
+//! tools print "-".
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -86,6 +89,8 @@ fn main() {
         );
     }
 
+    heif_table(&dir, &policy, spawn);
+
     let limits = Limits { max_bytes: policy.photo.max_bytes, max_side_px: policy.photo.max_side_px, max_pixels: policy.photo.max_pixels, faces_min_px: None };
     let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
     bomb.extend_from_slice(&100_000u32.to_be_bytes());
@@ -99,5 +104,59 @@ fn main() {
             let _ = std::hint::black_box(inspect(&bytes, None, &limits));
         });
         println!("| {what} | {:.2} |", t.as_secs_f64() * 1e6);
+    }
+}
+
+/// CPU time (user + system) used so far by finished child processes.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+fn heif_table(dir: &Path, policy: &Policy, spawn: Duration) {
+    const HEIF_RUNS: usize = 7;
+    println!("\n| HEIC file | size | fieldproof full check, 1 thread (ms) | of which the decode (ms) | heif-convert → y4m, wall, net (ms) | heif-convert CPU time (ms) |");
+    println!("|---|---|---|---|---|---|");
+    let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).filter(|n| n.ends_with(".heic")).collect();
+    names.sort();
+    let median_of = |f: &mut dyn FnMut()| {
+        f();
+        median((0..HEIF_RUNS).map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        }).collect())
+    };
+    for name in names {
+        let path = dir.join(&name);
+        let bytes = std::fs::read(&path).unwrap();
+        let ours = median_of(&mut || {
+            let _ = std::hint::black_box(check_file(policy, &bytes, PhotoKind::Storefront, chrono_tz::Asia::Jakarta));
+        });
+        let decode = median_of(&mut || {
+            let _ = std::hint::black_box(fieldproof::media::pixels::decode_luma(&bytes, fieldproof::media::ImageFormat::Heif, 1 << 28));
+        });
+        let out = std::env::temp_dir().join("fieldproof-bench.y4m");
+        let args = [path.to_str().unwrap(), out.to_str().unwrap()];
+        let reference = Command::new("heif-convert").args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().ok().filter(|s| s.success()).map(|_| {
+            let cpu_before = children_cpu();
+            let wall = median_of(&mut || {
+                let _ = Command::new("heif-convert").args(args).stdout(Stdio::null()).stderr(Stdio::null()).status();
+            });
+            let cpu = (children_cpu() - cpu_before) / (HEIF_RUNS as u32 + 1);
+            (wall.saturating_sub(spawn), cpu)
+        });
+        let _ = std::fs::remove_file(&out);
+        println!(
+            "| {name} | {:.1} MB | {} | {} | {} | {} |",
+            bytes.len() as f64 / 1e6,
+            ms(ours),
+            ms(decode),
+            reference.map(|r| ms(r.0)).unwrap_or("-".into()),
+            reference.map(|r| ms(r.1)).unwrap_or("-".into()),
+        );
     }
 }
