@@ -83,7 +83,7 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
     // intent recorded before the write is what the orphan sweep finds if this process dies
     // between the two (a guard cannot run after kill -9); the row's transaction removes it.
     app.repo.record_object_intent(&key, received_at).await?;
-    app.store.put(&key, &upload.bytes).await?;
+    app.store.put(&key, upload.bytes.clone()).await?;
     let guard = CleanupGuard::new(app.store.clone(), key);
     match app.repo.insert_photo(&photo, photo.received_at).await? {
         PhotoInsert::Inserted => {

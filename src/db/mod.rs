@@ -288,6 +288,7 @@ pub trait Repo: Send + Sync + 'static {
     async fn claim_job(&self, worker: &str, now: DateTime<Utc>) -> Result<Option<ClaimedJob>, RepoError>;
     /// `false` when the job is no longer this worker's (it was given back as stale).
     async fn heartbeat_job(&self, id: Uuid, worker: &str, now: DateTime<Utc>) -> Result<bool, RepoError>;
+    /// Done; `locked_by` keeps the worker that did it.
     async fn complete_job(&self, id: Uuid, worker: &str, now: DateTime<Utc>) -> Result<(), RepoError>;
     /// A failed attempt: queued again at `retry_at`, or `dead` when `None`.
     async fn fail_job(&self, id: Uuid, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), RepoError>;

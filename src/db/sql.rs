@@ -195,7 +195,7 @@ macro_rules! impl_repo {
             }
 
             async fn complete_job(&self, id: Uuid, worker: &str, now: DateTime<Utc>) -> Result<(), RepoError> {
-                sqlx::query("UPDATE jobs SET status = 'done', locked_by = NULL, heartbeat_at = NULL, last_error = NULL, updated_at = $3 WHERE id = $1 AND locked_by = $2 AND status = 'running'")
+                sqlx::query("UPDATE jobs SET status = 'done', heartbeat_at = NULL, last_error = NULL, updated_at = $3 WHERE id = $1 AND locked_by = $2 AND status = 'running'")
                     .bind(id)
                     .bind(worker)
                     .bind(now)

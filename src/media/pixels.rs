@@ -4,7 +4,7 @@
 //! domain straight to about 1/8 of the size (a 12 MP photo becomes ~500×380) and emits luma only,
 //! so a check costs about what `djpeg -scale 1/8 -grayscale` costs. PNG and WebP are decoded
 //! whole by `image` and reduced. HEIC/HEIF is decoded whole by heifer (pure Rust, no `unsafe`):
-//! HEVC has no reduced-scale decode, so a 12 MP iPhone photo costs about a second of one core —
+//! HEVC has no reduced-scale decode, so a 12 MP iPhone photo costs 0.4–0.7 s of one core —
 //! see BENCHMARKS.md, and the README for why the embedded preview is not used instead.
 //!
 //! Every metric is computed on the luma image resized to [`WORK_SIDE`] on its long side, so

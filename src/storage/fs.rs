@@ -31,7 +31,7 @@ impl FsStore {
 #[async_trait]
 impl ObjectStore for FsStore {
     #[tracing::instrument(skip_all, fields(key), err)]
-    async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StorageError> {
+    async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError> {
         let path = self.path(key)?;
         if tokio::fs::try_exists(&path).await? {
             return Err(StorageError::AlreadyExists(key.to_string()));
@@ -42,7 +42,7 @@ impl ObjectStore for FsStore {
         let tmp = self.root.join(".tmp").join(uuid::Uuid::new_v4().simple().to_string());
         let result = async {
             let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).await?;
-            file.write_all(bytes).await?;
+            file.write_all(&bytes).await?;
             file.sync_all().await?;
             drop(file);
             tokio::fs::rename(&tmp, &path).await

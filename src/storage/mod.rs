@@ -38,8 +38,9 @@ impl StorageError {
 /// A place for immutable objects.
 #[async_trait]
 pub trait ObjectStore: Send + Sync + 'static {
-    /// Stores a new object; fails with `AlreadyExists` rather than overwrite.
-    async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StorageError>;
+    /// Stores a new object; fails with `AlreadyExists` rather than overwrite. Takes the upload's
+    /// own buffer (`Bytes` is reference-counted), so a store sends it without copying it.
+    async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError>;
     /// Reads a whole object.
     async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError>;
     /// Deletes an object; deleting a missing one is not an error.

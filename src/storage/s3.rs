@@ -2,7 +2,8 @@
 //! path-style so a bucket needs no DNS name. Same keys and promises as the filesystem store: an
 //! object is written whole or not at all (one PUT), and never overwritten — the PUT carries
 //! `If-None-Match: *` (atomic where the service honours it) after a HEAD that refuses a key
-//! already taken (for services that ignore the header).
+//! already taken (for services that ignore the header). The PUT goes to a presigned URL so the
+//! photo's bytes are sent from the upload's own buffer, not copied into a second one.
 
 use std::time::Duration;
 
@@ -18,7 +19,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct S3Store {
     bucket: Box<Bucket>,
+    /// Sends the bodies of PUTs to presigned URLs, straight from the upload's buffer.
+    http: reqwest::Client,
 }
+
+/// Lifetime of the presigned URL of one PUT.
+const PRESIGN_SECS: u32 = 300;
 
 /// Where an `s3://bucket?endpoint=…&region=…` URL points.
 #[derive(Debug, PartialEq, Eq)]
@@ -67,7 +73,8 @@ impl S3Store {
             Credentials::new(Some(access_key_id), Some(secret_access_key), None, None, None)?
         };
         let bucket = Bucket::new(&location.bucket, region, credentials)?.with_path_style().with_request_timeout(REQUEST_TIMEOUT)?;
-        Ok(Self { bucket })
+        let http = reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build()?;
+        Ok(Self { bucket, http })
     }
 
     fn checked<'k>(&self, key: &'k str) -> Result<&'k str, StorageError> {
@@ -90,16 +97,19 @@ fn unexpected(what: &str, key: &str, status: u16) -> StorageError {
 #[async_trait]
 impl ObjectStore for S3Store {
     #[tracing::instrument(skip_all, fields(key), err)]
-    async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StorageError> {
+    async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError> {
         let key = self.checked(key)?;
         let (_, status) = self.bucket.head_object(key).await.map_err(backend)?;
         if status == 200 {
             return Err(StorageError::AlreadyExists(key.to_string()));
         }
+        // rust-s3's own PUT copies the body to sign its hash; a presigned URL (unsigned payload,
+        // `If-None-Match` signed in) lets reqwest send the upload's buffer as it is.
         let mut headers = HeaderMap::new();
         headers.insert(IF_NONE_MATCH, HeaderValue::from_static("*"));
-        let response = self.bucket.put_object_with_headers(key, bytes, Some(headers)).await.map_err(backend)?;
-        match response.status_code() {
+        let url = self.bucket.presign_put(key, PRESIGN_SECS, Some(headers), None).await.map_err(backend)?;
+        let response = self.http.put(url).header(IF_NONE_MATCH, "*").body(bytes).send().await.map_err(backend)?;
+        match response.status().as_u16() {
             200..=299 => Ok(()),
             412 => Err(StorageError::AlreadyExists(key.to_string())),
             status => Err(unexpected("put", key, status)),
@@ -135,7 +145,7 @@ impl ObjectStore for S3Store {
 
     async fn ping(&self) -> Result<(), StorageError> {
         let probe = format!("health/ping-{}", uuid::Uuid::new_v4().simple());
-        self.put(&probe, b"ok").await?;
+        self.put(&probe, bytes::Bytes::from_static(b"ok")).await?;
         self.delete(&probe).await
     }
 }

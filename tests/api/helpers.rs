@@ -309,7 +309,6 @@ impl TestApp {
         self.customer_at(48.8925, 2.236_388_9).await
     }
 
-    /// Number of stored objects (files) under the object store.
     /// Photo objects in the store (the directory or the Garage bucket), listed by the store.
     pub async fn object_count(&self) -> usize {
         self.app.store.list("photos/").await.expect("list the object store").len()

@@ -150,11 +150,11 @@ async fn orphaned_objects_are_swept_and_referenced_ones_kept(app: TestApp) {
     // An upload killed between the object write and the row: the intent and the object remain.
     let orphan = new_photo_key("jpeg");
     app.app.repo.record_object_intent(&orphan, long_ago).await.unwrap();
-    app.app.store.put(&orphan, b"bytes nobody references").await.unwrap();
+    app.app.store.put(&orphan, bytes::Bytes::from_static(b"bytes nobody references")).await.unwrap();
     // One still in its grace period (an upload in flight).
     let recent = new_photo_key("jpeg");
     app.app.repo.record_object_intent(&recent, chrono::Utc::now()).await.unwrap();
-    app.app.store.put(&recent, b"in flight").await.unwrap();
+    app.app.store.put(&recent, bytes::Bytes::from_static(b"in flight")).await.unwrap();
     // An intent whose row did land (as if the row's transaction raced the sweep): kept.
     app.app.repo.record_object_intent(&kept, long_ago).await.unwrap();
 

@@ -2,6 +2,7 @@
 //! `DATABASE_URL`) on PostgreSQL with photos in Garage, with a fresh database and object store
 //! per test.
 
+mod cluster;
 mod contract;
 mod garage;
 mod helpers;

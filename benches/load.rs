@@ -1,0 +1,272 @@
+//! Load: simulated phones submit realistic visits — a draft, 2–3 real phone photos, the submit —
+//! against the real server binary, with 1 to 64 concurrent clients, on SQLite + files and on
+//! PostgreSQL + Garage. Prints per level: visits/s, photos/s, p50/p99 latency of the photo
+//! uploads and of all requests, and the server's peak RSS; and the CPU floor it compares with:
+//! cores ÷ the in-process time of one photo check.
+//!
+//! `cargo bench --bench load -- [--secs 20] [--clients 1,4,16,32,64] [--backends sqlite,postgres]`
+//! PostgreSQL needs `DATABASE_URL`, Garage a `garage` binary (as for the tests).
+
+#[path = "../tests/api/garage.rs"]
+#[allow(dead_code)]
+mod garage;
+
+use std::io::Cursor;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fieldproof::config::{Settings, StorageSettings};
+use fieldproof::domain::policy::Policy;
+use fieldproof::domain::visit::PhotoKind;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+const SOURCES: [&str; 3] = ["iphone-6.jpg", "oppo-r7-plus.jpg", "samsung-galaxy-s7-edge.jpg"];
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+/// Distinct photos with their cameras' EXIF: each source rolled sideways by a different amount
+/// (so perceptual hashes differ, as different photos' do) and mirrored, re-encoded at full size,
+/// with the original EXIF segment put back.
+fn photo_pool(per_source: usize) -> Vec<bytes::Bytes> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photos");
+    let mut pool = Vec::new();
+    for name in SOURCES {
+        let original = std::fs::read(dir.join(name)).unwrap();
+        let exif = app1_segment(&original);
+        let img = image::load_from_memory(&original).unwrap().to_rgb8();
+        let (w, h) = img.dimensions();
+        for v in 0..per_source {
+            let shift = (w as usize * (v + 1) / (per_source + 1)) as u32;
+            let mirrored = v % 2 == 1;
+            let variant = image::RgbImage::from_fn(w, h, |x, y| {
+                let sx = (x + shift) % w;
+                *img.get_pixel(if mirrored { w - 1 - sx } else { sx }, y)
+            });
+            let mut jpeg = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 88).encode_image(&variant).unwrap();
+            let mut out = jpeg[..2].to_vec();
+            out.extend_from_slice(exif);
+            out.extend_from_slice(&jpeg[2..]);
+            pool.push(bytes::Bytes::from(out));
+        }
+    }
+    pool
+}
+
+/// The APP1 `Exif` segment (marker, length and body) of a JPEG.
+fn app1_segment(jpeg: &[u8]) -> &[u8] {
+    let mut i = 2;
+    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF {
+        let len = u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]) as usize;
+        if jpeg[i + 1] == 0xE1 && jpeg[i + 4..].starts_with(b"Exif") {
+            return &jpeg[i..i + 2 + len];
+        }
+        i += 2 + len;
+    }
+    &[]
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+#[derive(Default)]
+struct Tally {
+    visits: usize,
+    photos: usize,
+    errors: usize,
+    photo_latency: Vec<Duration>,
+    all_latency: Vec<Duration>,
+}
+
+fn pct(xs: &mut [Duration], p: f64) -> Duration {
+    if xs.is_empty() {
+        return Duration::ZERO;
+    }
+    xs.sort();
+    xs[((xs.len() as f64 * p) as usize).min(xs.len() - 1)]
+}
+
+struct Rep {
+    token: String,
+    customers: Vec<String>,
+}
+
+async fn one_visit(client: &reqwest::Client, base: &str, rep: &Rep, pool: &[bytes::Bytes], rng: &mut rand::rngs::StdRng, tally: &Mutex<Tally>) {
+    let visit = Uuid::new_v4();
+    let customer = &rep.customers[rng.gen_range(0..rep.customers.len())];
+    let body = json!({
+        "customer_id": customer, "method": "door_visit", "contact_name": "Bu Sari", "contact_position": "Pemilik",
+        "contact_phone": "+62 812 1111 2222", "visited_at": (chrono::Utc::now() - chrono::Duration::minutes(10)).to_rfc3339(),
+        "result_reason": { "level1": "service", "level2": "pickup_late" },
+        "details": "Pick-up AWB JX1234567890 terlambat dua hari pada 18 November.",
+        "next_steps": "Eskalasi ke tim pick-up cabang.",
+        "summary": "Usaha toko sedang ramai menjelang akhir tahun. Pelanggan mengeluhkan pick-up yang terlambat. Ada peluang menambah layanan COD.",
+        "answers": { "experience_this_month": "Cukup baik", "volume_plan": "Naik 20% bulan depan" }
+    });
+    let mut timed = Vec::new();
+    let t = Instant::now();
+    let ok = client.put(format!("{base}/v1/visits/{visit}")).bearer_auth(&rep.token).json(&body).send().await.is_ok_and(|r| r.status().is_success());
+    timed.push((false, t.elapsed(), ok));
+    let kinds = ["storefront", "with_customer", "product"];
+    let count = rng.gen_range(2..=3);
+    for kind in &kinds[..count] {
+        let bytes = pool[rng.gen_range(0..pool.len())].clone();
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_string())
+            .text("captured_at", chrono::Utc::now().to_rfc3339())
+            .part("file", reqwest::multipart::Part::stream(bytes).file_name("photo.jpg").mime_str("image/jpeg").unwrap());
+        let t = Instant::now();
+        let ok = client.put(format!("{base}/v1/visits/{visit}/photos/{}", Uuid::new_v4())).bearer_auth(&rep.token).multipart(form).send().await.is_ok_and(|r| r.status().is_success());
+        timed.push((true, t.elapsed(), ok));
+    }
+    let t = Instant::now();
+    let ok = client.post(format!("{base}/v1/visits/{visit}/submit")).bearer_auth(&rep.token).json(&json!({})).send().await.is_ok_and(|r| r.status().is_success());
+    timed.push((false, t.elapsed(), ok));
+    let mut tally = tally.lock().await;
+    let all_ok = timed.iter().all(|t| t.2);
+    for (photo, took, ok) in timed {
+        tally.all_latency.push(took);
+        if photo {
+            tally.photo_latency.push(took);
+            tally.photos += usize::from(ok);
+        }
+        tally.errors += usize::from(!ok);
+    }
+    tally.visits += usize::from(all_ok);
+}
+
+async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u64, pool: Arc<Vec<bytes::Bytes>>, floor: f64) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log = std::fs::File::create(std::env::temp_dir().join(format!("fieldproof-load-{label}.log"))).unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_fieldproof"))
+        .arg("serve")
+        .env("FIELDPROOF__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("FIELDPROOF__DATABASE__URL", &settings.database.url)
+        .env("FIELDPROOF__DATABASE__MAX_CONNECTIONS", "16")
+        .env("FIELDPROOF__STORAGE__URL", &settings.storage.url)
+        .env("FIELDPROOF__STORAGE__ACCESS_KEY_ID", &settings.storage.access_key_id)
+        .env("FIELDPROOF__STORAGE__SECRET_ACCESS_KEY", &settings.storage.secret_access_key)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start the server");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).pool_max_idle_per_host(128).build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+        assert!(Instant::now() < deadline, "server not ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The demo data set: reps with their assigned customers.
+    let app = fieldproof::startup::build_app(&settings).await.unwrap();
+    let logins = fieldproof::app::demo::load(&app).await.unwrap();
+    let mut reps = Vec::new();
+    for l in logins.iter().filter(|l| l.role == fieldproof::domain::role::Role::Sales) {
+        let r: Value = client.get(format!("{base}/v1/customers?limit=200")).bearer_auth(&l.token).send().await.unwrap().json().await.unwrap();
+        let customers: Vec<String> = r["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+        if !customers.is_empty() {
+            reps.push(Rep { token: l.token.clone(), customers });
+        }
+    }
+    let reps = Arc::new(reps);
+
+    for &clients in levels {
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let started = Instant::now();
+        let stop_at = started + Duration::from_secs(secs);
+        let tasks: Vec<_> = (0..clients)
+            .map(|c| {
+                let (client, base, reps, pool, tally) = (client.clone(), base.clone(), reps.clone(), pool.clone(), tally.clone());
+                tokio::spawn(async move {
+                    let mut rng = rand::rngs::StdRng::seed_from_u64(c as u64);
+                    let rep = &reps[c % reps.len()];
+                    while Instant::now() < stop_at {
+                        one_visit(&client, &base, rep, &pool, &mut rng, &tally).await;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let mut t = tally.lock().await;
+        let photos_per_s = t.photos as f64 / elapsed;
+        let (p50, p99) = (pct(&mut t.photo_latency, 0.5), pct(&mut t.photo_latency, 0.99));
+        let (a50, a99) = (pct(&mut t.all_latency, 0.5), pct(&mut t.all_latency, 0.99));
+        println!(
+            "| {label} | {clients} | {:.2} | {photos_per_s:.1} | {:.0} % | {:.0} | {:.0} | {:.0} | {:.0} | {} | {:.0} |",
+            t.visits as f64 / elapsed,
+            100.0 * photos_per_s / floor,
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3,
+            a50.as_secs_f64() * 1e3,
+            a99.as_secs_f64() * 1e3,
+            t.errors,
+            peak_rss_mib(server.id()),
+        );
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let secs: u64 = arg("--secs").and_then(|s| s.parse().ok()).unwrap_or(20);
+    let levels: Vec<usize> = arg("--clients").unwrap_or("1,4,16,32,64".into()).split(',').filter_map(|s| s.parse().ok()).collect();
+    let backends = arg("--backends").unwrap_or("sqlite,postgres".into());
+
+    eprintln!("making the photo pool…");
+    let pool = Arc::new(photo_pool(8));
+    // The floor: every core doing nothing but photo checks.
+    let policy = Policy::default();
+    let mut checks = Vec::new();
+    for photo in pool.iter() {
+        let t = Instant::now();
+        let _ = std::hint::black_box(fieldproof::app::photos::check_file(&policy, photo, PhotoKind::Storefront, chrono_tz::Asia::Jakarta));
+        checks.push(t.elapsed());
+    }
+    let mean_check = checks.iter().sum::<Duration>().as_secs_f64() / checks.len() as f64;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let floor = cores as f64 / mean_check;
+    let mean_mb = pool.iter().map(|p| p.len()).sum::<usize>() as f64 / pool.len() as f64 / 1e6;
+    println!("{} photos of {mean_mb:.1} MB on average; one check takes {:.1} ms; CPU floor with {cores} cores: {floor:.1} photos/s\n", pool.len(), mean_check * 1e3);
+    println!("| backend | clients | visits/s | photos/s | of the floor | photo PUT p50 (ms) | photo PUT p99 (ms) | all requests p50 (ms) | all p99 (ms) | errors | server peak RSS (MiB) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+
+    if backends.contains("sqlite") {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::default();
+        settings.database.url = format!("sqlite://{}/fieldproof.db", dir.path().display());
+        settings.storage = StorageSettings { url: format!("file://{}/objects", dir.path().display()), ..Default::default() };
+        run_backend("SQLite + files", settings, &levels, secs, pool.clone(), floor).await;
+    }
+    if backends.contains("postgres") {
+        match (std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres")), garage::garage()) {
+            (Some(base), Some(g)) => {
+                use sqlx::{Connection, Executor};
+                let name = format!("fp_load_{}", Uuid::new_v4().simple());
+                let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+                admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+                let mut settings = Settings::default();
+                settings.database.url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+                settings.storage = g.new_bucket();
+                run_backend("PostgreSQL + Garage", settings, &levels, secs, pool.clone(), floor).await;
+                let _ = admin.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await;
+            }
+            _ => eprintln!("PostgreSQL + Garage skipped: needs DATABASE_URL and a garage binary"),
+        }
+    }
+}
