@@ -1,8 +1,9 @@
 //! Load: simulated phones submit realistic visits — a draft, 2–3 real phone photos, the submit —
 //! against the real server binary, with 1 to 64 concurrent clients, on SQLite + files and on
 //! PostgreSQL + Garage. Prints per level: visits/s, photos/s, p50/p99 latency of the photo
-//! uploads and of all requests, and the server's peak RSS; and the CPU floor it compares with:
-//! cores ÷ the in-process time of one photo check.
+//! uploads and of all requests, the server's peak RSS and CPU per photo; and the CPU floor it
+//! compares with: cores ÷ the in-process time of one photo check (in the visits' mix of kinds),
+//! and that floor measured with one thread per core checking photos at once.
 //!
 //! `cargo bench --bench load -- [--secs 20] [--clients 1,4,16,32,64] [--backends sqlite,postgres]`
 //! PostgreSQL needs `DATABASE_URL`, Garage a `garage` binary (as for the tests).
@@ -73,11 +74,22 @@ fn app1_segment(jpeg: &[u8]) -> &[u8] {
     &[]
 }
 
-fn peak_rss_mib(pid: u32) -> f64 {
+/// A `/proc/<pid>/status` field in MiB (`VmRSS`, `RssAnon`, …).
+fn status_mib(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
         .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// CPU time (user + system) the process has used, from /proc (clock ticks of 10 ms).
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
+    let rest = stat.rsplit_once(')').map_or("", |r| r.1);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (field(11) + field(12)) / 100.0
 }
 
 #[derive(Default)]
@@ -146,7 +158,7 @@ async fn one_visit(client: &reqwest::Client, base: &str, rep: &Rep, pool: &[byte
     tally.visits += usize::from(all_ok);
 }
 
-async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u64, pool: Arc<Vec<bytes::Bytes>>, floor: f64) {
+async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u64, pool: Arc<Vec<bytes::Bytes>>, floor: (f64, f64)) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let log = std::fs::File::create(std::env::temp_dir().join(format!("fieldproof-load-{label}.log"))).unwrap();
@@ -184,6 +196,23 @@ async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u6
 
     for &clients in levels {
         let tally = Arc::new(Mutex::new(Tally::default()));
+        // Peak resident memory during this level, sampled every 50 ms: all of it, and the
+        // anonymous part (heap and stacks, without the pages of the SQLite file it maps).
+        let pid = server.id();
+        let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let sampler = tokio::spawn({
+            let sampling = sampling.clone();
+            async move {
+                let (mut rss, mut anon) = (0f64, 0f64);
+                while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                    rss = rss.max(status_mib(pid, "VmRSS:"));
+                    anon = anon.max(status_mib(pid, "RssAnon:"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                (rss, anon)
+            }
+        });
+        let cpu_before = cpu_secs(server.id());
         let started = Instant::now();
         let stop_at = started + Duration::from_secs(secs);
         let tasks: Vec<_> = (0..clients)
@@ -202,20 +231,24 @@ async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u6
             t.await.unwrap();
         }
         let elapsed = started.elapsed().as_secs_f64();
+        let server_cpu = cpu_secs(server.id()) - cpu_before;
+        sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+        let (rss, anon) = sampler.await.unwrap();
         let mut t = tally.lock().await;
         let photos_per_s = t.photos as f64 / elapsed;
         let (p50, p99) = (pct(&mut t.photo_latency, 0.5), pct(&mut t.photo_latency, 0.99));
         let (a50, a99) = (pct(&mut t.all_latency, 0.5), pct(&mut t.all_latency, 0.99));
         println!(
-            "| {label} | {clients} | {:.2} | {photos_per_s:.1} | {:.0} % | {:.0} | {:.0} | {:.0} | {:.0} | {} | {:.0} |",
+            "| {label} | {clients} | {:.2} | {photos_per_s:.1} | {:.0} % | {:.0} % | {:.0} | {:.0} | {:.0} | {:.0} | {} | {rss:.0} | {anon:.0} | {:.1} |",
             t.visits as f64 / elapsed,
-            100.0 * photos_per_s / floor,
+            100.0 * photos_per_s / floor.0,
+            100.0 * photos_per_s / floor.1,
             p50.as_secs_f64() * 1e3,
             p99.as_secs_f64() * 1e3,
             a50.as_secs_f64() * 1e3,
             a99.as_secs_f64() * 1e3,
             t.errors,
-            peak_rss_mib(server.id()),
+            server_cpu * 1e3 / t.photos.max(1) as f64,
         );
     }
     let _ = server.kill();
@@ -230,28 +263,60 @@ async fn main() {
 
     eprintln!("making the photo pool…");
     let pool = Arc::new(photo_pool(8));
-    // The floor: every core doing nothing but photo checks.
+    // The floor: every core doing nothing but photo checks, in the visits' mix of kinds — a
+    // visit sends 2 or 3 photos, one of them `with_customer`, which adds face detection.
     let policy = Policy::default();
-    let mut checks = Vec::new();
-    for photo in pool.iter() {
-        let t = Instant::now();
-        let _ = std::hint::black_box(fieldproof::app::photos::check_file(&policy, photo, PhotoKind::Storefront, chrono_tz::Asia::Jakarta));
-        checks.push(t.elapsed());
-    }
-    let mean_check = checks.iter().sum::<Duration>().as_secs_f64() / checks.len() as f64;
+    let mean_of = |kind: PhotoKind| {
+        let mut total = Duration::ZERO;
+        for photo in pool.iter() {
+            let _ = fieldproof::app::photos::check_file(&policy, photo, kind, chrono_tz::Asia::Jakarta);
+            let t = Instant::now();
+            let _ = std::hint::black_box(fieldproof::app::photos::check_file(&policy, photo, kind, chrono_tz::Asia::Jakarta));
+            total += t.elapsed();
+        }
+        total.as_secs_f64() / pool.len() as f64
+    };
+    let (plain, with_faces) = (mean_of(PhotoKind::Storefront), mean_of(PhotoKind::WithCustomer));
+    let mean_check = 0.6 * plain + 0.4 * with_faces;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let floor = cores as f64 / mean_check;
+    // The same, measured: one thread per core checking the pool in that mix for 10 s, no HTTP.
+    let measured_floor = {
+        let stop_at = Instant::now() + Duration::from_secs(10);
+        let threads: Vec<_> = (0..cores)
+            .map(|c| {
+                let pool = pool.clone();
+                std::thread::spawn(move || {
+                    let policy = Policy::default();
+                    let mut n = 0usize;
+                    while Instant::now() < stop_at {
+                        let kind = if n % 5 < 2 { PhotoKind::WithCustomer } else { PhotoKind::Storefront };
+                        let _ = std::hint::black_box(fieldproof::app::photos::check_file(&policy, &pool[(n * 7 + c) % pool.len()], kind, chrono_tz::Asia::Jakarta));
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).sum::<usize>() as f64 / 10.0
+    };
     let mean_mb = pool.iter().map(|p| p.len()).sum::<usize>() as f64 / pool.len() as f64 / 1e6;
-    println!("{} photos of {mean_mb:.1} MB on average; one check takes {:.1} ms; CPU floor with {cores} cores: {floor:.1} photos/s\n", pool.len(), mean_check * 1e3);
-    println!("| backend | clients | visits/s | photos/s | of the floor | photo PUT p50 (ms) | photo PUT p99 (ms) | all requests p50 (ms) | all p99 (ms) | errors | server peak RSS (MiB) |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "{} photos of {mean_mb:.1} MB on average; one check takes {:.1} ms ({:.1} ms with face detection; {:.1} ms in the visits' mix); CPU floor with {cores} cores: {floor:.1} photos/s; measured with {cores} threads checking at once: {measured_floor:.1} photos/s\n",
+        pool.len(),
+        plain * 1e3,
+        with_faces * 1e3,
+        mean_check * 1e3
+    );
+    println!("| backend | clients | visits/s | photos/s | of the floor | of the measured floor | photo PUT p50 (ms) | photo PUT p99 (ms) | all requests p50 (ms) | all p99 (ms) | errors | server peak RSS (MiB) | of which anonymous (MiB) | server CPU per photo (ms) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 
     if backends.contains("sqlite") {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::default();
         settings.database.url = format!("sqlite://{}/fieldproof.db", dir.path().display());
         settings.storage = StorageSettings { url: format!("file://{}/objects", dir.path().display()), ..Default::default() };
-        run_backend("SQLite + files", settings, &levels, secs, pool.clone(), floor).await;
+        run_backend("SQLite + files", settings, &levels, secs, pool.clone(), (floor, measured_floor)).await;
     }
     if backends.contains("postgres") {
         match (std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres")), garage::garage()) {
@@ -263,7 +328,7 @@ async fn main() {
                 let mut settings = Settings::default();
                 settings.database.url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
                 settings.storage = g.new_bucket();
-                run_backend("PostgreSQL + Garage", settings, &levels, secs, pool.clone(), floor).await;
+                run_backend("PostgreSQL + Garage", settings, &levels, secs, pool.clone(), (floor, measured_floor)).await;
                 let _ = admin.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await;
             }
             _ => eprintln!("PostgreSQL + Garage skipped: needs DATABASE_URL and a garage binary"),

@@ -18,6 +18,15 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub media: MediaSettings,
     pub jobs: JobsSettings,
+    pub policy: PolicySettings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicySettings {
+    /// A TOML file of SOP values that differ from the built-in defaults (`policy.example.toml`
+    /// lists them all); empty = the defaults.
+    pub file: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -204,7 +213,7 @@ mod tests {
         let example = include_str!("../fieldproof.example.toml");
         let parsed: Settings = Figment::from(Toml::string(example)).extract().expect("example parses");
         assert_eq!(parsed, Settings::default());
-        for key in ["listen", "workers", "max_json_bytes", "url", "max_connections", "max_concurrent_inspections", "inspect_timeout_secs", "enabled", "poll_interval_ms", "heartbeat_secs", "max_attempts", "retry_backoff_ms", "orphan_grace_secs"] {
+        for key in ["listen", "workers", "max_json_bytes", "url", "max_connections", "max_concurrent_inspections", "inspect_timeout_secs", "enabled", "poll_interval_ms", "heartbeat_secs", "max_attempts", "retry_backoff_ms", "orphan_grace_secs", "file"] {
             assert!(example.contains(&format!("\n{key} =")), "{key} missing from the example");
         }
     }

@@ -19,8 +19,7 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
     let repo = crate::db::connect(&settings.database.url, settings.database.max_connections).await?;
     repo.migrate().await.map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
     let store = crate::storage::open(&settings.storage)?;
-    let policy = Policy::default();
-    policy.validate().map_err(|p| anyhow::anyhow!("invalid policy: {}", p.join("; ")))?;
+    let policy = load_policy(&settings.policy.file)?;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let permits = match settings.media.max_concurrent_inspections {
         0 => cores,
@@ -36,6 +35,19 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),
         metrics: Arc::new(crate::metrics::Metrics::new()),
     })
+}
+
+/// The policy in force: the defaults, with the operator's file merged over them.
+pub fn load_policy(file: &str) -> anyhow::Result<Policy> {
+    if file.is_empty() {
+        let policy = Policy::default();
+        policy.validate().map_err(|p| anyhow::anyhow!("invalid policy: {}", p.join("; ")))?;
+        return Ok(policy);
+    }
+    let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("policy file {file}: {e}"))?;
+    let policy = Policy::from_toml(&text).map_err(|p| anyhow::anyhow!("policy file {file}:\n  {}", p.join("\n  ")))?;
+    tracing::info!(file, "policy loaded");
+    Ok(policy)
 }
 
 pub struct Application {

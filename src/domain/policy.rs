@@ -1,8 +1,9 @@
 //! The policy: every number of the SOP that the code uses, with the SOP's values as defaults.
 //!
-//! Today the defaults are compiled in and served at start-up; the policy-file issue loads the
-//! same struct from TOML. Rules read thresholds only from here, and a finding's evidence names the
-//! policy value it used.
+//! An operator changes the SOP without a rebuild: `policy.file` in the configuration names a TOML
+//! file holding only the values that differ from these defaults (see `policy.example.toml`); it is
+//! merged over them key by key, checked, and served at `GET /v1/policy`. Rules read thresholds only
+//! from here, and a finding's evidence names the policy value it used.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ use super::finding::{FindingCode, Severity};
 
 /// Severity and penalty of one finding code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FindingRule {
     pub severity: Severity,
     pub penalty: u32,
@@ -19,7 +21,7 @@ pub struct FindingRule {
 
 /// Limits and thresholds for photos.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PhotoPolicy {
     /// Largest accepted file, in bytes.
     pub max_bytes: u64,
@@ -96,7 +98,7 @@ impl Default for PhotoPolicy {
 
 /// The whole policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     pub photo: PhotoPolicy,
     /// Geofence radius for customers that have none of their own, in metres
@@ -157,6 +159,19 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// The defaults with a TOML document merged over them key by key — a file may name one
+    /// threshold or one finding's penalty alone — then checked. Every problem is one line: an
+    /// unknown key, a value of the wrong type, a number out of range.
+    pub fn from_toml(text: &str) -> Result<Policy, Vec<String>> {
+        use figment::providers::{Format, Serialized, Toml};
+        let policy: Policy = figment::Figment::from(Serialized::defaults(Policy::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(|e| e.into_iter().map(|e| format!("policy: {e}")).collect::<Vec<_>>())?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
     /// The rule for a code; a code missing from a hand-edited policy counts as a minor 0.
     pub fn rule(&self, code: FindingCode) -> FindingRule {
         self.findings
@@ -211,6 +226,42 @@ mod tests {
             assert!(policy.findings.contains_key(&code), "{code:?} has no default");
         }
         assert_eq!(policy.validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_file_names_only_what_differs_and_typos_are_refused() {
+        let policy = Policy::from_toml(
+            "default_geofence_radius_m = 200\n[photo]\ndark_max_brightness = 50.5\n[findings.photo_blurry]\npenalty = 4\n",
+        )
+        .unwrap();
+        assert_eq!(policy.default_geofence_radius_m, 200.0);
+        assert_eq!(policy.photo.dark_max_brightness, 50.5);
+        assert_eq!(policy.photo.blurry_max_sharpness, PhotoPolicy::default().blurry_max_sharpness, "the rest stays");
+        assert_eq!(policy.rule(FindingCode::PhotoBlurry), FindingRule { severity: Severity::Major, penalty: 4 });
+        assert_eq!(policy.findings.len(), Policy::default().findings.len(), "other findings keep their rules");
+        for (bad, says) in [
+            ("[photo]\ndark_max_brightnes = 50", "dark_max_brightnes"),
+            ("[findings.photo_blury]\npenalty = 4", "photo_blury"),
+            ("[findings.photo_blurry]\nseverity = \"fatal\"", "fatal"),
+            ("[photo]\nmax_bytes = \"big\"", "max_bytes"),
+            ("[findings.photo_blurry]\npenalty = 400", "penalty must be 0..=100"),
+            ("[photo\n", "policy"),
+        ] {
+            let problems = Policy::from_toml(bad).unwrap_err();
+            assert!(problems.iter().any(|p| p.contains(says)), "{bad:?}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn the_example_file_is_the_defaults() {
+        let example = include_str!("../../policy.example.toml");
+        assert_eq!(Policy::from_toml(example).unwrap(), Policy::default());
+        for key in serde_json::to_value(PhotoPolicy::default()).unwrap().as_object().unwrap().keys() {
+            assert!(example.contains(&format!("\n{key} =")), "policy.example.toml lacks photo.{key}");
+        }
+        for code in FindingCode::ALL {
+            assert!(example.contains(&format!("[findings.{}]", code.as_str())), "policy.example.toml lacks {code:?}");
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Liveness, readiness, metrics and the caller's own identity.
+//! Liveness, readiness, metrics, the caller's own identity and the policy in force.
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
@@ -25,6 +25,12 @@ pub async fn readyz(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
 pub async fn metrics(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
     let text = app.metrics_text().await?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
+}
+
+/// The policy in force (the defaults with the operator's file merged over them), for any
+/// signed-in user: reps see the rules they are judged by.
+pub async fn policy(app: web::Data<App>, Authed(_actor): Authed) -> HttpResponse {
+    HttpResponse::Ok().json(app.policy.as_ref())
 }
 
 #[derive(Serialize)]

@@ -24,6 +24,7 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/readyz", web::get().to(health::readyz)),
         (Method::GET, "/metrics", web::get().to(health::metrics)),
         (Method::GET, "/v1/me", web::get().to(health::me)),
+        (Method::GET, "/v1/policy", web::get().to(health::policy)),
         (Method::GET, "/v1/customers", web::get().to(customers::list)),
         (Method::POST, "/v1/customers", web::post().to(customers::create)),
         (Method::GET, "/v1/customers/{customer_id}", web::get().to(customers::get)),

@@ -30,7 +30,9 @@ fn multipart_error(e: MultipartError) -> ApiError {
 }
 
 /// Reads the whole form, refusing a file above `max_file_bytes` as soon as it grows past it.
-pub async fn collect(mut form: Multipart, max_file_bytes: u64, timeout: Duration) -> Result<RawUpload, ApiError> {
+/// `body_length` (the request's Content-Length) sizes the file's buffer once, so a photo is not
+/// copied again each time a growing buffer doubles, nor held in one twice its size.
+pub async fn collect(mut form: Multipart, max_file_bytes: u64, body_length: Option<u64>, timeout: Duration) -> Result<RawUpload, ApiError> {
     let read = async {
         let mut upload = RawUpload::default();
         let mut parts = 0;
@@ -46,7 +48,8 @@ pub async fn collect(mut form: Multipart, max_file_bytes: u64, timeout: Duration
                     return Err(ApiError::bad_request("multipart_invalid", "more than one file part"));
                 }
                 let declared = field.content_type().map(|m| m.essence_str().to_string());
-                let mut buf = BytesMut::new();
+                let capacity = body_length.unwrap_or(0).min(max_file_bytes);
+                let mut buf = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(0));
                 while let Some(chunk) = field.next().await {
                     let chunk = chunk.map_err(multipart_error)?;
                     if (buf.len() + chunk.len()) as u64 > max_file_bytes {

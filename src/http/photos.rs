@@ -74,10 +74,17 @@ fn parse(raw: RawUpload) -> Result<PhotoUpload, ApiError> {
     })
 }
 
-pub async fn put(app: web::Data<App>, Authed(actor): Authed, path: web::Path<(Uuid, Uuid)>, form: Multipart) -> Result<HttpResponse, ApiError> {
+pub async fn put(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    path: web::Path<(Uuid, Uuid)>,
+    request: actix_web::HttpRequest,
+    form: Multipart,
+) -> Result<HttpResponse, ApiError> {
     let (visit_id, photo_id) = path.into_inner();
     let timeout = Duration::from_secs(app.policy.photo.upload_timeout_secs);
-    let raw = collect(form, app.policy.photo.max_bytes, timeout).await?;
+    let body_length = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let raw = collect(form, app.policy.photo.max_bytes, body_length, timeout).await?;
     let upload = parse(raw)?;
     let (photo, stored) = photos::upload(&app, &actor, VisitId(visit_id), PhotoId(photo_id), upload).await?;
     let mut response = if stored == Stored::Created { HttpResponse::Created() } else { HttpResponse::Ok() };

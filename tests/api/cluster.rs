@@ -362,3 +362,46 @@ async fn three_instances_share_one_database_and_bucket() {
     let r = client.get(format!("{}/readyz", urls[1])).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// SIGTERM while an upload is half sent: the server stops accepting, finishes that request (201)
+/// and exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_an_upload_in_flight_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = backend(false, dir.path()).await.expect("SQLite needs nothing");
+    let mut server = Instance::start(&settings, dir.path().join("server.log"));
+    let client = client();
+    server.wait_ready(&client).await;
+    let repo = fieldproof::db::connect(&settings.database.url, 2).await.unwrap();
+    let seeded = seed(repo.as_ref()).await;
+    let base = server.url();
+    let customer = create_customer(&client, &base, &seeded).await;
+    let visit = Uuid::new_v4();
+    let r = client.put(format!("{base}/v1/visits/{visit}")).bearer_auth(&seeded.rep.1).json(&visit_body(customer)).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+
+    // The photo's body goes in two halves; the second only after the signal.
+    let bytes = fixture("iphone-6.jpg");
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+    let half = bytes.len() / 2;
+    tx.send(Ok(bytes[..half].to_vec())).await.unwrap();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), bytes.len() as u64).file_name("photo.jpg");
+    let form = reqwest::multipart::Form::new().text("kind", "storefront").part("file", part);
+    let upload = tokio::spawn({
+        let (client, url, token) = (client.clone(), format!("{base}/v1/visits/{visit}/photos/{}", Uuid::new_v4()), seeded.rep.1.clone());
+        async move { client.put(url).bearer_auth(token).multipart(form).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = server.child.as_ref().unwrap().id();
+    // SAFETY: kill(2) on our own child.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(self::client().get(format!("{base}/healthz")).send().await.is_err(), "no new connections after SIGTERM");
+    tx.send(Ok(bytes[half..].to_vec())).await.unwrap();
+    drop(tx);
+    let response = upload.await.unwrap().expect("the upload in flight is answered");
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    let status = tokio::task::spawn_blocking(move || server.child.take().unwrap().wait().unwrap()).await.unwrap();
+    assert!(status.success(), "clean exit: {status:?}");
+}

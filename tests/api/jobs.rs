@@ -133,6 +133,13 @@ async fn a_silent_workers_job_goes_back_to_the_queue(app: TestApp) {
     assert_eq!(alive.step().await.unwrap(), Step::Done { kind: "prune_jobs".into() });
     let j = app.app.repo.get_job(orphaned.id).await.unwrap().unwrap();
     assert_eq!((j.status.as_str(), j.attempts), ("done", 1), "the lost attempt does not count");
+    // At shutdown a worker gives back what it holds; the interrupted attempt does not count.
+    let held = job("prune_jobs", None);
+    app.app.repo.enqueue_job(&held, chrono::Utc::now()).await.unwrap();
+    assert_eq!(app.app.repo.claim_job("leaving", chrono::Utc::now()).await.unwrap().unwrap().id, held.id);
+    assert_eq!(app.app.repo.release_jobs(Some("leaving"), chrono::Utc::now(), chrono::Utc::now()).await.unwrap(), 1);
+    let j = app.app.repo.get_job(held.id).await.unwrap().unwrap();
+    assert_eq!((j.status.as_str(), j.attempts, j.locked_by), ("queued", 0, None));
     // A finished job's late heartbeat from the ghost changes nothing.
     assert!(!app.app.repo.heartbeat_job(orphaned.id, "ghost", chrono::Utc::now()).await.unwrap());
 }
