@@ -154,23 +154,26 @@ async fn main() {
     let n: usize = std::env::args().skip(1).find(|a| !a.starts_with('-')).and_then(|a| a.parse().ok()).unwrap_or(10_000_000);
     println!("Stored hashes: {n}\n\n| database | probe | p50 (µs) | p99 (µs) | candidates per lookup | matches found |\n|---|---|---|---|---|---|");
 
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/bench.db", dir.path().display());
-    let repo = fieldproof::db::connect(&url, 4).await.unwrap();
-    repo.migrate().await.unwrap();
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    conn.execute("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -4000000; PRAGMA temp_store = FILE;").await.unwrap();
-    eprintln!("filling SQLite…");
-    let started = Instant::now();
-    fill_sqlite(&mut conn, n).await;
-    conn.execute("ANALYZE").await.unwrap();
-    // Fold the fill's write-ahead log into the database file, as SQLite's automatic
-    // checkpoints do on a live server; otherwise every read first searches a multi-GB WAL.
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").await.unwrap();
-    eprintln!("  filled in {:.0} s", started.elapsed().as_secs_f64());
-    let kept = kept!(conn);
-    drop(conn);
-    measure("SQLite", repo.as_ref(), &kept).await;
+    // `--postgres-only` skips the SQLite half (e.g. to re-measure PostgreSQL with other settings).
+    if !std::env::args().any(|a| a == "--postgres-only") {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/bench.db", dir.path().display());
+        let repo = fieldproof::db::connect(&url, 4).await.unwrap();
+        repo.migrate().await.unwrap();
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        conn.execute("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -4000000; PRAGMA temp_store = FILE;").await.unwrap();
+        eprintln!("filling SQLite…");
+        let started = Instant::now();
+        fill_sqlite(&mut conn, n).await;
+        conn.execute("ANALYZE").await.unwrap();
+        // Fold the fill's write-ahead log into the database file, as SQLite's automatic
+        // checkpoints do on a live server; otherwise every read first searches a multi-GB WAL.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").await.unwrap();
+        eprintln!("  filled in {:.0} s", started.elapsed().as_secs_f64());
+        let kept = kept!(conn);
+        drop(conn);
+        measure("SQLite", repo.as_ref(), &kept).await;
+    }
 
     if let Some(base) = std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
         let name = format!("fp_bench_{}", Uuid::new_v4().simple());
