@@ -194,5 +194,8 @@ fn todays_task(customer: &Customer, rep: UserId, today: NaiveDate, now: chrono::
         note: Some(format!("Kunjungan {} hari ini", customer.name)),
         created_by: None,
         created_at: now,
+        confirmed_at: None,
+        confirmed_by: None,
+        confirmation_note: None,
     })
 }

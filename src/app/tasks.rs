@@ -4,7 +4,8 @@ use super::{App, AppError};
 use crate::db::{Page, Paged, TaskFilter};
 use crate::domain::ids::TaskId;
 use crate::domain::role::{Actor, Role};
-use crate::domain::task::Task;
+use crate::domain::task::{Task, TaskStatus};
+use crate::domain::time::local_date;
 
 pub async fn get(app: &App, actor: &Actor, id: TaskId) -> Result<Task, AppError> {
     match app.repo.get_task(id).await? {
@@ -15,7 +16,42 @@ pub async fn get(app: &App, actor: &Actor, id: TaskId) -> Result<Task, AppError>
 
 pub async fn list(app: &App, actor: &Actor, mut filter: TaskFilter, page: Page) -> Result<Paged<Task>, AppError> {
     filter.scope = actor.scope();
+    if filter.needs_confirmation.is_some() {
+        // "Tomorrow" is each branch's own: a WIT branch's day starts two hours before a WIB one's.
+        let now = app.now();
+        let branches = app.repo.list_branches().await?;
+        filter.needs_confirmation = Some(
+            branches
+                .into_iter()
+                .filter(|b| actor.can_see_branch(b.id))
+                .filter_map(|b| local_date(now, b.time_zone).succ_opt().map(|tomorrow| (b.id, tomorrow)))
+                .collect(),
+        );
+    }
     Ok(app.repo.list_tasks(&filter, page).await?)
+}
+
+/// H-1: records that the visit was confirmed with the customer. The assignee or the branch's
+/// marketing (or HQ) may confirm; only an open task; confirming again returns the first
+/// confirmation unchanged.
+pub async fn confirm(app: &App, actor: &Actor, id: TaskId, note: Option<String>) -> Result<Task, AppError> {
+    let task = get(app, actor, id).await?;
+    if task.confirmed_at.is_some() {
+        return Ok(task);
+    }
+    if task.status != TaskStatus::Open {
+        return Err(AppError::conflict("task_not_open", format!("task {id} is {}; only an open task is confirmed", task.status.as_str())));
+    }
+    if app.repo.confirm_task(id, actor.id, note.as_deref(), app.now()).await? {
+        let entry = app.audit(actor, "task.confirm", "task", id.to_string(), serde_json::json!({ "note": note }));
+        app.repo.append_audit(&entry).await?;
+    }
+    // Confirmed now, or by a concurrent request a moment ago, or closed meanwhile: the stored truth.
+    let stored = get(app, actor, id).await?;
+    if stored.confirmed_at.is_none() {
+        return Err(AppError::conflict("task_not_open", format!("task {id} is {}; only an open task is confirmed", stored.status.as_str())));
+    }
+    Ok(stored)
 }
 
 /// Creates a task; with a client-chosen id the same request again returns the stored task.

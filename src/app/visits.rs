@@ -235,6 +235,9 @@ pub(crate) fn revisit_task(app: &App, visit: &Visit, today: chrono::NaiveDate, o
         note: Some(format!("Re-visit: visit {} did not meet the standard", visit.id)),
         created_by,
         created_at: app.now(),
+        confirmed_at: None,
+        confirmed_by: None,
+        confirmation_note: None,
     }
 }
 

@@ -160,6 +160,9 @@ pub struct TaskFilter {
     pub due_from: Option<NaiveDate>,
     pub due_to: Option<NaiveDate>,
     pub customer_id: Option<CustomerId>,
+    /// H-1: only open, unconfirmed tasks due on the given date of each branch (each branch's
+    /// "tomorrow" in its own time zone). `Some(empty)` matches nothing.
+    pub needs_confirmation: Option<Vec<(BranchId, NaiveDate)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -307,6 +310,9 @@ pub trait Repo: Send + Sync + 'static {
 
     async fn upsert_branch(&self, branch: &Branch) -> Result<(), RepoError>;
     async fn get_branch(&self, id: BranchId) -> Result<Option<Branch>, RepoError>;
+    async fn list_branches(&self) -> Result<Vec<Branch>, RepoError>;
+    /// Records the H-1 confirmation of an open task not confirmed yet; `false` otherwise.
+    async fn confirm_task(&self, id: TaskId, by: UserId, note: Option<&str>, at: DateTime<Utc>) -> Result<bool, RepoError>;
     async fn branch_by_code(&self, code: &str) -> Result<Option<Branch>, RepoError>;
     async fn upsert_user(&self, user: &User, at: DateTime<Utc>) -> Result<(), RepoError>;
     async fn get_user(&self, id: UserId) -> Result<Option<User>, RepoError>;

@@ -114,6 +114,9 @@ pub struct TaskRow {
     pub note: Option<String>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub confirmed_by: Option<Uuid>,
+    pub confirmation_note: Option<String>,
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -133,6 +136,9 @@ impl TryFrom<TaskRow> for Task {
             note: r.note,
             created_by: r.created_by.map(Into::into),
             created_at: r.created_at,
+            confirmed_at: r.confirmed_at,
+            confirmed_by: r.confirmed_by.map(Into::into),
+            confirmation_note: r.confirmation_note,
         })
     }
 }

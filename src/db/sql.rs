@@ -10,7 +10,7 @@
 pub(crate) const CUSTOMER_COLUMNS: &str = "seq, id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
      geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at";
 pub(crate) const TASK_COLUMNS: &str = "seq, id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
-     origin_visit_id, origin, note, created_by, created_at";
+     origin_visit_id, origin, note, created_by, created_at, confirmed_at, confirmed_by, confirmation_note";
 pub(crate) const VISIT_COLUMNS: &str = "seq, id, rep_id, branch_id, content, content_hash, visit_date, status, review_status, score, \
      deducted_points, submitted_at, revisit_task_id, created_at, updated_at";
 pub(crate) const PHOTO_COLUMNS: &str = "id, visit_id, kind, sha256, size_bytes, content_type, storage_key, capture, facts, findings, received_at";
@@ -283,6 +283,26 @@ macro_rules! impl_repo {
                 row.map(TryInto::try_into).transpose()
             }
 
+            async fn list_branches(&self) -> Result<Vec<Branch>, RepoError> {
+                let rows: Vec<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone FROM branches ORDER BY code").fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn confirm_task(&self, id: TaskId, by: UserId, note: Option<&str>, at: DateTime<Utc>) -> Result<bool, RepoError> {
+                let n = sqlx::query(
+                    "UPDATE tasks SET confirmed_at = $3, confirmed_by = $2, confirmation_note = $4, updated_at = $3 \
+                     WHERE id = $1 AND status = 'open' AND confirmed_at IS NULL",
+                )
+                .bind(id.0)
+                .bind(by.0)
+                .bind(at)
+                .bind(note)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            }
+
             async fn branch_by_code(&self, code: &str) -> Result<Option<Branch>, RepoError> {
                 let row: Option<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone FROM branches WHERE code = $1")
                     .bind(code)
@@ -438,6 +458,13 @@ macro_rules! impl_repo {
                 }
                 if let Some(c) = f.customer_id {
                     qb.push(" AND customer_id = ").push_bind(c.0);
+                }
+                if let Some(due) = &f.needs_confirmation {
+                    qb.push(" AND status = 'open' AND confirmed_at IS NULL AND (1 = 0");
+                    for (branch, date) in due {
+                        qb.push(" OR (branch_id = ").push_bind(branch.0).push(" AND due_date = ").push_bind(*date).push(")");
+                    }
+                    qb.push(")");
                 }
                 push_page(&mut qb, page, "seq");
                 let rows: Vec<TaskRow> = qb.build_query_as().fetch_all(&self.pool).await?;

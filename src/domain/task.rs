@@ -80,6 +80,10 @@ pub struct Task {
     pub note: Option<String>,
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
+    /// H-1: when the visit was confirmed with the customer, by whom, and what was agreed.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub confirmed_by: Option<UserId>,
+    pub confirmation_note: Option<String>,
 }
 
 #[cfg(test)]

@@ -257,8 +257,18 @@ pub struct TaskListQuery {
     pub due_from: Option<NaiveDate>,
     pub due_to: Option<NaiveDate>,
     pub customer_id: Option<Uuid>,
+    /// H-1: tomorrow's open tasks (in each branch's time zone) not yet confirmed.
+    pub needs_confirmation: Option<bool>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+}
+
+/// `POST /v1/tasks/{id}/confirm`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmInput {
+    /// What was agreed with the customer (time, who will be there).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

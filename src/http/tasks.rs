@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::auth::Authed;
 use super::error::ApiError;
-use super::requests::{self, text, TaskInput, TaskListQuery};
+use super::requests::{self, text, ConfirmInput, TaskInput, TaskListQuery};
 use super::responses::List;
 use crate::app::{tasks, App};
 use crate::db::TaskFilter;
@@ -30,9 +30,16 @@ pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<Task
         due_from: q.due_from,
         due_to: q.due_to,
         customer_id: q.customer_id.map(CustomerId),
+        needs_confirmation: None, // set from the branches' clocks by the use case
     };
+    let filter = TaskFilter { needs_confirmation: q.needs_confirmation.unwrap_or(false).then(Vec::new), ..filter };
     let paged = tasks::list(&app, &actor, filter, page).await?;
     Ok(HttpResponse::Ok().json(List::from_paged(paged, |t| t)))
+}
+
+pub async fn confirm(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>, body: web::Json<ConfirmInput>) -> Result<HttpResponse, ApiError> {
+    let note = text("note", body.into_inner().note, 2_000)?;
+    Ok(HttpResponse::Ok().json(tasks::confirm(&app, &actor, TaskId(id.into_inner()), note).await?))
 }
 
 pub async fn get(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -55,6 +62,9 @@ pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<
         note: text("note", t.note, 2_000)?,
         created_by: None,
         created_at: app.now(),
+        confirmed_at: None,
+        confirmed_by: None,
+        confirmation_note: None,
     };
     let (stored, created) = tasks::create(&app, &actor, task).await?;
     Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(stored))

@@ -8,7 +8,56 @@ backend_tests!(
     customer_lists_paginate_with_a_cursor_and_filter,
     a_duplicate_customer_code_is_a_conflict,
     tasks_are_created_by_marketing_and_listed_for_their_assignee,
+    tomorrows_visits_are_listed_until_confirmed_with_the_customer,
 );
+
+/// H-1: the day before, marketing or the rep confirms each planned visit with the customer.
+async fn tomorrows_visits_are_listed_until_confirmed_with_the_customer(app: TestApp) {
+    let customer = app.customer_at(-6.2, 106.8).await;
+    let jakarta_today = crate::helpers::today_in(chrono_tz::Asia::Jakarta);
+    let task = |days: u64| json!({
+        "id": uuid::Uuid::new_v4(), "customer_id": customer, "assignee_id": app.rep.id, "task_type": "routine",
+        "required_method": "door_visit", "due_date": (jakarta_today + chrono::Days::new(days)).to_string(),
+    });
+    let mut ids = Vec::new();
+    for days in [1, 1, 2, 0] {
+        let r = app.post("/v1/tasks", &app.marketing.token, task(days)).await;
+        assert_eq!(r.status, 201, "{}", r.json);
+        ids.push(r.json["id"].as_str().unwrap().to_string());
+    }
+    let listed = |r: &crate::helpers::Resp| -> Vec<String> { r.json["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect() };
+    let r = app.get("/v1/tasks?needs_confirmation=true", &app.marketing.token).await;
+    let mut due_tomorrow = listed(&r);
+    due_tomorrow.sort();
+    let mut expected = vec![ids[0].clone(), ids[1].clone()];
+    expected.sort();
+    assert_eq!(due_tomorrow, expected, "tomorrow's, not today's or the day after's");
+    assert_eq!(listed(&app.get("/v1/tasks?needs_confirmation=true", &app.rep.token).await).len(), 2, "the rep sees their own");
+    assert!(listed(&app.get("/v1/tasks?needs_confirmation=true", &app.jap_marketing.token).await).is_empty(), "another branch sees none");
+
+    // The rep confirms one; a retry returns the first confirmation unchanged.
+    let r = app.post(&format!("/v1/tasks/{}/confirm", ids[0]), &app.rep.token, json!({ "note": "Bu Sari ada jam 10 pagi" })).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["confirmed_by"], app.rep.id.to_string());
+    assert_eq!(r.json["confirmation_note"], "Bu Sari ada jam 10 pagi");
+    let first = r.json.clone();
+    let r = app.post(&format!("/v1/tasks/{}/confirm", ids[0]), &app.marketing.token, json!({ "note": "again" })).await;
+    assert_eq!((r.status, &r.json), (200, &first));
+    assert_eq!(listed(&app.get("/v1/tasks?needs_confirmation=true", &app.marketing.token).await), vec![ids[1].clone()]);
+    let r = app.get(&format!("/v1/tasks/{}", ids[0]), &app.marketing.token).await;
+    assert_eq!(r.json["confirmed_at"], first["confirmed_at"]);
+
+    // Not someone else's task, and not an unknown one; a body with a typo is refused.
+    let r = app.post(&format!("/v1/tasks/{}/confirm", ids[1]), &app.rep2.token, json!({})).await;
+    assert_eq!((r.status, r.code()), (404, "task_not_found"));
+    let r = app.post(&format!("/v1/tasks/{}/confirm", uuid::Uuid::new_v4()), &app.marketing.token, json!({})).await;
+    assert_eq!((r.status, r.code()), (404, "task_not_found"));
+    let r = app.post(&format!("/v1/tasks/{}/confirm", ids[1]), &app.marketing.token, json!({ "notes": "x" })).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_field"));
+    let r = app.post(&format!("/v1/tasks/{}/confirm", ids[1]), &app.marketing.token, json!({})).await;
+    assert_eq!(r.status, 200);
+    assert!(r.json["confirmation_note"].is_null());
+}
 
 async fn marketing_creates_and_updates_customers_that_reps_of_the_branch_can_read(app: TestApp) {
     let id = app.customer_at(-6.2, 106.8).await;

@@ -314,3 +314,8 @@ impl TestApp {
         self.app.store.list("photos/").await.expect("list the object store").len()
     }
 }
+
+/// Today's date in a time zone.
+pub fn today_in(tz: chrono_tz::Tz) -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}

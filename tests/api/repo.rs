@@ -105,6 +105,9 @@ fn revisit(customer: CustomerId, branch: Uuid, rep: Uuid, origin: VisitId) -> Ta
         note: None,
         created_by: None,
         created_at: Utc::now(),
+        confirmed_at: None,
+        confirmed_by: None,
+        confirmation_note: None,
     }
 }
 
@@ -242,7 +245,7 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     assert_eq!((after.review_status, after.deducted_points), (ReviewStatus::Rejected, 7));
 
     // Tasks: scoped lists and filters.
-    let own = TaskFilter { scope: Scope::Own(UserId(app.rep.id)), assignee_id: None, status: Some(TaskStatus::Open), due_from: None, due_to: None, customer_id: None };
+    let own = TaskFilter { scope: Scope::Own(UserId(app.rep.id)), assignee_id: None, status: Some(TaskStatus::Open), due_from: None, due_to: None, customer_id: None, needs_confirmation: None };
     let tasks = repo.list_tasks(&own, Page { before: None, limit: 10 }).await.unwrap();
     assert_eq!(tasks.items.iter().map(|t| t.id).collect::<Vec<_>>(), vec![revisit_id]);
     let other = TaskFilter { scope: Scope::Own(UserId(app.rep2.id)), ..own.clone() };
