@@ -216,18 +216,37 @@ pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
 
 /// `GET …/photos/{photo}/content`: the bytes, to those who may see the visit. Anyone but the
 /// rep who took it is audited (the photo carries the rep's position).
-pub async fn content(app: &App, actor: &Actor, visit_id: VisitId, photo_id: PhotoId) -> Result<(Photo, Vec<u8>), AppError> {
+/// What a read of a photo gives: its bytes, or a short-lived link into the object store.
+pub enum PhotoContent {
+    Bytes(Photo, Vec<u8>),
+    Link(String),
+}
+
+/// How long a reviewer's direct link to a photo in the object store stays valid.
+pub const PHOTO_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A photo to those who may see its visit. With `prefer_link`, and a store that has them (S3
+/// presigned GET), a short-lived link instead of the bytes, so a reviewer's browser does not pull
+/// them through the API. A read by anyone but the visit's rep is audited once, either way.
+pub async fn content(app: &App, actor: &Actor, visit_id: VisitId, photo_id: PhotoId, prefer_link: bool) -> Result<PhotoContent, AppError> {
     let visit = visible_visit(app, actor, visit_id).await?;
     let photo = match app.repo.get_photo(photo_id).await? {
         Some(p) if p.visit_id == visit.id => p,
         _ => return Err(AppError::not_found("photo_not_found", format!("photo {photo_id} not found"))),
     };
+    let link = if prefer_link { app.store.presigned_get(&photo.storage_key, PHOTO_LINK_TTL).await? } else { None };
     if visit.rep_id != actor.id {
-        let entry = app.audit(actor, "photo.viewed", "photo", photo_id.to_string(), serde_json::json!({ "visit_id": visit_id }));
+        let via = if link.is_some() { "link" } else { "bytes" };
+        let entry = app.audit(actor, "photo.viewed", "photo", photo_id.to_string(), serde_json::json!({ "visit_id": visit_id, "via": via }));
         app.repo.append_audit(&entry).await?;
     }
-    let bytes = app.store.get(&photo.storage_key).await?;
-    Ok((photo, bytes))
+    match link {
+        Some(link) => Ok(PhotoContent::Link(link)),
+        None => {
+            let bytes = app.store.get(&photo.storage_key).await?;
+            Ok(PhotoContent::Bytes(photo, bytes))
+        }
+    }
 }
 
 /// Earlier photos of other visits that `facts`' photo copies: the same bytes, or the same

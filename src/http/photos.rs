@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::multipart::{collect, RawUpload};
 use super::requests::location;
 use super::responses::PhotoView;
-use crate::app::photos::{self, PhotoUpload, Stored};
+use crate::app::photos::{self, PhotoContent, PhotoUpload, Stored};
 use crate::app::App;
 use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::visit::{CaptureMeta, PhotoKind};
@@ -94,12 +94,25 @@ pub async fn put(
     Ok(response.json(PhotoView::from(photo)))
 }
 
-pub async fn content(app: web::Data<App>, Authed(actor): Authed, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentQuery {
+    /// Answer with a redirect to a short-lived link into the object store, where it has them.
+    #[serde(default)]
+    redirect: bool,
+}
+
+pub async fn content(app: web::Data<App>, Authed(actor): Authed, path: web::Path<(Uuid, Uuid)>, q: web::Query<ContentQuery>) -> Result<HttpResponse, ApiError> {
     let (visit_id, photo_id) = path.into_inner();
-    let (photo, bytes) = photos::content(&app, &actor, VisitId(visit_id), PhotoId(photo_id)).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, photo.content_type))
-        .insert_header((header::ETAG, format!("\"{}\"", photo.sha256)))
-        .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))
-        .body(bytes))
+    Ok(match photos::content(&app, &actor, VisitId(visit_id), PhotoId(photo_id), q.redirect).await? {
+        PhotoContent::Link(link) => HttpResponse::TemporaryRedirect()
+            .insert_header((header::LOCATION, link))
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .finish(),
+        PhotoContent::Bytes(photo, bytes) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, photo.content_type))
+            .insert_header((header::ETAG, format!("\"{}\"", photo.sha256)))
+            .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))
+            .body(bytes),
+    })
 }

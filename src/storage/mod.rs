@@ -47,6 +47,11 @@ pub trait ObjectStore: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> Result<(), StorageError>;
     /// Checks that the store is reachable and writable.
     async fn ping(&self) -> Result<(), StorageError>;
+    /// A URL that reads the object directly from the store for `expires`, if the store has
+    /// such URLs (S3 presigned GET); `None` for the filesystem.
+    async fn presigned_get(&self, _key: &str, _expires: std::time::Duration) -> Result<Option<String>, StorageError> {
+        Ok(None)
+    }
     /// Every key that starts with `prefix` (e.g. `photos/`), in no particular order: for
     /// operators and for checks that nothing is left behind. Reads the whole listing.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError>;

@@ -138,6 +138,12 @@ impl ObjectStore for S3Store {
         }
     }
 
+    async fn presigned_get(&self, key: &str, expires: Duration) -> Result<Option<String>, StorageError> {
+        let key = self.checked(key)?;
+        let secs = u32::try_from(expires.as_secs()).unwrap_or(u32::MAX).clamp(1, 604_800);
+        self.bucket.presign_get(key, secs, None).await.map(Some).map_err(backend)
+    }
+
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
         let pages = self.bucket.list(prefix.to_string(), None).await.map_err(backend)?;
         Ok(pages.into_iter().flat_map(|page| page.contents.into_iter().map(|object| object.key)).collect())

@@ -164,7 +164,8 @@ pub async fn spawn_app(db: Db) -> TestApp {
         address,
         db,
         app,
-        client: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap(),
+        // Redirects are the API's answer to check, not something to follow.
+        client: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         jkt,
         jap,
         rep,

@@ -255,6 +255,24 @@ async fn photo_content_is_served_to_those_who_may_see_the_visit_and_audited(app:
     assert_eq!(audit.len(), 1, "the marketer's view is audited, the rep's own is not");
     assert_eq!(audit[0].actor_id.map(|u| u.0), Some(app.marketing.id));
     assert_eq!(audit[0].action, "photo.viewed");
+
+    // A reviewer may ask for a short-lived direct link instead: on Garage a 307 to a presigned
+    // URL that serves the same bytes; on the filesystem store the bytes themselves.
+    let r = app.get(&format!("{path}?redirect=true"), &app.marketing.token).await;
+    if app.db == crate::helpers::Db::Postgres && crate::garage::garage().is_some() {
+        assert_eq!(r.status, 307);
+        let link = r.headers["location"].to_str().unwrap().to_string();
+        assert!(link.contains("X-Amz-Signature="), "{link}");
+        let direct = reqwest::get(&link).await.unwrap();
+        assert_eq!(direct.status(), 200);
+        assert_eq!(direct.bytes().await.unwrap().to_vec(), bytes);
+    } else {
+        assert_eq!((r.status, r.bytes == bytes), (200, true));
+    }
+    let r = app.get(&format!("{path}?redirect=true"), &app.rep2.token).await;
+    assert_eq!((r.status, r.code()), (404, "visit_not_found"), "no link for those who may not see the visit");
+    let audit = app.app.repo.list_audit("photo", &photo.to_string()).await.unwrap();
+    assert_eq!(audit.len(), 2, "the link is audited like the bytes");
 }
 
 async fn a_photo_already_used_for_another_visit_is_reused(app: TestApp) {
