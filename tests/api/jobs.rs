@@ -65,8 +65,11 @@ async fn concurrent_workers_claim_each_job_exactly_once(app: TestApp) {
 }
 
 async fn periodic_work_is_enqueued_once_per_period_by_any_number_of_instances(app: TestApp) {
+    use chrono::DurationRound;
     let workers: Vec<Worker> = (0..3).map(|_| Worker::new(app.app.clone(), JobsSettings::default())).collect();
-    let now = chrono::Utc::now();
+    // A fixed moment a minute into the current ten-minute period, so the instances' two calls
+    // fall into one period whenever the test runs.
+    let now = chrono::Utc::now().duration_trunc(chrono::Duration::minutes(10)).unwrap() + chrono::Duration::minutes(1);
     for w in &workers {
         w.enqueue_periodic(now).await.unwrap();
         w.enqueue_periodic(now + chrono::Duration::seconds(1)).await.unwrap();
@@ -89,7 +92,6 @@ async fn periodic_work_is_enqueued_once_per_period_by_any_number_of_instances(ap
     done.sort();
     assert_eq!(done, ["orphan_sweep", "prune_jobs"], "each periodic job ran once");
     // The key is the period's: a fourth instance later in the same ten minutes adds nothing.
-    use chrono::DurationRound;
     let slot = now.duration_trunc(chrono::Duration::minutes(10)).unwrap();
     let key = format!("orphan_sweep:{}", slot.format("%Y-%m-%dT%H:%MZ"));
     assert!(!app.app.repo.enqueue_job(&job("orphan_sweep", Some(key)), now).await.unwrap());
