@@ -218,7 +218,8 @@ pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
 /// rep who took it is audited (the photo carries the rep's position).
 /// What a read of a photo gives: its bytes, or a short-lived link into the object store.
 pub enum PhotoContent {
-    Bytes(Photo, Vec<u8>),
+    /// The bytes, streamed from the store as the client reads them.
+    Bytes(Photo, crate::storage::ByteStream),
     Link(String),
 }
 
@@ -243,8 +244,8 @@ pub async fn content(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Phot
     match link {
         Some(link) => Ok(PhotoContent::Link(link)),
         None => {
-            let bytes = app.store.get(&photo.storage_key).await?;
-            Ok(PhotoContent::Bytes(photo, bytes))
+            let stream = app.store.get_stream(&photo.storage_key).await?;
+            Ok(PhotoContent::Bytes(photo, stream))
         }
     }
 }

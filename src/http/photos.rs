@@ -109,10 +109,19 @@ pub async fn content(app: web::Data<App>, Authed(actor): Authed, path: web::Path
             .insert_header((header::LOCATION, link))
             .insert_header((header::CACHE_CONTROL, "private, no-store"))
             .finish(),
-        PhotoContent::Bytes(photo, bytes) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, photo.content_type))
-            .insert_header((header::ETAG, format!("\"{}\"", photo.sha256)))
-            .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))
-            .body(bytes),
+        PhotoContent::Bytes(photo, stream) => {
+            use futures_util::StreamExt;
+            // A store failing mid-body can only cut the connection: the status is already sent.
+            let body = stream.map(|chunk| chunk.map_err(|e| {
+                tracing::warn!(error = %e, "photo download cut short by the object store");
+                actix_web::error::ErrorInternalServerError("object store")
+            }));
+            HttpResponse::Ok()
+                .insert_header((header::CONTENT_TYPE, photo.content_type))
+                .insert_header((header::ETAG, format!("\"{}\"", photo.sha256)))
+                .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))
+                .no_chunking(photo.size_bytes)
+                .streaming(body)
+        }
     })
 }

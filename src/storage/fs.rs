@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use tokio::io::AsyncWriteExt;
 
-use super::{is_valid_key, ObjectStore, StorageError};
+use super::{is_valid_key, ByteStream, ObjectStore, StorageError};
 
 pub struct FsStore {
     root: PathBuf,
@@ -27,6 +27,9 @@ impl FsStore {
         Ok(self.root.join(key))
     }
 }
+
+/// Size of one read of a streamed download.
+const STREAM_CHUNK: usize = 256 * 1024;
 
 #[async_trait]
 impl ObjectStore for FsStore {
@@ -63,6 +66,25 @@ impl ObjectStore for FsStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StorageError::NotFound(key.to_string())),
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn get_stream(&self, key: &str) -> Result<ByteStream, StorageError> {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncReadExt;
+        let path = self.path(key)?;
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StorageError::NotFound(key.to_string())),
+            Err(e) => return Err(e.into()),
+        };
+        let stream = futures_util::stream::try_unfold(file, |mut file| async move {
+            let mut chunk = bytes::BytesMut::with_capacity(STREAM_CHUNK);
+            match file.read_buf(&mut chunk).await? {
+                0 => Ok(None),
+                _ => Ok(Some((chunk.freeze(), file))),
+            }
+        });
+        Ok(stream.map(|r: Result<bytes::Bytes, std::io::Error>| r.map_err(StorageError::from)).boxed())
     }
 
     async fn delete(&self, key: &str) -> Result<(), StorageError> {

@@ -35,6 +35,9 @@ impl StorageError {
     }
 }
 
+/// An object's bytes as they arrive, chunk by chunk.
+pub type ByteStream = futures_util::stream::BoxStream<'static, Result<bytes::Bytes, StorageError>>;
+
 /// A place for immutable objects.
 #[async_trait]
 pub trait ObjectStore: Send + Sync + 'static {
@@ -43,6 +46,9 @@ pub trait ObjectStore: Send + Sync + 'static {
     async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError>;
     /// Reads a whole object.
     async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError>;
+    /// Reads an object as a stream of chunks, so a download holds one chunk at a time. A missing
+    /// object is `NotFound` here, before the first chunk.
+    async fn get_stream(&self, key: &str) -> Result<ByteStream, StorageError>;
     /// Deletes an object; deleting a missing one is not an error.
     async fn delete(&self, key: &str) -> Result<(), StorageError>;
     /// Checks that the store is reachable and writable.

@@ -12,7 +12,7 @@ use reqwest::header::{HeaderMap, HeaderValue, IF_NONE_MATCH};
 use s3::creds::Credentials;
 use s3::{Bucket, Region};
 
-use super::{is_valid_key, ObjectStore, StorageError};
+use super::{is_valid_key, ByteStream, ObjectStore, StorageError};
 
 /// Longest one request to the store may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -21,6 +21,9 @@ pub struct S3Store {
     bucket: Box<Bucket>,
     /// Sends the bodies of PUTs to presigned URLs, straight from the upload's buffer.
     http: reqwest::Client,
+    /// Streams downloads: a connect timeout but no overall one, since the reader (a reviewer's
+    /// browser) sets the pace of a streamed body.
+    streaming: reqwest::Client,
 }
 
 /// Lifetime of the presigned URL of one PUT.
@@ -74,7 +77,8 @@ impl S3Store {
         };
         let bucket = Bucket::new(&location.bucket, region, credentials)?.with_path_style().with_request_timeout(REQUEST_TIMEOUT)?;
         let http = reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build()?;
-        Ok(Self { bucket, http })
+        let streaming = reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).build()?;
+        Ok(Self { bucket, http, streaming })
     }
 
     fn checked<'k>(&self, key: &'k str) -> Result<&'k str, StorageError> {
@@ -125,6 +129,25 @@ impl ObjectStore for S3Store {
             // A missing bucket is a broken configuration, not a missing photo.
             404 if response.as_slice().windows(12).any(|w| w == b"NoSuchBucket") => Err(StorageError::Backend(format!("get {key}: the bucket does not exist"))),
             404 => Err(StorageError::NotFound(key.to_string())),
+            status => Err(unexpected("get", key, status)),
+        }
+    }
+
+    async fn get_stream(&self, key: &str) -> Result<ByteStream, StorageError> {
+        use futures_util::StreamExt;
+        let key = self.checked(key)?;
+        let url = self.bucket.presign_get(key, PRESIGN_SECS, None).await.map_err(backend)?;
+        let response = self.streaming.get(url).send().await.map_err(backend)?;
+        match response.status().as_u16() {
+            200 => Ok(response.bytes_stream().map(|chunk| chunk.map_err(backend)).boxed()),
+            404 => {
+                let body = response.bytes().await.unwrap_or_default();
+                if body.windows(12).any(|w| w == b"NoSuchBucket") {
+                    Err(StorageError::Backend(format!("get {key}: the bucket does not exist")))
+                } else {
+                    Err(StorageError::NotFound(key.to_string()))
+                }
+            }
             status => Err(unexpected("get", key, status)),
         }
     }

@@ -15,6 +15,12 @@ async fn keeps_its_promises(store: Arc<dyn ObjectStore>) {
     let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
     store.put(&key, bytes.clone().into()).await.expect("put");
     assert_eq!(store.get(&key).await.expect("get"), bytes, "the same bytes come back");
+    let streamed: Vec<u8> = {
+        use futures_util::TryStreamExt;
+        let chunks: Vec<Bytes> = store.get_stream(&key).await.expect("get_stream").try_collect().await.expect("every chunk");
+        chunks.concat()
+    };
+    assert_eq!(streamed, bytes, "streamed, the same bytes");
     match store.put(&key, Bytes::from_static(b"other bytes")).await {
         Err(StorageError::AlreadyExists(k)) => assert_eq!(k, key),
         other => panic!("second put: {other:?}"),
@@ -34,6 +40,7 @@ async fn keeps_its_promises(store: Arc<dyn ObjectStore>) {
 
     let missing = new_photo_key("jpeg");
     assert!(matches!(store.get(&missing).await, Err(StorageError::NotFound(_))));
+    assert!(matches!(store.get_stream(&missing).await, Err(StorageError::NotFound(_))), "missing before the first chunk");
     store.delete(&key).await.expect("delete");
     assert!(matches!(store.get(&key).await, Err(StorageError::NotFound(_))));
     store.delete(&key).await.expect("deleting twice is not an error");
@@ -62,9 +69,11 @@ async fn s3_store_on_garage() {
     let wrong = StorageSettings { secret_access_key: "0".repeat(64), ..settings.clone() };
     let store = fieldproof::storage::open(&wrong).unwrap();
     assert!(matches!(store.get(&new_photo_key("jpeg")).await, Err(StorageError::Backend(_))));
+    assert!(matches!(store.get_stream(&new_photo_key("jpeg")).await, Err(StorageError::Backend(_))));
     assert!(store.ping().await.is_err());
     let no_bucket = StorageSettings { url: settings.url.replacen("fp-test-", "fp-none-", 1), ..settings };
     let store = fieldproof::storage::open(&no_bucket).unwrap();
     assert!(store.ping().await.is_err());
     assert!(matches!(store.get(&new_photo_key("jpeg")).await, Err(StorageError::Backend(_))));
+    assert!(matches!(store.get_stream(&new_photo_key("jpeg")).await, Err(StorageError::Backend(_))));
 }
