@@ -11,6 +11,8 @@
 #[path = "../tests/api/garage.rs"]
 #[allow(dead_code)]
 mod garage;
+#[path = "../tests/api/visit_json.rs"]
+mod visit_json;
 
 use std::io::Cursor;
 use std::process::{Command, Stdio};
@@ -117,15 +119,7 @@ struct Rep {
 async fn one_visit(client: &reqwest::Client, base: &str, rep: &Rep, pool: &[bytes::Bytes], rng: &mut rand::rngs::StdRng, tally: &Mutex<Tally>) {
     let visit = Uuid::new_v4();
     let customer = &rep.customers[rng.gen_range(0..rep.customers.len())];
-    let body = json!({
-        "customer_id": customer, "method": "door_visit", "contact_name": "Bu Sari", "contact_position": "Pemilik",
-        "contact_phone": "+62 812 1111 2222", "visited_at": (chrono::Utc::now() - chrono::Duration::minutes(10)).to_rfc3339(),
-        "result_reason": { "level1": "service", "level2": "pickup_late" },
-        "details": "Pick-up AWB JX1234567890 terlambat dua hari pada 18 November.",
-        "next_steps": "Eskalasi ke tim pick-up cabang.",
-        "summary": "Usaha toko sedang ramai menjelang akhir tahun. Pelanggan mengeluhkan pick-up yang terlambat. Ada peluang menambah layanan COD.",
-        "answers": { "experience_this_month": "Cukup baik", "volume_plan": "Naik 20% bulan depan" }
-    });
+    let body = visit_json::visit_json(customer, "door_visit", chrono::Utc::now() - chrono::Duration::minutes(10));
     let mut timed = Vec::new();
     let t = Instant::now();
     let ok = client.put(format!("{base}/v1/visits/{visit}")).bearer_auth(&rep.token).json(&body).send().await.is_ok_and(|r| r.status().is_success());

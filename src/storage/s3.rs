@@ -122,15 +122,9 @@ impl ObjectStore for S3Store {
 
     #[tracing::instrument(skip_all, fields(key), err)]
     async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
-        let key = self.checked(key)?;
-        let response = self.bucket.get_object(key).await.map_err(backend)?;
-        match response.status_code() {
-            200 => Ok(response.to_vec()),
-            // A missing bucket is a broken configuration, not a missing photo.
-            404 if response.as_slice().windows(12).any(|w| w == b"NoSuchBucket") => Err(StorageError::Backend(format!("get {key}: the bucket does not exist"))),
-            404 => Err(StorageError::NotFound(key.to_string())),
-            status => Err(unexpected("get", key, status)),
-        }
+        use futures_util::TryStreamExt;
+        let chunks: Vec<bytes::Bytes> = self.get_stream(key).await?.try_collect().await?;
+        Ok(chunks.concat())
     }
 
     async fn get_stream(&self, key: &str) -> Result<ByteStream, StorageError> {
@@ -140,6 +134,7 @@ impl ObjectStore for S3Store {
         let response = self.streaming.get(url).send().await.map_err(backend)?;
         match response.status().as_u16() {
             200 => Ok(response.bytes_stream().map(|chunk| chunk.map_err(backend)).boxed()),
+            // A missing bucket is a broken configuration, not a missing photo.
             404 => {
                 let body = response.bytes().await.unwrap_or_default();
                 if body.windows(12).any(|w| w == b"NoSuchBucket") {

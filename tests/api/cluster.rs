@@ -8,7 +8,6 @@
 //!   On SQLite + files and on PostgreSQL + Garage.
 
 use std::collections::HashSet;
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,13 +55,7 @@ impl Instance {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_fieldproof"));
         command.arg("serve").envs(self.env.iter().cloned()).stdin(Stdio::null()).stdout(log.try_clone().unwrap()).stderr(log);
-        // SAFETY: prctl is async-signal-safe; it runs in the child between fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        crate::garage::die_with_parent(&mut command);
         self.child = Some(command.spawn().expect("start the fieldproof binary"));
     }
 
@@ -140,15 +133,7 @@ async fn create_customer(client: &reqwest::Client, base: &str, seeded: &Seeded) 
 }
 
 fn visit_body(customer: Uuid) -> Value {
-    json!({
-        "customer_id": customer, "method": "door_visit", "contact_name": "Bu Sari", "contact_position": "Pemilik",
-        "contact_phone": "+62 812 1111 2222", "visited_at": (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339(),
-        "result_reason": { "level1": "service", "level2": "pickup_late" },
-        "details": "Pick-up AWB JX1234567890 terlambat dua hari pada 18 November.",
-        "next_steps": "Eskalasi ke tim pick-up cabang.",
-        "summary": "Usaha toko sedang ramai menjelang akhir tahun. Pelanggan mengeluhkan pick-up yang terlambat. Ada peluang menambah layanan COD.",
-        "answers": { "experience_this_month": "Cukup baik", "volume_plan": "Naik 20% bulan depan" }
-    })
+    crate::visit_json::visit_json(customer, "door_visit", chrono::Utc::now() - chrono::Duration::minutes(5))
 }
 
 /// The photos of the simulated phones: two per visit, small real photos.

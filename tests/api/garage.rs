@@ -153,6 +153,20 @@ admin_token = "{token}"
     }
 }
 
+/// Makes a child process die with the thread that spawns it (`PR_SET_PDEATHSIG`), so no test
+/// run leaves a server behind.
+pub fn die_with_parent(command: &mut Command) {
+    // SAFETY: prctl is async-signal-safe; it runs in the child between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Starts `garage server` from a thread that lives as long as the test process, with the
 /// kernel told to kill it when that thread dies — so no test run leaves a server behind.
 fn spawn_server(bin: &Path, config: &Path, log: &Path) {
@@ -162,15 +176,7 @@ fn spawn_server(bin: &Path, config: &Path, log: &Path) {
     std::thread::spawn(move || {
         let mut command = Command::new(&bin);
         command.arg("-c").arg(&config).arg("server").env("RUST_LOG", "garage=warn").stdin(Stdio::null()).stdout(log.try_clone().expect("log")).stderr(log);
-        // SAFETY: prctl is async-signal-safe; it runs in the child between fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        die_with_parent(&mut command);
         let mut child = command.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
         started.send(()).expect("test thread waits");
         let _ = child.wait();

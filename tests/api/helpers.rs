@@ -289,20 +289,7 @@ impl TestApp {
 
     /// A complete visit body for `customer`, visited `hours_ago`.
     pub fn visit_body(&self, customer: Uuid, method: &str, hours_ago: i64) -> Value {
-        let at = chrono::Utc::now() - chrono::Duration::hours(hours_ago);
-        json!({
-            "customer_id": customer,
-            "method": method,
-            "contact_name": "Bu Sari",
-            "contact_position": "Pemilik",
-            "contact_phone": "+62 812 1111 2222",
-            "visited_at": at.to_rfc3339(),
-            "result_reason": { "level1": "service", "level2": "pickup_late" },
-            "details": "Pick-up AWB JX1234567890 terlambat dua hari pada 18 November.",
-            "next_steps": "Eskalasi ke tim pick-up cabang.",
-            "summary": "Usaha toko sedang ramai menjelang akhir tahun. Pelanggan mengeluhkan pick-up yang terlambat. Ada peluang menambah layanan COD.",
-            "answers": { "experience_this_month": "Cukup baik", "volume_plan": "Naik 20% bulan depan" }
-        })
+        crate::visit_json::visit_json(customer, method, chrono::Utc::now() - chrono::Duration::hours(hours_ago))
     }
 
     /// Where the customer of the Samsung fixture stands (its EXIF GPS: Paris, 48.8925, 2.2364).

@@ -18,4 +18,5 @@ mod robustness;
 mod reviews;
 mod roles;
 mod storage;
+mod visit_json;
 mod visits;
