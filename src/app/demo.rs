@@ -160,6 +160,7 @@ pub async fn load(app: &App) -> Result<Vec<DemoLogin>, AppError> {
                 contact_phone: Some(format!("+62 812 {:04} {:04}", 1000 + i * 37, 2000 + i * 53)),
                 created_on,
                 class: CLASSES[i],
+                previous_level: None,
                 created_at: now,
                 updated_at: now,
             };

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod customers;
 pub mod demo;
+pub mod events;
 mod error;
 pub mod photos;
 pub mod reviews;

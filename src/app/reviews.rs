@@ -55,7 +55,16 @@ pub async fn review(app: &App, actor: &Actor, visit_id: VisitId, input: ReviewIn
     };
     let audit = app.audit(actor, "visit.reviewed", "visit", visit_id.to_string(), serde_json::json!({
         "decision": review.decision.as_str(), "deduct_points": review.deduct_points, "comment": review.comment }));
-    if !app.repo.record_review(&ReviewRecord { review: review.clone(), revisit_task: revisit, audit }).await? {
+    let mut reviewed = visit.clone();
+    reviewed.review_status = review.decision.review_status();
+    reviewed.deducted_points += review.deduct_points;
+    let mut data = super::events::visit_data(&reviewed);
+    data["review"] = serde_json::json!({ "review_id": review.id, "reviewer_id": review.reviewer_id, "decision": review.decision.as_str(),
+                                          "comment": review.comment, "deduct_points": review.deduct_points });
+    let jobs = vec![super::events::event("visit.reviewed", &review.id.to_string(), now, data)];
+    let revisit_created_job = revisit.as_ref().map(super::events::task_created);
+    let record = ReviewRecord { review: review.clone(), revisit_task: revisit, jobs, revisit_created_job, audit };
+    if !app.repo.record_review(&record).await? {
         // A concurrent retry under the same id won the race.
         let existing = app.repo.get_review(review.id).await?.ok_or_else(|| AppError::internal("review vanished"))?;
         return replay(app, existing, visit, actor, &input).await;

@@ -3,13 +3,14 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{App, AppError};
+use super::{events, App, AppError};
+use chrono::NaiveDate;
 use crate::db::{Page, Paged, VerdictOutcome, VerdictRecord, VisitFilter};
 use crate::domain::customer::Customer;
 use crate::domain::finding::Finding;
 use crate::domain::ids::{TaskId, VisitId};
 use crate::domain::role::{Actor, Role};
-use crate::domain::rules::{self, PhotoContext, SubmitFacts};
+use crate::domain::rules::{self, summary, PhotoContext, RecordFacts, SimilarSummary, SubmitFacts};
 use crate::domain::task::{RequiredMethod, Task, TaskStatus, TaskType};
 use crate::domain::time::{add_working_days, local_date};
 use crate::domain::visit::{Method, Photo, Review, ReviewStatus, Visit, VisitContent, VisitStatus};
@@ -136,6 +137,9 @@ async fn validate_content(app: &App, actor: &Actor, c: &VisitContent) -> Result<
         if at > app.now() + chrono::Duration::minutes(15) {
             return Err(AppError::invalid("visited_at_in_future", "visited_at is in the future"));
         }
+        if c.next_follow_up_at.is_some_and(|next| next <= at) {
+            return Err(AppError::invalid("next_follow_up_not_after_visit", "next_follow_up_at must be after visited_at"));
+        }
     }
     let branch = app.branch(customer.branch_id).await?;
     let visit_date = c.visited_at.map(|at| local_date(at, branch.time_zone));
@@ -178,6 +182,11 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
             };
             p.findings = rules::photo_findings(&app.policy, &ctx, &p.facts, &p.capture);
         }
+        let task = match visit.content.task_id {
+            Some(task_id) => app.repo.get_task(task_id).await?,
+            None => None,
+        };
+        let (summary_bands, earlier_summary) = earlier_summary(app, &visit).await?;
         let findings = rules::visit_findings(
             &app.policy,
             &SubmitFacts {
@@ -187,11 +196,35 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
                 branch_tz: branch.time_zone,
                 submitted_at: now,
                 photos: &photos,
+                record: Some(RecordFacts {
+                    content: &visit.content,
+                    customer_class: customer.class,
+                    previous_level: customer.previous_level,
+                    task_method: task.as_ref().map(|t| t.required_method),
+                    questions: &app.taxonomy.questions,
+                    earlier_summary,
+                }),
             },
         );
         let verdict = rules::verdict(&findings);
+        let today = local_date(now, branch.time_zone);
         let revisit_task = (verdict.status == VisitStatus::NonCompliant)
-            .then(|| revisit_task(app, &visit, local_date(now, branch.time_zone), "verdict_non_compliant", None));
+            .then(|| revisit_task(app, &visit, today, "verdict_non_compliant", None));
+        let new_tasks = follow_up_tasks(app, &visit, today, branch.time_zone);
+        let mut submitted = visit.clone();
+        submitted.status = verdict.status;
+        submitted.score = Some(verdict.score);
+        submitted.submitted_at = Some(now);
+        submitted.visit_date = Some(visit_date);
+        submitted.revisit_task_id = revisit_task.as_ref().map(|t| t.id);
+        let key = id.to_string();
+        let mut jobs = vec![events::event("visit.submitted", &key, now, events::visit_data(&submitted))];
+        if verdict.status == VisitStatus::NonCompliant {
+            let mut data = events::visit_data(&submitted);
+            data["findings"] = serde_json::json!(findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>());
+            jobs.push(events::event("visit.non_compliant", &key, now, data));
+        }
+        jobs.extend(new_tasks.iter().map(events::task_created));
         let record = VerdictRecord {
             visit_id: id,
             status: verdict.status,
@@ -199,7 +232,11 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
             submitted_at: now,
             findings,
             photo_count: photos.len(),
+            revisit_created_job: revisit_task.as_ref().map(events::task_created),
             revisit_task,
+            new_tasks,
+            summary_bands,
+            jobs,
             completes_task: visit.content.task_id,
             audit: app.audit(actor, "visit.submitted", "visit", id.to_string(), serde_json::json!({
                 "status": verdict.status.as_str(), "score": verdict.score })),
@@ -213,6 +250,68 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         }
     }
     Err(AppError::conflict("visit_write_contended", "photos kept arriving during the submit; retry"))
+}
+
+/// The summary's band keys, and the most similar earlier summary among those sharing a band
+/// (exact Jaccard of their shingles). A refusal or a summary too short to be a template is
+/// neither indexed nor compared.
+async fn earlier_summary(app: &App, visit: &Visit) -> Result<(Vec<i64>, Option<SimilarSummary>), AppError> {
+    let text = match (&visit.content.summary, visit.content.refused) {
+        (Some(text), false) => text,
+        _ => return Ok((Vec::new(), None)),
+    };
+    if summary::words(text).len() < app.policy.summary.templated_min_words as usize {
+        return Ok((Vec::new(), None));
+    }
+    let shingles = summary::shingles(text);
+    let bands = summary::band_keys(&shingles);
+    let candidates = app.repo.similar_summaries(&bands, visit.id, 20).await?;
+    let best = candidates
+        .iter()
+        .map(|c| SimilarSummary { visit_id: c.visit_id, similarity: summary::jaccard(&shingles, &summary::shingles(&c.summary)), same_rep: c.rep_id == visit.rep_id })
+        .max_by(|a, b| a.similarity.total_cmp(&b.similarity));
+    Ok((bands, best))
+}
+
+/// Tasks a submitted record asks for: a task for its next follow-up time (RULES.md §5), and a
+/// WhatsApp follow-up in place of a refused visit (SOP ch. 2).
+fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, tz: chrono_tz::Tz) -> Vec<Task> {
+    let c = &visit.content;
+    let task = |task_type, required_method, due_date, origin: &str, note: String| Task {
+        id: TaskId::new_random(),
+        customer_id: c.customer_id,
+        branch_id: visit.branch_id,
+        assignee_id: visit.rep_id,
+        task_type,
+        required_method,
+        due_date,
+        status: TaskStatus::Open,
+        origin_visit_id: Some(visit.id),
+        origin: origin.to_string(),
+        note: Some(note),
+        created_by: Some(visit.rep_id),
+        created_at: app.now(),
+        confirmed_at: None,
+        confirmed_by: None,
+        confirmation_note: None,
+    };
+    let mut out = Vec::new();
+    if let Some(at) = c.next_follow_up_at {
+        let note = c.next_steps.clone().unwrap_or_else(|| format!("Follow-up agreed in visit {}", visit.id));
+        out.push(task(TaskType::FollowUp, RequiredMethod::Any, local_date(at, tz), "next_follow_up", note));
+    }
+    if c.refused {
+        let due = add_working_days(today, app.policy.visit.refusal_follow_up_due_working_days);
+        let reason = c.refusal_reason.as_deref().unwrap_or("-");
+        out.push(task(
+            TaskType::FollowUp,
+            RequiredMethod::DoorVisitOrWhatsapp,
+            due,
+            "refusal_follow_up",
+            format!("WhatsApp follow-up: the customer refused the visit ({reason})"),
+        ));
+    }
+    out
 }
 
 /// A re-visit task for the same rep and customer, due per policy in working days.

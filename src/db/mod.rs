@@ -252,9 +252,25 @@ pub struct VerdictRecord {
     /// The photos the verdict was computed on; if another landed meanwhile, nothing is written.
     pub photo_count: usize,
     pub revisit_task: Option<Task>,
+    /// Tasks the record asks for: its next follow-up, a refusal's WhatsApp follow-up.
+    pub new_tasks: Vec<Task>,
+    /// The summary's MinHash band keys, so later summaries can find this one.
+    pub summary_bands: Vec<i64>,
+    /// Jobs the submit causes (webhook events), enqueued in the same transaction.
+    pub jobs: Vec<NewJob>,
+    /// Enqueued only when `revisit_task` was placed as a new task.
+    pub revisit_created_job: Option<NewJob>,
     /// The task this visit carried out, marked done.
     pub completes_task: Option<TaskId>,
     pub audit: AuditEntry,
+}
+
+/// An earlier submitted summary that shares MinHash bands with a new one.
+#[derive(Debug, Clone)]
+pub struct SummaryCandidate {
+    pub visit_id: VisitId,
+    pub rep_id: UserId,
+    pub summary: String,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -270,6 +286,10 @@ pub enum VerdictOutcome {
 pub struct ReviewRecord {
     pub review: Review,
     pub revisit_task: Option<Task>,
+    /// Jobs the decision causes (webhook events), enqueued in the same transaction.
+    pub jobs: Vec<NewJob>,
+    /// Enqueued only when `revisit_task` was placed as a new task, not found already open.
+    pub revisit_created_job: Option<NewJob>,
     pub audit: AuditEntry,
 }
 
@@ -351,6 +371,9 @@ pub trait Repo: Send + Sync + 'static {
 
     async fn record_verdict(&self, record: &VerdictRecord) -> Result<VerdictOutcome, RepoError>;
     async fn list_findings(&self, visit: VisitId) -> Result<Vec<Finding>, RepoError>;
+    /// Submitted visits (not `other_than`) whose summaries share any of these band keys, the
+    /// most shared first, at most `limit`.
+    async fn similar_summaries(&self, band_keys: &[i64], other_than: VisitId, limit: u32) -> Result<Vec<SummaryCandidate>, RepoError>;
 
     /// Records a review and what it causes; returns false (writing nothing) when its id exists.
     async fn record_review(&self, record: &ReviewRecord) -> Result<bool, RepoError>;

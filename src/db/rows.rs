@@ -67,6 +67,7 @@ pub struct CustomerRow {
     pub contact_phone: Option<String>,
     pub created_on: NaiveDate,
     pub class: String,
+    pub previous_level: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -92,6 +93,7 @@ impl TryFrom<CustomerRow> for Customer {
             contact_phone: r.contact_phone,
             created_on: r.created_on,
             class: parse("class", &r.class, CustomerClass::parse)?,
+            previous_level: r.previous_level.as_deref().map(|l| parse("previous_level", l, CustomerClass::parse)).transpose()?,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

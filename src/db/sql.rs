@@ -8,7 +8,7 @@
 //! LOCKED` on PostgreSQL; nothing on SQLite, whose `BEGIN IMMEDIATE` admits one writer).
 
 pub(crate) const CUSTOMER_COLUMNS: &str = "seq, id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
-     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at";
+     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, previous_level, created_at, updated_at";
 pub(crate) const TASK_COLUMNS: &str = "seq, id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
      origin_visit_id, origin, note, created_by, created_at, confirmed_at, confirmed_by, confirmation_note";
 pub(crate) const VISIT_COLUMNS: &str = "seq, id, rep_id, branch_id, content, content_hash, visit_date, status, review_status, score, \
@@ -39,12 +39,12 @@ macro_rules! impl_repo {
         use crate::db::rows::*;
         use crate::db::sql::{paginate, CUSTOMER_COLUMNS, PHOTO_COLUMNS, TASK_COLUMNS, VISIT_COLUMNS};
         use crate::db::*;
-        use crate::domain::customer::Customer;
+        use crate::domain::customer::{Customer, CustomerClass};
         use crate::domain::finding::Finding;
         use crate::domain::ids::{BranchId, CustomerId, PhotoId, ReviewId, TaskId, UserId, VisitId};
         use crate::domain::role::Scope;
         use crate::domain::task::Task;
-        use crate::domain::visit::{Photo, Review, Visit};
+        use crate::domain::visit::{Photo, Review, Visit, VisitContent};
 
         fn uuid_opt<T: Into<Uuid>>(v: Option<T>) -> Option<Uuid> {
             v.map(Into::into)
@@ -77,6 +77,28 @@ macro_rules! impl_repo {
             Ok(done.rows_affected() == 1)
         }
 
+        /// Enqueues a job in the caller's transaction, so the job exists exactly when the write
+        /// that caused it does (webhook events are written this way).
+        async fn enqueue_job_in<'c, E>(exec: E, job: &NewJob, now: DateTime<Utc>) -> Result<bool, RepoError>
+        where
+            E: sqlx::Executor<'c, Database = $db>,
+        {
+            let inserted = sqlx::query(
+                "INSERT INTO jobs (id, kind, unique_key, payload, status, attempts, run_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(job.id)
+            .bind(&job.kind)
+            .bind(&job.unique_key)
+            .bind(Json(&job.payload))
+            .bind(job.run_at)
+            .bind(now)
+            .execute(exec)
+            .await?
+            .rows_affected();
+            Ok(inserted == 1)
+        }
+
         async fn append_audit_in<'c, E>(exec: E, e: &AuditEntry) -> Result<(), RepoError>
         where
             E: sqlx::Executor<'c, Database = $db>,
@@ -94,15 +116,16 @@ macro_rules! impl_repo {
         }
 
         /// A re-visit task is unique per open origin visit: when one exists, use it.
-        async fn place_revisit(tx: &mut sqlx::Transaction<'_, $db>, task: &Task) -> Result<TaskId, RepoError> {
-            insert_task_in(&mut **tx, task).await?;
+        /// Places a re-visit task, or finds the one already open for the visit; says which.
+        async fn place_revisit(tx: &mut sqlx::Transaction<'_, $db>, task: &Task) -> Result<(TaskId, bool), RepoError> {
+            let inserted = insert_task_in(&mut **tx, task).await?;
             let id: Uuid = sqlx::query_scalar(
                 "SELECT id FROM tasks WHERE origin_visit_id = $1 AND task_type = 'revisit' AND status = 'open'",
             )
             .bind(uuid_opt(task.origin_visit_id))
             .fetch_one(&mut **tx)
             .await?;
-            Ok(TaskId(id))
+            Ok((TaskId(id), inserted && id == task.id.0))
         }
 
         fn push_scope(qb: &mut QueryBuilder<'_, $db>, scope: Scope, owner_col: &str, branch_col: &str) {
@@ -151,20 +174,7 @@ macro_rules! impl_repo {
             }
 
             async fn enqueue_job(&self, job: &NewJob, now: DateTime<Utc>) -> Result<bool, RepoError> {
-                let inserted = sqlx::query(
-                    "INSERT INTO jobs (id, kind, unique_key, payload, status, attempts, run_at, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6) ON CONFLICT DO NOTHING",
-                )
-                .bind(job.id)
-                .bind(&job.kind)
-                .bind(&job.unique_key)
-                .bind(Json(&job.payload))
-                .bind(job.run_at)
-                .bind(now)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-                Ok(inserted == 1)
+                enqueue_job_in(&self.pool, job, now).await
             }
 
             async fn claim_job(&self, worker: &str, now: DateTime<Utc>) -> Result<Option<ClaimedJob>, RepoError> {
@@ -369,7 +379,7 @@ macro_rules! impl_repo {
                       branch_id = excluded.branch_id, assigned_rep_id = excluded.assigned_rep_id, latitude = excluded.latitude, \
                       longitude = excluded.longitude, geofence_radius_m = excluded.geofence_radius_m, \
                       contact_name = excluded.contact_name, contact_position = excluded.contact_position, \
-                      contact_phone = excluded.contact_phone, created_on = excluded.created_on, class = excluded.class, \
+                      contact_phone = excluded.contact_phone, created_on = excluded.created_on, class = excluded.class, previous_level = excluded.previous_level, \
                       updated_at = excluded.updated_at",
                 )
                 .await
@@ -379,7 +389,7 @@ macro_rules! impl_repo {
                 sqlx::query(
                     "UPDATE customers SET code = $2, name = $3, customer_type = $4, assigned_rep_id = $5, latitude = $6, \
                      longitude = $7, geofence_radius_m = $8, contact_name = $9, contact_position = $10, contact_phone = $11, \
-                     created_on = $12, class = $13, updated_at = $14 WHERE id = $1",
+                     created_on = $12, class = $13, updated_at = $14, previous_level = $15 WHERE id = $1",
                 )
                 .bind(c.id.0)
                 .bind(&c.code)
@@ -395,6 +405,7 @@ macro_rules! impl_repo {
                 .bind(c.created_on)
                 .bind(c.class.as_str())
                 .bind(c.updated_at)
+                .bind(c.previous_level.map(CustomerClass::as_str))
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -667,6 +678,28 @@ macro_rules! impl_repo {
                     .collect())
             }
 
+            async fn similar_summaries(&self, band_keys: &[i64], other_than: VisitId, limit: u32) -> Result<Vec<SummaryCandidate>, RepoError> {
+                if band_keys.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // The visits sharing the most bands first: the likeliest near-copies.
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT v.id, v.rep_id, v.content FROM visits v JOIN (SELECT visit_id, COUNT(*) AS hits FROM summary_bands WHERE band_key IN (",
+                );
+                let mut keys = qb.separated(", ");
+                for k in band_keys {
+                    keys.push_bind(*k);
+                }
+                qb.push(") AND visit_id <> ").push_bind(other_than.0);
+                qb.push(" GROUP BY visit_id ORDER BY hits DESC LIMIT ").push_bind(i64::from(limit));
+                qb.push(") c ON c.visit_id = v.id ORDER BY c.hits DESC");
+                let rows: Vec<(Uuid, Uuid, Json<VisitContent>)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(v, r, c)| SummaryCandidate { visit_id: VisitId(v), rep_id: UserId(r), summary: c.0.summary.unwrap_or_default() })
+                    .collect())
+            }
+
             async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
                 let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
                     "SELECT id, visit_id FROM photos WHERE sha256 = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10",
@@ -718,12 +751,28 @@ macro_rules! impl_repo {
                     .await?;
                 }
                 if let Some(task) = &r.revisit_task {
-                    let id = place_revisit(&mut tx, task).await?;
+                    let (id, created) = place_revisit(&mut tx, task).await?;
+                    if let (true, Some(job)) = (created, &r.revisit_created_job) {
+                        enqueue_job_in(&mut *tx, job, r.submitted_at).await?;
+                    }
                     sqlx::query("UPDATE visits SET revisit_task_id = $2 WHERE id = $1")
                         .bind(r.visit_id.0)
                         .bind(id.0)
                         .execute(&mut *tx)
                         .await?;
+                }
+                for task in &r.new_tasks {
+                    insert_task_in(&mut *tx, task).await?;
+                }
+                for key in &r.summary_bands {
+                    sqlx::query("INSERT INTO summary_bands (band_key, visit_id) VALUES ($1, $2)")
+                        .bind(*key)
+                        .bind(r.visit_id.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for job in &r.jobs {
+                    enqueue_job_in(&mut *tx, job, r.submitted_at).await?;
                 }
                 if let Some(task) = r.completes_task {
                     sqlx::query("UPDATE tasks SET status = 'done', updated_at = $2 WHERE id = $1 AND status = 'open'")
@@ -751,9 +800,12 @@ macro_rules! impl_repo {
             async fn record_review(&self, r: &ReviewRecord) -> Result<bool, RepoError> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
                 let review = &r.review;
-                let revisit_id = match &r.revisit_task {
-                    Some(task) => Some(place_revisit(&mut tx, task).await?),
-                    None => None,
+                let (revisit_id, revisit_created) = match &r.revisit_task {
+                    Some(task) => {
+                        let (id, created) = place_revisit(&mut tx, task).await?;
+                        (Some(id), created)
+                    }
+                    None => (None, false),
                 };
                 let inserted = sqlx::query(
                     "INSERT INTO reviews (id, visit_id, reviewer_id, decision, comment, deduct_points, revisit_task_id, created_at) \
@@ -786,6 +838,9 @@ macro_rules! impl_repo {
                 .bind(review.created_at)
                 .execute(&mut *tx)
                 .await?;
+                for job in r.jobs.iter().chain(r.revisit_created_job.iter().filter(|_| revisit_created)) {
+                    enqueue_job_in(&mut *tx, job, review.created_at).await?;
+                }
                 append_audit_in(&mut *tx, &r.audit).await?;
                 tx.commit().await?;
                 Ok(true)
@@ -834,8 +889,8 @@ macro_rules! impl_repo {
             async fn write_customer(&self, c: &Customer, on_conflict: &str) -> Result<(), RepoError> {
                 sqlx::query(&format!(
                     "INSERT INTO customers (id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
-                     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16){on_conflict}"
+                     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at, previous_level) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17){on_conflict}"
                 ))
                 .bind(c.id.0)
                 .bind(&c.code)
@@ -853,6 +908,7 @@ macro_rules! impl_repo {
                 .bind(c.class.as_str())
                 .bind(c.created_at)
                 .bind(c.updated_at)
+                .bind(c.previous_level.map(CustomerClass::as_str))
                 .execute(&self.pool)
                 .await?;
                 Ok(())

@@ -85,6 +85,9 @@ pub struct Customer {
     pub contact_phone: Option<String>,
     pub created_on: NaiveDate,
     pub class: CustomerClass,
+    /// The level (A–F) the customer had before becoming Lost or Lost Warning: decides whether a
+    /// Lost Warning contact must be a door visit (SOP ch. 2).
+    pub previous_level: Option<CustomerClass>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

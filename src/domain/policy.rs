@@ -96,11 +96,220 @@ impl Default for PhotoPolicy {
     }
 }
 
+/// A local clock time, written `"HH:MM"` in the policy file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClockTime(pub u16);
+
+impl ClockTime {
+    pub const fn hm(h: u16, m: u16) -> ClockTime {
+        ClockTime(h * 60 + m)
+    }
+
+    /// Minutes since local midnight.
+    pub fn minutes(self) -> u32 {
+        u32::from(self.0)
+    }
+}
+
+impl std::fmt::Display for ClockTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
+    }
+}
+
+impl Serialize for ClockTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClockTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let parsed = text.split_once(':').and_then(|(h, m)| {
+            let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);
+            (h < 24 && m < 60 && text.len() == 5).then(|| ClockTime::hm(h, m))
+        });
+        parsed.ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a time of day written HH:MM")))
+    }
+}
+
+/// How a visit is conducted and recorded (RULES.md §2, §3, §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VisitPolicy {
+    /// The customer's business hours, local time of the branch (SOP ch. 3: 09.00–17.00).
+    pub business_hours_start: ClockTime,
+    pub business_hours_end: ClockTime,
+    /// The lunch break to avoid (SOP ch. 3: 12.00–13.00); equal times switch it off.
+    pub lunch_start: ClockTime,
+    pub lunch_end: ClockTime,
+    /// A refused visit creates a WhatsApp follow-up due this many working days later.
+    pub refusal_follow_up_due_working_days: u32,
+    /// An answer to a standard question needs at least this many words …
+    pub min_answer_words: u32,
+    /// … and is not one of these (compared lower-case, without punctuation).
+    pub filler_answers: Vec<String>,
+}
+
+impl Default for VisitPolicy {
+    fn default() -> Self {
+        Self {
+            business_hours_start: ClockTime::hm(9, 0),
+            business_hours_end: ClockTime::hm(17, 0),
+            lunch_start: ClockTime::hm(12, 0),
+            lunch_end: ClockTime::hm(13, 0),
+            refusal_follow_up_due_working_days: 1,
+            min_answer_words: 2,
+            filler_answers: ["-", "ok", "oke", "ya", "tidak", "ada", "n/a", "na", "idem", "sama", "aman", "baik", "good", "fine", "yes", "no", "none", "nothing", "tidak tahu", "belum tahu", "sama seperti sebelumnya", "same as before"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+/// The summary ("Keterangan") rules (RULES.md §5). The lexicons are word stems, matched at the
+/// start of a word or after a common Indonesian prefix (di-, ter-, ber-, me(N)-, pe(N)-, ke-, se-),
+/// so `rusak` also finds `kerusakan` and `kirim` finds `dikirim`; multi-word entries match as
+/// phrases. Indonesian and English entries sit in one list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SummaryPolicy {
+    /// Fewer substantive sentences than this is `summary_too_short` (SOP ch. 9: 3).
+    pub min_sentences: u32,
+    /// A sentence counts when it has at least this many words …
+    pub min_sentence_words: u32,
+    /// … at least this many of them different, and does not repeat an earlier sentence.
+    pub min_sentence_distinct_words: u32,
+    /// (a) the customer's business situation.
+    pub aspect_business: Vec<String>,
+    /// (b) complaints or problems raised.
+    pub aspect_complaints: Vec<String>,
+    /// (c) opportunities or action items.
+    pub aspect_opportunities: Vec<String>,
+    /// Words that make a date concrete without digits (months, weekdays).
+    pub date_words: Vec<String>,
+    /// Words that introduce a place (street, district, warehouse, …).
+    pub place_words: Vec<String>,
+    /// A summary whose word 3-shingles overlap an earlier summary's by at least this Jaccard
+    /// similarity is `summary_templated`. Digits are masked first, so a template with new
+    /// numbers is still a template.
+    pub templated_min_similarity: f64,
+    /// Summaries shorter than this many words are not compared (too short to be a template).
+    pub templated_min_words: u32,
+    /// `complaint_without_details` asks for `all` of waybill and date (SOP ch. 9), or `any`.
+    pub complaint_details_required: DetailsRequired,
+}
+
+/// How many of a complaint's details are required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetailsRequired {
+    All,
+    Any,
+}
+
+fn words(list: &str) -> Vec<String> {
+    list.split(',').map(|w| w.trim().to_string()).filter(|w| !w.is_empty()).collect()
+}
+
+impl Default for SummaryPolicy {
+    fn default() -> Self {
+        Self {
+            min_sentences: 3,
+            min_sentence_words: 4,
+            min_sentence_distinct_words: 3,
+            aspect_business: words(
+                "usaha, bisnis, jualan, jual, penjualan, omzet, omset, pesanan, order, kirim, pengirim, paket, volume, \
+                 pelanggan, stok, musim, permintaan, ramai, sepi, produksi, toko, gudang, marketplace, transaksi, \
+                 business, sales, revenue, turnover, orders, shipments, shipping, parcels, customers, stock, season, \
+                 demand, busy, quiet, production, store, shop, warehouse",
+            ),
+            aspect_complaints: words(
+                "keluhan, keluh, komplain, masalah, kendala, terlambat, telat, lambat, rusak, hilang, salah, retur, \
+                 kecewa, gagal, pecah, tidak puas, belum sampai, \
+                 complain, complaint, problem, issue, late, delay, damaged, broken, lost, missing, slow, wrong, \
+                 return, error, dissatisfied, unhappy, no complaints, tidak ada keluhan",
+            ),
+            aspect_opportunities: words(
+                "peluang, potensi, rencana, tawar, penawaran, usul, tindak lanjut, follow up, sepakat, setuju, promo, \
+                 diskon, target, jadwal, minggu depan, bulan depan, akan, tambah, naikkan, coba, uji coba, \
+                 opportunity, potential, plan, offer, propose, agree, discount, increase, target, schedule, \
+                 next week, next month, will, trial, action",
+            ),
+            date_words: words(
+                "januari, februari, maret, april, mei, juni, juli, agustus, september, oktober, november, desember, \
+                 senin, selasa, rabu, kamis, jumat, sabtu, minggu, \
+                 january, february, march, may, june, july, august, october, december, \
+                 monday, tuesday, wednesday, thursday, friday, saturday, sunday",
+            ),
+            place_words: words("jl, jalan, gang, kecamatan, kelurahan, kabupaten, kota, area, daerah, wilayah, street, road, district"),
+            templated_min_similarity: 0.6,
+            templated_min_words: 12,
+            complaint_details_required: DetailsRequired::All,
+        }
+    }
+}
+
+/// Customer classes and what each requires (RULES.md §1). Read by the classifier and the visit
+/// planner; the method rule of a visit reads `lost_warning_door_levels`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassPolicy {
+    /// Average daily AWB strictly above which a customer is level A, B, C, D, E; the rest is F.
+    pub level_a_min_daily_awb: f64,
+    pub level_b_min_daily_awb: f64,
+    pub level_c_min_daily_awb: f64,
+    pub level_d_min_daily_awb: f64,
+    pub level_e_min_daily_awb: f64,
+    /// Door visits required per calendar month, A to F.
+    pub visits_per_month: [u32; 6],
+    /// New: visits in the first month, then per month, for this many months.
+    pub new_first_month_visits: u32,
+    pub new_later_visits: u32,
+    pub new_customer_months: u32,
+    /// Lost Warning: volume down by at least this share against the same span of last month.
+    pub lost_warning_drop: f64,
+    /// No one is called Lost or Lost Warning before the month has run this many days.
+    pub min_days_into_month: u32,
+    /// Lost: one door visit within this many working days of detection.
+    pub lost_due_working_days: u32,
+    /// Lost Warning: one contact within this many working days.
+    pub lost_warning_due_working_days: u32,
+    /// A Lost Warning customer whose previous level is one of these needs a door visit; for the
+    /// others WhatsApp is allowed (SOP ch. 2: A–D door, E WhatsApp).
+    pub lost_warning_door_levels: Vec<String>,
+}
+
+impl Default for ClassPolicy {
+    fn default() -> Self {
+        Self {
+            level_a_min_daily_awb: 500.0,
+            level_b_min_daily_awb: 300.0,
+            level_c_min_daily_awb: 100.0,
+            level_d_min_daily_awb: 50.0,
+            level_e_min_daily_awb: 1.0,
+            visits_per_month: [2, 2, 1, 1, 1, 0],
+            new_first_month_visits: 2,
+            new_later_visits: 1,
+            new_customer_months: 3,
+            lost_warning_drop: 0.5,
+            min_days_into_month: 5,
+            lost_due_working_days: 7,
+            lost_warning_due_working_days: 5,
+            lost_warning_door_levels: words("A, B, C, D"),
+        }
+    }
+}
+
 /// The whole policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
     pub photo: PhotoPolicy,
+    pub visit: VisitPolicy,
+    pub summary: SummaryPolicy,
+    pub classes: ClassPolicy,
     /// Geofence radius for customers that have none of their own, in metres
     /// (RULES.md §2, interpretation: 150 m).
     pub default_geofence_radius_m: f64,
@@ -148,6 +357,9 @@ impl Default for Policy {
         ];
         Self {
             photo: PhotoPolicy::default(),
+            visit: VisitPolicy::default(),
+            summary: SummaryPolicy::default(),
+            classes: ClassPolicy::default(),
             default_geofence_radius_m: 150.0,
             revisit_due_working_days: 3,
             findings: table
@@ -201,6 +413,36 @@ impl Policy {
         }
         if !(self.default_geofence_radius_m.is_finite() && self.default_geofence_radius_m > 0.0) {
             problems.push("policy.default_geofence_radius_m must be above 0".to_string());
+        }
+        let v = &self.visit;
+        if v.business_hours_start >= v.business_hours_end {
+            problems.push("policy.visit.business_hours_start must be before business_hours_end".to_string());
+        }
+        if v.lunch_start > v.lunch_end {
+            problems.push("policy.visit.lunch_start must not be after lunch_end".to_string());
+        }
+        let s = &self.summary;
+        if !(s.templated_min_similarity > 0.0 && s.templated_min_similarity <= 1.0) {
+            problems.push("policy.summary.templated_min_similarity must be in (0, 1]".to_string());
+        }
+        for (name, list) in [("aspect_business", &s.aspect_business), ("aspect_complaints", &s.aspect_complaints), ("aspect_opportunities", &s.aspect_opportunities)] {
+            if list.iter().all(|w| w.trim().is_empty()) {
+                problems.push(format!("policy.summary.{name} must name at least one word"));
+            }
+        }
+        let c = &self.classes;
+        let levels = [c.level_a_min_daily_awb, c.level_b_min_daily_awb, c.level_c_min_daily_awb, c.level_d_min_daily_awb, c.level_e_min_daily_awb];
+        if levels.iter().any(|x| !x.is_finite() || *x < 0.0) || levels.windows(2).any(|w| w[0] <= w[1]) {
+            problems.push("policy.classes.level_*_min_daily_awb must be numbers >= 0, A above B above C above D above E".to_string());
+        }
+        if !(c.lost_warning_drop > 0.0 && c.lost_warning_drop <= 1.0) {
+            problems.push("policy.classes.lost_warning_drop must be in (0, 1]".to_string());
+        }
+        if c.min_days_into_month == 0 || c.min_days_into_month > 28 {
+            problems.push("policy.classes.min_days_into_month must be 1..=28".to_string());
+        }
+        if let Some(bad) = c.lost_warning_door_levels.iter().find(|l| !["A", "B", "C", "D", "E", "F"].contains(&l.as_str())) {
+            problems.push(format!("policy.classes.lost_warning_door_levels: {bad:?} is not a level A–F"));
         }
         for (code, rule) in &self.findings {
             if rule.penalty > 100 {

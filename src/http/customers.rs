@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::auth::Authed;
 use super::error::ApiError;
-use super::requests::{self, location, radius, text, CustomerInput, CustomerListQuery, CustomerPatch};
+use super::requests::{self, level, location, radius, text, CustomerInput, CustomerListQuery, CustomerPatch};
 use super::responses::{CustomerView, List};
 use crate::app::{customers, App};
 use crate::db::CustomerFilter;
@@ -51,6 +51,7 @@ pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<
         contact_phone: fields.contact_phone,
         created_on: input.created_on.unwrap_or_else(|| now.date_naive()),
         class: input.class.unwrap_or(CustomerClass::New),
+        previous_level: level(input.previous_level)?,
         created_at: now,
         updated_at: now,
     };
@@ -74,6 +75,7 @@ pub async fn update(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uu
     let contact_name = text("contact_name", p.contact_name, 200)?;
     let contact_position = text("contact_position", p.contact_position, 200)?;
     let contact_phone = text("contact_phone", p.contact_phone, 50)?;
+    let previous_level = level(p.previous_level)?;
     let updated = customers::update(&app, &actor, CustomerId(id.into_inner()), |c| {
         if let Some(v) = code { c.code = v; }
         if let Some(v) = name { c.name = v; }
@@ -86,6 +88,7 @@ pub async fn update(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uu
         if contact_phone.is_some() { c.contact_phone = contact_phone; }
         if let Some(v) = p.created_on { c.created_on = v; }
         if let Some(v) = p.class { c.class = v; }
+        if previous_level.is_some() { c.previous_level = previous_level; }
     })
     .await
     .map_err(ApiError::from)?;

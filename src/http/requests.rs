@@ -111,6 +111,7 @@ pub struct CustomerInput {
     pub contact_phone: Option<String>,
     pub created_on: Option<NaiveDate>,
     pub class: Option<CustomerClass>,
+    pub previous_level: Option<CustomerClass>,
 }
 
 /// Validated customer fields shared by create and update.
@@ -130,6 +131,16 @@ pub fn location(lat: Option<f64>, lon: Option<f64>) -> Result<Option<GeoPoint>, 
         (None, None) => Ok(None),
         (Some(lat), Some(lon)) => GeoPoint::parse(lat, lon).map(Some).map_err(|e| ApiError::unprocessable("invalid_coordinates", e)),
         _ => Err(ApiError::unprocessable("invalid_coordinates", "give both latitude and longitude, or neither")),
+    }
+}
+
+/// A level A–F (a customer's `previous_level`); Lost, Lost Warning and New are classes, not levels.
+pub fn level(l: Option<CustomerClass>) -> Result<Option<CustomerClass>, ApiError> {
+    match l {
+        Some(CustomerClass::Lost | CustomerClass::LostWarning | CustomerClass::New) => {
+            Err(ApiError::unprocessable("invalid_previous_level", "previous_level must be a level A–F"))
+        }
+        l => Ok(l),
     }
 }
 
@@ -172,6 +183,7 @@ pub struct CustomerPatch {
     pub contact_phone: Option<String>,
     pub created_on: Option<NaiveDate>,
     pub class: Option<CustomerClass>,
+    pub previous_level: Option<CustomerClass>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -41,6 +41,7 @@ pub struct CustomerView {
     pub contact_phone: Option<String>,
     pub created_on: NaiveDate,
     pub class: CustomerClass,
+    pub previous_level: Option<CustomerClass>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -62,6 +63,7 @@ impl From<Customer> for CustomerView {
             contact_phone: c.contact_phone,
             created_on: c.created_on,
             class: c.class,
+            previous_level: c.previous_level,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }

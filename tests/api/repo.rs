@@ -17,6 +17,10 @@ use crate::helpers::TestApp;
 
 backend_tests!(the_repository_keeps_its_promises);
 
+fn job(kind: &str) -> fieldproof::db::NewJob {
+    fieldproof::db::NewJob { id: Uuid::new_v4(), kind: kind.into(), unique_key: Some(format!("{kind}:{}", Uuid::new_v4())), payload: json!({}), run_at: Utc::now() }
+}
+
 fn customer(branch: Uuid, code: &str) -> Customer {
     let now = Utc::now();
     Customer {
@@ -33,6 +37,7 @@ fn customer(branch: Uuid, code: &str) -> Customer {
         contact_phone: None,
         created_on: now.date_naive(),
         class: CustomerClass::C,
+        previous_level: None,
         created_at: now,
         updated_at: now,
     }
@@ -214,6 +219,10 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
         findings: vec![finding.clone()],
         photo_count: 0,
         revisit_task: Some(revisit(c1.id, app.jkt, app.rep.id, vid)),
+        new_tasks: vec![],
+        summary_bands: vec![11, -22, 33],
+        jobs: vec![job("visit.submitted")],
+        revisit_created_job: Some(job("task.created")),
         completes_task: None,
         audit: audit("visit.submitted", vid),
     };
@@ -226,14 +235,29 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     let submitted = repo.get_visit(vid).await.unwrap().unwrap();
     assert_eq!((submitted.status, submitted.score), (VisitStatus::NonCompliant, Some(40)));
     let revisit_id = submitted.revisit_task_id.expect("linked re-visit task");
+    for j in record.jobs.iter().chain(&record.revisit_created_job) {
+        assert!(repo.get_job(j.id).await.unwrap().is_some(), "the verdict's jobs are written with it: {}", j.kind);
+    }
+    let similar = repo.similar_summaries(&[5, -22, 33, 44], VisitId::new_random(), 20).await.unwrap();
+    assert_eq!(similar.iter().map(|c| c.visit_id).collect::<Vec<_>>(), vec![vid], "found by shared bands");
+    assert!(repo.similar_summaries(&[-22], vid, 20).await.unwrap().is_empty(), "never the visit itself");
+    assert!(repo.similar_summaries(&[], VisitId::new_random(), 20).await.unwrap().is_empty());
     assert_eq!(repo.list_findings(vid).await.unwrap(), vec![finding]);
     assert!(!repo.update_draft_visit(&edited).await.unwrap(), "a submitted visit is frozen");
     assert!(matches!(repo.insert_photo(&photo(PhotoId::new_random(), vid, "photos/aa/bb/three.jpeg"), Utc::now()).await.unwrap(), PhotoInsert::VisitNotDraft));
 
     // Reviews: a reject reuses the one open re-visit task.
     let review = Review { id: ReviewId::new_random(), visit_id: vid, reviewer_id: UserId(app.marketing.id), decision: Decision::Reject, comment: Some("no".into()), deduct_points: 7, revisit_task_id: None, created_at: Utc::now() };
-    let record = ReviewRecord { review: review.clone(), revisit_task: Some(revisit(c1.id, app.jkt, app.rep.id, vid)), audit: audit("visit.reviewed", vid) };
+    let record = ReviewRecord {
+        review: review.clone(),
+        revisit_task: Some(revisit(c1.id, app.jkt, app.rep.id, vid)),
+        jobs: vec![job("visit.reviewed")],
+        revisit_created_job: Some(job("task.created")),
+        audit: audit("visit.reviewed", vid),
+    };
     assert!(repo.record_review(&record).await.unwrap());
+    assert!(repo.get_job(record.jobs[0].id).await.unwrap().is_some());
+    assert!(repo.get_job(record.revisit_created_job.as_ref().unwrap().id).await.unwrap().is_none(), "no task.created for the re-visit that already existed");
     assert!(!repo.record_review(&record).await.unwrap(), "the same review id twice is recorded once");
     let got = repo.get_review(review.id).await.unwrap().unwrap();
     assert_eq!((got.id, got.revisit_task_id, got.deduct_points, got.decision), (review.id, Some(revisit_id), 7, Decision::Reject));

@@ -7,12 +7,15 @@
 
 mod edits;
 mod photo;
+mod record;
+pub mod summary;
 mod visit;
 
 use std::collections::BTreeSet;
 
 pub use edits::{edit_signs, EditSign};
 pub use photo::{near_match, photo_findings, resolve_capture_time, EarlierCopy, PhotoContext};
+pub use record::{RecordFacts, SimilarSummary};
 pub use visit::{required_kinds, visit_findings, SubmitFacts};
 
 use super::customer::GeoPoint;

@@ -116,7 +116,7 @@ fn visit_rules_table() {
         ("phone needs no photos", Method::Phone, false, jakarta, on_time, &[], vec![]),
     ];
     for (name, method, refused, tz, at, photos, expected) in cases {
-        let f = SubmitFacts { method, refused, visit_date: date, branch_tz: tz, submitted_at: at, photos };
+        let f = SubmitFacts { method, refused, visit_date: date, branch_tz: tz, submitted_at: at, photos, record: None };
         assert_eq!(codes(&visit_findings(&policy, &f)), expected, "{name}");
     }
 }
@@ -168,7 +168,7 @@ fn photos_far_apart_are_inconsistent() {
         (vec![at(0, here()), at(5, here())], vec!["photos_inconsistent"]),
         (vec![at(0, here()), at(0, far)], vec!["photos_inconsistent"]),
     ] {
-        let f = SubmitFacts { method: Method::Phone, refused: false, visit_date: date, branch_tz: chrono_tz::Asia::Jakarta, submitted_at: on_time, photos: &photos };
+        let f = SubmitFacts { method: Method::Phone, refused: false, visit_date: date, branch_tz: chrono_tz::Asia::Jakarta, submitted_at: on_time, photos: &photos, record: None };
         assert_eq!(codes(&visit_findings(&policy, &f)), expected);
     }
 }

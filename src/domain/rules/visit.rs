@@ -31,6 +31,8 @@ pub struct SubmitFacts<'a> {
     pub submitted_at: DateTime<Utc>,
     /// The visit's photos, their findings judged against the final record.
     pub photos: &'a [Photo],
+    /// The written record and what it is judged against; `None` judges the evidence alone.
+    pub record: Option<super::RecordFacts<'a>>,
 }
 
 /// Visit-level findings at submit, followed by every photo's own findings.
@@ -68,6 +70,9 @@ pub fn visit_findings(policy: &Policy, facts: &SubmitFacts<'_>) -> Vec<Finding> 
 
     if let Some(f) = inconsistent(policy, facts.photos) {
         out.push(f);
+    }
+    if let Some(record) = &facts.record {
+        out.extend(super::record::record_findings(policy, facts, record));
     }
     out.extend(facts.photos.iter().flat_map(|p| p.findings.iter().cloned()));
     out

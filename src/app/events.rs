@@ -1,0 +1,53 @@
+//! Domain events for webhooks. An event is written as a `webhook_event` job in the same
+//! transaction as the change it reports, so it exists exactly when the change does; a worker fans
+//! it out to the subscriptions that want it (see [`super::webhooks`]). The API never waits for a
+//! subscriber.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::db::NewJob;
+use crate::domain::task::Task;
+use crate::domain::visit::Visit;
+
+/// The job kind that carries one event.
+pub const EVENT_JOB: &str = "webhook_event";
+
+/// Every event a subscription may ask for.
+pub const EVENTS: [&str; 5] = ["visit.submitted", "visit.non_compliant", "visit.reviewed", "task.created", "task.missed"];
+
+/// One event as a job. `key` makes it unique: the same change never reports twice.
+pub fn event(name: &str, key: &str, at: DateTime<Utc>, data: serde_json::Value) -> NewJob {
+    let id = Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("{name}:{key}").as_bytes());
+    NewJob {
+        id: Uuid::new_v4(),
+        kind: EVENT_JOB.into(),
+        unique_key: Some(format!("event:{name}:{key}")),
+        payload: json!({ "id": id, "event": name, "occurred_at": at, "data": data }),
+        run_at: at,
+    }
+}
+
+/// What a subscriber learns about a visit.
+pub fn visit_data(v: &Visit) -> serde_json::Value {
+    json!({
+        "visit_id": v.id, "rep_id": v.rep_id, "branch_id": v.branch_id, "customer_id": v.content.customer_id,
+        "method": v.content.method.as_str(), "visit_date": v.visit_date, "status": v.status.as_str(),
+        "score": v.score, "review_status": v.review_status.as_str(), "revisit_task_id": v.revisit_task_id,
+    })
+}
+
+/// What a subscriber learns about a task.
+pub fn task_data(t: &Task) -> serde_json::Value {
+    json!({
+        "task_id": t.id, "customer_id": t.customer_id, "branch_id": t.branch_id, "assignee_id": t.assignee_id,
+        "task_type": t.task_type.as_str(), "required_method": t.required_method.as_str(), "due_date": t.due_date,
+        "status": t.status.as_str(), "origin": t.origin, "origin_visit_id": t.origin_visit_id,
+    })
+}
+
+/// `task.created` for a task.
+pub fn task_created(t: &Task) -> NewJob {
+    event("task.created", &t.id.to_string(), t.created_at, task_data(t))
+}
