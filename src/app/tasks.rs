@@ -70,7 +70,7 @@ pub async fn create(app: &App, actor: &Actor, mut task: Task) -> Result<(Task, b
     task.branch_id = customer.branch_id;
     task.created_by = Some(actor.id);
     task.created_at = app.now();
-    let created = app.repo.insert_task(&task).await?;
+    let created = app.repo.insert_task_with_job(&task, &super::events::task_created(&task)).await?;
     let stored = app.repo.get_task(task.id).await?.ok_or_else(|| AppError::internal("task vanished"))?;
     let same = stored.customer_id == task.customer_id
         && stored.assignee_id == task.assignee_id

@@ -349,6 +349,9 @@ pub trait Repo: Send + Sync + 'static {
 
     /// Inserts a task; returns false when its id exists already.
     async fn insert_task(&self, task: &Task) -> Result<bool, RepoError>;
+    /// Inserts a task and, only when it is new, enqueues `job` (its `task.created` event) in the
+    /// same transaction.
+    async fn insert_task_with_job(&self, task: &Task, job: &NewJob) -> Result<bool, RepoError>;
     async fn get_task(&self, id: TaskId) -> Result<Option<Task>, RepoError>;
     async fn list_tasks(&self, filter: &TaskFilter, page: Page) -> Result<Paged<Task>, RepoError>;
 

@@ -444,6 +444,16 @@ macro_rules! impl_repo {
                 insert_task_in(&self.pool, t).await
             }
 
+            async fn insert_task_with_job(&self, t: &Task, job: &NewJob) -> Result<bool, RepoError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let inserted = insert_task_in(&mut *tx, t).await?;
+                if inserted {
+                    enqueue_job_in(&mut *tx, job, t.created_at).await?;
+                }
+                tx.commit().await?;
+                Ok(inserted)
+            }
+
             async fn get_task(&self, id: TaskId) -> Result<Option<Task>, RepoError> {
                 let row: Option<TaskRow> = sqlx::query_as(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"))
                     .bind(id.0)

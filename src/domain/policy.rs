@@ -96,7 +96,7 @@ impl Default for PhotoPolicy {
     }
 }
 
-/// A local clock time, written `"HH:MM"` in the policy file.
+/// A local clock time, written `"HH:MM"` in the policy file; `"24:00"` is the end of the day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ClockTime(pub u16);
 
@@ -128,7 +128,8 @@ impl<'de> Deserialize<'de> for ClockTime {
         let text = String::deserialize(d)?;
         let parsed = text.split_once(':').and_then(|(h, m)| {
             let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);
-            (h < 24 && m < 60 && text.len() == 5).then(|| ClockTime::hm(h, m))
+            let valid = (h < 24 && m < 60) || (h, m) == (24, 0);
+            (valid && text.len() == 5).then(|| ClockTime::hm(h, m))
         });
         parsed.ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a time of day written HH:MM")))
     }
@@ -138,7 +139,8 @@ impl<'de> Deserialize<'de> for ClockTime {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VisitPolicy {
-    /// The customer's business hours, local time of the branch (SOP ch. 3: 09.00–17.00).
+    /// The customer's business hours, local time of the branch (SOP ch. 3: 09.00–17.00);
+    /// `00:00`–`24:00` switches the check off.
     pub business_hours_start: ClockTime,
     pub business_hours_end: ClockTime,
     /// The lunch break to avoid (SOP ch. 3: 12.00–13.00); equal times switch it off.
@@ -187,7 +189,8 @@ pub struct SummaryPolicy {
     pub aspect_complaints: Vec<String>,
     /// (c) opportunities or action items.
     pub aspect_opportunities: Vec<String>,
-    /// Words that make a date concrete without digits (months, weekdays).
+    /// Words that make a date concrete without digits (months, weekdays). `minggu` is left out:
+    /// it is Sunday and also "week" ("minggu ini").
     pub date_words: Vec<String>,
     /// Words that introduce a place (street, district, warehouse, …).
     pub place_words: Vec<String>,
@@ -226,7 +229,7 @@ impl Default for SummaryPolicy {
                  demand, busy, quiet, production, store, shop, warehouse",
             ),
             aspect_complaints: words(
-                "keluhan, keluh, komplain, masalah, kendala, terlambat, telat, lambat, rusak, hilang, salah, retur, \
+                "keluhan, keluh, mengeluh, komplain, masalah, kendala, terlambat, telat, lambat, rusak, hilang, salah, retur, \
                  kecewa, gagal, pecah, tidak puas, belum sampai, \
                  complain, complaint, problem, issue, late, delay, damaged, broken, lost, missing, slow, wrong, \
                  return, error, dissatisfied, unhappy, no complaints, tidak ada keluhan",
@@ -239,7 +242,7 @@ impl Default for SummaryPolicy {
             ),
             date_words: words(
                 "januari, februari, maret, april, mei, juni, juli, agustus, september, oktober, november, desember, \
-                 senin, selasa, rabu, kamis, jumat, sabtu, minggu, \
+                 senin, selasa, rabu, kamis, jumat, sabtu, \
                  january, february, march, may, june, july, august, october, december, \
                  monday, tuesday, wednesday, thursday, friday, saturday, sunday",
             ),
@@ -498,12 +501,29 @@ mod tests {
     fn the_example_file_is_the_defaults() {
         let example = include_str!("../../policy.example.toml");
         assert_eq!(Policy::from_toml(example).unwrap(), Policy::default());
-        for key in serde_json::to_value(PhotoPolicy::default()).unwrap().as_object().unwrap().keys() {
-            assert!(example.contains(&format!("\n{key} =")), "policy.example.toml lacks photo.{key}");
+        let defaults = serde_json::to_value(Policy::default()).unwrap();
+        for section in ["photo", "visit", "summary", "classes"] {
+            for key in defaults[section].as_object().unwrap().keys() {
+                assert!(example.contains(&format!("\n{key} =")), "policy.example.toml lacks {section}.{key}");
+            }
         }
         for code in FindingCode::ALL {
             assert!(example.contains(&format!("[findings.{}]", code.as_str())), "policy.example.toml lacks {code:?}");
         }
+    }
+
+    #[test]
+    fn clock_times_read_as_hh_mm() {
+        let policy = Policy::from_toml("[visit]\nbusiness_hours_start = \"08:30\"\nbusiness_hours_end = \"24:00\"\n").unwrap();
+        assert_eq!((policy.visit.business_hours_start.minutes(), policy.visit.business_hours_end.minutes()), (510, 1440));
+        for bad in ["8:30", "24:01", "12:60", "noon", "08:30:00"] {
+            let problems = Policy::from_toml(&format!("[visit]\nbusiness_hours_start = \"{bad}\"\n")).unwrap_err();
+            assert!(problems.iter().any(|p| p.contains("HH:MM")), "{bad}: {problems:?}");
+        }
+        let problems = Policy::from_toml("[visit]\nbusiness_hours_start = \"18:00\"\n").unwrap_err();
+        assert!(problems.iter().any(|p| p.contains("before business_hours_end")), "{problems:?}");
+        let problems = Policy::from_toml("[classes]\nlevel_c_min_daily_awb = 400\nlost_warning_door_levels = [\"X\"]\n").unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
     }
 
     #[test]

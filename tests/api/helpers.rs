@@ -10,6 +10,7 @@ use fieldproof::app::App;
 use fieldproof::config::Settings;
 use fieldproof::db::{Branch, User};
 use fieldproof::domain::ids::{BranchId, UserId};
+use fieldproof::domain::policy::ClockTime;
 use fieldproof::domain::role::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -53,6 +54,17 @@ pub fn postgres_url() -> Option<String> {
     url
 }
 
+/// The server's clock in tests: the wall clock until a test sets an instant (deadlines, business
+/// hours and day boundaries are then exact, whenever the suite runs).
+#[derive(Default)]
+pub struct TestClock(std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>);
+
+impl fieldproof::app::Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.lock().unwrap().unwrap_or_else(chrono::Utc::now)
+    }
+}
+
 pub struct Login {
     pub id: Uuid,
     pub token: String,
@@ -73,6 +85,7 @@ pub struct TestApp {
     pub jap_rep: Login,
     pub hq: Login,
     pub admin: Login,
+    pub clock: Arc<TestClock>,
     _dir: tempfile::TempDir,
 }
 
@@ -108,6 +121,16 @@ pub async fn new_postgres_database(base: &str) -> String {
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, false).await
+}
+
+/// A server with the SOP's business hours (09:00–17:00, lunch 12:00–13:00), for tests that set
+/// the clock.
+pub async fn spawn_app_sop(db: Db) -> TestApp {
+    spawn_app_with(db, true).await
+}
+
+async fn spawn_app_with(db: Db, sop_hours: bool) -> TestApp {
     fieldproof::telemetry::init();
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings::default();
@@ -131,7 +154,16 @@ pub async fn spawn_app(db: Db) -> TestApp {
     // A smaller cap than production so the oversize test sends little.
     let mut policy = (*app.policy).clone();
     policy.photo.max_bytes = 8 * 1024 * 1024;
+    if !sop_hours {
+        // Most tests visit at the wall clock's now, whatever the hour the suite runs; business
+        // hours are tested at a fixed clock with the SOP's hours (`rules.rs`, `spawn_app_sop`).
+        policy.visit.business_hours_start = ClockTime::hm(0, 0);
+        policy.visit.business_hours_end = ClockTime::hm(24, 0);
+        policy.visit.lunch_end = policy.visit.lunch_start;
+    }
     app.policy = Arc::new(policy);
+    let clock = Arc::new(TestClock::default());
+    app.clock = clock.clone();
     let application = fieldproof::startup::Application::with_app(app.clone(), &settings).expect("bind");
     let address = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped());
@@ -175,6 +207,7 @@ pub async fn spawn_app(db: Db) -> TestApp {
         jap_rep,
         hq,
         admin,
+        clock,
         _dir: dir,
     }
 }
@@ -187,11 +220,16 @@ pub fn fixture(name: &str) -> Vec<u8> {
 /// (same length, so every offset stays valid) and its GPS date stamp is blanked, so the
 /// photo's clocks agree with today's visit. Everything else is the camera's own.
 pub fn fresh(name: &str) -> Vec<u8> {
+    fresh_at(name, chrono::Utc::now() - chrono::Duration::minutes(1))
+}
+
+/// A real fixture as if taken at `at` in Jakarta (see [`fresh`]).
+pub fn fresh_at(name: &str, at: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
     let mut bytes = fixture(name);
     let exif: Value = serde_json::from_slice(&fixture("expected-exiftool.json")).unwrap();
     let entry = exif.as_array().unwrap().iter().find(|e| e["FileName"] == name).expect("fixture in expected-exiftool.json");
     let old = entry["DateTimeOriginal"].as_str().expect("fixture has a DateTimeOriginal").as_bytes().to_vec();
-    let now = (chrono::Utc::now() - chrono::Duration::minutes(1)).with_timezone(&chrono_tz::Asia::Jakarta);
+    let now = at.with_timezone(&chrono_tz::Asia::Jakarta);
     let new = now.format("%Y:%m:%d %H:%M:%S").to_string().into_bytes();
     replace_all(&mut bytes, &old, &new);
     let mut gps_date = old[..10].to_vec();
@@ -216,7 +254,12 @@ fn replace_all(bytes: &mut [u8], from: &[u8], to: &[u8]) {
 /// A photo of the rep with the customer, taken just now at the customer's place: two frontal
 /// faces (a crop of the public-domain 1927 Solvay photograph), with the app's own time and GPS.
 pub fn with_customer_photo(lat: f64, lon: f64) -> reqwest::multipart::Form {
-    let now = chrono::Utc::now().to_rfc3339();
+    with_customer_photo_at(lat, lon, chrono::Utc::now())
+}
+
+/// [`with_customer_photo`] taken at `at`.
+pub fn with_customer_photo_at(lat: f64, lon: f64, at: chrono::DateTime<chrono::Utc>) -> reqwest::multipart::Form {
+    let now = at.to_rfc3339();
     let (lat, lon) = (lat.to_string(), lon.to_string());
     photo_form("with_customer", fixture("solvay-1927-crop.jpg"), &[("captured_at", &now), ("latitude", &lat), ("longitude", &lon), ("accuracy_m", "8")])
 }
@@ -289,7 +332,17 @@ impl TestApp {
 
     /// A complete visit body for `customer`, visited `hours_ago`.
     pub fn visit_body(&self, customer: Uuid, method: &str, hours_ago: i64) -> Value {
-        crate::visit_json::visit_json(customer, method, chrono::Utc::now() - chrono::Duration::hours(hours_ago))
+        crate::visit_json::visit_json(customer, method, self.now() - chrono::Duration::hours(hours_ago))
+    }
+
+    /// The server's now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        fieldproof::app::Clock::now(self.clock.as_ref())
+    }
+
+    /// Stops the server's clock at `at`.
+    pub fn set_now(&self, at: chrono::DateTime<chrono::Utc>) {
+        *self.clock.0.lock().unwrap() = Some(at);
     }
 
     /// Where the customer of the Samsung fixture stands (its EXIF GPS: Paris, 48.8925, 2.2364).

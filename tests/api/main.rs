@@ -17,6 +17,7 @@ mod repo;
 mod robustness;
 mod reviews;
 mod roles;
+mod rules;
 mod storage;
 mod visit_json;
 mod visits;
