@@ -11,6 +11,7 @@ pub mod photos;
 pub mod reviews;
 pub mod tasks;
 pub mod visits;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -24,6 +24,7 @@ use crate::domain::ids::{BranchId, CustomerId, PhotoId, ReviewId, TaskId, UserId
 use crate::domain::role::{Role, Scope};
 use crate::domain::task::{Task, TaskStatus};
 use crate::domain::visit::{Photo, Review, ReviewStatus, Visit, VisitStatus};
+use crate::domain::webhook::{Delivery, Webhook};
 
 /// Why a repository call failed.
 #[derive(Debug, thiserror::Error)]
@@ -382,6 +383,19 @@ pub trait Repo: Send + Sync + 'static {
     async fn record_review(&self, record: &ReviewRecord) -> Result<bool, RepoError>;
     async fn get_review(&self, id: ReviewId) -> Result<Option<Review>, RepoError>;
     async fn list_reviews(&self, visit: VisitId) -> Result<Vec<Review>, RepoError>;
+
+    async fn insert_webhook(&self, webhook: &Webhook) -> Result<(), RepoError>;
+    async fn get_webhook(&self, id: Uuid) -> Result<Option<Webhook>, RepoError>;
+    /// Every subscription, active or not, oldest first.
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, RepoError>;
+    /// Stops a subscription (its deliveries stay in the log); false when it does not exist.
+    async fn deactivate_webhook(&self, id: Uuid) -> Result<bool, RepoError>;
+    /// Writes deliveries that do not exist yet and their jobs, in one transaction.
+    async fn create_deliveries(&self, deliveries: &[(Delivery, NewJob)], now: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn get_delivery(&self, id: Uuid) -> Result<Option<Delivery>, RepoError>;
+    /// Records one attempt's outcome.
+    async fn record_delivery_attempt(&self, delivery: &Delivery) -> Result<(), RepoError>;
+    async fn list_deliveries(&self, webhook_id: Uuid, page: Page) -> Result<Paged<Delivery>, RepoError>;
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), RepoError>;
     async fn list_audit(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEntry>, RepoError>;

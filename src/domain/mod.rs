@@ -12,3 +12,4 @@ pub mod rules;
 pub mod task;
 pub mod time;
 pub mod visit;
+pub mod webhook;

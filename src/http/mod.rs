@@ -13,6 +13,7 @@ mod requests;
 mod responses;
 mod tasks;
 mod visits;
+mod webhooks;
 
 use actix_web::http::Method;
 use actix_web::{web, Route};
@@ -40,6 +41,10 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::POST, "/v1/visits/{visit_id}/reviews", web::post().to(visits::review)),
         (Method::PUT, "/v1/visits/{visit_id}/photos/{photo_id}", web::put().to(photos::put)),
         (Method::GET, "/v1/visits/{visit_id}/photos/{photo_id}/content", web::get().to(photos::content)),
+        (Method::GET, "/v1/webhooks", web::get().to(webhooks::list)),
+        (Method::POST, "/v1/webhooks", web::post().to(webhooks::create)),
+        (Method::DELETE, "/v1/webhooks/{webhook_id}", web::delete().to(webhooks::delete)),
+        (Method::GET, "/v1/webhooks/{webhook_id}/deliveries", web::get().to(webhooks::deliveries)),
     ]
 }
 

@@ -173,6 +173,8 @@ async fn run(app: &App, settings: &JobsSettings, job: &ClaimedJob) -> Result<(),
             tracing::info!(pruned, "old done jobs deleted");
             Ok(())
         }
+        crate::app::events::EVENT_JOB => crate::app::webhooks::fan_out(app, &job.payload).await.map(drop),
+        crate::app::webhooks::DELIVERY_JOB => crate::app::webhooks::deliver(app, &job.payload, job.attempts, settings.max_attempts).await,
         other => Err(format!("unknown job kind {other:?}")),
     }
 }

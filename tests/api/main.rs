@@ -21,3 +21,4 @@ mod rules;
 mod storage;
 mod visit_json;
 mod visits;
+mod webhooks;
