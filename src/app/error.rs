@@ -22,8 +22,19 @@ pub enum AppError {
     /// The server is busy or a dependency is down (503); safe to retry.
     #[error("{detail}")]
     Unavailable { code: &'static str, detail: String },
+    /// A bulk request refused as a whole: what was wrong with each item (422 `bulk_rejected`).
+    #[error("{} item(s) of the request were refused; nothing was written", errors.len())]
+    BulkRejected { errors: Vec<ItemError> },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// Why one item of a bulk request was refused.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ItemError {
+    pub index: usize,
+    pub code: &'static str,
+    pub detail: String,
 }
 
 impl AppError {
@@ -53,6 +64,7 @@ impl AppError {
             | AppError::Invalid { code, .. }
             | AppError::Unavailable { code, .. } => code,
             AppError::Media(e) => e.code(),
+            AppError::BulkRejected { .. } => "bulk_rejected",
             AppError::Internal(_) => "internal_error",
         }
     }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 
-pub use error::AppError;
+pub use error::{AppError, ItemError};
 
 use crate::db::{AuditEntry, Branch, Repo};
 use crate::domain::ids::BranchId;

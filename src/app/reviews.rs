@@ -3,12 +3,12 @@
 //! audited.
 
 use super::visits::{revisit_task, visible_visit, VisitDetail};
-use super::{App, AppError};
+use super::{App, AppError, ItemError};
 use crate::db::ReviewRecord;
 use crate::domain::ids::{ReviewId, VisitId};
 use crate::domain::role::Actor;
 use crate::domain::time::local_date;
-use crate::domain::visit::{Decision, Review, VisitStatus};
+use crate::domain::visit::{Decision, Review, Visit, VisitStatus};
 
 /// A validated review request.
 #[derive(Debug, Clone)]
@@ -20,16 +20,18 @@ pub struct ReviewInput {
     pub deduct_points: u32,
 }
 
-/// Records a decision; returns the review, the visit as it now stands, and whether this call
-/// created the review (false for a retry under the same `id`).
-pub async fn review(app: &App, actor: &Actor, visit_id: VisitId, input: ReviewInput) -> Result<(Review, VisitDetail, bool), AppError> {
-    if !actor.role.is_marketing() {
-        return Err(AppError::forbidden("role_forbidden", "reviews need a marketing role"));
-    }
-    let visit = visible_visit(app, actor, visit_id).await?;
+/// What one decision will do.
+enum Prepared {
+    /// A retry of a review stored under the same id: nothing to write.
+    Replay(Review),
+    New(Box<ReviewRecord>),
+}
+
+/// Checks one decision on a visit the actor can see and builds what recording it writes.
+async fn prepare(app: &App, actor: &Actor, visit: &Visit, input: &ReviewInput) -> Result<Prepared, AppError> {
     if let Some(id) = input.id {
         if let Some(existing) = app.repo.get_review(id).await? {
-            return replay(app, existing, visit, actor, &input).await;
+            return replay(existing, visit, actor, input).map(Prepared::Replay);
         }
     }
     if visit.status == VisitStatus::Draft {
@@ -39,13 +41,13 @@ pub async fn review(app: &App, actor: &Actor, visit_id: VisitId, input: ReviewIn
     let revisit = match input.decision {
         Decision::Reject => {
             let branch = app.branch(visit.branch_id).await?;
-            Some(revisit_task(app, &visit, local_date(now, branch.time_zone), "review_reject", Some(actor.id)))
+            Some(revisit_task(app, visit, local_date(now, branch.time_zone), "review_reject", Some(actor.id)))
         }
         Decision::Approve | Decision::Flag => None,
     };
     let review = Review {
         id: input.id.unwrap_or_else(ReviewId::new_random),
-        visit_id,
+        visit_id: visit.id,
         reviewer_id: actor.id,
         decision: input.decision,
         comment: input.comment.clone(),
@@ -53,7 +55,7 @@ pub async fn review(app: &App, actor: &Actor, visit_id: VisitId, input: ReviewIn
         revisit_task_id: None,
         created_at: now,
     };
-    let audit = app.audit(actor, "visit.reviewed", "visit", visit_id.to_string(), serde_json::json!({
+    let audit = app.audit(actor, "visit.reviewed", "visit", visit.id.to_string(), serde_json::json!({
         "decision": review.decision.as_str(), "deduct_points": review.deduct_points, "comment": review.comment }));
     let mut reviewed = visit.clone();
     reviewed.review_status = review.decision.review_status();
@@ -63,21 +65,92 @@ pub async fn review(app: &App, actor: &Actor, visit_id: VisitId, input: ReviewIn
                                           "comment": review.comment, "deduct_points": review.deduct_points });
     let jobs = vec![super::events::event("visit.reviewed", &review.id.to_string(), now, data)];
     let revisit_created_job = revisit.as_ref().map(super::events::task_created);
-    let record = ReviewRecord { review: review.clone(), revisit_task: revisit, jobs, revisit_created_job, audit };
+    Ok(Prepared::New(Box::new(ReviewRecord { review, revisit_task: revisit, jobs, revisit_created_job, audit })))
+}
+
+/// Records a decision; returns the review, the visit as it now stands, and whether this call
+/// created the review (false for a retry under the same `id`).
+pub async fn review(app: &App, actor: &Actor, visit_id: VisitId, input: ReviewInput) -> Result<(Review, VisitDetail, bool), AppError> {
+    if !actor.role.is_marketing() {
+        return Err(AppError::forbidden("role_forbidden", "reviews need a marketing role"));
+    }
+    let visit = visible_visit(app, actor, visit_id).await?;
+    let record = match prepare(app, actor, &visit, &input).await? {
+        Prepared::Replay(existing) => return Ok((existing, super::visits::detail(app, visit).await?, false)),
+        Prepared::New(record) => record,
+    };
     if !app.repo.record_review(&record).await? {
         // A concurrent retry under the same id won the race.
-        let existing = app.repo.get_review(review.id).await?.ok_or_else(|| AppError::internal("review vanished"))?;
-        return replay(app, existing, visit, actor, &input).await;
+        let existing = app.repo.get_review(record.review.id).await?.ok_or_else(|| AppError::internal("review vanished"))?;
+        let existing = replay(existing, &visit, actor, &input)?;
+        return Ok((existing, super::visits::detail(app, visit).await?, false));
     }
     let visit = app.repo.get_visit(visit_id).await?.ok_or_else(|| AppError::internal("visit vanished"))?;
     let detail = super::visits::detail(app, visit).await?;
-    let stored = detail.reviews.iter().find(|r| r.id == review.id).cloned().ok_or_else(|| AppError::internal("review vanished"))?;
+    let stored = detail.reviews.iter().find(|r| r.id == record.review.id).cloned().ok_or_else(|| AppError::internal("review vanished"))?;
     Ok((stored, detail, true))
+}
+
+/// One item's outcome in a bulk decision.
+pub struct BulkOutcome {
+    pub review: Review,
+    pub created: bool,
+}
+
+/// `POST /v1/reviews/bulk`: many decisions at once, all or nothing. Every item is checked first;
+/// if any is refused, nothing is written and each refusal is reported with its index. Items
+/// with an `id` already stored (a retried request) are answered with the stored review.
+pub async fn bulk(app: &App, actor: &Actor, items: Vec<(VisitId, ReviewInput)>) -> Result<Vec<BulkOutcome>, AppError> {
+    if !actor.role.is_marketing() {
+        return Err(AppError::forbidden("role_forbidden", "reviews need a marketing role"));
+    }
+    let mut errors = Vec::new();
+    let mut prepared = Vec::with_capacity(items.len());
+    let mut seen = std::collections::HashSet::new();
+    for (index, (visit_id, input)) in items.iter().enumerate() {
+        let outcome = async {
+            if !seen.insert(*visit_id) {
+                return Err(AppError::invalid("duplicate_visit", format!("visit {visit_id} appears twice in the request")));
+            }
+            let visit = visible_visit(app, actor, *visit_id).await?;
+            prepare(app, actor, &visit, input).await
+        }
+        .await;
+        match outcome {
+            Ok(p) => prepared.push(p),
+            Err(e @ (AppError::Internal(_) | AppError::Unavailable { .. })) => return Err(e),
+            Err(e) => errors.push(ItemError { index, code: e.code(), detail: e.to_string() }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::BulkRejected { errors });
+    }
+    let records: Vec<ReviewRecord> = prepared.iter().filter_map(|p| match p {
+        Prepared::New(r) => Some((**r).clone()),
+        Prepared::Replay(_) => None,
+    }).collect();
+    if let Some(i) = app.repo.record_reviews(&records).await? {
+        let index = prepared.iter().enumerate().filter(|(_, p)| matches!(p, Prepared::New(_))).nth(i).map_or(0, |(index, _)| index);
+        return Err(AppError::BulkRejected {
+            errors: vec![ItemError { index, code: "review_id_conflict", detail: "a concurrent request stored a review under this id; retry".into() }],
+        });
+    }
+    let mut out = Vec::with_capacity(prepared.len());
+    for p in prepared {
+        out.push(match p {
+            Prepared::Replay(review) => BulkOutcome { review, created: false },
+            Prepared::New(r) => {
+                let review = app.repo.get_review(r.review.id).await?.ok_or_else(|| AppError::internal("review vanished"))?;
+                BulkOutcome { review, created: true }
+            }
+        });
+    }
+    Ok(out)
 }
 
 /// A retry under an existing id: the same review again is answered with it; anything else is
 /// a conflict.
-async fn replay(app: &App, existing: Review, visit: crate::domain::visit::Visit, actor: &Actor, input: &ReviewInput) -> Result<(Review, VisitDetail, bool), AppError> {
+fn replay(existing: Review, visit: &Visit, actor: &Actor, input: &ReviewInput) -> Result<Review, AppError> {
     let same = existing.visit_id == visit.id
         && existing.reviewer_id == actor.id
         && existing.decision == input.decision
@@ -86,6 +159,64 @@ async fn replay(app: &App, existing: Review, visit: crate::domain::visit::Visit,
     if !same {
         return Err(AppError::conflict("review_id_conflict", "a different review is stored under this id"));
     }
-    let detail = super::visits::detail(app, visit).await?;
-    Ok((existing, detail, false))
+    Ok(existing)
+}
+
+/// One entry of the review queue: the visit with its photos, findings and reviews, and what a
+/// reviewer needs beside it.
+pub struct QueueEntry {
+    pub detail: VisitDetail,
+    pub customer: Option<crate::domain::customer::Customer>,
+    pub rep_name: Option<String>,
+    /// How far the farthest camera photo was taken from the customer's place, in metres.
+    pub distance_m: Option<f64>,
+}
+
+/// `GET /v1/review-queue`: submitted visits awaiting review (pending or flagged unless another
+/// review status is asked for) in the caller's scope, non-compliant first, then flagged, newest
+/// first within each. Reading GPS evidence in bulk is audited once per page.
+pub async fn queue(
+    app: &App,
+    actor: &Actor,
+    mut filter: crate::db::VisitFilter,
+    review_status: Option<crate::domain::visit::ReviewStatus>,
+    page: crate::db::Page,
+) -> Result<crate::db::Paged<QueueEntry>, AppError> {
+    use crate::domain::visit::{PhotoKind, ReviewStatus};
+    if !actor.role.is_marketing() {
+        return Err(AppError::forbidden("role_forbidden", "the review queue is for marketing roles"));
+    }
+    filter.scope = actor.scope();
+    let statuses = review_status.map_or_else(|| vec![ReviewStatus::Pending, ReviewStatus::Flagged], |s| vec![s]);
+    let paged = app.repo.review_queue(&filter, &statuses, page).await?;
+    let mut customers = std::collections::HashMap::new();
+    let mut reps = std::collections::HashMap::new();
+    let mut items = Vec::with_capacity(paged.items.len());
+    for visit in paged.items {
+        let customer_id = visit.content.customer_id;
+        if let std::collections::hash_map::Entry::Vacant(e) = customers.entry(customer_id) {
+            e.insert(app.repo.get_customer(customer_id).await?);
+        }
+        if let std::collections::hash_map::Entry::Vacant(e) = reps.entry(visit.rep_id) {
+            e.insert(app.repo.get_user(visit.rep_id).await?.map(|u| u.name));
+        }
+        let customer = customers[&customer_id].clone();
+        let detail = super::visits::detail(app, visit).await?;
+        let distance_m = customer.as_ref().and_then(|c| c.location).and_then(|home| {
+            detail
+                .photos
+                .iter()
+                .filter(|p| p.kind != PhotoKind::WhatsappScreenshot)
+                .filter_map(|p| p.facts.exif_location.or(p.capture.location))
+                .map(|at| (home.distance_m(at) * 10.0).round() / 10.0)
+                .reduce(f64::max)
+        });
+        let rep_name = reps[&detail.visit.rep_id].clone();
+        items.push(QueueEntry { detail, customer, rep_name, distance_m });
+    }
+    if !items.is_empty() {
+        let ids: Vec<String> = items.iter().map(|e| e.detail.visit.id.to_string()).collect();
+        app.repo.append_audit(&app.audit(actor, "review_queue.viewed", "visit", ids.join(","), serde_json::json!({ "visits": ids.len() }))).await?;
+    }
+    Ok(crate::db::Paged { items, next: paged.next })
 }

@@ -382,6 +382,12 @@ pub trait Repo: Send + Sync + 'static {
     /// Records a review and what it causes; returns false (writing nothing) when its id exists.
     async fn record_review(&self, record: &ReviewRecord) -> Result<bool, RepoError>;
     async fn get_review(&self, id: ReviewId) -> Result<Option<Review>, RepoError>;
+    /// Records many reviews in one transaction: all or none. `Some(i)` (nothing written) when
+    /// item `i`'s id exists.
+    async fn record_reviews(&self, records: &[ReviewRecord]) -> Result<Option<usize>, RepoError>;
+    /// Submitted visits needing a look: non-compliant first, then flagged, then the rest, newest
+    /// first within each; only the given review statuses.
+    async fn review_queue(&self, filter: &VisitFilter, review_statuses: &[ReviewStatus], page: Page) -> Result<Paged<Visit>, RepoError>;
     async fn list_reviews(&self, visit: VisitId) -> Result<Vec<Review>, RepoError>;
 
     async fn insert_webhook(&self, webhook: &Webhook) -> Result<(), RepoError>;

@@ -15,6 +15,18 @@ pub(crate) const VISIT_COLUMNS: &str = "seq, id, rep_id, branch_id, content, con
      deducted_points, submitted_at, revisit_task_id, created_at, updated_at";
 pub(crate) const PHOTO_COLUMNS: &str = "id, visit_id, kind, sha256, size_bytes, content_type, storage_key, capture, facts, findings, received_at";
 
+/// The review queue's cursor packs (priority rank, seq) into one number: rank above this bit.
+pub(crate) const QUEUE_RANK_SHIFT: i64 = 48;
+
+/// Non-compliant first, then flagged, then the rest.
+pub(crate) fn queue_rank(status: &str) -> i64 {
+    match status {
+        "non_compliant" => 0,
+        "flagged" => 1,
+        _ => 2,
+    }
+}
+
 /// Splits `limit + 1` fetched rows into a page and the next cursor.
 pub(crate) fn paginate<R, T>(mut rows: Vec<R>, limit: u32, seq: impl Fn(&R) -> i64, convert: impl Fn(R) -> Result<T, super::RepoError>) -> Result<super::Paged<T>, super::RepoError> {
     let limit = limit as usize;
@@ -37,7 +49,7 @@ macro_rules! impl_repo {
         use uuid::Uuid;
 
         use crate::db::rows::*;
-        use crate::db::sql::{paginate, CUSTOMER_COLUMNS, PHOTO_COLUMNS, TASK_COLUMNS, VISIT_COLUMNS};
+        use crate::db::sql::{paginate, queue_rank, QUEUE_RANK_SHIFT, CUSTOMER_COLUMNS, PHOTO_COLUMNS, TASK_COLUMNS, VISIT_COLUMNS};
         use crate::db::*;
         use crate::domain::customer::{Customer, CustomerClass};
         use crate::domain::finding::Finding;
@@ -142,6 +154,83 @@ macro_rules! impl_repo {
                 .execute(exec)
                 .await?;
             Ok(())
+        }
+
+        /// Writes one review and what it causes in the caller's transaction; false (having
+        /// written nothing of it) when its id exists.
+        async fn record_review_in(tx: &mut sqlx::Transaction<'_, $db>, r: &ReviewRecord) -> Result<bool, RepoError> {
+            let review = &r.review;
+            let (revisit_id, revisit_created) = match &r.revisit_task {
+                Some(task) => {
+                    let (id, created) = place_revisit(tx, task).await?;
+                    (Some(id), created)
+                }
+                None => (None, false),
+            };
+            let inserted = sqlx::query(
+                "INSERT INTO reviews (id, visit_id, reviewer_id, decision, comment, deduct_points, revisit_task_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            )
+            .bind(review.id.0)
+            .bind(review.visit_id.0)
+            .bind(review.reviewer_id.0)
+            .bind(review.decision.as_str())
+            .bind(&review.comment)
+            .bind(i64::from(review.deduct_points))
+            .bind(uuid_opt(revisit_id))
+            .bind(review.created_at)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !inserted {
+                // The id is taken: write nothing (the re-visit task placed above rolls back).
+                return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE visits SET review_status = $2, deducted_points = deducted_points + $3, \
+             revisit_task_id = COALESCE($4, revisit_task_id), updated_at = $5 WHERE id = $1",
+        )
+        .bind(review.visit_id.0)
+        .bind(review.decision.review_status().as_str())
+        .bind(i64::from(review.deduct_points))
+        .bind(uuid_opt(revisit_id))
+        .bind(review.created_at)
+        .execute(&mut **tx)
+        .await?;
+        for job in r.jobs.iter().chain(r.revisit_created_job.iter().filter(|_| revisit_created)) {
+            enqueue_job_in(&mut **tx, job, review.created_at).await?;
+        }
+        append_audit_in(&mut **tx, &r.audit).await?;
+        Ok(true)
+        }
+
+        fn push_visit_filter(qb: &mut QueryBuilder<'_, $db>, f: &VisitFilter) {
+            push_scope(qb, f.scope, "v.rep_id", "v.branch_id");
+            if let Some(s) = f.status {
+                qb.push(" AND v.status = ").push_bind(s.as_str());
+            }
+            if let Some(s) = f.review_status {
+                qb.push(" AND v.review_status = ").push_bind(s.as_str());
+            }
+            if let Some(r) = f.rep_id {
+                qb.push(" AND v.rep_id = ").push_bind(r.0);
+            }
+            if let Some(b) = f.branch_id {
+                qb.push(" AND v.branch_id = ").push_bind(b.0);
+            }
+            if let Some(c) = f.customer_id {
+                qb.push(" AND v.customer_id = ").push_bind(c.0);
+            }
+            if let Some(d) = f.date_from {
+                qb.push(" AND v.visit_date >= ").push_bind(d);
+            }
+            if let Some(d) = f.date_to {
+                qb.push(" AND v.visit_date <= ").push_bind(d);
+            }
+            if let Some(code) = f.finding_code {
+                qb.push(" AND EXISTS (SELECT 1 FROM findings f WHERE f.visit_id = v.id AND f.code = ").push_bind(code.as_str()).push(")");
+            }
         }
 
         /// A re-visit task is unique per open origin visit: when one exists, use it.
@@ -580,33 +669,7 @@ macro_rules! impl_repo {
 
             async fn list_visits(&self, f: &VisitFilter, page: Page) -> Result<Paged<Visit>, RepoError> {
                 let mut qb = QueryBuilder::<$db>::new(format!("SELECT {VISIT_COLUMNS} FROM visits v WHERE 1 = 1"));
-                push_scope(&mut qb, f.scope, "v.rep_id", "v.branch_id");
-                if let Some(s) = f.status {
-                    qb.push(" AND v.status = ").push_bind(s.as_str());
-                }
-                if let Some(s) = f.review_status {
-                    qb.push(" AND v.review_status = ").push_bind(s.as_str());
-                }
-                if let Some(r) = f.rep_id {
-                    qb.push(" AND v.rep_id = ").push_bind(r.0);
-                }
-                if let Some(b) = f.branch_id {
-                    qb.push(" AND v.branch_id = ").push_bind(b.0);
-                }
-                if let Some(c) = f.customer_id {
-                    qb.push(" AND v.customer_id = ").push_bind(c.0);
-                }
-                if let Some(d) = f.date_from {
-                    qb.push(" AND v.visit_date >= ").push_bind(d);
-                }
-                if let Some(d) = f.date_to {
-                    qb.push(" AND v.visit_date <= ").push_bind(d);
-                }
-                if let Some(code) = f.finding_code {
-                    qb.push(" AND EXISTS (SELECT 1 FROM findings f WHERE f.visit_id = v.id AND f.code = ")
-                        .push_bind(code.as_str())
-                        .push(")");
-                }
+                push_visit_filter(&mut qb, f);
                 push_page(&mut qb, page, "v.seq");
                 let rows: Vec<VisitRow> = qb.build_query_as().fetch_all(&self.pool).await?;
                 paginate(rows, page.limit, |r| r.seq, TryInto::try_into)
@@ -930,51 +993,42 @@ macro_rules! impl_repo {
 
             async fn record_review(&self, r: &ReviewRecord) -> Result<bool, RepoError> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                let review = &r.review;
-                let (revisit_id, revisit_created) = match &r.revisit_task {
-                    Some(task) => {
-                        let (id, created) = place_revisit(&mut tx, task).await?;
-                        (Some(id), created)
-                    }
-                    None => (None, false),
-                };
-                let inserted = sqlx::query(
-                    "INSERT INTO reviews (id, visit_id, reviewer_id, decision, comment, deduct_points, revisit_task_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                )
-                .bind(review.id.0)
-                .bind(review.visit_id.0)
-                .bind(review.reviewer_id.0)
-                .bind(review.decision.as_str())
-                .bind(&review.comment)
-                .bind(i64::from(review.deduct_points))
-                .bind(uuid_opt(revisit_id))
-                .bind(review.created_at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1;
-                if !inserted {
-                    // The id is taken: write nothing (the re-visit task placed above rolls back).
+                if !record_review_in(&mut tx, r).await? {
                     return Ok(false);
                 }
-                sqlx::query(
-                    "UPDATE visits SET review_status = $2, deducted_points = deducted_points + $3, \
-                     revisit_task_id = COALESCE($4, revisit_task_id), updated_at = $5 WHERE id = $1",
-                )
-                .bind(review.visit_id.0)
-                .bind(review.decision.review_status().as_str())
-                .bind(i64::from(review.deduct_points))
-                .bind(uuid_opt(revisit_id))
-                .bind(review.created_at)
-                .execute(&mut *tx)
-                .await?;
-                for job in r.jobs.iter().chain(r.revisit_created_job.iter().filter(|_| revisit_created)) {
-                    enqueue_job_in(&mut *tx, job, review.created_at).await?;
-                }
-                append_audit_in(&mut *tx, &r.audit).await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn record_reviews(&self, records: &[ReviewRecord]) -> Result<Option<usize>, RepoError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                for (i, r) in records.iter().enumerate() {
+                    if !record_review_in(&mut tx, r).await? {
+                        return Ok(Some(i));
+                    }
+                }
+                tx.commit().await?;
+                Ok(None)
+            }
+
+            async fn review_queue(&self, f: &VisitFilter, review_statuses: &[ReviewStatus], page: Page) -> Result<Paged<Visit>, RepoError> {
+                const PRIORITY: &str = "(CASE v.status WHEN 'non_compliant' THEN 0 WHEN 'flagged' THEN 1 ELSE 2 END)";
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {VISIT_COLUMNS} FROM visits v WHERE v.status <> 'draft'"));
+                push_visit_filter(&mut qb, f);
+                qb.push(" AND v.review_status IN (");
+                let mut statuses = qb.separated(", ");
+                for s in review_statuses {
+                    statuses.push_bind(s.as_str());
+                }
+                qb.push(")");
+                if let Some(key) = page.before {
+                    let (rank, seq) = (key >> QUEUE_RANK_SHIFT, key & ((1 << QUEUE_RANK_SHIFT) - 1));
+                    qb.push(format!(" AND ({PRIORITY} > ")).push_bind(rank);
+                    qb.push(format!(" OR ({PRIORITY} = ")).push_bind(rank).push(" AND v.seq < ").push_bind(seq).push("))");
+                }
+                qb.push(format!(" ORDER BY {PRIORITY}, v.seq DESC LIMIT ")).push_bind(i64::from(page.limit) + 1);
+                let rows: Vec<VisitRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                paginate(rows, page.limit, |r| (queue_rank(&r.status) << QUEUE_RANK_SHIFT) | r.seq, TryInto::try_into)
             }
 
             async fn get_review(&self, id: ReviewId) -> Result<Option<Review>, RepoError> {

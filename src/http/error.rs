@@ -14,6 +14,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub detail: String,
     pub fields: Vec<String>,
+    /// Per-item reasons of a refused bulk request.
+    pub errors: Vec<crate::app::ItemError>,
 }
 
 #[derive(Serialize)]
@@ -26,11 +28,13 @@ struct Problem<'a> {
     code: &'a str,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     fields: &'a [String],
+    #[serde(skip_serializing_if = "<[crate::app::ItemError]>::is_empty")]
+    errors: &'a [crate::app::ItemError],
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), fields: Vec::new() }
+        Self { status, code, detail: detail.into(), fields: Vec::new(), errors: Vec::new() }
     }
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
@@ -59,6 +63,7 @@ impl ResponseError for ApiError {
             detail: &self.detail,
             code: self.code,
             fields: &self.fields,
+            errors: &self.errors,
         };
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
@@ -81,7 +86,11 @@ impl From<AppError> for ApiError {
             AppError::NotFound { detail, .. } => ApiError::new(StatusCode::NOT_FOUND, code, detail),
             AppError::Conflict { detail, .. } => ApiError::new(StatusCode::CONFLICT, code, detail),
             AppError::Invalid { detail, fields, .. } => {
-                ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code, detail, fields }
+                ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code, detail, fields, errors: Vec::new() }
+            }
+            AppError::BulkRejected { ref errors } => {
+                let detail = e.to_string();
+                ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code, detail, fields: Vec::new(), errors: errors.clone() }
             }
             AppError::Media(m) => {
                 let status = match m {

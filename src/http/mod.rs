@@ -11,6 +11,7 @@ mod multipart;
 mod photos;
 mod requests;
 mod responses;
+mod reviews;
 mod tasks;
 mod visits;
 mod webhooks;
@@ -41,6 +42,8 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::POST, "/v1/visits/{visit_id}/reviews", web::post().to(visits::review)),
         (Method::PUT, "/v1/visits/{visit_id}/photos/{photo_id}", web::put().to(photos::put)),
         (Method::GET, "/v1/visits/{visit_id}/photos/{photo_id}/content", web::get().to(photos::content)),
+        (Method::GET, "/v1/review-queue", web::get().to(reviews::queue)),
+        (Method::POST, "/v1/reviews/bulk", web::post().to(reviews::bulk)),
         (Method::GET, "/v1/webhooks", web::get().to(webhooks::list)),
         (Method::POST, "/v1/webhooks", web::post().to(webhooks::create)),
         (Method::DELETE, "/v1/webhooks/{webhook_id}", web::delete().to(webhooks::delete)),
