@@ -9,6 +9,7 @@ pub mod events;
 mod error;
 pub mod photos;
 pub mod reviews;
+pub mod scorecards;
 pub mod tasks;
 pub mod visits;
 pub mod webhooks;

@@ -266,6 +266,32 @@ pub struct VerdictRecord {
     pub audit: AuditEntry,
 }
 
+/// One submitted visit of a month, as the scorecards count it.
+#[derive(Debug, Clone)]
+pub struct ScoreVisit {
+    pub rep_id: UserId,
+    pub branch_id: BranchId,
+    pub method: String,
+    pub status: String,
+    pub score: Option<i64>,
+    pub deducted_points: i64,
+    pub late: bool,
+    /// The customer's class now, and the task type the visit carried out.
+    pub customer_class: String,
+    pub task_type: Option<String>,
+    pub result_reason: Option<crate::domain::visit::ResultReason>,
+}
+
+/// Tasks due in a month, counted by assignee, branch, required method and status.
+#[derive(Debug, Clone)]
+pub struct ScoreTasks {
+    pub assignee_id: UserId,
+    pub branch_id: BranchId,
+    pub required_method: String,
+    pub status: String,
+    pub count: i64,
+}
+
 /// An earlier submitted summary that shares MinHash bands with a new one.
 #[derive(Debug, Clone)]
 pub struct SummaryCandidate {
@@ -402,6 +428,14 @@ pub trait Repo: Send + Sync + 'static {
     /// Records one attempt's outcome.
     async fn record_delivery_attempt(&self, delivery: &Delivery) -> Result<(), RepoError>;
     async fn list_deliveries(&self, webhook_id: Uuid, page: Page) -> Result<Paged<Delivery>, RepoError>;
+
+    /// Submitted visits dated within [from, to] in the scope.
+    async fn score_visits(&self, scope: Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<ScoreVisit>, RepoError>;
+    /// Tasks due within [from, to] in the scope, counted.
+    async fn score_tasks(&self, scope: Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<ScoreTasks>, RepoError>;
+    /// Re-visit tasks still open that came from visits dated within [from, to], per assignee
+    /// and branch, in the scope.
+    async fn open_revisits(&self, scope: Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<(UserId, BranchId, i64)>, RepoError>;
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), RepoError>;
     async fn list_audit(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEntry>, RepoError>;

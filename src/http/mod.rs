@@ -44,6 +44,7 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/v1/visits/{visit_id}/photos/{photo_id}/content", web::get().to(photos::content)),
         (Method::GET, "/v1/review-queue", web::get().to(reviews::queue)),
         (Method::POST, "/v1/reviews/bulk", web::post().to(reviews::bulk)),
+        (Method::GET, "/v1/scorecards", web::get().to(reviews::scorecards)),
         (Method::GET, "/v1/webhooks", web::get().to(webhooks::list)),
         (Method::POST, "/v1/webhooks", web::post().to(webhooks::create)),
         (Method::DELETE, "/v1/webhooks/{webhook_id}", web::delete().to(webhooks::delete)),

@@ -113,3 +113,15 @@ pub async fn bulk(app: web::Data<App>, Authed(actor): Authed, body: web::Json<Bu
     let items: Vec<BulkResultItem> = outcomes.into_iter().map(|o| BulkResultItem { visit_id: o.review.visit_id, created: o.created, review: o.review }).collect();
     Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(serde_json::json!({ "items": items })))
 }
+
+#[derive(Debug, Deserialize)]
+pub struct ScorecardQuery {
+    pub month: String,
+    pub branch_id: Option<Uuid>,
+}
+
+pub async fn scorecards(app: web::Data<App>, Authed(actor): Authed, q: web::Query<ScorecardQuery>) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let cards = crate::app::scorecards::month(&app, &actor, &q.month, q.branch_id.map(BranchId)).await?;
+    Ok(HttpResponse::Ok().json(cards))
+}

@@ -15,6 +15,7 @@ mod photos;
 mod pixels;
 mod repo;
 mod robustness;
+mod review_queue;
 mod reviews;
 mod roles;
 mod rules;
