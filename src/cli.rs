@@ -36,6 +36,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage the holiday calendar.
+    Holidays {
+        #[command(subcommand)]
+        command: HolidaysCommand,
+    },
     /// Load the demo data set (idempotent) and print the demo users' tokens.
     Demo,
     /// Run the photo checks on local files (no database: no reuse check, no customer distance).
@@ -55,6 +60,13 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum HolidaysCommand {
+    /// Replace the years a file holds (`{"years": {"2027": [{"date", "name", "kind"}]}}`, the
+    /// format of data/holidays-id.json); without a file, the shipped national holidays.
+    Load { file: Option<std::path::PathBuf> },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum BranchCommand {
     /// Add or update a branch.
     Add {
@@ -65,6 +77,9 @@ pub enum BranchCommand {
         /// IANA time zone, e.g. Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT).
         #[arg(long, default_value = "Asia/Jakarta")]
         tz: String,
+        /// The weekdays the branch works, e.g. mon,tue,wed,thu,fri,sat.
+        #[arg(long, default_value = "mon,tue,wed,thu,fri")]
+        working_days: String,
     },
 }
 
@@ -99,15 +114,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::startup::build_app(&settings).await?;
             println!("migrations applied");
         }
-        Command::Branch { command: BranchCommand::Add { code, name, tz } } => {
+        Command::Branch { command: BranchCommand::Add { code, name, tz, working_days } } => {
+            let working_days = crate::domain::time::Calendar::parse_weekdays(&working_days).map_err(|e| anyhow::anyhow!("--working-days: {e}"))?;
             let app = crate::startup::build_app(&settings).await?;
             let time_zone: chrono_tz::Tz = tz.parse().map_err(|_| anyhow::anyhow!("{tz:?} is not an IANA time zone"))?;
             let id = match app.repo.branch_by_code(&code).await? {
                 Some(b) => b.id,
                 None => BranchId(stable_uuid(&format!("branch:{code}"))),
             };
-            app.repo.upsert_branch(&Branch { id, code: code.clone(), name, time_zone }).await?;
+            app.repo.upsert_branch(&Branch { id, code: code.clone(), name, time_zone, working_days }).await?;
             println!("branch {code} ({id}) in {tz}");
+        }
+        Command::Holidays { command: HolidaysCommand::Load { file } } => {
+            let app = crate::startup::build_app(&settings).await?;
+            let text = match &file {
+                Some(path) => std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                None => crate::app::calendar::SHIPPED_HOLIDAYS.to_string(),
+            };
+            let days = crate::app::calendar::load_holiday_file(&app, &text).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{days} holidays loaded");
         }
         Command::User { command: UserCommand::Add { name, role, branch } } => {
             let app = crate::startup::build_app(&settings).await?;

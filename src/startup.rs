@@ -25,7 +25,7 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         0 => cores,
         n => n,
     };
-    Ok(App {
+    let app = App {
         repo,
         store,
         policy: Arc::new(policy),
@@ -34,7 +34,13 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         inspect_permits: Arc::new(Semaphore::new(permits)),
         inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),
         metrics: Arc::new(crate::metrics::Metrics::new()),
-    })
+    };
+    // A fresh database gets Indonesia's national holidays; another instance doing the same at the
+    // same moment is harmless (the years are replaced whole).
+    if let Err(e) = crate::app::calendar::load_shipped_if_empty(&app).await {
+        tracing::warn!(error = %e, "could not load the shipped holidays");
+    }
+    Ok(app)
 }
 
 /// The policy in force: the defaults, with the operator's file merged over them.

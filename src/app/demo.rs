@@ -116,7 +116,7 @@ pub async fn load(app: &App) -> Result<Vec<DemoLogin>, AppError> {
     let mut users = vec![add_user(Role::Hq, "hana", None), add_user(Role::Admin, "admin", None)];
     let mut branches = Vec::new();
     for seed in seeds() {
-        let branch = Branch { id: BranchId(stable_uuid(&format!("branch:{}", seed.code))), code: seed.code.into(), name: seed.name.into(), time_zone: seed.tz };
+        let branch = Branch { id: BranchId(stable_uuid(&format!("branch:{}", seed.code))), code: seed.code.into(), name: seed.name.into(), time_zone: seed.tz, working_days: crate::db::MONDAY_TO_FRIDAY };
         for rep in seed.reps {
             users.push(add_user(Role::Sales, rep, Some((branch.id, seed.code))));
         }

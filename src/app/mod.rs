@@ -3,6 +3,7 @@
 //! the domain rules, the media inspector, the repository and the object store.
 
 pub mod auth;
+pub mod calendar;
 pub mod customers;
 pub mod demo;
 pub mod events;

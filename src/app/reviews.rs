@@ -41,7 +41,9 @@ async fn prepare(app: &App, actor: &Actor, visit: &Visit, input: &ReviewInput) -
     let revisit = match input.decision {
         Decision::Reject => {
             let branch = app.branch(visit.branch_id).await?;
-            Some(revisit_task(app, visit, local_date(now, branch.time_zone), "review_reject", Some(actor.id)))
+            let today = local_date(now, branch.time_zone);
+            let cal = super::calendar::calendar(app, &branch, today).await?;
+            Some(revisit_task(app, visit, today, &cal, "review_reject", Some(actor.id)))
         }
         Decision::Approve | Decision::Flag => None,
     };

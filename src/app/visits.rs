@@ -12,7 +12,7 @@ use crate::domain::ids::{TaskId, VisitId};
 use crate::domain::role::{Actor, Role};
 use crate::domain::rules::{self, summary, PhotoContext, RecordFacts, SimilarSummary, SubmitFacts};
 use crate::domain::task::{RequiredMethod, Task, TaskStatus, TaskType};
-use crate::domain::time::{add_working_days, local_date};
+use crate::domain::time::{local_date, Calendar};
 use crate::domain::visit::{Method, Photo, Review, ReviewStatus, Visit, VisitContent, VisitStatus};
 
 /// A visit with everything that hangs off it.
@@ -208,9 +208,10 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         );
         let verdict = rules::verdict(&findings);
         let today = local_date(now, branch.time_zone);
+        let cal = super::calendar::calendar(app, &branch, today).await?;
         let revisit_task = (verdict.status == VisitStatus::NonCompliant)
-            .then(|| revisit_task(app, &visit, today, "verdict_non_compliant", None));
-        let new_tasks = follow_up_tasks(app, &visit, today, branch.time_zone);
+            .then(|| revisit_task(app, &visit, today, &cal, "verdict_non_compliant", None));
+        let new_tasks = follow_up_tasks(app, &visit, today, &cal, branch.time_zone);
         let mut submitted = visit.clone();
         submitted.status = verdict.status;
         submitted.score = Some(verdict.score);
@@ -275,7 +276,7 @@ async fn earlier_summary(app: &App, visit: &Visit) -> Result<(Vec<i64>, Option<S
 
 /// Tasks a submitted record asks for: a task for its next follow-up time (RULES.md §5), and a
 /// WhatsApp follow-up in place of a refused visit (SOP ch. 2).
-fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, tz: chrono_tz::Tz) -> Vec<Task> {
+fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, tz: chrono_tz::Tz) -> Vec<Task> {
     let c = &visit.content;
     let task = |task_type, required_method, due_date, origin: &str, note: String| Task {
         id: TaskId::new_random(),
@@ -301,7 +302,7 @@ fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, tz: chrono_tz::Tz
         out.push(task(TaskType::FollowUp, RequiredMethod::Any, local_date(at, tz), "next_follow_up", note));
     }
     if c.refused {
-        let due = add_working_days(today, app.policy.visit.refusal_follow_up_due_working_days);
+        let due = cal.add_working_days(today, app.policy.visit.refusal_follow_up_due_working_days);
         let reason = c.refusal_reason.as_deref().unwrap_or("-");
         out.push(task(
             TaskType::FollowUp,
@@ -315,7 +316,7 @@ fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, tz: chrono_tz::Tz
 }
 
 /// A re-visit task for the same rep and customer, due per policy in working days.
-pub(crate) fn revisit_task(app: &App, visit: &Visit, today: chrono::NaiveDate, origin: &str, created_by: Option<crate::domain::ids::UserId>) -> Task {
+pub(crate) fn revisit_task(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, origin: &str, created_by: Option<crate::domain::ids::UserId>) -> Task {
     Task {
         id: TaskId::new_random(),
         customer_id: visit.content.customer_id,
@@ -327,7 +328,7 @@ pub(crate) fn revisit_task(app: &App, visit: &Visit, today: chrono::NaiveDate, o
             Method::Whatsapp => RequiredMethod::DoorVisitOrWhatsapp,
             Method::Phone => RequiredMethod::Any,
         },
-        due_date: add_working_days(today, app.policy.revisit_due_working_days),
+        due_date: cal.add_working_days(today, app.policy.revisit_due_working_days),
         status: TaskStatus::Open,
         origin_visit_id: Some(visit.id),
         origin: origin.to_string(),

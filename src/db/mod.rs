@@ -114,12 +114,17 @@ pub enum Backend {
     Postgres,
 }
 
+/// Monday to Friday, the default working week.
+pub const MONDAY_TO_FRIDAY: [bool; 7] = [true, true, true, true, true, false, false];
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Branch {
     pub id: BranchId,
     pub code: String,
     pub name: String,
     pub time_zone: chrono_tz::Tz,
+    /// Working weekdays, Monday = 0 (Monday–Friday by default).
+    pub working_days: [bool; 7],
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -292,6 +297,39 @@ pub struct ScoreTasks {
     pub count: i64,
 }
 
+/// A holiday or collective leave day: not a working day anywhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Holiday {
+    pub date: NaiveDate,
+    pub name: String,
+    /// `holiday` or `collective_leave` (cuti bersama).
+    pub kind: String,
+}
+
+/// What the day close found, for the caller to turn into findings and events.
+pub struct DayCloseFound<'a> {
+    /// The branch's visits of that date still not submitted.
+    pub late_visits: &'a [Visit],
+    /// The tasks that were open and due on or before that date, now `missed`, with their
+    /// customer's class.
+    pub missed_tasks: &'a [(Task, CustomerClass)],
+}
+
+/// What the day close writes besides the status changes.
+#[derive(Default)]
+pub struct DayClosePlan {
+    pub findings: Vec<(VisitId, Finding)>,
+    pub jobs: Vec<NewJob>,
+}
+
+/// What one day close did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCloseDone {
+    pub late_visits: Vec<VisitId>,
+    /// In escalation order: Lost first, then Lost Warning, then the rest.
+    pub missed_tasks: Vec<TaskId>,
+}
+
 /// An earlier submitted summary that shares MinHash bands with a new one.
 #[derive(Debug, Clone)]
 pub struct SummaryCandidate {
@@ -436,6 +474,22 @@ pub trait Repo: Send + Sync + 'static {
     /// Re-visit tasks still open that came from visits dated within [from, to], per assignee
     /// and branch, in the scope.
     async fn open_revisits(&self, scope: Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<(UserId, BranchId, i64)>, RepoError>;
+
+    /// Replaces the holidays of one calendar year.
+    async fn replace_holidays(&self, year: i32, holidays: &[Holiday]) -> Result<(), RepoError>;
+    async fn list_holidays(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Holiday>, RepoError>;
+    /// The latest date the branch's day close has run for.
+    async fn last_closed_day(&self, branch: BranchId) -> Result<Option<NaiveDate>, RepoError>;
+    /// Closes one branch day in one transaction: records it (or returns `None` when it was closed
+    /// already), marks the open tasks due on or before it `missed`, and writes what `plan` makes
+    /// of the late visits and the missed tasks.
+    async fn close_day(
+        &self,
+        branch: BranchId,
+        date: NaiveDate,
+        now: DateTime<Utc>,
+        plan: &(dyn for<'a> Fn(DayCloseFound<'a>) -> DayClosePlan + Send + Sync),
+    ) -> Result<Option<DayCloseDone>, RepoError>;
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), RepoError>;
     async fn list_audit(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEntry>, RepoError>;

@@ -26,12 +26,19 @@ pub struct BranchRow {
     pub code: String,
     pub name: String,
     pub time_zone: String,
+    pub working_days: String,
 }
 
 impl TryFrom<BranchRow> for Branch {
     type Error = RepoError;
     fn try_from(r: BranchRow) -> Result<Self, RepoError> {
-        Ok(Branch { id: r.id.into(), code: r.code, name: r.name, time_zone: parse("time zone", &r.time_zone, |s| s.parse().ok())? })
+        Ok(Branch {
+            id: r.id.into(),
+            code: r.code,
+            name: r.name,
+            time_zone: parse("time zone", &r.time_zone, |s| s.parse().ok())?,
+            working_days: parse("working days", &r.working_days, |s| crate::domain::time::Calendar::parse_weekdays(s).ok())?,
+        })
     }
 }
 

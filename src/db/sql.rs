@@ -390,21 +390,23 @@ macro_rules! impl_repo {
 
             async fn upsert_branch(&self, b: &Branch) -> Result<(), RepoError> {
                 sqlx::query(
-                    "INSERT INTO branches (id, code, name, time_zone, created_at) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, time_zone = excluded.time_zone",
+                    "INSERT INTO branches (id, code, name, time_zone, created_at, working_days) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, time_zone = excluded.time_zone, \
+                     working_days = excluded.working_days",
                 )
                 .bind(b.id.0)
                 .bind(&b.code)
                 .bind(&b.name)
                 .bind(b.time_zone.name())
                 .bind(Utc::now())
+                .bind(crate::domain::time::Calendar::weekdays_text(b.working_days))
                 .execute(&self.pool)
                 .await?;
                 Ok(())
             }
 
             async fn get_branch(&self, id: BranchId) -> Result<Option<Branch>, RepoError> {
-                let row: Option<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone FROM branches WHERE id = $1")
+                let row: Option<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone, working_days FROM branches WHERE id = $1")
                     .bind(id.0)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -412,7 +414,7 @@ macro_rules! impl_repo {
             }
 
             async fn list_branches(&self) -> Result<Vec<Branch>, RepoError> {
-                let rows: Vec<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone FROM branches ORDER BY code").fetch_all(&self.pool).await?;
+                let rows: Vec<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone, working_days FROM branches ORDER BY code").fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
@@ -432,7 +434,7 @@ macro_rules! impl_repo {
             }
 
             async fn branch_by_code(&self, code: &str) -> Result<Option<Branch>, RepoError> {
-                let row: Option<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone FROM branches WHERE code = $1")
+                let row: Option<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone, working_days FROM branches WHERE code = $1")
                     .bind(code)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -947,6 +949,129 @@ macro_rules! impl_repo {
                 Ok(rows.into_iter().map(|(a, b, n)| (UserId(a), BranchId(b), n)).collect())
             }
 
+            async fn replace_holidays(&self, year: i32, holidays: &[Holiday]) -> Result<(), RepoError> {
+                let (from, to) = (
+                    chrono::NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| RepoError::Corrupt(format!("year {year}")))?,
+                    chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| RepoError::Corrupt(format!("year {year}")))?,
+                );
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                sqlx::query("DELETE FROM holidays WHERE date >= $1 AND date <= $2").bind(from).bind(to).execute(&mut *tx).await?;
+                for h in holidays {
+                    sqlx::query("INSERT INTO holidays (date, name, kind) VALUES ($1, $2, $3)")
+                        .bind(h.date)
+                        .bind(&h.name)
+                        .bind(&h.kind)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_holidays(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<Holiday>, RepoError> {
+                let rows: Vec<(chrono::NaiveDate, String, String)> =
+                    sqlx::query_as("SELECT date, name, kind FROM holidays WHERE date >= $1 AND date <= $2 ORDER BY date")
+                        .bind(from)
+                        .bind(to)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(|(date, name, kind)| Holiday { date, name, kind }).collect())
+            }
+
+            async fn last_closed_day(&self, branch: BranchId) -> Result<Option<chrono::NaiveDate>, RepoError> {
+                Ok(sqlx::query_scalar("SELECT MAX(date) FROM day_closes WHERE branch_id = $1").bind(branch.0).fetch_one(&self.pool).await?)
+            }
+
+            async fn close_day(
+                &self,
+                branch: BranchId,
+                date: chrono::NaiveDate,
+                now: DateTime<Utc>,
+                plan: &(dyn for<'a> Fn(DayCloseFound<'a>) -> DayClosePlan + Send + Sync),
+            ) -> Result<Option<DayCloseDone>, RepoError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let fresh = sqlx::query(
+                    "INSERT INTO day_closes (branch_id, date, closed_at, late_visits, missed_tasks) VALUES ($1, $2, $3, 0, 0) ON CONFLICT DO NOTHING",
+                )
+                .bind(branch.0)
+                .bind(date)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if fresh == 0 {
+                    return Ok(None);
+                }
+                let late: Vec<VisitRow> = sqlx::query_as(&format!(
+                    "SELECT {VISIT_COLUMNS} FROM visits WHERE branch_id = $1 AND visit_date = $2 AND status = 'draft' ORDER BY seq"
+                ))
+                .bind(branch.0)
+                .bind(date)
+                .fetch_all(&mut *tx)
+                .await?;
+                let late: Vec<Visit> = late.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?;
+                // Only the due tasks are read and written (index tasks_branch: branch, status, due date).
+                let classes: Vec<(Uuid, String)> = sqlx::query_as(
+                    "SELECT t.id, c.class FROM tasks t JOIN customers c ON c.id = t.customer_id \
+                     WHERE t.branch_id = $1 AND t.status = 'open' AND t.due_date <= $2",
+                )
+                .bind(branch.0)
+                .bind(date)
+                .fetch_all(&mut *tx)
+                .await?;
+                let classes: std::collections::HashMap<Uuid, String> = classes.into_iter().collect();
+                let missed: Vec<TaskRow> = sqlx::query_as(&format!(
+                    "UPDATE tasks SET status = 'missed', updated_at = $3 WHERE branch_id = $1 AND status = 'open' AND due_date <= $2 RETURNING {TASK_COLUMNS}"
+                ))
+                .bind(branch.0)
+                .bind(date)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut missed: Vec<(Task, CustomerClass)> = missed
+                    .into_iter()
+                    .map(|r| {
+                        let class = classes.get(&r.id).and_then(|c| CustomerClass::parse(c)).unwrap_or(CustomerClass::F);
+                        Task::try_from(r).map(|t| (t, class))
+                    })
+                    .collect::<Result<_, _>>()?;
+                // Escalation order: Lost, then Lost Warning, then the rest; oldest due first.
+                let rank = |c: CustomerClass| match c {
+                    CustomerClass::Lost => 0,
+                    CustomerClass::LostWarning => 1,
+                    _ => 2,
+                };
+                missed.sort_by(|a, b| (rank(a.1), a.0.due_date, a.0.id.0).cmp(&(rank(b.1), b.0.due_date, b.0.id.0)));
+                let planned = plan(DayCloseFound { late_visits: &late, missed_tasks: &missed });
+                for (visit, f) in &planned.findings {
+                    sqlx::query(
+                        "INSERT INTO findings (visit_id, photo_id, code, severity, penalty, evidence, message_id, message_en) \
+                         VALUES ($1, NULL, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(visit.0)
+                    .bind(f.code.as_str())
+                    .bind(severity_str(f.severity))
+                    .bind(i64::from(f.penalty))
+                    .bind(Json(&f.evidence))
+                    .bind(&f.message_id)
+                    .bind(&f.message_en)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for job in &planned.jobs {
+                    enqueue_job_in(&mut *tx, job, now).await?;
+                }
+                sqlx::query("UPDATE day_closes SET late_visits = $3, missed_tasks = $4 WHERE branch_id = $1 AND date = $2")
+                    .bind(branch.0)
+                    .bind(date)
+                    .bind(late.len() as i64)
+                    .bind(missed.len() as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(DayCloseDone { late_visits: late.iter().map(|v| v.id).collect(), missed_tasks: missed.iter().map(|(t, _)| t.id).collect() }))
+            }
+
             async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
                 let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
                     "SELECT id, visit_id FROM photos WHERE sha256 = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10",
@@ -981,6 +1106,8 @@ macro_rules! impl_repo {
                 if photos != r.photo_count as i64 {
                     return Ok(VerdictOutcome::PhotosChanged);
                 }
+                // Findings the day close wrote on the draft are superseded by the verdict's own.
+                sqlx::query("DELETE FROM findings WHERE visit_id = $1").bind(r.visit_id.0).execute(&mut *tx).await?;
                 for f in &r.findings {
                     sqlx::query(
                         "INSERT INTO findings (visit_id, photo_id, code, severity, penalty, evidence, message_id, message_en) \

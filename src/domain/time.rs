@@ -1,7 +1,7 @@
 //! Time in branch time zones: the local date of an instant, the midnight deadline of a date,
 //! and working days.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// The calendar date of `at` in `tz`.
@@ -22,25 +22,80 @@ pub fn end_of_local_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     }
 }
 
-/// Whether a date is a working day (Monday–Friday; holidays come with the scheduler issue).
-pub fn is_working_day(date: NaiveDate) -> bool {
-    !matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
+/// The working days of a branch: its working weekdays (Monday–Friday by default) minus the
+/// holidays operators load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Calendar {
+    /// Monday = 0 … Sunday = 6.
+    weekdays: [bool; 7],
+    holidays: std::collections::BTreeSet<NaiveDate>,
 }
 
-/// The date `n` working days after `date` (`n = 0` is the next working day on or after it).
-pub fn add_working_days(date: NaiveDate, n: u32) -> NaiveDate {
-    let mut current = date;
-    while !is_working_day(current) {
-        current = current + Days::new(1);
+impl Default for Calendar {
+    /// Monday–Friday, no holidays.
+    fn default() -> Self {
+        Calendar { weekdays: [true, true, true, true, true, false, false], holidays: Default::default() }
     }
-    let mut left = n;
-    while left > 0 {
-        current = current + Days::new(1);
-        if is_working_day(current) {
-            left -= 1;
+}
+
+/// The weekday names a branch's working days are written with.
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl Calendar {
+    pub fn new(weekdays: [bool; 7], holidays: impl IntoIterator<Item = NaiveDate>) -> Calendar {
+        Calendar { weekdays, holidays: holidays.into_iter().collect() }
+    }
+
+    /// Reads `mon,tue,wed,thu,fri` (any order, at least one day).
+    pub fn parse_weekdays(text: &str) -> Result<[bool; 7], String> {
+        let mut days = [false; 7];
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let i = WEEKDAYS.iter().position(|d| d.eq_ignore_ascii_case(part)).ok_or_else(|| format!("{part:?} is not a weekday (mon … sun)"))?;
+            days[i] = true;
         }
+        if !days.contains(&true) {
+            return Err("at least one working weekday is needed".into());
+        }
+        Ok(days)
     }
-    current
+
+    /// The weekdays written back as `mon,tue,…`.
+    pub fn weekdays_text(weekdays: [bool; 7]) -> String {
+        WEEKDAYS.iter().zip(weekdays).filter(|(_, on)| *on).map(|(d, _)| *d).collect::<Vec<_>>().join(",")
+    }
+
+    pub fn is_working_day(&self, date: NaiveDate) -> bool {
+        self.weekdays[date.weekday().num_days_from_monday() as usize] && !self.holidays.contains(&date)
+    }
+
+    /// The date `n` working days after `date` (`n = 0` is the next working day on or after it).
+    pub fn add_working_days(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        // At least one weekday works, so a working day comes within a week of any run of holidays
+        // shorter than the calendar; give up after ten years rather than loop for ever.
+        let limit = date + Days::new(3660);
+        let mut current = date;
+        while !self.is_working_day(current) && current < limit {
+            current = current + Days::new(1);
+        }
+        let mut left = n;
+        while left > 0 && current < limit {
+            current = current + Days::new(1);
+            if self.is_working_day(current) {
+                left -= 1;
+            }
+        }
+        current
+    }
+}
+
+/// Whether a date is a working day of the default calendar (Monday–Friday, no holidays).
+pub fn is_working_day(date: NaiveDate) -> bool {
+    Calendar::default().is_working_day(date)
+}
+
+/// [`Calendar::add_working_days`] on the default calendar.
+pub fn add_working_days(date: NaiveDate, n: u32) -> NaiveDate {
+    Calendar::default().add_working_days(date, n)
 }
 
 #[cfg(test)]
@@ -85,5 +140,23 @@ mod tests {
         for (from, n, expected) in cases {
             assert_eq!(add_working_days(d(from), n), d(expected), "{from} + {n}");
         }
+    }
+
+    #[test]
+    fn holidays_and_branch_weekdays_are_not_working_days() {
+        // Idul Fitri 2026: 20–24 March are holidays or collective leave (SKB 1497/2025).
+        let holidays = ["2026-03-19", "2026-03-20", "2026-03-23", "2026-03-24"].map(d);
+        let cal = Calendar::new(Calendar::parse_weekdays("mon,tue,wed,thu,fri").unwrap(), holidays);
+        assert_eq!(cal.add_working_days(d("2026-03-18"), 1), d("2026-03-25"), "Wednesday + 1 skips the holidays and the weekend");
+        assert_eq!(cal.add_working_days(d("2026-03-19"), 0), d("2026-03-25"));
+        let six_days = Calendar::new(Calendar::parse_weekdays("mon,tue,wed,thu,fri,sat").unwrap(), []);
+        assert_eq!(six_days.add_working_days(d("2026-11-20"), 1), d("2026-11-21"), "a branch that works Saturdays");
+        assert_eq!(Calendar::weekdays_text(Calendar::parse_weekdays("sat, MON").unwrap()), "mon,sat");
+        assert!(Calendar::parse_weekdays("mon,funday").is_err());
+        assert!(Calendar::parse_weekdays("").is_err());
+        // A calendar with every day a holiday does not hang.
+        let all: Vec<NaiveDate> = (0..40).map(|i| d("2026-01-01") + Days::new(i)).collect();
+        let blocked = Calendar::new([true; 7], all);
+        assert_eq!(blocked.add_working_days(d("2026-01-01"), 2), d("2026-02-12"));
     }
 }

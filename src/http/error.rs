@@ -129,7 +129,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
 
 /// Path errors: every path parameter is a UUID.
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_id", format!("a path id is not a UUID: {err}")).into()
+    ApiError::bad_request("invalid_id", format!("a path parameter is not a UUID (or, for a year, a number): {err}")).into()
 }
 
 /// Query string errors.

@@ -4,6 +4,7 @@
 //! contract test compares it with `openapi.yaml`.
 
 mod auth;
+mod calendar;
 mod customers;
 pub mod error;
 mod health;
@@ -42,6 +43,8 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::POST, "/v1/visits/{visit_id}/reviews", web::post().to(visits::review)),
         (Method::PUT, "/v1/visits/{visit_id}/photos/{photo_id}", web::put().to(photos::put)),
         (Method::GET, "/v1/visits/{visit_id}/photos/{photo_id}/content", web::get().to(photos::content)),
+        (Method::GET, "/v1/holidays/{year}", web::get().to(calendar::get)),
+        (Method::PUT, "/v1/holidays/{year}", web::put().to(calendar::put)),
         (Method::GET, "/v1/review-queue", web::get().to(reviews::queue)),
         (Method::POST, "/v1/reviews/bulk", web::post().to(reviews::bulk)),
         (Method::GET, "/v1/scorecards", web::get().to(reviews::scorecards)),

@@ -258,11 +258,11 @@ impl From<Visit> for VisitView {
 
 impl From<VisitDetail> for VisitView {
     fn from(d: VisitDetail) -> Self {
-        let submitted = d.visit.status != VisitStatus::Draft;
         let mut view = VisitView::from(d.visit);
         view.photos = Some(d.photos.into_iter().map(PhotoView::from).collect());
-        // Before submit there is no verdict; photo findings are on each photo.
-        view.findings = Some(if submitted { d.findings } else { Vec::new() });
+        // Before submit there is no verdict (photo findings are on each photo); a draft's only
+        // visit-level findings are the day close's `upload_late`.
+        view.findings = Some(d.findings);
         view.reviews = Some(d.reviews);
         view
     }

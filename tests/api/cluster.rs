@@ -101,7 +101,7 @@ struct Seeded {
 async fn seed(repo: &dyn Repo) -> Seeded {
     let now = chrono::Utc::now();
     let jkt = BranchId(Uuid::new_v4());
-    repo.upsert_branch(&Branch { id: jkt, code: "JKT".into(), name: "Jakarta".into(), time_zone: chrono_tz::Asia::Jakarta }).await.unwrap();
+    repo.upsert_branch(&Branch { id: jkt, code: "JKT".into(), name: "Jakarta".into(), time_zone: chrono_tz::Asia::Jakarta, working_days: fieldproof::db::MONDAY_TO_FRIDAY }).await.unwrap();
     let mut logins = Vec::new();
     for role in [Role::Sales, Role::BranchMarketing] {
         let id = Uuid::new_v4();

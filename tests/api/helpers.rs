@@ -171,8 +171,8 @@ async fn spawn_app_with(db: Db, sop_hours: bool) -> TestApp {
     let now = chrono::Utc::now();
     let jkt = Uuid::new_v4();
     let jap = Uuid::new_v4();
-    app.repo.upsert_branch(&Branch { id: BranchId(jkt), code: "JKT".into(), name: "Jakarta".into(), time_zone: chrono_tz::Asia::Jakarta }).await.unwrap();
-    app.repo.upsert_branch(&Branch { id: BranchId(jap), code: "JAP".into(), name: "Jayapura".into(), time_zone: chrono_tz::Asia::Jayapura }).await.unwrap();
+    app.repo.upsert_branch(&Branch { id: BranchId(jkt), code: "JKT".into(), name: "Jakarta".into(), time_zone: chrono_tz::Asia::Jakarta, working_days: fieldproof::db::MONDAY_TO_FRIDAY }).await.unwrap();
+    app.repo.upsert_branch(&Branch { id: BranchId(jap), code: "JAP".into(), name: "Jayapura".into(), time_zone: chrono_tz::Asia::Jayapura, working_days: fieldproof::db::MONDAY_TO_FRIDAY }).await.unwrap();
     let user = |role: Role, branch: Option<Uuid>| {
         let id = Uuid::new_v4();
         let token = fieldproof::app::auth::new_token();

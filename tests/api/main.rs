@@ -8,6 +8,7 @@ mod garage;
 mod helpers;
 
 mod customers_tasks;
+mod day_close;
 mod errors;
 mod health_auth;
 mod jobs;

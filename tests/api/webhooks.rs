@@ -20,20 +20,20 @@ backend_tests!(webhooks_are_signed_retried_and_logged);
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Received {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).unwrap_or("")
     }
 }
 
 /// A tiny HTTP/1.1 receiver: records every request and answers with the next scripted status
 /// (200 once the script runs out).
-async fn receiver(script: Vec<u16>) -> (String, Arc<Mutex<Vec<Received>>>) {
+pub(crate) async fn receiver(script: Vec<u16>) -> (String, Arc<Mutex<Vec<Received>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks/fieldproof", listener.local_addr().unwrap());
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -78,7 +78,7 @@ async fn receiver(script: Vec<u16>) -> (String, Arc<Mutex<Vec<Received>>>) {
 }
 
 /// Runs jobs until none is ready (retries are due at once: backoff 0).
-async fn drain(app: &TestApp, max_attempts: u32) {
+pub(crate) async fn drain(app: &TestApp, max_attempts: u32) {
     let worker = Worker::new(app.app.clone(), JobsSettings { max_attempts, retry_backoff_ms: 0, ..JobsSettings::default() });
     for _ in 0..200 {
         if worker.step().await.unwrap() == Step::Idle {

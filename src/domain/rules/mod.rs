@@ -29,6 +29,12 @@ pub(crate) fn finding(policy: &Policy, code: FindingCode, photo_id: Option<Photo
     Finding { code, severity: rule.severity, penalty: rule.penalty, photo_id, evidence, message_id: id, message_en: en }
 }
 
+/// A visit-level finding with its rule from the policy (for callers outside the rules, such as
+/// the day close).
+pub fn finding_for(policy: &Policy, code: FindingCode, evidence: serde_json::Value, id: String, en: String) -> Finding {
+    finding(policy, code, None, evidence, id, en)
+}
+
 /// The customer's place as the photo rules need it.
 #[derive(Debug, Clone, Copy)]
 pub struct Geofence {

@@ -1,0 +1,212 @@
+//! Working days and the day close.
+//!
+//! A branch's calendar is its working weekdays minus the holidays operators load per year
+//! (`PUT /v1/holidays/{year}`, `fieldproof holidays load`); every due date in working days is
+//! counted on it. At local midnight of each branch's zone the day is closed, once, by a job: the
+//! branch's visits of that date still not submitted get `upload_late` (and a
+//! `visit.upload_late` event for the rep and the branch), the open tasks due on or before it become
+//! `missed` and are escalated to branch marketing (`task.missed`), Lost customers' first, then
+//! Lost Warning. A server that was down over midnight closes the days it missed when it comes
+//! back (up to 31 days back).
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{events, App, AppError};
+use crate::db::{Branch, DayCloseDone, DayCloseFound, DayClosePlan, Holiday, NewJob};
+use crate::domain::customer::CustomerClass;
+use crate::domain::finding::FindingCode;
+use crate::domain::ids::BranchId;
+use crate::domain::role::{Actor, Role};
+use crate::domain::rules;
+use crate::domain::time::{end_of_local_day, local_date, Calendar};
+
+/// The job kind that closes one branch day.
+pub const DAY_CLOSE_JOB: &str = "day_close";
+/// How far back a returning server closes missed days.
+const CATCH_UP_DAYS: u64 = 31;
+
+/// The branch's calendar, with the holidays around `around` (a year and a month either side).
+pub async fn calendar(app: &App, branch: &Branch, around: NaiveDate) -> Result<Calendar, AppError> {
+    let from = around - Days::new(400);
+    let to = around + Days::new(400);
+    let holidays = app.repo.list_holidays(from, to).await?;
+    Ok(Calendar::new(branch.working_days, holidays.into_iter().map(|h| h.date)))
+}
+
+/// `GET /v1/holidays/{year}`.
+pub async fn holidays(app: &App, year: i32) -> Result<Vec<Holiday>, AppError> {
+    let (from, to) = year_span(year)?;
+    Ok(app.repo.list_holidays(from, to).await?)
+}
+
+fn year_span(year: i32) -> Result<(NaiveDate, NaiveDate), AppError> {
+    match (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) {
+        (Some(a), Some(b)) if (2000..=2100).contains(&year) => Ok((a, b)),
+        _ => Err(AppError::invalid("invalid_year", format!("{year} is not a year between 2000 and 2100"))),
+    }
+}
+
+/// `PUT /v1/holidays/{year}` (admin; the CLI runs the same): replaces the year's holidays. The
+/// same list again changes nothing.
+pub async fn set_holidays(app: &App, actor: Option<&Actor>, year: i32, mut list: Vec<Holiday>) -> Result<Vec<Holiday>, AppError> {
+    if let Some(a) = actor {
+        if a.role != Role::Admin {
+            return Err(AppError::forbidden("role_forbidden", "holidays are managed by admins"));
+        }
+    }
+    let (from, to) = year_span(year)?;
+    list.sort_by_key(|h| h.date);
+    for h in &list {
+        if h.date < from || h.date > to {
+            return Err(AppError::invalid("holiday_wrong_year", format!("{} is not in {year}", h.date)));
+        }
+        if !["holiday", "collective_leave"].contains(&h.kind.as_str()) {
+            return Err(AppError::invalid("invalid_field", format!("kind {:?}: holiday or collective_leave", h.kind)));
+        }
+        if h.name.trim().is_empty() || h.name.chars().count() > 200 {
+            return Err(AppError::invalid("invalid_field", format!("{}: a name of 1 to 200 characters", h.date)));
+        }
+    }
+    if let Some(w) = list.windows(2).find(|w| w[0].date == w[1].date) {
+        return Err(AppError::invalid("invalid_field", format!("{} is listed twice", w[0].date)));
+    }
+    app.repo.replace_holidays(year, &list).await?;
+    if let Some(a) = actor {
+        app.repo.append_audit(&app.audit(a, "holidays.replaced", "holidays", year.to_string(), json!({ "days": list.len() }))).await?;
+    }
+    Ok(list)
+}
+
+/// Enqueues the day closes due at `now`: for each branch, every local date after its last closed
+/// day (or yesterday, the first time) up to yesterday, under one unique key per branch and date.
+pub async fn enqueue_day_closes(app: &App, now: DateTime<Utc>) -> Result<usize, crate::db::RepoError> {
+    let mut enqueued = 0;
+    for branch in app.repo.list_branches().await? {
+        let today = local_date(now, branch.time_zone);
+        let yesterday = today - Days::new(1);
+        let first = match app.repo.last_closed_day(branch.id).await? {
+            Some(last) => (last + Days::new(1)).max(today - Days::new(CATCH_UP_DAYS)),
+            None => yesterday,
+        };
+        let mut date = first;
+        while date <= yesterday {
+            let job = NewJob {
+                id: Uuid::new_v4(),
+                kind: DAY_CLOSE_JOB.into(),
+                unique_key: Some(format!("{DAY_CLOSE_JOB}:{}:{date}", branch.id)),
+                payload: json!({ "branch_id": branch.id, "date": date }),
+                run_at: now,
+            };
+            enqueued += usize::from(app.repo.enqueue_job(&job, now).await?);
+            date = date + Days::new(1);
+        }
+    }
+    Ok(enqueued)
+}
+
+/// The `day_close` job.
+pub async fn run_day_close(app: &App, payload: &serde_json::Value) -> Result<(), String> {
+    let branch: BranchId = payload["branch_id"].as_str().and_then(|s| s.parse().ok()).map(BranchId).ok_or("day_close without a branch_id")?;
+    let date: NaiveDate = payload["date"].as_str().and_then(|s| s.parse().ok()).ok_or("day_close without a date")?;
+    close_day(app, branch, date).await.map(drop).map_err(|e| e.to_string())
+}
+
+/// Closes one branch day (idempotent: `None` when it was closed already).
+pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Result<Option<DayCloseDone>, AppError> {
+    let branch = app.branch(branch_id).await?;
+    let now = app.now();
+    let deadline = end_of_local_day(date, branch.time_zone);
+    let policy = app.policy.clone();
+    let tz = branch.time_zone;
+    let plan = move |found: DayCloseFound<'_>| {
+        let mut plan = DayClosePlan::default();
+        let late_minutes = (now - deadline).num_minutes().max(0);
+        for v in found.late_visits {
+            let f = rules::finding_for(
+                &policy,
+                FindingCode::UploadLate,
+                json!({ "visit_date": date, "deadline": deadline, "submitted_at": null, "late_minutes": late_minutes,
+                        "time_zone": tz.name(), "closed_by": "day_close" }),
+                format!("Record visit tanggal {date} belum dikirim saat hari ditutup pukul 24:00 ({}).", tz.name()),
+                format!("The visit of {date} was not submitted when the day closed at 24:00 ({}).", tz.name()),
+            );
+            plan.findings.push((v.id, f));
+            let mut data = events::visit_data(v);
+            data["escalate_to"] = json!(["rep", "branch_marketing"]);
+            plan.jobs.push(events::event("visit.upload_late", &v.id.to_string(), now, data));
+        }
+        // Escalation order is the delivery order: jobs due at the same instant run in the order
+        // they were written.
+        for (task, class) in found.missed_tasks {
+            let mut data = events::task_data(task);
+            data["customer_class"] = json!(class.as_str());
+            data["priority"] = json!(match class {
+                CustomerClass::Lost => "lost",
+                CustomerClass::LostWarning => "lost_warning",
+                _ => "normal",
+            });
+            data["escalate_to"] = json!(["branch_marketing"]);
+            plan.jobs.push(events::event("task.missed", &task.id.to_string(), now, data));
+        }
+        plan
+    };
+    let done = app.repo.close_day(branch_id, date, now, &plan).await?;
+    if let Some(d) = &done {
+        tracing::info!(branch = %branch.code, %date, late_visits = d.late_visits.len(), missed_tasks = d.missed_tasks.len(), "day closed");
+    }
+    Ok(done)
+}
+
+/// Indonesia's national holidays shipped with the service (`data/holidays-id.json`).
+pub const SHIPPED_HOLIDAYS: &str = include_str!("../../data/holidays-id.json");
+
+/// Reads a holiday file: `{"years": {"2026": [{"date", "name", "kind"}, …], …}}`.
+pub fn parse_holiday_file(text: &str) -> Result<Vec<(i32, Vec<Holiday>)>, String> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        years: std::collections::BTreeMap<String, Vec<Holiday>>,
+    }
+    let file: File = serde_json::from_str(text).map_err(|e| format!("holiday file: {e}"))?;
+    file.years
+        .into_iter()
+        .map(|(year, list)| year.parse::<i32>().map(|y| (y, list)).map_err(|_| format!("holiday file: {year:?} is not a year")))
+        .collect()
+}
+
+/// Loads every year of a holiday file (the CLI's `holidays load`, and the start-up's shipped
+/// list); returns the days loaded.
+pub async fn load_holiday_file(app: &App, text: &str) -> Result<usize, AppError> {
+    let mut days = 0;
+    for (year, list) in parse_holiday_file(text).map_err(|e| AppError::invalid("invalid_field", e))? {
+        days += set_holidays(app, None, year, list).await?.len();
+    }
+    Ok(days)
+}
+
+/// At start-up: a database without any holiday gets the shipped ones.
+pub async fn load_shipped_if_empty(app: &App) -> Result<(), AppError> {
+    let (from, to) = (NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default(), NaiveDate::from_ymd_opt(2200, 12, 31).unwrap_or_default());
+    let any = app.repo.list_holidays(from, to).await?;
+    if any.is_empty() {
+        let days = load_holiday_file(app, SHIPPED_HOLIDAYS).await?;
+        tracing::info!(days, "loaded the shipped national holidays");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_holidays_read_and_hold_the_2026_skb() {
+        let years = parse_holiday_file(SHIPPED_HOLIDAYS).unwrap();
+        let y2026 = &years.iter().find(|(y, _)| *y == 2026).unwrap().1;
+        assert_eq!(y2026.iter().filter(|h| h.kind == "holiday").count(), 17, "17 national holidays (SKB 1497/2025)");
+        assert_eq!(y2026.iter().filter(|h| h.kind == "collective_leave").count(), 8, "8 days of cuti bersama");
+        assert!(years.iter().all(|(y, list)| list.iter().all(|h| h.date.format("%Y").to_string() == y.to_string())));
+        assert!(years.iter().any(|(y, _)| *y == 2027));
+    }
+}

@@ -1,0 +1,163 @@
+//! Working days and the day close, at a controlled clock: each branch closes at its own local
+//! midnight (Jayapura, WIT, two hours before Jakarta, WIB), the open tasks due become `missed` and
+//! are escalated Lost first, a draft of the day gets `upload_late`, reruns change nothing, a server
+//! down over midnight catches up, and holidays move due dates.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use fieldproof::app::calendar;
+use fieldproof::config::JobsSettings;
+use fieldproof::domain::ids::BranchId;
+use fieldproof::jobs::Worker;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::backend_tests;
+use crate::helpers::TestApp;
+use crate::webhooks::{drain, receiver};
+
+backend_tests!(the_day_closes_at_each_branchs_midnight, holidays_are_loaded_and_move_due_dates);
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+async fn customer(app: &TestApp, token: &str, rep: Uuid, class: &str) -> Uuid {
+    let code = format!("C{}", &Uuid::new_v4().simple().to_string()[..10]);
+    let r = app
+        .post("/v1/customers", token, json!({ "code": code, "name": "Toko", "customer_type": "retail", "assigned_rep_id": rep,
+                                               "latitude": -6.2, "longitude": 106.8, "class": class, "previous_level": "C" }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    r.json["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn task(app: &TestApp, token: &str, customer: Uuid, rep: Uuid, due: &str) -> String {
+    let r = app.post("/v1/tasks", token, json!({ "customer_id": customer, "assignee_id": rep, "task_type": "routine", "due_date": due })).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    r.json["id"].as_str().unwrap().to_string()
+}
+
+async fn status(app: &TestApp, token: &str, task: &str) -> String {
+    app.get(&format!("/v1/tasks/{task}"), token).await.json["status"].as_str().unwrap().to_string()
+}
+
+/// What the worker does each minute: enqueue the day closes due now, then run every job.
+async fn tick(app: &TestApp) {
+    let worker = Worker::new(app.app.clone(), JobsSettings { retry_backoff_ms: 0, ..JobsSettings::default() });
+    worker.enqueue_periodic(app.now()).await.unwrap();
+    drain(app, 3).await;
+}
+
+async fn the_day_closes_at_each_branchs_midnight(app: TestApp) {
+    app.set_now(at("2026-11-18T03:00:00Z")); // Wednesday, 10:00 WIB
+    let (url, got) = receiver(vec![]).await;
+    let hook = app.post("/v1/webhooks", &app.admin.token, json!({ "url": url, "events": ["task.missed", "visit.upload_late"] })).await;
+    assert_eq!(hook.status, 201, "{}", hook.json);
+
+    let c = customer(&app, &app.marketing.token, app.rep.id, "C").await;
+    let lost = customer(&app, &app.marketing.token, app.rep.id, "lost").await;
+    let c_jap = customer(&app, &app.jap_marketing.token, app.jap_rep.id, "C").await;
+    let t_jkt = task(&app, &app.marketing.token, c, app.rep.id, "2026-11-18").await;
+    let t_lost = task(&app, &app.marketing.token, lost, app.rep.id, "2026-11-18").await;
+    let t_later = task(&app, &app.marketing.token, c, app.rep.id, "2026-11-20").await;
+    let t_jap = task(&app, &app.jap_marketing.token, c_jap, app.jap_rep.id, "2026-11-18").await;
+    let draft = Uuid::new_v4();
+    let r = app.put(&format!("/v1/visits/{draft}"), &app.rep.token, app.visit_body(c, "phone", 0)).await;
+    assert_eq!(r.json["visit_date"], "2026-11-18");
+
+    // 00:30 WIT on the 19th is 22:30 WIB on the 18th: Jayapura closes its 18th, Jakarta not yet.
+    app.set_now(at("2026-11-18T15:30:00Z"));
+    tick(&app).await;
+    assert_eq!(status(&app, &app.jap_marketing.token, &t_jap).await, "missed");
+    assert_eq!(status(&app, &app.marketing.token, &t_jkt).await, "open");
+    assert!(app.get(&format!("/v1/visits/{draft}"), &app.rep.token).await.json["findings"].as_array().unwrap().is_empty());
+
+    // 00:30 WIB on the 19th: Jakarta closes its 18th.
+    app.set_now(at("2026-11-18T17:30:00Z"));
+    got.lock().unwrap().clear();
+    tick(&app).await;
+    assert_eq!(status(&app, &app.marketing.token, &t_jkt).await, "missed");
+    assert_eq!(status(&app, &app.marketing.token, &t_lost).await, "missed");
+    assert_eq!(status(&app, &app.marketing.token, &t_later).await, "open", "not due yet");
+    let visit = app.get(&format!("/v1/visits/{draft}"), &app.rep.token).await;
+    assert_eq!(visit.json["status"], "draft");
+    let findings = visit.json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{}", visit.json);
+    assert_eq!((findings[0]["code"].as_str(), findings[0]["evidence"]["closed_by"].as_str()), (Some("upload_late"), Some("day_close")));
+    // Escalated: the Lost customer's miss first, then the other; the late draft to its rep.
+    let events: Vec<(String, Value)> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| (r.header("fieldproof-event").to_string(), serde_json::from_slice::<Value>(&r.body).unwrap()))
+        .collect();
+    let missed: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|(e, _)| e == "task.missed")
+        .map(|(_, p)| (p["data"]["task_id"].as_str().unwrap(), p["data"]["priority"].as_str().unwrap()))
+        .collect();
+    assert_eq!(missed, [(t_lost.as_str(), "lost"), (t_jkt.as_str(), "normal")]);
+    assert!(events.iter().any(|(e, p)| e == "visit.upload_late" && p["data"]["visit_id"] == draft.to_string()));
+    assert!(events.iter().all(|(_, p)| p["data"]["escalate_to"].as_array().unwrap().contains(&json!("branch_marketing"))));
+
+    // Reruns: nothing more is enqueued or changed, and a second close of the day is a no-op.
+    let delivered = got.lock().unwrap().len();
+    tick(&app).await;
+    assert_eq!(got.lock().unwrap().len(), delivered);
+    assert_eq!(calendar::close_day(&app.app, BranchId(app.jkt), d("2026-11-18")).await.unwrap(), None);
+
+    // Submitted late, the draft carries `upload_late` once: the verdict's own.
+    let verdict = app.post(&format!("/v1/visits/{draft}/submit"), &app.rep.token, json!({})).await;
+    let late: Vec<&Value> = verdict.json["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "upload_late").collect();
+    assert_eq!(late.len(), 1, "{}", verdict.json["findings"]);
+    assert!(late[0]["evidence"]["closed_by"].is_null());
+
+    // Down from Thursday to Sunday night: on its return the server closes the 19th, 20th and 21st.
+    app.set_now(at("2026-11-21T17:30:00Z")); // 00:30 WIB on Sunday the 22nd
+    tick(&app).await;
+    assert_eq!(app.app.repo.last_closed_day(BranchId(app.jkt)).await.unwrap(), Some(d("2026-11-21")));
+    assert_eq!(app.app.repo.last_closed_day(BranchId(app.jap)).await.unwrap(), Some(d("2026-11-21")));
+    assert_eq!(status(&app, &app.marketing.token, &t_later).await, "missed");
+}
+
+async fn holidays_are_loaded_and_move_due_dates(app: TestApp) {
+    // The shipped national holidays are in a fresh database.
+    let h2026 = app.get("/v1/holidays/2026", &app.rep.token).await;
+    assert_eq!(h2026.status, 200, "{}", h2026.json);
+    assert_eq!(h2026.json["holidays"].as_array().unwrap().len(), 25);
+    assert_eq!(h2026.json["holidays"][0], json!({ "date": "2026-01-01", "name": "Tahun Baru 2026 Masehi", "kind": "holiday" }));
+
+    // Admins replace a year; the same list again changes nothing.
+    let body = json!({ "holidays": [
+        { "date": "2027-03-10", "name": "Idul Fitri 1448 H" },
+        { "date": "2027-01-01", "name": "Tahun Baru 2027 Masehi" },
+        { "date": "2027-03-11", "name": "Cuti bersama Idul Fitri", "kind": "collective_leave" },
+    ]});
+    assert_eq!(app.put("/v1/holidays/2027", &app.hq.token, body.clone()).await.code(), "role_forbidden");
+    let r = app.put("/v1/holidays/2027", &app.admin.token, body.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(app.put("/v1/holidays/2027", &app.admin.token, body).await.json, r.json);
+    let got = app.get("/v1/holidays/2027", &app.rep.token).await;
+    let dates: Vec<&str> = got.json["holidays"].as_array().unwrap().iter().map(|h| h["date"].as_str().unwrap()).collect();
+    assert_eq!(dates, ["2027-01-01", "2027-03-10", "2027-03-11"]);
+    let wrong = app.put("/v1/holidays/2027", &app.admin.token, json!({ "holidays": [{ "date": "2026-05-01", "name": "x" }] })).await;
+    assert_eq!((wrong.status, wrong.code()), (422, "holiday_wrong_year"));
+    let bad_kind = app.put("/v1/holidays/2027", &app.admin.token, json!({ "holidays": [{ "date": "2027-05-01", "name": "x", "kind": "party" }] })).await;
+    assert_eq!(bad_kind.code(), "invalid_field");
+    assert_eq!(app.get("/v1/holidays/1800", &app.rep.token).await.code(), "invalid_year");
+
+    // A visit failing on Wednesday 23 December 2026: its re-visit is due 3 working days later,
+    // past Christmas (24th collective leave, 25th holiday) and the weekend — the 30th, not the 29th.
+    app.set_now(at("2026-12-23T03:00:00Z"));
+    let c = app.customer_at(-6.2, 106.8).await;
+    let visit = Uuid::new_v4();
+    app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(c, "door_visit", 0)).await;
+    let verdict = app.post(&format!("/v1/visits/{visit}/submit"), &app.rep.token, json!({})).await;
+    assert_eq!(verdict.json["status"], "non_compliant");
+    let revisit = app.get(&format!("/v1/tasks/{}", verdict.json["revisit_task_id"].as_str().unwrap()), &app.rep.token).await;
+    assert_eq!(revisit.json["due_date"], "2026-12-30");
+}
