@@ -36,6 +36,16 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Import a CSV file of customers or shipment volumes (streamed; a progress line on stderr).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Classify customers now (every branch, or one).
+    Classify {
+        #[arg(long)]
+        branch: Option<String>,
+    },
     /// Manage the holiday calendar.
     Holidays {
         #[command(subcommand)]
@@ -57,6 +67,14 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// `code,name,type,branch,rep,lat,lon,radius,contact,created`, upserted by code.
+    Customers { file: std::path::PathBuf },
+    /// `customer_code,date,awb`, upserted by customer and date.
+    Volumes { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +142,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             app.repo.upsert_branch(&Branch { id, code: code.clone(), name, time_zone, working_days }).await?;
             println!("branch {code} ({id}) in {tz}");
+        }
+        Command::Import { command } => {
+            let app = crate::startup::build_app(&settings).await?;
+            let (kind, file) = match command {
+                ImportCommand::Customers { file } => (crate::app::imports::ImportKind::Customers, file),
+                ImportCommand::Volumes { file } => (crate::app::imports::ImportKind::Volumes, file),
+            };
+            let started = std::time::Instant::now();
+            let progress = move |r: &crate::app::imports::ImportReport| {
+                use std::io::Write;
+                let rate = r.rows as f64 / started.elapsed().as_secs_f64().max(0.001);
+                eprint!("\r{} rows ({:.0}/s): {} created, {} updated, {} unchanged, {} rejected   ", r.rows, rate, r.created, r.updated, r.unchanged, r.rejected);
+                let _ = std::io::stderr().flush();
+            };
+            let report = crate::app::imports::import_file(&app, None, kind, &file, &progress).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!();
+            for e in &report.errors {
+                eprintln!("line {}: {}", e.line, e.reason);
+            }
+            println!("{}", serde_json::json!({ "rows": report.rows, "created": report.created, "updated": report.updated,
+                                              "unchanged": report.unchanged, "rejected": report.rejected, "seconds": started.elapsed().as_secs_f64() }));
+        }
+        Command::Classify { branch } => {
+            let app = crate::startup::build_app(&settings).await?;
+            let branch = match branch {
+                Some(code) => Some(app.repo.branch_by_code(&code).await?.ok_or_else(|| anyhow::anyhow!("no branch {code}"))?.id),
+                None => None,
+            };
+            let started = std::time::Instant::now();
+            let runs = crate::app::classes::run_now(&app, None, branch).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            for r in &runs {
+                println!("{}", serde_json::json!({ "branch_id": r.branch_id, "date": r.date, "customers": r.customers, "changed": r.changed }));
+            }
+            eprintln!("classified in {:.1} s", started.elapsed().as_secs_f64());
         }
         Command::Holidays { command: HolidaysCommand::Load { file } } => {
             let app = crate::startup::build_app(&settings).await?;

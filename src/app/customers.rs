@@ -21,6 +21,27 @@ pub async fn get(app: &App, actor: &Actor, id: CustomerId) -> Result<Customer, A
     }
 }
 
+/// A customer's class history and volumes, for `GET /v1/customers/{id}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CustomerClassView {
+    pub class_history: Vec<crate::db::ClassChange>,
+    pub volumes: serde_json::Value,
+}
+
+/// The class story of a customer: every change with its reason, and the volumes the next
+/// classification compares (in the branch's today).
+pub async fn class_view(app: &App, c: &Customer) -> Result<CustomerClassView, AppError> {
+    let branch = app.branch(c.branch_id).await?;
+    let today = crate::domain::time::local_date(app.now(), branch.time_zone);
+    let s = crate::domain::classify::spans(today);
+    let sum = |from, to| app.repo.volume_sum(c.id, from, to);
+    let last_month = sum(s.last_month.0, s.last_month.1).await?;
+    let same_span = if s.elapsed == 0 { 0 } else { sum(s.last_month.0, s.same_span_end).await? };
+    let month_to_date = if s.elapsed == 0 { 0 } else { sum(s.month_to_date.0, s.month_to_date.1).await? };
+    let classified = crate::domain::classify::classify(&app.policy.classes, &s, c.created_on, last_month, same_span, month_to_date);
+    Ok(CustomerClassView { class_history: app.repo.class_history(c.id).await?, volumes: classified.reason })
+}
+
 pub async fn list(app: &App, actor: &Actor, mut filter: CustomerFilter, page: Page) -> Result<Paged<Customer>, AppError> {
     match actor.role {
         Role::Hq | Role::Admin => {}

@@ -4,9 +4,11 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod classes;
 pub mod customers;
 pub mod demo;
 pub mod events;
+pub mod imports;
 mod error;
 pub mod photos;
 pub mod reviews;

@@ -330,6 +330,36 @@ pub struct DayCloseDone {
     pub missed_tasks: Vec<TaskId>,
 }
 
+/// How many rows an import batch created, changed and found as they were.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UpsertCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// A customer's volumes summed over the classification's three spans.
+#[derive(Debug, Clone)]
+pub struct VolumeSums {
+    pub customer: Customer,
+    /// The whole of last month.
+    pub last_month: i64,
+    /// Last month from its 1st to the same day of the month as yesterday.
+    pub last_month_same_span: i64,
+    /// This month from the 1st to yesterday.
+    pub month_to_date: i64,
+}
+
+/// One change of a customer's class.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassChange {
+    pub at: DateTime<Utc>,
+    pub from_class: CustomerClass,
+    pub to_class: CustomerClass,
+    pub previous_level: Option<CustomerClass>,
+    pub reason: serde_json::Value,
+}
+
 /// An earlier submitted summary that shares MinHash bands with a new one.
 #[derive(Debug, Clone)]
 pub struct SummaryCandidate {
@@ -490,6 +520,22 @@ pub trait Repo: Send + Sync + 'static {
         now: DateTime<Utc>,
         plan: &(dyn for<'a> Fn(DayCloseFound<'a>) -> DayClosePlan + Send + Sync),
     ) -> Result<Option<DayCloseDone>, RepoError>;
+
+    /// Users with this exact name (an import names reps by id or by name).
+    async fn users_by_name(&self, name: &str) -> Result<Vec<User>, RepoError>;
+    /// Inserts or updates customers by code in one transaction; a row equal to the stored one is
+    /// left alone (so importing the same file twice changes nothing).
+    async fn upsert_customers(&self, customers: &[Customer]) -> Result<UpsertCounts, RepoError>;
+    async fn customer_ids_by_code(&self, codes: &[String]) -> Result<std::collections::HashMap<String, CustomerId>, RepoError>;
+    /// Inserts or updates daily volumes in one transaction (`updated` counts changed values).
+    async fn upsert_volumes(&self, rows: &[(CustomerId, NaiveDate, i64)]) -> Result<UpsertCounts, RepoError>;
+    /// The sum of a customer's volumes over [from, to].
+    async fn volume_sum(&self, customer: CustomerId, from: NaiveDate, to: NaiveDate) -> Result<i64, RepoError>;
+    /// Every customer of a branch with its volumes over the classification's spans.
+    async fn volume_sums(&self, branch: BranchId, last_month: (NaiveDate, NaiveDate), same_span_end: NaiveDate, month_to_date: (NaiveDate, NaiveDate)) -> Result<Vec<VolumeSums>, RepoError>;
+    /// Sets a customer's class and previous level, keeping the change in its history.
+    async fn change_class(&self, customer: CustomerId, change: &ClassChange) -> Result<(), RepoError>;
+    async fn class_history(&self, customer: CustomerId) -> Result<Vec<ClassChange>, RepoError>;
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), RepoError>;
     async fn list_audit(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEntry>, RepoError>;

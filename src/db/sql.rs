@@ -1072,6 +1072,189 @@ macro_rules! impl_repo {
                 Ok(Some(DayCloseDone { late_visits: late.iter().map(|v| v.id).collect(), missed_tasks: missed.iter().map(|(t, _)| t.id).collect() }))
             }
 
+            async fn users_by_name(&self, name: &str) -> Result<Vec<User>, RepoError> {
+                let rows: Vec<UserRow> = sqlx::query_as("SELECT id, name, role, branch_id FROM users WHERE name = $1").bind(name).fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn upsert_customers(&self, customers: &[Customer]) -> Result<UpsertCounts, RepoError> {
+                let mut counts = UpsertCounts::default();
+                if customers.is_empty() {
+                    return Ok(counts);
+                }
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut qb = QueryBuilder::<$db>::new("SELECT code FROM customers WHERE code IN (");
+                let mut codes = qb.separated(", ");
+                for c in customers {
+                    codes.push_bind(&c.code);
+                }
+                qb.push(")");
+                let existing: std::collections::HashSet<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
+                for chunk in customers.chunks(400) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO customers (id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
+                         geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, c| {
+                        b.push_bind(c.id.0)
+                            .push_bind(&c.code)
+                            .push_bind(&c.name)
+                            .push_bind(&c.customer_type)
+                            .push_bind(c.branch_id.0)
+                            .push_bind(uuid_opt(c.assigned_rep_id))
+                            .push_bind(c.location.map(|p| p.latitude))
+                            .push_bind(c.location.map(|p| p.longitude))
+                            .push_bind(c.geofence_radius_m)
+                            .push_bind(&c.contact_name)
+                            .push_bind(&c.contact_position)
+                            .push_bind(&c.contact_phone)
+                            .push_bind(c.created_on)
+                            .push_bind(c.class.as_str())
+                            .push_bind(c.created_at)
+                            .push_bind(c.updated_at);
+                    });
+                    // Only what an import carries is updated, and only when it differs.
+                    qb.push(
+                        " ON CONFLICT (code) DO UPDATE SET name = excluded.name, customer_type = excluded.customer_type, \
+                         branch_id = excluded.branch_id, assigned_rep_id = excluded.assigned_rep_id, latitude = excluded.latitude, \
+                         longitude = excluded.longitude, geofence_radius_m = excluded.geofence_radius_m, contact_name = excluded.contact_name, \
+                         created_on = excluded.created_on, updated_at = excluded.updated_at \
+                         WHERE customers.name IS DISTINCT FROM excluded.name OR customers.customer_type IS DISTINCT FROM excluded.customer_type \
+                         OR customers.branch_id IS DISTINCT FROM excluded.branch_id OR customers.assigned_rep_id IS DISTINCT FROM excluded.assigned_rep_id \
+                         OR customers.latitude IS DISTINCT FROM excluded.latitude OR customers.longitude IS DISTINCT FROM excluded.longitude \
+                         OR customers.geofence_radius_m IS DISTINCT FROM excluded.geofence_radius_m \
+                         OR customers.contact_name IS DISTINCT FROM excluded.contact_name OR customers.created_on IS DISTINCT FROM excluded.created_on",
+                    );
+                    qb.push(" RETURNING code");
+                    let written: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+                    for code in &written {
+                        if existing.contains(code) {
+                            counts.updated += 1;
+                        } else {
+                            counts.created += 1;
+                        }
+                    }
+                    counts.unchanged += (chunk.len() - written.len()) as u64;
+                }
+                tx.commit().await?;
+                Ok(counts)
+            }
+
+            async fn customer_ids_by_code(&self, codes: &[String]) -> Result<std::collections::HashMap<String, CustomerId>, RepoError> {
+                let mut out = std::collections::HashMap::new();
+                for chunk in codes.chunks(1000) {
+                    let mut qb = QueryBuilder::<$db>::new("SELECT code, id FROM customers WHERE code IN (");
+                    let mut sep = qb.separated(", ");
+                    for c in chunk {
+                        sep.push_bind(c);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(String, Uuid)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    out.extend(rows.into_iter().map(|(c, id)| (c, CustomerId(id))));
+                }
+                Ok(out)
+            }
+
+            async fn upsert_volumes(&self, rows: &[(CustomerId, chrono::NaiveDate, i64)]) -> Result<UpsertCounts, RepoError> {
+                let mut counts = UpsertCounts::default();
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                for chunk in rows.chunks(2000) {
+                    let mut qb = QueryBuilder::<$db>::new("INSERT INTO shipment_volumes (customer_id, date, awb) ");
+                    qb.push_values(chunk, |mut b, (c, d, n)| {
+                        b.push_bind(c.0).push_bind(*d).push_bind(*n);
+                    });
+                    qb.push(
+                        " ON CONFLICT (customer_id, date) DO UPDATE SET awb = excluded.awb WHERE shipment_volumes.awb <> excluded.awb",
+                    );
+                    let written = qb.build().execute(&mut *tx).await?.rows_affected();
+                    counts.updated += written;
+                    counts.unchanged += chunk.len() as u64 - written;
+                }
+                tx.commit().await?;
+                Ok(counts)
+            }
+
+            async fn volume_sum(&self, customer: CustomerId, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<i64, RepoError> {
+                let sum: Option<i64> = sqlx::query_scalar("SELECT CAST(SUM(awb) AS BIGINT) FROM shipment_volumes WHERE customer_id = $1 AND date >= $2 AND date <= $3")
+                    .bind(customer.0)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(sum.unwrap_or(0))
+            }
+
+            async fn volume_sums(
+                &self,
+                branch: BranchId,
+                last_month: (chrono::NaiveDate, chrono::NaiveDate),
+                same_span_end: chrono::NaiveDate,
+                month_to_date: (chrono::NaiveDate, chrono::NaiveDate),
+            ) -> Result<Vec<VolumeSums>, RepoError> {
+                let columns: Vec<String> = CUSTOMER_COLUMNS.split(", ").map(|c| format!("c.{}", c.trim())).collect();
+                let mut qb = QueryBuilder::<$db>::new(format!(
+                    "SELECT {}, \
+                     CAST(COALESCE(SUM(CASE WHEN v.date >= ", columns.join(", ")
+                ));
+                qb.push_bind(last_month.0).push(" AND v.date <= ").push_bind(last_month.1).push(" THEN v.awb END), 0) AS BIGINT) AS lm, ");
+                qb.push("CAST(COALESCE(SUM(CASE WHEN v.date >= ").push_bind(last_month.0).push(" AND v.date <= ").push_bind(same_span_end);
+                qb.push(" THEN v.awb END), 0) AS BIGINT) AS ls, CAST(COALESCE(SUM(CASE WHEN v.date >= ").push_bind(month_to_date.0);
+                qb.push(" AND v.date <= ").push_bind(month_to_date.1).push(" THEN v.awb END), 0) AS BIGINT) AS mtd ");
+                qb.push("FROM customers c LEFT JOIN shipment_volumes v ON v.customer_id = c.id AND v.date >= ").push_bind(last_month.0);
+                qb.push(" AND v.date <= ").push_bind(month_to_date.1);
+                qb.push(" WHERE c.branch_id = ").push_bind(branch.0);
+                qb.push(format!(" GROUP BY {} ORDER BY c.seq", columns.join(", ")));
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                rows.into_iter()
+                    .map(|row| {
+                        use sqlx::{FromRow, Row};
+                        let customer: Customer = CustomerRow::from_row(&row)?.try_into()?;
+                        Ok(VolumeSums { customer, last_month: row.try_get("lm")?, last_month_same_span: row.try_get("ls")?, month_to_date: row.try_get("mtd")? })
+                    })
+                    .collect()
+            }
+
+            async fn change_class(&self, customer: CustomerId, ch: &ClassChange) -> Result<(), RepoError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                sqlx::query("UPDATE customers SET class = $2, previous_level = $3, updated_at = $4 WHERE id = $1")
+                    .bind(customer.0)
+                    .bind(ch.to_class.as_str())
+                    .bind(ch.previous_level.map(CustomerClass::as_str))
+                    .bind(ch.at)
+                    .execute(&mut *tx)
+                    .await?;
+                if ch.from_class != ch.to_class {
+                    sqlx::query(
+                        "INSERT INTO customer_class_history (customer_id, at, from_class, to_class, previous_level, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(customer.0)
+                    .bind(ch.at)
+                    .bind(ch.from_class.as_str())
+                    .bind(ch.to_class.as_str())
+                    .bind(ch.previous_level.map(CustomerClass::as_str))
+                    .bind(Json(&ch.reason))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn class_history(&self, customer: CustomerId) -> Result<Vec<ClassChange>, RepoError> {
+                let rows: Vec<(DateTime<Utc>, String, String, Option<String>, Json<serde_json::Value>)> = sqlx::query_as(
+                    "SELECT at, from_class, to_class, previous_level, reason FROM customer_class_history WHERE customer_id = $1 ORDER BY seq",
+                )
+                .bind(customer.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(at, from, to, prev, reason)| {
+                        let class = |s: &str| CustomerClass::parse(s).ok_or_else(|| RepoError::Corrupt(format!("class {s:?}")));
+                        Ok(ClassChange { at, from_class: class(&from)?, to_class: class(&to)?, previous_level: prev.as_deref().map(class).transpose()?, reason: reason.0 })
+                    })
+                    .collect()
+            }
+
             async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
                 let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
                     "SELECT id, visit_id FROM photos WHERE sha256 = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10",

@@ -2,6 +2,7 @@
 //! score. No I/O lives here; everything is deterministic given its inputs (time comes in as a
 //! parameter), so each rule is tested as a table.
 
+pub mod classify;
 pub mod customer;
 pub mod finding;
 pub mod ids;

@@ -27,7 +27,11 @@ pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<Cust
 
 pub async fn get(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let customer = customers::get(&app, &actor, CustomerId(id.into_inner())).await?;
-    Ok(HttpResponse::Ok().json(CustomerView::from(customer)))
+    let story = customers::class_view(&app, &customer).await?;
+    let mut view = serde_json::to_value(CustomerView::from(customer)).map_err(|e| crate::app::AppError::internal(e.to_string()))?;
+    view["class_history"] = serde_json::to_value(&story.class_history).unwrap_or_default();
+    view["volumes"] = story.volumes;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<CustomerInput>) -> Result<HttpResponse, ApiError> {

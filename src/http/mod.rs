@@ -8,6 +8,7 @@ mod calendar;
 mod customers;
 pub mod error;
 mod health;
+mod imports;
 mod multipart;
 mod photos;
 mod requests;
@@ -45,6 +46,9 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/v1/visits/{visit_id}/photos/{photo_id}/content", web::get().to(photos::content)),
         (Method::GET, "/v1/holidays/{year}", web::get().to(calendar::get)),
         (Method::PUT, "/v1/holidays/{year}", web::put().to(calendar::put)),
+        (Method::POST, "/v1/imports/customers", web::post().to(imports::customers)),
+        (Method::POST, "/v1/imports/volumes", web::post().to(imports::volumes)),
+        (Method::POST, "/v1/classification/run", web::post().to(imports::classify)),
         (Method::GET, "/v1/review-queue", web::get().to(reviews::queue)),
         (Method::POST, "/v1/reviews/bulk", web::post().to(reviews::bulk)),
         (Method::GET, "/v1/scorecards", web::get().to(reviews::scorecards)),

@@ -66,6 +66,7 @@ impl Worker {
             self.app.repo.enqueue_job(&job, now).await?;
         }
         crate::app::calendar::enqueue_day_closes(&self.app, now).await?;
+        crate::app::classes::enqueue_daily(&self.app, now).await?;
         Ok(())
     }
 
@@ -174,6 +175,7 @@ async fn run(app: &App, settings: &JobsSettings, job: &ClaimedJob) -> Result<(),
             tracing::info!(pruned, "old done jobs deleted");
             Ok(())
         }
+        crate::app::classes::CLASSIFY_JOB => crate::app::classes::run_job(app, &job.payload).await,
         crate::app::calendar::DAY_CLOSE_JOB => crate::app::calendar::run_day_close(app, &job.payload).await,
         crate::app::events::EVENT_JOB => crate::app::webhooks::fan_out(app, &job.payload).await.map(drop),
         crate::app::webhooks::DELIVERY_JOB => crate::app::webhooks::deliver(app, &job.payload, job.attempts, settings.max_attempts).await,

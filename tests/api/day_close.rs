@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use fieldproof::app::calendar;
 use fieldproof::config::JobsSettings;
-use fieldproof::domain::ids::BranchId;
+use fieldproof::domain::ids::{BranchId, CustomerId};
 use fieldproof::jobs::Worker;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -60,6 +60,11 @@ async fn the_day_closes_at_each_branchs_midnight(app: TestApp) {
 
     let c = customer(&app, &app.marketing.token, app.rep.id, "C").await;
     let lost = customer(&app, &app.marketing.token, app.rep.id, "lost").await;
+    // Its volumes keep it Lost when the worker's daily classification runs: October shipped,
+    // nothing in November; a customer since 2024.
+    let october: Vec<_> = (1..=10).map(|day| (CustomerId(lost), NaiveDate::from_ymd_opt(2026, 10, day).unwrap(), 50)).collect();
+    app.app.repo.upsert_volumes(&october).await.unwrap();
+    app.send(reqwest::Method::PATCH, &format!("/v1/customers/{lost}"), Some(&app.marketing.token), crate::helpers::Body::Json(json!({ "created_on": "2024-01-01" }))).await;
     let c_jap = customer(&app, &app.jap_marketing.token, app.jap_rep.id, "C").await;
     let t_jkt = task(&app, &app.marketing.token, c, app.rep.id, "2026-11-18").await;
     let t_lost = task(&app, &app.marketing.token, lost, app.rep.id, "2026-11-18").await;

@@ -11,6 +11,7 @@ mod customers_tasks;
 mod day_close;
 mod errors;
 mod health_auth;
+mod imports;
 mod jobs;
 mod photos;
 mod pixels;

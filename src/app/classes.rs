@@ -1,0 +1,97 @@
+//! Classification runs: daily per branch (a job under a unique key per branch and local date)
+//! and on demand. Every change of class is kept with its reason.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{App, AppError};
+use crate::db::{Branch, ClassChange, NewJob};
+use crate::domain::classify::{classify, spans};
+use crate::domain::ids::BranchId;
+use crate::domain::role::{Actor, Role};
+use crate::domain::time::local_date;
+
+/// The job kind that classifies one branch on one local date.
+pub const CLASSIFY_JOB: &str = "classify";
+
+/// What one branch's run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassifyRun {
+    pub branch_id: BranchId,
+    pub date: NaiveDate,
+    pub customers: usize,
+    pub changed: usize,
+}
+
+/// Classifies every customer of a branch as of `today` (its local date).
+pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Result<ClassifyRun, AppError> {
+    let s = spans(today);
+    let sums = app.repo.volume_sums(branch.id, s.last_month, s.same_span_end, s.month_to_date).await?;
+    let now = app.now();
+    let mut changed = 0;
+    for v in &sums {
+        let c = classify(&app.policy.classes, &s, v.customer.created_on, v.last_month, v.last_month_same_span, v.month_to_date);
+        if c.class == v.customer.class && Some(c.level) == v.customer.previous_level {
+            continue;
+        }
+        if c.class != v.customer.class {
+            changed += 1;
+        }
+        let change = ClassChange { at: now, from_class: v.customer.class, to_class: c.class, previous_level: Some(c.level), reason: c.reason };
+        app.repo.change_class(v.customer.id, &change).await?;
+    }
+    Ok(ClassifyRun { branch_id: branch.id, date: today, customers: sums.len(), changed })
+}
+
+/// `POST /v1/classification/run`: now, for one branch or every branch the caller may see.
+pub async fn run_now(app: &App, actor: Option<&Actor>, branch: Option<BranchId>) -> Result<Vec<ClassifyRun>, AppError> {
+    if let Some(a) = actor {
+        if !a.role.is_marketing() {
+            return Err(AppError::forbidden("role_forbidden", "classification runs are for marketing roles"));
+        }
+    }
+    let now = app.now();
+    let mut runs = Vec::new();
+    for b in app.repo.list_branches().await? {
+        if branch.is_some_and(|want| want != b.id) || actor.is_some_and(|a| !a.can_see_branch(b.id)) {
+            continue;
+        }
+        runs.push(classify_branch(app, &b, local_date(now, b.time_zone)).await?);
+    }
+    if branch.is_some() && runs.is_empty() {
+        return Err(AppError::invalid("branch_not_found", "no such branch in your scope"));
+    }
+    if let Some(a) = actor.filter(|a| a.role != Role::Sales) {
+        let detail = json!({ "runs": runs.len(), "changed": runs.iter().map(|r| r.changed).sum::<usize>() });
+        app.repo.append_audit(&app.audit(a, "classification.run", "classification", now.to_rfc3339(), detail)).await?;
+    }
+    Ok(runs)
+}
+
+/// The daily runs due at `now`: one per branch and local date.
+pub async fn enqueue_daily(app: &App, now: DateTime<Utc>) -> Result<(), crate::db::RepoError> {
+    for b in app.repo.list_branches().await? {
+        let today = local_date(now, b.time_zone);
+        let job = NewJob {
+            id: Uuid::new_v4(),
+            kind: CLASSIFY_JOB.into(),
+            unique_key: Some(format!("{CLASSIFY_JOB}:{}:{today}", b.id)),
+            payload: json!({ "branch_id": b.id, "date": today }),
+            run_at: now,
+        };
+        app.repo.enqueue_job(&job, now).await?;
+    }
+    Ok(())
+}
+
+/// The `classify` job.
+pub async fn run_job(app: &App, payload: &serde_json::Value) -> Result<(), String> {
+    let branch: BranchId = payload["branch_id"].as_str().and_then(|s| s.parse().ok()).map(BranchId).ok_or("classify without a branch_id")?;
+    let date: NaiveDate = payload["date"].as_str().and_then(|s| s.parse().ok()).ok_or("classify without a date")?;
+    let b = app.branch(branch).await.map_err(|e| e.to_string())?;
+    let run = classify_branch(app, &b, date).await.map_err(|e| e.to_string())?;
+    tracing::info!(branch = %b.code, %date, customers = run.customers, changed = run.changed, "customers classified");
+    Ok(())
+}

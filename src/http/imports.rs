@@ -1,0 +1,70 @@
+//! `/v1/imports/{customers,volumes}` and `/v1/classification/run`.
+
+use actix_web::{web, HttpResponse};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+use super::auth::Authed;
+use super::error::ApiError;
+use crate::app::imports::{import_file, ImportKind};
+use crate::app::{classes, App, AppError};
+use crate::domain::ids::BranchId;
+
+/// Largest CSV upload (100k customers × 90 days of volumes is about 300 MB).
+const MAX_IMPORT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Deletes the spooled upload however the request ends.
+struct Spool(std::path::PathBuf);
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Streams the body to a temporary file (memory stays flat), then imports it.
+async fn import(app: web::Data<App>, actor: crate::domain::role::Actor, mut body: web::Payload, kind: ImportKind) -> Result<HttpResponse, ApiError> {
+    if !actor.role.is_marketing() {
+        return Err(AppError::forbidden("role_forbidden", "imports are for marketing roles and admins").into());
+    }
+    let spool = Spool(std::env::temp_dir().join(format!("fieldproof-import-{}.csv", Uuid::new_v4())));
+    let mut file = tokio::fs::File::create(&spool.0).await.map_err(|e| AppError::internal(format!("spooling the upload: {e}")))?;
+    let mut size: u64 = 0;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("malformed_request", format!("the upload broke off: {e}")))?;
+        size += chunk.len() as u64;
+        if size > MAX_IMPORT_BYTES {
+            return Err(ApiError::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "import_too_large", "an import file is at most 2 GiB"));
+        }
+        file.write_all(&chunk).await.map_err(|e| AppError::internal(format!("spooling the upload: {e}")))?;
+    }
+    file.flush().await.map_err(|e| AppError::internal(format!("spooling the upload: {e}")))?;
+    drop(file);
+    if size == 0 {
+        return Err(ApiError::unprocessable("import_empty", "the CSV file is empty"));
+    }
+    let report = import_file(&app, Some(&actor), kind, &spool.0, &|_| {}).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+pub async fn customers(app: web::Data<App>, Authed(actor): Authed, body: web::Payload) -> Result<HttpResponse, ApiError> {
+    import(app, actor, body, ImportKind::Customers).await
+}
+
+pub async fn volumes(app: web::Data<App>, Authed(actor): Authed, body: web::Payload) -> Result<HttpResponse, ApiError> {
+    import(app, actor, body, ImportKind::Volumes).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunInput {
+    pub branch_id: Option<Uuid>,
+}
+
+pub async fn classify(app: web::Data<App>, Authed(actor): Authed, body: Option<web::Json<RunInput>>) -> Result<HttpResponse, ApiError> {
+    let input = body.map(|b| b.into_inner()).unwrap_or_default();
+    let runs = classes::run_now(&app, Some(&actor), input.branch_id.map(BranchId)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "runs": runs })))
+}
