@@ -173,7 +173,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let runs = crate::app::classes::run_now(&app, None, branch).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             for r in &runs {
-                println!("{}", serde_json::json!({ "branch_id": r.branch_id, "date": r.date, "customers": r.customers, "changed": r.changed }));
+                println!("{}", serde_json::json!({ "branch_id": r.branch_id, "date": r.date, "customers": r.customers, "changed": r.changed, "tasks_created": r.tasks_created }));
             }
             eprintln!("classified in {:.1} s", started.elapsed().as_secs_f64());
         }

@@ -9,6 +9,9 @@ use uuid::Uuid;
 use super::{App, AppError};
 use crate::db::{Branch, ClassChange, NewJob};
 use crate::domain::classify::{classify, spans};
+use crate::domain::ids::TaskId;
+use crate::domain::plan::plan;
+use crate::domain::task::{Task, TaskStatus};
 use crate::domain::ids::BranchId;
 use crate::domain::role::{Actor, Role};
 use crate::domain::time::local_date;
@@ -23,6 +26,8 @@ pub struct ClassifyRun {
     pub date: NaiveDate,
     pub customers: usize,
     pub changed: usize,
+    /// Tasks the visit plan created (customers without a rep get none).
+    pub tasks_created: u64,
 }
 
 /// Classifies every customer of a branch as of `today` (its local date).
@@ -31,8 +36,37 @@ pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Re
     let sums = app.repo.volume_sums(branch.id, s.last_month, s.same_span_end, s.month_to_date).await?;
     let now = app.now();
     let mut changed = 0;
+    let month_end = s.month_to_date.0.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(today);
+    let done = app.repo.door_visits_by_customer(branch.id, s.month_to_date.0, month_end).await?;
+    let cal = super::calendar::calendar(app, branch, today).await?;
+    let mut planned = Vec::new();
     for v in &sums {
         let c = classify(&app.policy.classes, &s, v.customer.created_on, v.last_month, v.last_month_same_span, v.month_to_date);
+        if let Some(rep) = v.customer.assigned_rep_id {
+            let done = done.get(&v.customer.id).copied().unwrap_or(0);
+            for p in plan(&app.policy.classes, &cal, today, c.class, Some(c.level), v.customer.created_on, done) {
+                let key = format!("plan:{}:{}", v.customer.id, p.key);
+                let task = Task {
+                    id: TaskId(Uuid::new_v5(&Uuid::NAMESPACE_OID, key.as_bytes())),
+                    customer_id: v.customer.id,
+                    branch_id: branch.id,
+                    assignee_id: rep,
+                    task_type: p.task_type,
+                    required_method: p.required_method,
+                    due_date: p.due_date,
+                    status: TaskStatus::Open,
+                    origin_visit_id: None,
+                    origin: "visit_plan".into(),
+                    note: Some(format!("{} ({})", c.class.as_str(), p.key)),
+                    created_by: None,
+                    created_at: now,
+                    confirmed_at: None,
+                    confirmed_by: None,
+                    confirmation_note: None,
+                };
+                planned.push((task, key));
+            }
+        }
         if c.class == v.customer.class && Some(c.level) == v.customer.previous_level {
             continue;
         }
@@ -42,7 +76,8 @@ pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Re
         let change = ClassChange { at: now, from_class: v.customer.class, to_class: c.class, previous_level: Some(c.level), reason: c.reason };
         app.repo.change_class(v.customer.id, &change).await?;
     }
-    Ok(ClassifyRun { branch_id: branch.id, date: today, customers: sums.len(), changed })
+    let tasks_created = app.repo.insert_planned_tasks(&planned).await?;
+    Ok(ClassifyRun { branch_id: branch.id, date: today, customers: sums.len(), changed, tasks_created })
 }
 
 /// `POST /v1/classification/run`: now, for one branch or every branch the caller may see.

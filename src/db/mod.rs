@@ -536,6 +536,11 @@ pub trait Repo: Send + Sync + 'static {
     /// Sets a customer's class and previous level, keeping the change in its history.
     async fn change_class(&self, customer: CustomerId, change: &ClassChange) -> Result<(), RepoError>;
     async fn class_history(&self, customer: CustomerId) -> Result<Vec<ClassChange>, RepoError>;
+    /// Submitted door visits per customer of a branch dated within [from, to].
+    async fn door_visits_by_customer(&self, branch: BranchId, from: NaiveDate, to: NaiveDate) -> Result<std::collections::HashMap<CustomerId, i64>, RepoError>;
+    /// Inserts planned tasks under their plan keys; a key that exists is skipped. Returns how
+    /// many were created.
+    async fn insert_planned_tasks(&self, tasks: &[(Task, String)]) -> Result<u64, RepoError>;
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), RepoError>;
     async fn list_audit(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEntry>, RepoError>;

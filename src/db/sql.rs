@@ -1255,6 +1255,51 @@ macro_rules! impl_repo {
                     .collect()
             }
 
+            async fn door_visits_by_customer(&self, branch: BranchId, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<std::collections::HashMap<CustomerId, i64>, RepoError> {
+                let rows: Vec<(Uuid, i64)> = sqlx::query_as(
+                    "SELECT customer_id, COUNT(*) FROM visits WHERE branch_id = $1 AND status <> 'draft' AND method = 'door_visit' \
+                     AND visit_date >= $2 AND visit_date <= $3 GROUP BY customer_id",
+                )
+                .bind(branch.0)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(c, n)| (CustomerId(c), n)).collect())
+            }
+
+            async fn insert_planned_tasks(&self, tasks: &[(Task, String)]) -> Result<u64, RepoError> {
+                let mut created = 0;
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                for chunk in tasks.chunks(500) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO tasks (id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
+                         origin_visit_id, origin, note, created_by, created_at, updated_at, plan_key) ",
+                    );
+                    qb.push_values(chunk, |mut b, (t, key)| {
+                        b.push_bind(t.id.0)
+                            .push_bind(t.customer_id.0)
+                            .push_bind(t.branch_id.0)
+                            .push_bind(t.assignee_id.0)
+                            .push_bind(t.task_type.as_str())
+                            .push_bind(t.required_method.as_str())
+                            .push_bind(t.due_date)
+                            .push_bind(t.status.as_str())
+                            .push_bind(uuid_opt(t.origin_visit_id))
+                            .push_bind(&t.origin)
+                            .push_bind(&t.note)
+                            .push_bind(uuid_opt(t.created_by))
+                            .push_bind(t.created_at)
+                            .push_bind(t.created_at)
+                            .push_bind(key);
+                    });
+                    qb.push(" ON CONFLICT DO NOTHING");
+                    created += qb.build().execute(&mut *tx).await?.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(created)
+            }
+
             async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
                 let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
                     "SELECT id, visit_id FROM photos WHERE sha256 = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10",

@@ -6,6 +6,7 @@ pub mod classify;
 pub mod customer;
 pub mod finding;
 pub mod ids;
+pub mod plan;
 pub mod policy;
 pub mod reasons;
 pub mod role;

@@ -64,12 +64,15 @@ async fn customers_import_by_code_and_report_bad_rows(app: TestApp) {
 
 async fn volumes_classify_customers_like_with_like(app: TestApp) {
     app.set_now("2026-11-18T03:00:00Z".parse().unwrap()); // Wednesday 18 November, 10:00 WIB
-    let customers = "code,name,type,branch,rep,lat,lon,radius,contact,created\n\
-        LOST,Toko Hilang,retail,JKT,,,,,,2024-01-01\n\
-        BIG,Toko Besar,retail,JKT,,,,,,2024-01-01\n\
-        DOWN,Toko Turun,retail,JKT,,,,,,2024-01-01\n\
-        FRESH,Toko Baru,retail,JKT,,,,,,2026-10-20\n";
-    assert_eq!(csv(&app, "/v1/imports/customers", &app.hq.token, customers.into()).await.json["created"], 4);
+    let rep = app.rep.id;
+    let customers = format!(
+        "code,name,type,branch,rep,lat,lon,radius,contact,created\n\
+         LOST,Toko Hilang,retail,JKT,{rep},,,,,2024-01-01\n\
+         BIG,Toko Besar,retail,JKT,{rep},,,,,2024-01-01\n\
+         DOWN,Toko Turun,retail,JKT,,,,,,2024-01-01\n\
+         FRESH,Toko Baru,retail,JKT,,,,,,2026-10-20\n"
+    );
+    assert_eq!(csv(&app, "/v1/imports/customers", &app.hq.token, customers).await.json["created"], 4);
 
     // October whole, November 1–17.
     let mut file = String::from("customer_code,date,awb\n");
@@ -120,9 +123,21 @@ async fn volumes_classify_customers_like_with_like(app: TestApp) {
     assert_eq!((down["class"].as_str(), down["previous_level"].as_str()), (Some("lost_warning"), Some("E")), "{down}");
     assert_eq!(class("FRESH").await["class"], "new");
 
-    // Again: nothing changes.
+    // The visit plan: the Lost customer a door visit within 7 working days (Friday the 27th);
+    // the A customer two door visits this month (the first checkpoint, the 13th, is past: due
+    // today); customers without a rep get none.
+    assert_eq!(run.json["runs"][0]["tasks_created"], 3);
+    let tasks = app.get("/v1/tasks?assignee=me&status=open", &app.rep.token).await;
+    let mut plan: Vec<(String, String)> = tasks.json["items"].as_array().unwrap().iter()
+        .filter(|t| t["origin"] == "visit_plan")
+        .map(|t| (t["task_type"].as_str().unwrap().to_string(), t["due_date"].as_str().unwrap().to_string()))
+        .collect();
+    plan.sort();
+    assert_eq!(plan, [("lost_recovery".to_string(), "2026-11-27".to_string()), ("routine".into(), "2026-11-18".into()), ("routine".into(), "2026-11-30".into())]);
+
+    // Again: nothing changes, nothing is planned twice.
     let rerun = app.post("/v1/classification/run", &app.hq.token, serde_json::json!({ "branch_id": app.jkt })).await;
-    assert_eq!(rerun.json["runs"][0]["changed"], 0);
+    assert_eq!((rerun.json["runs"][0]["changed"].as_u64(), rerun.json["runs"][0]["tasks_created"].as_u64()), (Some(0), Some(0)));
 
     // The 1st of December: November had only 17 days of shipments for BIG (340 a day: B), and
     // nothing shipped yet this month makes no one Lost.
