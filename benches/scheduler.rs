@@ -47,9 +47,10 @@ async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize
     settings.database.max_connections = 4;
     settings.storage = StorageSettings { url: format!("file://{}/objects", dir.display()), ..Default::default() };
     let app = fieldproof::startup::build_app(&settings).await.unwrap();
-    let branch = Branch { id: BranchId(Uuid::new_v4()), code: "JKT".into(), name: "Jakarta".into(), time_zone: chrono_tz::Asia::Jakarta, working_days: fieldproof::db::MONDAY_TO_FRIDAY };
+    // Fixed ids: the CSV files written on the first run name the rep by id on the second.
+    let branch = Branch { id: BranchId(Uuid::from_u128(1)), code: "JKT".into(), name: "Jakarta".into(), time_zone: chrono_tz::Asia::Jakarta, working_days: fieldproof::db::MONDAY_TO_FRIDAY };
     app.repo.upsert_branch(&branch).await.unwrap();
-    let rep = User { id: UserId(Uuid::new_v4()), name: "andi".into(), role: Role::Sales, branch_id: Some(branch.id) };
+    let rep = User { id: UserId(Uuid::from_u128(2)), name: "andi".into(), role: Role::Sales, branch_id: Some(branch.id) };
     app.repo.upsert_user(&rep, Utc::now()).await.unwrap();
 
     // The files: customers, then 90 days of volumes ending yesterday, shaped like a customer base
@@ -152,6 +153,9 @@ async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize
     let s = started.elapsed().as_secs_f64();
     assert_eq!(done.missed_tasks.len(), due);
     rows.push(Row { backend, step: format!("day close: {due} due among {open} open tasks"), seconds: s, rate: format!("{:.0} tasks/s", due as f64 / s), peak_rss_mb: None });
+    for r in rows.iter().filter(|r| r.backend == backend) {
+        eprintln!("  {backend}: {} — {:.1} s, {}, peak {:?} MB", r.step, r.seconds, r.rate, r.peak_rss_mb);
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

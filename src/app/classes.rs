@@ -40,6 +40,7 @@ pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Re
     let done = app.repo.door_visits_by_customer(branch.id, s.month_to_date.0, month_end).await?;
     let cal = super::calendar::calendar(app, branch, today).await?;
     let mut planned = Vec::new();
+    let mut changes = Vec::new();
     for v in &sums {
         let c = classify(&app.policy.classes, &s, v.customer.created_on, v.last_month, v.last_month_same_span, v.month_to_date);
         if let Some(rep) = v.customer.assigned_rep_id {
@@ -74,8 +75,13 @@ pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Re
             changed += 1;
         }
         let change = ClassChange { at: now, from_class: v.customer.class, to_class: c.class, previous_level: Some(c.level), reason: c.reason };
-        app.repo.change_class(v.customer.id, &change).await?;
+        changes.push((v.customer.id, change));
+        if changes.len() == 1000 {
+            app.repo.change_classes(&changes).await?;
+            changes.clear();
+        }
     }
+    app.repo.change_classes(&changes).await?;
     let tasks_created = app.repo.insert_planned_tasks(&planned).await?;
     Ok(ClassifyRun { branch_id: branch.id, date: today, customers: sums.len(), changed, tasks_created })
 }

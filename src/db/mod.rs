@@ -535,6 +535,8 @@ pub trait Repo: Send + Sync + 'static {
     async fn volume_sums(&self, branch: BranchId, last_month: (NaiveDate, NaiveDate), same_span_end: NaiveDate, month_to_date: (NaiveDate, NaiveDate)) -> Result<Vec<VolumeSums>, RepoError>;
     /// Sets a customer's class and previous level, keeping the change in its history.
     async fn change_class(&self, customer: CustomerId, change: &ClassChange) -> Result<(), RepoError>;
+    /// [`Repo::change_class`] for many customers in one transaction.
+    async fn change_classes(&self, changes: &[(CustomerId, ClassChange)]) -> Result<(), RepoError>;
     async fn class_history(&self, customer: CustomerId) -> Result<Vec<ClassChange>, RepoError>;
     /// Submitted door visits per customer of a branch dated within [from, to].
     async fn door_visits_by_customer(&self, branch: BranchId, from: NaiveDate, to: NaiveDate) -> Result<std::collections::HashMap<CustomerId, i64>, RepoError>;

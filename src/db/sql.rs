@@ -233,6 +233,31 @@ macro_rules! impl_repo {
             }
         }
 
+        /// Sets a customer's class and keeps the change, in the caller's transaction.
+        async fn change_class_in(tx: &mut sqlx::Transaction<'_, $db>, customer: CustomerId, ch: &ClassChange) -> Result<(), RepoError> {
+            sqlx::query("UPDATE customers SET class = $2, previous_level = $3, updated_at = $4 WHERE id = $1")
+                .bind(customer.0)
+                .bind(ch.to_class.as_str())
+                .bind(ch.previous_level.map(CustomerClass::as_str))
+                .bind(ch.at)
+                .execute(&mut **tx)
+                .await?;
+            if ch.from_class != ch.to_class {
+                sqlx::query(
+                    "INSERT INTO customer_class_history (customer_id, at, from_class, to_class, previous_level, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(customer.0)
+                .bind(ch.at)
+                .bind(ch.from_class.as_str())
+                .bind(ch.to_class.as_str())
+                .bind(ch.previous_level.map(CustomerClass::as_str))
+                .bind(Json(&ch.reason))
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
         /// A re-visit task is unique per open origin visit: when one exists, use it.
         /// Places a re-visit task, or finds the one already open for the visit; says which.
         async fn place_revisit(tx: &mut sqlx::Transaction<'_, $db>, task: &Task) -> Result<(TaskId, bool), RepoError> {
@@ -1191,19 +1216,20 @@ macro_rules! impl_repo {
                 same_span_end: chrono::NaiveDate,
                 month_to_date: (chrono::NaiveDate, chrono::NaiveDate),
             ) -> Result<Vec<VolumeSums>, RepoError> {
+                // The sums are grouped by customer alone (two months of rows), then joined to the
+                // branch's customers.
                 let columns: Vec<String> = CUSTOMER_COLUMNS.split(", ").map(|c| format!("c.{}", c.trim())).collect();
                 let mut qb = QueryBuilder::<$db>::new(format!(
-                    "SELECT {}, \
-                     CAST(COALESCE(SUM(CASE WHEN v.date >= ", columns.join(", ")
+                    "SELECT {}, CAST(COALESCE(s.lm, 0) AS BIGINT) AS lm, CAST(COALESCE(s.ls, 0) AS BIGINT) AS ls, \
+                     CAST(COALESCE(s.mtd, 0) AS BIGINT) AS mtd FROM customers c LEFT JOIN (SELECT customer_id, \
+                     SUM(CASE WHEN date <= ", columns.join(", ")
                 ));
-                qb.push_bind(last_month.0).push(" AND v.date <= ").push_bind(last_month.1).push(" THEN v.awb END), 0) AS BIGINT) AS lm, ");
-                qb.push("CAST(COALESCE(SUM(CASE WHEN v.date >= ").push_bind(last_month.0).push(" AND v.date <= ").push_bind(same_span_end);
-                qb.push(" THEN v.awb END), 0) AS BIGINT) AS ls, CAST(COALESCE(SUM(CASE WHEN v.date >= ").push_bind(month_to_date.0);
-                qb.push(" AND v.date <= ").push_bind(month_to_date.1).push(" THEN v.awb END), 0) AS BIGINT) AS mtd ");
-                qb.push("FROM customers c LEFT JOIN shipment_volumes v ON v.customer_id = c.id AND v.date >= ").push_bind(last_month.0);
-                qb.push(" AND v.date <= ").push_bind(month_to_date.1);
-                qb.push(" WHERE c.branch_id = ").push_bind(branch.0);
-                qb.push(format!(" GROUP BY {} ORDER BY c.seq", columns.join(", ")));
+                qb.push_bind(last_month.1).push(" THEN awb END) AS lm, SUM(CASE WHEN date <= ").push_bind(same_span_end);
+                qb.push(" THEN awb END) AS ls, SUM(CASE WHEN date >= ").push_bind(month_to_date.0);
+                qb.push(" THEN awb END) AS mtd FROM shipment_volumes WHERE date >= ").push_bind(last_month.0);
+                qb.push(" AND date <= ").push_bind(month_to_date.1);
+                qb.push(" GROUP BY customer_id) s ON s.customer_id = c.id WHERE c.branch_id = ").push_bind(branch.0);
+                qb.push(" ORDER BY c.seq");
                 let rows = qb.build().fetch_all(&self.pool).await?;
                 rows.into_iter()
                     .map(|row| {
@@ -1214,28 +1240,18 @@ macro_rules! impl_repo {
                     .collect()
             }
 
+            async fn change_classes(&self, changes: &[(CustomerId, ClassChange)]) -> Result<(), RepoError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                for (customer, ch) in changes {
+                    change_class_in(&mut tx, *customer, ch).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn change_class(&self, customer: CustomerId, ch: &ClassChange) -> Result<(), RepoError> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                sqlx::query("UPDATE customers SET class = $2, previous_level = $3, updated_at = $4 WHERE id = $1")
-                    .bind(customer.0)
-                    .bind(ch.to_class.as_str())
-                    .bind(ch.previous_level.map(CustomerClass::as_str))
-                    .bind(ch.at)
-                    .execute(&mut *tx)
-                    .await?;
-                if ch.from_class != ch.to_class {
-                    sqlx::query(
-                        "INSERT INTO customer_class_history (customer_id, at, from_class, to_class, previous_level, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(customer.0)
-                    .bind(ch.at)
-                    .bind(ch.from_class.as_str())
-                    .bind(ch.to_class.as_str())
-                    .bind(ch.previous_level.map(CustomerClass::as_str))
-                    .bind(Json(&ch.reason))
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                change_class_in(&mut tx, customer, ch).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -33,6 +33,13 @@ fn working_on_or_before(cal: &Calendar, date: NaiveDate, floor: NaiveDate) -> Na
     if cal.is_working_day(d) { d } else { cal.add_working_days(floor, 0) }
 }
 
+/// A checkpoint's due date: not before the next working day (a rep gets at least a day's notice
+/// when a checkpoint has passed or is today), nor after the month's last working day.
+fn due(cal: &Calendar, checkpoint: NaiveDate, today: NaiveDate, month_end: NaiveDate) -> NaiveDate {
+    let last_working = working_on_or_before(cal, month_end, today);
+    checkpoint.max(cal.add_working_days(today, 1)).min(last_working).max(today)
+}
+
 /// The tasks `class` requires in the month of `today`, given the door visits already done in it.
 pub fn plan(p: &ClassPolicy, cal: &Calendar, today: NaiveDate, class: CustomerClass, previous_level: Option<CustomerClass>, created_on: NaiveDate, door_visits_done: i64) -> Vec<Planned> {
     let month = today.format("%Y-%m").to_string();
@@ -49,7 +56,7 @@ pub fn plan(p: &ClassPolicy, cal: &Calendar, today: NaiveDate, class: CustomerCl
                 Planned {
                     task_type: TaskType::Routine,
                     required_method: RequiredMethod::DoorVisit,
-                    due_date: working_on_or_before(cal, target, today).max(cal.add_working_days(today, 0)),
+                    due_date: due(cal, working_on_or_before(cal, target, today), today, last),
                     key: format!("{month}:routine:{k}"),
                 }
             })
@@ -115,8 +122,10 @@ mod tests {
         assert_eq!((lw(B), lw(E)), (RequiredMethod::DoorVisit, RequiredMethod::DoorVisitOrWhatsapp));
         let new = |created: &str| plan(&p, &cal, today, New, None, d(created), 0).len();
         assert_eq!((new("2026-11-02"), new("2026-10-02")), (2, 1), "two in the first month, then one");
-        // Late in the month a checkpoint already past is due today, not in the past.
+        // Late in the month a checkpoint already past is due the next working day, not in the
+        // past; on the month's last working day, that day.
         let late = plan(&p, &cal, d("2026-11-20"), A, None, old, 0);
-        assert_eq!(late[0].due_date, d("2026-11-20"));
+        assert_eq!(late[0].due_date, d("2026-11-23"));
+        assert_eq!(plan(&p, &cal, d("2026-11-30"), C, None, old, 0)[0].due_date, d("2026-11-30"));
     }
 }

@@ -125,7 +125,7 @@ async fn volumes_classify_customers_like_with_like(app: TestApp) {
 
     // The visit plan: the Lost customer a door visit within 7 working days (Friday the 27th);
     // the A customer two door visits this month (the first checkpoint, the 13th, is past: due
-    // today); customers without a rep get none.
+    // the next working day); customers without a rep get none.
     assert_eq!(run.json["runs"][0]["tasks_created"], 3);
     let tasks = app.get("/v1/tasks?assignee=me&status=open", &app.rep.token).await;
     let mut plan: Vec<(String, String)> = tasks.json["items"].as_array().unwrap().iter()
@@ -133,7 +133,7 @@ async fn volumes_classify_customers_like_with_like(app: TestApp) {
         .map(|t| (t["task_type"].as_str().unwrap().to_string(), t["due_date"].as_str().unwrap().to_string()))
         .collect();
     plan.sort();
-    assert_eq!(plan, [("lost_recovery".to_string(), "2026-11-27".to_string()), ("routine".into(), "2026-11-18".into()), ("routine".into(), "2026-11-30".into())]);
+    assert_eq!(plan, [("lost_recovery".to_string(), "2026-11-27".to_string()), ("routine".into(), "2026-11-19".into()), ("routine".into(), "2026-11-30".into())]);
 
     // Again: nothing changes, nothing is planned twice.
     let rerun = app.post("/v1/classification/run", &app.hq.token, serde_json::json!({ "branch_id": app.jkt })).await;

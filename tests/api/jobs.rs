@@ -67,9 +67,9 @@ async fn concurrent_workers_claim_each_job_exactly_once(app: TestApp) {
 async fn periodic_work_is_enqueued_once_per_period_by_any_number_of_instances(app: TestApp) {
     use chrono::DurationRound;
     let workers: Vec<Worker> = (0..3).map(|_| Worker::new(app.app.clone(), JobsSettings::default())).collect();
-    // A fixed moment a minute into the current ten-minute period, so the instances' two calls
-    // fall into one period whenever the test runs.
-    let now = chrono::Utc::now().duration_trunc(chrono::Duration::minutes(10)).unwrap() + chrono::Duration::minutes(1);
+    // A fixed moment a minute into a ten-minute period, so the instances' two calls fall into
+    // one period whenever the test runs, and in the past, so the jobs enqueued "now" are due.
+    let now = (chrono::Utc::now() - chrono::Duration::minutes(2)).duration_trunc(chrono::Duration::minutes(10)).unwrap() + chrono::Duration::minutes(1);
     for w in &workers {
         w.enqueue_periodic(now).await.unwrap();
         w.enqueue_periodic(now + chrono::Duration::seconds(1)).await.unwrap();
