@@ -42,7 +42,18 @@ pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Re
     let mut planned = Vec::new();
     let mut changes = Vec::new();
     for v in &sums {
-        let c = classify(&app.policy.classes, &s, v.customer.created_on, v.last_month, v.last_month_same_span, v.month_to_date);
+        // No shipment in the two months compared: nothing to judge by, so the class an operator
+        // set (or an earlier run derived) stands; its plan still applies.
+        let no_data = v.last_month == 0 && v.last_month_same_span == 0 && v.month_to_date == 0;
+        let c = if no_data {
+            crate::domain::classify::Classified {
+                class: v.customer.class,
+                level: v.customer.previous_level.unwrap_or(crate::domain::customer::CustomerClass::F),
+                reason: json!({ "rule": "no shipments in the months compared: class kept" }),
+            }
+        } else {
+            classify(&app.policy.classes, &s, v.customer.created_on, v.last_month, v.last_month_same_span, v.month_to_date)
+        };
         if let Some(rep) = v.customer.assigned_rep_id {
             let done = done.get(&v.customer.id).copied().unwrap_or(0);
             for p in plan(&app.policy.classes, &cal, today, c.class, Some(c.level), v.customer.created_on, done) {
@@ -68,7 +79,7 @@ pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Re
                 planned.push((task, key));
             }
         }
-        if c.class == v.customer.class && Some(c.level) == v.customer.previous_level {
+        if no_data || (c.class == v.customer.class && Some(c.level) == v.customer.previous_level) {
             continue;
         }
         if c.class != v.customer.class {
