@@ -93,12 +93,15 @@ fn fill_sql(n: usize, sqlite: bool) -> Vec<String> {
     let content = r#"'{"customer_id":"00000000-0000-0000-0000-000000000000","task_id":null,"method":"door_visit","contact_name":null,"contact_position":null,"contact_phone":null,"visited_at":null,"result_reason":null,"details":null,"next_steps":null,"next_follow_up_at":null,"summary":"kunjungan rutin '||i||' pelanggan","answers":{},"refused":false,"refusal_reason":null}'"#;
     let cast = if sqlite { "" } else { "::jsonb" };
     vec![
+        // The index is built once after the fill (as a bulk load would), not row by row.
+        "DROP INDEX summary_bands_key".to_string(),
         format!("CREATE TEMP TABLE gen AS {seq} SELECT i, {blob} AS id FROM seq"),
         format!(
             "INSERT INTO visits (id, rep_id, branch_id, customer_id, method, content, content_hash, status, review_status, created_at, updated_at) \
              SELECT id, id, id, id, 'door_visit', ({content}){cast}, 'x', 'compliant', 'pending', {now}, {now} FROM gen"
         ),
         format!("INSERT INTO summary_bands (band_key, visit_id) SELECT {rand64}, g.id FROM gen g, (SELECT 1 AS b UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9 UNION ALL SELECT 10 UNION ALL SELECT 11 UNION ALL SELECT 12 UNION ALL SELECT 13 UNION ALL SELECT 14 UNION ALL SELECT 15 UNION ALL SELECT 16 UNION ALL SELECT 17 UNION ALL SELECT 18 UNION ALL SELECT 19 UNION ALL SELECT 20) b"),
+        "CREATE INDEX summary_bands_key ON summary_bands (band_key)".to_string(),
     ]
 }
 
