@@ -81,9 +81,9 @@ pub async fn set_holidays(app: &App, actor: Option<&Actor>, year: i32, mut list:
 
 /// Enqueues the day closes due at `now`: for each branch, every local date after its last closed
 /// day (or yesterday, the first time) up to yesterday, under one unique key per branch and date.
-pub async fn enqueue_day_closes(app: &App, now: DateTime<Utc>) -> Result<usize, crate::db::RepoError> {
+pub async fn enqueue_day_closes(app: &App, branches: &[Branch], now: DateTime<Utc>) -> Result<usize, crate::db::RepoError> {
     let mut enqueued = 0;
-    for branch in app.repo.list_branches().await? {
+    for branch in branches {
         let today = local_date(now, branch.time_zone);
         let yesterday = today - Days::new(1);
         let first = match app.repo.last_closed_day(branch.id).await? {

@@ -123,8 +123,8 @@ pub async fn run_now(app: &App, actor: Option<&Actor>, branch: Option<BranchId>)
 }
 
 /// The daily runs due at `now`: one per branch and local date.
-pub async fn enqueue_daily(app: &App, now: DateTime<Utc>) -> Result<(), crate::db::RepoError> {
-    for b in app.repo.list_branches().await? {
+pub async fn enqueue_daily(app: &App, branches: &[Branch], now: DateTime<Utc>) -> Result<(), crate::db::RepoError> {
+    for b in branches {
         let today = local_date(now, b.time_zone);
         let job = NewJob {
             id: Uuid::new_v4(),

@@ -118,6 +118,28 @@ macro_rules! impl_repo {
             Ok(done.rows_affected() == 1)
         }
 
+        /// Writes one finding of a visit in the caller's transaction (the verdict's, the day close's).
+        async fn insert_finding_in<'c, E>(exec: E, visit: VisitId, f: &Finding) -> Result<(), RepoError>
+        where
+            E: sqlx::Executor<'c, Database = $db>,
+        {
+            sqlx::query(
+                "INSERT INTO findings (visit_id, photo_id, code, severity, penalty, evidence, message_id, message_en) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(visit.0)
+            .bind(uuid_opt(f.photo_id))
+            .bind(f.code.as_str())
+            .bind(severity_str(f.severity))
+            .bind(i64::from(f.penalty))
+            .bind(Json(&f.evidence))
+            .bind(&f.message_id)
+            .bind(&f.message_en)
+            .execute(exec)
+            .await?;
+            Ok(())
+        }
+
         /// Enqueues a job in the caller's transaction, so the job exists exactly when the write
         /// that caused it does (webhook events are written this way).
         async fn enqueue_job_in<'c, E>(exec: E, job: &NewJob, now: DateTime<Utc>) -> Result<bool, RepoError>
@@ -1069,19 +1091,7 @@ macro_rules! impl_repo {
                 missed.sort_by(|a, b| (rank(a.1), a.0.due_date, a.0.id.0).cmp(&(rank(b.1), b.0.due_date, b.0.id.0)));
                 let planned = plan(DayCloseFound { late_visits: &late, missed_tasks: &missed });
                 for (visit, f) in &planned.findings {
-                    sqlx::query(
-                        "INSERT INTO findings (visit_id, photo_id, code, severity, penalty, evidence, message_id, message_en) \
-                         VALUES ($1, NULL, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(visit.0)
-                    .bind(f.code.as_str())
-                    .bind(severity_str(f.severity))
-                    .bind(i64::from(f.penalty))
-                    .bind(Json(&f.evidence))
-                    .bind(&f.message_id)
-                    .bind(&f.message_en)
-                    .execute(&mut *tx)
-                    .await?;
+                    insert_finding_in(&mut *tx, *visit, f).await?;
                 }
                 for job in &planned.jobs {
                     enqueue_job_in(&mut *tx, job, now).await?;
@@ -1353,20 +1363,7 @@ macro_rules! impl_repo {
                 // Findings the day close wrote on the draft are superseded by the verdict's own.
                 sqlx::query("DELETE FROM findings WHERE visit_id = $1").bind(r.visit_id.0).execute(&mut *tx).await?;
                 for f in &r.findings {
-                    sqlx::query(
-                        "INSERT INTO findings (visit_id, photo_id, code, severity, penalty, evidence, message_id, message_en) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(r.visit_id.0)
-                    .bind(uuid_opt(f.photo_id))
-                    .bind(f.code.as_str())
-                    .bind(severity_str(f.severity))
-                    .bind(i64::from(f.penalty))
-                    .bind(Json(&f.evidence))
-                    .bind(&f.message_id)
-                    .bind(&f.message_en)
-                    .execute(&mut *tx)
-                    .await?;
+                    insert_finding_in(&mut *tx, r.visit_id, f).await?;
                 }
                 if let Some(task) = &r.revisit_task {
                     let (id, created) = place_revisit(&mut tx, task).await?;

@@ -88,15 +88,7 @@ impl Calendar {
     }
 }
 
-/// Whether a date is a working day of the default calendar (Monday–Friday, no holidays).
-pub fn is_working_day(date: NaiveDate) -> bool {
-    Calendar::default().is_working_day(date)
-}
 
-/// [`Calendar::add_working_days`] on the default calendar.
-pub fn add_working_days(date: NaiveDate, n: u32) -> NaiveDate {
-    Calendar::default().add_working_days(date, n)
-}
 
 #[cfg(test)]
 mod tests {
@@ -138,7 +130,7 @@ mod tests {
             ("2026-11-26", 3, "2026-12-01"),
         ];
         for (from, n, expected) in cases {
-            assert_eq!(add_working_days(d(from), n), d(expected), "{from} + {n}");
+            assert_eq!(Calendar::default().add_working_days(d(from), n), d(expected), "{from} + {n}");
         }
     }
 

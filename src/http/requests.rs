@@ -297,6 +297,24 @@ pub struct VisitListQuery {
     pub cursor: Option<String>,
 }
 
+impl VisitListQuery {
+    /// The filter these parameters ask for; the use case narrows it to the caller's scope.
+    pub fn filter(&self) -> crate::db::VisitFilter {
+        use crate::domain::ids::{BranchId, CustomerId, UserId};
+        crate::db::VisitFilter {
+            scope: crate::domain::role::Scope::All,
+            status: self.status,
+            review_status: self.review_status,
+            rep_id: self.rep_id.map(UserId),
+            branch_id: self.branch_id.map(BranchId),
+            customer_id: self.customer_id.map(CustomerId),
+            date_from: self.date_from,
+            date_to: self.date_to,
+            finding_code: self.finding_code,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,6 @@ use crate::app::{reviews, App};
 use crate::db::VisitFilter;
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::ids::{BranchId, CustomerId, UserId, VisitId};
-use crate::domain::role::Scope;
 use crate::domain::visit::Review;
 
 /// The customer as a reviewer needs it beside the visit.
@@ -44,17 +43,8 @@ struct QueueEntryView {
 pub async fn queue(app: web::Data<App>, Authed(actor): Authed, q: web::Query<VisitListQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = requests::page(q.limit, q.cursor.as_deref())?;
-    let filter = VisitFilter {
-        scope: Scope::All, // narrowed to the caller's scope by the use case
-        status: q.status,
-        review_status: None,
-        rep_id: q.rep_id.map(UserId),
-        branch_id: q.branch_id.map(BranchId),
-        customer_id: q.customer_id.map(CustomerId),
-        date_from: q.date_from,
-        date_to: q.date_to,
-        finding_code: q.finding_code,
-    };
+    // The review status is the queue's own choice of statuses, not a plain filter.
+    let filter = VisitFilter { review_status: None, ..q.filter() };
     let paged = reviews::queue(&app, &actor, filter, q.review_status, page).await?;
     Ok(HttpResponse::Ok().json(List::from_paged(paged, |e| {
         let rep = QueueRep { id: e.detail.visit.rep_id, name: e.rep_name };

@@ -9,9 +9,7 @@ use super::requests::{self, ReviewInput, VisitInput, VisitListQuery};
 use super::responses::{List, ReviewResult, VisitView};
 use crate::app::visits::Written;
 use crate::app::{reviews, visits, App};
-use crate::db::VisitFilter;
-use crate::domain::ids::{BranchId, CustomerId, UserId, VisitId};
-use crate::domain::role::Scope;
+use crate::domain::ids::VisitId;
 use crate::domain::visit::VisitContent;
 
 pub async fn put(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>, body: web::Json<VisitInput>) -> Result<HttpResponse, ApiError> {
@@ -39,18 +37,7 @@ pub async fn get(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>
 pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<VisitListQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = requests::page(q.limit, q.cursor.as_deref())?;
-    let filter = VisitFilter {
-        scope: Scope::All, // narrowed to the caller's scope by the use case
-        status: q.status,
-        review_status: q.review_status,
-        rep_id: q.rep_id.map(UserId),
-        branch_id: q.branch_id.map(BranchId),
-        customer_id: q.customer_id.map(CustomerId),
-        date_from: q.date_from,
-        date_to: q.date_to,
-        finding_code: q.finding_code,
-    };
-    let paged = visits::list(&app, &actor, filter, page).await?;
+    let paged = visits::list(&app, &actor, q.filter(), page).await?;
     Ok(HttpResponse::Ok().json(List::from_paged(paged, VisitView::from)))
 }
 

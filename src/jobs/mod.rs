@@ -65,8 +65,9 @@ impl Worker {
             };
             self.app.repo.enqueue_job(&job, now).await?;
         }
-        crate::app::calendar::enqueue_day_closes(&self.app, now).await?;
-        crate::app::classes::enqueue_daily(&self.app, now).await?;
+        let branches = self.app.repo.list_branches().await?;
+        crate::app::calendar::enqueue_day_closes(&self.app, &branches, now).await?;
+        crate::app::classes::enqueue_daily(&self.app, &branches, now).await?;
         Ok(())
     }
 
