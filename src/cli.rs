@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::auth::{new_token, token_hash};
 use crate::config::Settings;
-use crate::db::{Branch, User};
+use crate::db::{Branch, HolidaySource, User};
 use crate::domain::ids::{stable_uuid, BranchId, UserId};
 use crate::domain::role::Role;
 
@@ -179,11 +179,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Holidays { command: HolidaysCommand::Load { file } } => {
             let app = crate::startup::build_app(&settings).await?;
-            let text = match &file {
-                Some(path) => std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-                None => crate::app::calendar::SHIPPED_HOLIDAYS.to_string(),
+            let (text, source) = match &file {
+                Some(path) => (std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?, HolidaySource::Operator),
+                None => (crate::app::calendar::SHIPPED_HOLIDAYS.to_string(), HolidaySource::Shipped),
             };
-            let days = crate::app::calendar::load_holiday_file(&app, &text).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let days = crate::app::calendar::load_holiday_file(&app, &text, source).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{days} holidays loaded");
         }
         Command::User { command: UserCommand::Add { name, role, branch } } => {

@@ -35,9 +35,8 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),
         metrics: Arc::new(crate::metrics::Metrics::new()),
     };
-    // A fresh database gets Indonesia's national holidays; another instance doing the same at the
-    // same moment is harmless (the years are replaced whole).
-    if let Err(e) = crate::app::calendar::load_shipped_if_empty(&app).await {
+    // Indonesia's national holidays, for the years never set or set by an earlier release.
+    if let Err(e) = crate::app::calendar::load_shipped(&app).await {
         tracing::warn!(error = %e, "could not load the shipped holidays");
     }
     Ok(app)

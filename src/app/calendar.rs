@@ -14,7 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{events, App, AppError};
-use crate::db::{Branch, DayCloseDone, DayCloseFound, DayClosePlan, Holiday, NewJob};
+use crate::db::{Branch, DayCloseDone, DayCloseFound, DayClosePlan, Holiday, HolidaySource, NewJob};
 use crate::domain::customer::CustomerClass;
 use crate::domain::finding::FindingCode;
 use crate::domain::ids::BranchId;
@@ -48,9 +48,9 @@ fn year_span(year: i32) -> Result<(NaiveDate, NaiveDate), AppError> {
     }
 }
 
-/// `PUT /v1/holidays/{year}` (admin; the CLI runs the same): replaces the year's holidays. The
-/// same list again changes nothing.
-pub async fn set_holidays(app: &App, actor: Option<&Actor>, year: i32, mut list: Vec<Holiday>) -> Result<Vec<Holiday>, AppError> {
+/// `PUT /v1/holidays/{year}` (admin; the CLI runs the same): replaces the year's holidays and
+/// records who set them. The same list again changes nothing.
+pub async fn set_holidays(app: &App, actor: Option<&Actor>, year: i32, mut list: Vec<Holiday>, source: HolidaySource) -> Result<Vec<Holiday>, AppError> {
     if let Some(a) = actor {
         if a.role != Role::Admin {
             return Err(AppError::forbidden("role_forbidden", "holidays are managed by admins"));
@@ -72,7 +72,7 @@ pub async fn set_holidays(app: &App, actor: Option<&Actor>, year: i32, mut list:
     if let Some(w) = list.windows(2).find(|w| w[0].date == w[1].date) {
         return Err(AppError::invalid("invalid_field", format!("{} is listed twice", w[0].date)));
     }
-    app.repo.replace_holidays(year, &list).await?;
+    app.repo.replace_holidays(year, &list, source).await?;
     if let Some(a) = actor {
         app.repo.append_audit(&app.audit(a, "holidays.replaced", "holidays", year.to_string(), json!({ "days": list.len() }))).await?;
     }
@@ -175,38 +175,102 @@ pub fn parse_holiday_file(text: &str) -> Result<Vec<(i32, Vec<Holiday>)>, String
         .collect()
 }
 
-/// Loads every year of a holiday file (the CLI's `holidays load`, and the start-up's shipped
-/// list); returns the days loaded.
-pub async fn load_holiday_file(app: &App, text: &str) -> Result<usize, AppError> {
+/// Loads every year of a holiday file (the CLI's `holidays load`); returns the days loaded.
+pub async fn load_holiday_file(app: &App, text: &str, source: HolidaySource) -> Result<usize, AppError> {
     let mut days = 0;
     for (year, list) in parse_holiday_file(text).map_err(|e| AppError::invalid("invalid_field", e))? {
-        days += set_holidays(app, None, year, list).await?.len();
+        days += set_holidays(app, None, year, list, source).await?.len();
     }
     Ok(days)
 }
 
-/// At start-up: a database without any holiday gets the shipped ones.
-pub async fn load_shipped_if_empty(app: &App) -> Result<(), AppError> {
-    let (from, to) = (NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default(), NaiveDate::from_ymd_opt(2200, 12, 31).unwrap_or_default());
-    let any = app.repo.list_holidays(from, to).await?;
-    if any.is_empty() {
-        let days = load_holiday_file(app, SHIPPED_HOLIDAYS).await?;
-        tracing::info!(days, "loaded the shipped national holidays");
+/// What the start-up does with one year of the shipped list.
+#[derive(Debug, PartialEq, Eq)]
+enum ShippedYear {
+    /// Load the shipped list: the year was never set, or was set by an earlier release.
+    Load,
+    /// Leave the year as it is: an operator's list, or this release's list already.
+    Keep,
+    /// A list from before sources were kept that is not a release's: an operator's; record it.
+    AdoptAsOperator,
+}
+
+fn shipped_year(source: Option<HolidaySource>, stored: &[Holiday], shipped: &[Holiday]) -> ShippedYear {
+    let shipped_day = |h: &Holiday| shipped.iter().any(|s| s.date == h.date && s.kind == h.kind);
+    match source {
+        Some(HolidaySource::Operator) => ShippedYear::Keep,
+        Some(HolidaySource::Shipped) if stored == shipped => ShippedYear::Keep,
+        Some(HolidaySource::Shipped) => ShippedYear::Load,
+        // Set before sources were kept: an earlier release's list holds only days this one ships
+        // (the 2027 list was once the fixed-date days alone); anything else is an operator's.
+        None if stored.iter().all(shipped_day) => ShippedYear::Load,
+        None => ShippedYear::AdoptAsOperator,
     }
-    Ok(())
+}
+
+/// At start-up: each year of the shipped list that was never set, or was set by an earlier
+/// release, gets this release's list; a year an operator set is never touched. Another instance
+/// doing the same at the same moment writes the same rows.
+pub async fn load_shipped(app: &App) -> Result<usize, AppError> {
+    let mut days = 0;
+    for (year, mut shipped) in parse_holiday_file(SHIPPED_HOLIDAYS).map_err(|e| AppError::invalid("invalid_field", e))? {
+        shipped.sort_by_key(|h| h.date);
+        let stored = holidays(app, year).await?;
+        match shipped_year(app.repo.holiday_source(year).await?, &stored, &shipped) {
+            ShippedYear::Keep => {}
+            ShippedYear::Load => {
+                days += set_holidays(app, None, year, shipped, HolidaySource::Shipped).await?.len();
+                tracing::info!(year, "loaded the shipped national holidays");
+            }
+            ShippedYear::AdoptAsOperator => app.repo.replace_holidays(year, &stored, HolidaySource::Operator).await?,
+        }
+    }
+    Ok(days)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn shipped(year: i32) -> Vec<Holiday> {
+        parse_holiday_file(SHIPPED_HOLIDAYS).unwrap().into_iter().find(|(y, _)| *y == year).unwrap().1
+    }
+
     #[test]
-    fn the_shipped_holidays_read_and_hold_the_2026_skb() {
+    fn the_shipped_holidays_hold_the_2026_and_2027_skbs() {
         let years = parse_holiday_file(SHIPPED_HOLIDAYS).unwrap();
-        let y2026 = &years.iter().find(|(y, _)| *y == 2026).unwrap().1;
-        assert_eq!(y2026.iter().filter(|h| h.kind == "holiday").count(), 17, "17 national holidays (SKB 1497/2025)");
-        assert_eq!(y2026.iter().filter(|h| h.kind == "collective_leave").count(), 8, "8 days of cuti bersama");
         assert!(years.iter().all(|(y, list)| list.iter().all(|h| h.date.format("%Y").to_string() == y.to_string())));
-        assert!(years.iter().any(|(y, _)| *y == 2027));
+        let count = |list: &[Holiday], kind: &str| list.iter().filter(|h| h.kind == kind).count();
+        let y2026 = shipped(2026);
+        assert_eq!(count(&y2026, "holiday"), 17, "17 national holidays (SKB 1497/2025)");
+        assert_eq!(count(&y2026, "collective_leave"), 8, "8 days of cuti bersama");
+        // 2027: Isra Mikraj falls twice (5 January and 26 December), so 18 holidays.
+        let y2027 = shipped(2027);
+        assert_eq!(count(&y2027, "holiday"), 18);
+        assert_eq!(count(&y2027, "collective_leave"), 8);
+        let day = |d: &str| y2027.iter().find(|h| h.date.to_string() == d).map(|h| (h.name.as_str(), h.kind.as_str()));
+        assert_eq!(day("2027-03-10"), Some(("Idul Fitri 1448 H", "holiday")));
+        assert_eq!(day("2027-03-15"), Some(("Cuti bersama Idul Fitri 1448 H", "collective_leave")));
+        assert_eq!(day("2027-03-08"), Some(("Hari Suci Nyepi (Tahun Baru Saka 1949)", "holiday")));
+        assert_eq!(day("2027-12-24"), Some(("Cuti bersama Kelahiran Yesus Kristus", "collective_leave")));
+        let mut dates: Vec<_> = y2027.iter().map(|h| h.date).collect();
+        dates.dedup();
+        assert_eq!(dates.len(), 26, "no day twice");
+    }
+
+    #[test]
+    fn an_upgrade_replaces_a_shipped_year_and_never_an_operators() {
+        let now = shipped(2027);
+        let earlier: Vec<Holiday> = now.iter().filter(|h| ["2027-01-01", "2027-03-26", "2027-08-17"].contains(&h.date.to_string().as_str())).cloned().collect();
+        let mut operators = earlier.clone();
+        operators.push(Holiday { date: "2027-07-01".parse().unwrap(), name: "Ulang tahun perusahaan".into(), kind: "holiday".into() });
+        use HolidaySource::{Operator, Shipped};
+        assert_eq!(shipped_year(None, &[], &now), ShippedYear::Load, "never set");
+        assert_eq!(shipped_year(Some(Shipped), &earlier, &now), ShippedYear::Load, "an earlier release's list");
+        assert_eq!(shipped_year(Some(Shipped), &now, &now), ShippedYear::Keep);
+        assert_eq!(shipped_year(Some(Operator), &earlier, &now), ShippedYear::Keep, "an operator's list, even a shipped one");
+        assert_eq!(shipped_year(Some(Operator), &[], &now), ShippedYear::Keep, "an operator's empty year");
+        assert_eq!(shipped_year(None, &earlier, &now), ShippedYear::Load, "from before sources were kept, only shipped days");
+        assert_eq!(shipped_year(None, &operators, &now), ShippedYear::AdoptAsOperator);
     }
 }

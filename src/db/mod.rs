@@ -306,6 +306,31 @@ pub struct Holiday {
     pub kind: String,
 }
 
+/// Who set a year's holidays: the release's shipped list, which a later release may correct,
+/// or an operator, whose list an upgrade never touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HolidaySource {
+    Shipped,
+    Operator,
+}
+
+impl HolidaySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Shipped => "shipped",
+            Self::Operator => "operator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "shipped" => Some(Self::Shipped),
+            "operator" => Some(Self::Operator),
+            _ => None,
+        }
+    }
+}
+
 /// What the day close found, for the caller to turn into findings and events.
 pub struct DayCloseFound<'a> {
     /// The branch's visits of that date still not submitted.
@@ -505,8 +530,10 @@ pub trait Repo: Send + Sync + 'static {
     /// and branch, in the scope.
     async fn open_revisits(&self, scope: Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<(UserId, BranchId, i64)>, RepoError>;
 
-    /// Replaces the holidays of one calendar year.
-    async fn replace_holidays(&self, year: i32, holidays: &[Holiday]) -> Result<(), RepoError>;
+    /// Replaces the holidays of one calendar year and records who set them.
+    async fn replace_holidays(&self, year: i32, holidays: &[Holiday], source: HolidaySource) -> Result<(), RepoError>;
+    /// Who set the year's holidays; `None` for a year never set (or set before this was kept).
+    async fn holiday_source(&self, year: i32) -> Result<Option<HolidaySource>, RepoError>;
     async fn list_holidays(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Holiday>, RepoError>;
     /// The latest date the branch's day close has run for.
     async fn last_closed_day(&self, branch: BranchId) -> Result<Option<NaiveDate>, RepoError>;

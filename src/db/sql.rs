@@ -996,7 +996,7 @@ macro_rules! impl_repo {
                 Ok(rows.into_iter().map(|(a, b, n)| (UserId(a), BranchId(b), n)).collect())
             }
 
-            async fn replace_holidays(&self, year: i32, holidays: &[Holiday]) -> Result<(), RepoError> {
+            async fn replace_holidays(&self, year: i32, holidays: &[Holiday], source: HolidaySource) -> Result<(), RepoError> {
                 let (from, to) = (
                     chrono::NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| RepoError::Corrupt(format!("year {year}")))?,
                     chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| RepoError::Corrupt(format!("year {year}")))?,
@@ -1011,8 +1011,18 @@ macro_rules! impl_repo {
                         .execute(&mut *tx)
                         .await?;
                 }
+                sqlx::query("INSERT INTO holiday_years (year, source) VALUES ($1, $2) ON CONFLICT (year) DO UPDATE SET source = excluded.source")
+                    .bind(year)
+                    .bind(source.as_str())
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn holiday_source(&self, year: i32) -> Result<Option<HolidaySource>, RepoError> {
+                let source: Option<String> = sqlx::query_scalar("SELECT source FROM holiday_years WHERE year = $1").bind(year).fetch_optional(&self.pool).await?;
+                source.map(|s| HolidaySource::parse(&s).ok_or_else(|| RepoError::Corrupt(format!("holiday source {s:?}")))).transpose()
             }
 
             async fn list_holidays(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<Holiday>, RepoError> {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::auth::Authed;
 use super::error::ApiError;
 use crate::app::{calendar, App};
-use crate::db::Holiday;
+use crate::db::{Holiday, HolidaySource};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +39,6 @@ pub async fn put(app: web::Data<App>, Authed(actor): Authed, year: web::Path<i32
     if list.len() > 366 {
         return Err(ApiError::unprocessable("invalid_field", "at most 366 days a year"));
     }
-    let stored = calendar::set_holidays(&app, Some(&actor), year, list).await?;
+    let stored = calendar::set_holidays(&app, Some(&actor), year, list, HolidaySource::Operator).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "year": year, "holidays": stored })))
 }

@@ -6,6 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use fieldproof::app::calendar;
 use fieldproof::config::JobsSettings;
+use fieldproof::db::{Holiday, HolidaySource};
 use fieldproof::domain::ids::{BranchId, CustomerId};
 use fieldproof::jobs::Worker;
 use serde_json::{json, Value};
@@ -23,6 +24,10 @@ fn at(s: &str) -> DateTime<Utc> {
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
+}
+
+async fn days_2027(app: &TestApp) -> usize {
+    app.get("/v1/holidays/2027", &app.rep.token).await.json["holidays"].as_array().unwrap().len()
 }
 
 async fn customer(app: &TestApp, token: &str, rep: Uuid, class: &str) -> Uuid {
@@ -135,6 +140,15 @@ async fn holidays_are_loaded_and_move_due_dates(app: TestApp) {
     assert_eq!(h2026.status, 200, "{}", h2026.json);
     assert_eq!(h2026.json["holidays"].as_array().unwrap().len(), 25);
     assert_eq!(h2026.json["holidays"][0], json!({ "date": "2026-01-01", "name": "Tahun Baru 2026 Masehi", "kind": "holiday" }));
+    assert_eq!(days_2027(&app).await, 26, "18 holidays and 8 days of cuti bersama");
+
+    // A year an earlier release shipped shorter is completed by the next start-up ...
+    let earlier = vec![Holiday { date: d("2027-01-01"), name: "Tahun Baru 2027 Masehi".into(), kind: "holiday".into() }];
+    app.app.repo.replace_holidays(2027, &earlier, HolidaySource::Shipped).await.unwrap();
+    assert_eq!(days_2027(&app).await, 1);
+    assert_eq!(calendar::load_shipped(&app.app).await.unwrap(), 26);
+    assert_eq!(days_2027(&app).await, 26);
+    assert_eq!(calendar::load_shipped(&app.app).await.unwrap(), 0, "and the next one changes nothing");
 
     // Admins replace a year; the same list again changes nothing.
     let body = json!({ "holidays": [
@@ -149,6 +163,9 @@ async fn holidays_are_loaded_and_move_due_dates(app: TestApp) {
     let got = app.get("/v1/holidays/2027", &app.rep.token).await;
     let dates: Vec<&str> = got.json["holidays"].as_array().unwrap().iter().map(|h| h["date"].as_str().unwrap()).collect();
     assert_eq!(dates, ["2027-01-01", "2027-03-10", "2027-03-11"]);
+    // ... and a year an admin set is never touched by one.
+    assert_eq!(calendar::load_shipped(&app.app).await.unwrap(), 0);
+    assert_eq!(days_2027(&app).await, 3);
     let wrong = app.put("/v1/holidays/2027", &app.admin.token, json!({ "holidays": [{ "date": "2026-05-01", "name": "x" }] })).await;
     assert_eq!((wrong.status, wrong.code()), (422, "holiday_wrong_year"));
     let bad_kind = app.put("/v1/holidays/2027", &app.admin.token, json!({ "holidays": [{ "date": "2027-05-01", "name": "x", "kind": "party" }] })).await;
