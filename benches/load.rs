@@ -5,8 +5,12 @@
 //! compares with: cores ÷ the in-process time of one photo check (in the visits' mix of kinds),
 //! and that floor measured with one thread per core checking photos at once.
 //!
-//! `cargo bench --bench load -- [--secs 20] [--clients 1,4,16,32,64] [--backends sqlite,postgres]`
-//! PostgreSQL needs `DATABASE_URL`, Garage a `garage` binary (as for the tests).
+//! `cargo bench --bench load -- [--secs 20] [--clients 1,4,16,32,64] [--backends sqlite,postgres]
+//! [--server-cpus LIST]`. PostgreSQL needs `DATABASE_URL`, Garage a `garage` binary (as for the
+//! tests). With `--server-cpus`, the server runs on those CPUs only (`taskset -c LIST`) and the
+//! floor counts those CPUs: run the bench itself under `taskset` on the others (Garage, started
+//! by the bench, inherits that), and move PostgreSQL there too, to give the server its cores to
+//! itself, as it has them when the database and the store are on other machines.
 
 #[path = "../tests/api/garage.rs"]
 #[allow(dead_code)]
@@ -152,11 +156,34 @@ async fn one_visit(client: &reqwest::Client, base: &str, rep: &Rep, pool: &[byte
     tally.visits += usize::from(all_ok);
 }
 
-async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u64, pool: Arc<Vec<bytes::Bytes>>, floor: (f64, f64)) {
+/// The server's command line: the binary itself, or the binary under `taskset -c CPUS`.
+fn server_command(cpus: Option<&str>) -> Command {
+    let binary = env!("CARGO_BIN_EXE_fieldproof");
+    match cpus {
+        Some(cpus) => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", cpus, binary]);
+            c
+        }
+        None => Command::new(binary),
+    }
+}
+
+/// How many CPUs a `taskset` list names (`1`, `0,1`, `2-3`).
+fn cpu_count(list: &str) -> usize {
+    list.split(',')
+        .map(|part| match part.split_once('-') {
+            Some((a, b)) => b.trim().parse::<usize>().unwrap_or(0).saturating_sub(a.trim().parse().unwrap_or(0)) + 1,
+            None => 1,
+        })
+        .sum()
+}
+
+async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u64, pool: Arc<Vec<bytes::Bytes>>, floor: (f64, f64), server_cpus: Option<&str>) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let log = std::fs::File::create(std::env::temp_dir().join(format!("fieldproof-load-{label}.log"))).unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_fieldproof"))
+    let mut server = server_command(server_cpus)
         .arg("serve")
         .env("FIELDPROOF__SERVER__LISTEN", format!("127.0.0.1:{port}"))
         .env("FIELDPROOF__DATABASE__URL", &settings.database.url)
@@ -254,6 +281,7 @@ async fn main() {
     let secs: u64 = arg("--secs").and_then(|s| s.parse().ok()).unwrap_or(20);
     let levels: Vec<usize> = arg("--clients").unwrap_or("1,4,16,32,64".into()).split(',').filter_map(|s| s.parse().ok()).collect();
     let backends = arg("--backends").unwrap_or("sqlite,postgres".into());
+    let server_cpus = arg("--server-cpus");
 
     eprintln!("making the photo pool…");
     let pool = Arc::new(photo_pool(8));
@@ -272,7 +300,10 @@ async fn main() {
     };
     let (plain, with_faces) = (mean_of(PhotoKind::Storefront), mean_of(PhotoKind::WithCustomer));
     let mean_check = 0.6 * plain + 0.4 * with_faces;
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = match &server_cpus {
+        Some(list) => cpu_count(list),
+        None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    };
     let floor = cores as f64 / mean_check;
     // The same, measured: one thread per core checking the pool in that mix for 10 s, no HTTP.
     let measured_floor = {
@@ -296,11 +327,12 @@ async fn main() {
     };
     let mean_mb = pool.iter().map(|p| p.len()).sum::<usize>() as f64 / pool.len() as f64 / 1e6;
     println!(
-        "{} photos of {mean_mb:.1} MB on average; one check takes {:.1} ms ({:.1} ms with face detection; {:.1} ms in the visits' mix); CPU floor with {cores} cores: {floor:.1} photos/s; measured with {cores} threads checking at once: {measured_floor:.1} photos/s\n",
+        "{} photos of {mean_mb:.1} MB on average; one check takes {:.1} ms ({:.1} ms with face detection; {:.1} ms in the visits' mix); CPU floor with {cores} cores{}: {floor:.1} photos/s; measured with {cores} threads checking at once: {measured_floor:.1} photos/s\n",
         pool.len(),
         plain * 1e3,
         with_faces * 1e3,
-        mean_check * 1e3
+        mean_check * 1e3,
+        server_cpus.as_deref().map(|l| format!(" (the server's: taskset -c {l})")).unwrap_or_default(),
     );
     println!("| backend | clients | visits/s | photos/s | of the floor | of the measured floor | photo PUT p50 (ms) | photo PUT p99 (ms) | all requests p50 (ms) | all p99 (ms) | errors | server peak RSS (MiB) | of which anonymous (MiB) | server CPU per photo (ms) |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -310,7 +342,7 @@ async fn main() {
         let mut settings = Settings::default();
         settings.database.url = format!("sqlite://{}/fieldproof.db", dir.path().display());
         settings.storage = StorageSettings { url: format!("file://{}/objects", dir.path().display()), ..Default::default() };
-        run_backend("SQLite + files", settings, &levels, secs, pool.clone(), (floor, measured_floor)).await;
+        run_backend("SQLite + files", settings, &levels, secs, pool.clone(), (floor, measured_floor), server_cpus.as_deref()).await;
     }
     if backends.contains("postgres") {
         match (std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres")), garage::garage()) {
@@ -322,7 +354,7 @@ async fn main() {
                 let mut settings = Settings::default();
                 settings.database.url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
                 settings.storage = g.new_bucket();
-                run_backend("PostgreSQL + Garage", settings, &levels, secs, pool.clone(), (floor, measured_floor)).await;
+                run_backend("PostgreSQL + Garage", settings, &levels, secs, pool.clone(), (floor, measured_floor), server_cpus.as_deref()).await;
                 let _ = admin.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await;
             }
             _ => eprintln!("PostgreSQL + Garage skipped: needs DATABASE_URL and a garage binary"),

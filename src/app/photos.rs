@@ -36,19 +36,19 @@ pub enum Stored {
 /// `PUT /v1/visits/{visit}/photos/{photo}`.
 pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: PhotoId, upload: PhotoUpload) -> Result<(Photo, Stored), AppError> {
     let visit = owned_visit(app, actor, visit_id).await?;
-    // Hashing 25 MB takes tens of milliseconds: off the async threads too.
-    let bytes = upload.bytes.clone();
-    let sha256 = tokio::task::spawn_blocking(move || hex::encode(Sha256::digest(&bytes)))
-        .await
-        .map_err(|e| AppError::internal(format!("hashing task failed: {e}")))?;
     if let Some(existing) = app.repo.get_photo(photo_id).await? {
+        // A retry: hashing alone tells whether it is the same photo.
+        let bytes = upload.bytes.clone();
+        let sha256 = tokio::task::spawn_blocking(move || sha256_hex(&bytes))
+            .await
+            .map_err(|e| AppError::internal(format!("hashing task failed: {e}")))?;
         return same_photo(existing, visit_id, &sha256, &upload);
     }
     if visit.status != VisitStatus::Draft {
         return Err(AppError::conflict("visit_already_submitted", "the visit was submitted; no more photos"));
     }
 
-    let inspection = inspect(app, upload.bytes.clone(), upload.declared_type.clone(), upload.kind).await?;
+    let (sha256, inspection) = inspect(app, upload.bytes.clone(), upload.declared_type.clone(), upload.kind).await?;
     let customer = app.repo.get_customer(visit.content.customer_id).await?.ok_or_else(|| AppError::internal("customer vanished"))?;
     let branch = app.branch(visit.branch_id).await?;
     let facts = facts_from(&inspection, branch.time_zone);
@@ -115,9 +115,14 @@ fn same_photo(existing: Photo, visit_id: VisitId, sha256: &str, upload: &PhotoUp
     Ok((existing, Stored::Unchanged))
 }
 
-/// Runs the inspector on a blocking thread, behind the semaphore, with a timeout, and turns a
-/// panic inside a decoder into a clean error instead of a dead worker.
-async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind: PhotoKind) -> Result<Inspection, AppError> {
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Hashes the photo and runs the inspector, in one task on a blocking thread (one hop, not two),
+/// behind the semaphore, with a timeout; a panic inside a decoder becomes a clean error instead
+/// of a dead worker.
+async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind: PhotoKind) -> Result<(String, Inspection), AppError> {
     let limits = limits_for(&app.policy, kind);
     let _permit = app
         .inspect_permits
@@ -127,19 +132,20 @@ async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind:
         .map_err(|_| AppError::Unavailable { code: "server_shutting_down", detail: "the server is shutting down".into() })?;
     let metrics = app.metrics.clone();
     let task = tokio::task::spawn_blocking(move || {
+        let sha256 = sha256_hex(&bytes);
         let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| media::inspect(&bytes, declared.as_deref(), &limits)));
         metrics.observe_photo_check(started.elapsed());
-        result
+        (sha256, result)
     });
     match tokio::time::timeout(app.inspect_timeout, task).await {
         Err(_) => Err(AppError::invalid("photo_inspection_timeout", "the photo took too long to inspect")),
         Ok(Err(join)) => Err(AppError::internal(format!("inspection task failed: {join}"))),
-        Ok(Ok(Err(_panic))) => {
+        Ok(Ok((_, Err(_panic)))) => {
             tracing::error!("photo inspection panicked; the file is refused");
             Err(AppError::invalid("photo_unreadable", "the photo could not be read"))
         }
-        Ok(Ok(Ok(result))) => Ok(result?),
+        Ok(Ok((sha256, Ok(result)))) => Ok((sha256, result?)),
     }
 }
 

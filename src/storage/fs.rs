@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use tokio::io::AsyncWriteExt;
 
 use super::{is_valid_key, ByteStream, ObjectStore, StorageError};
 
@@ -36,26 +35,33 @@ impl ObjectStore for FsStore {
     #[tracing::instrument(skip_all, fields(key), err)]
     async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError> {
         let path = self.path(key)?;
-        if tokio::fs::try_exists(&path).await? {
-            return Err(StorageError::AlreadyExists(key.to_string()));
-        }
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
         let tmp = self.root.join(".tmp").join(uuid::Uuid::new_v4().simple().to_string());
-        let result = async {
-            let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).await?;
-            file.write_all(&bytes).await?;
-            file.sync_all().await?;
-            drop(file);
-            tokio::fs::rename(&tmp, &path).await
-        }
-        .await;
-        if let Err(e) = result {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e.into());
-        }
-        Ok(())
+        let key = key.to_string();
+        // One blocking task writes, syncs and renames: tokio's file would copy the photo into its
+        // own buffer and hop threads once per 2 MB chunk.
+        tokio::task::spawn_blocking(move || -> Result<(), StorageError> {
+            use std::io::Write;
+            if path.try_exists()? {
+                return Err(StorageError::AlreadyExists(key));
+            }
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let result = (|| {
+                let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+                file.write_all(&bytes)?;
+                file.sync_all()?;
+                drop(file);
+                std::fs::rename(&tmp, &path)
+            })();
+            if let Err(e) = result {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| StorageError::Io(std::io::Error::other(format!("write task failed: {e}"))))?
     }
 
     #[tracing::instrument(skip_all, fields(key), err)]
