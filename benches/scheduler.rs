@@ -1,7 +1,7 @@
 //! The scheduler at scale, through the same code the API and the CLI run:
 //! - import 100k customers, then 100k × 90 days of volumes (9M rows) from CSV files on disk
 //!   (`fieldproof::app::imports::import_file`), timed, with the bench process's peak RSS during the
-//!   volume import (VmHWM, reset before it);
+//!   volume import (VmHWM, reset before it, and the anonymous part, sampled);
 //! - classify the branch's 100k customers (and create their visit plans);
 //! - close a day with 10k due tasks among 1M open ones (`fieldproof::app::calendar::close_day`).
 //!
@@ -29,8 +29,29 @@ fn vm_hwm_mb() -> f64 {
     status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
 }
 
+/// The peak of the process's anonymous memory (heap and stacks, without the SQLite file's mapped
+/// pages that VmHWM counts), sampled every 20 ms since the last [`reset_hwm`].
+static ANON_PEAK_KB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn rss_anon_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status.lines().find(|l| l.starts_with("RssAnon:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse().ok()).unwrap_or(0)
+}
+
+fn start_anon_sampler() {
+    std::thread::spawn(|| loop {
+        ANON_PEAK_KB.fetch_max(rss_anon_kb(), std::sync::atomic::Ordering::Relaxed);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    });
+}
+
+fn anon_peak_mb() -> f64 {
+    ANON_PEAK_KB.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0
+}
+
 fn reset_hwm() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+    ANON_PEAK_KB.store(rss_anon_kb(), std::sync::atomic::Ordering::Relaxed);
 }
 
 struct Row {
@@ -39,6 +60,7 @@ struct Row {
     seconds: f64,
     rate: String,
     peak_rss_mb: Option<f64>,
+    peak_anon_mb: Option<f64>,
 }
 
 async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize, days: u64, open: usize, due: usize, rows: &mut Vec<Row>) {
@@ -87,7 +109,7 @@ async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize
     let r = import_file(&app, None, ImportKind::Customers, &customers_csv, &|_| {}).await.unwrap();
     let s = started.elapsed().as_secs_f64();
     assert_eq!((r.created as usize, r.rejected), (n, 0));
-    rows.push(Row { backend, step: format!("import {n} customers"), seconds: s, rate: format!("{:.0} rows/s", n as f64 / s), peak_rss_mb: None });
+    rows.push(Row { backend, step: format!("import {n} customers"), seconds: s, rate: format!("{:.0} rows/s", n as f64 / s), peak_rss_mb: None, peak_anon_mb: None });
 
     reset_hwm();
     let started = Instant::now();
@@ -100,7 +122,7 @@ async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize
     .unwrap();
     let s = started.elapsed().as_secs_f64();
     assert_eq!(r.rejected, 0);
-    rows.push(Row { backend, step: format!("import {} volume rows ({mb:.0} MB)", r.rows), seconds: s, rate: format!("{:.0} rows/s", r.rows as f64 / s), peak_rss_mb: Some(vm_hwm_mb()) });
+    rows.push(Row { backend, step: format!("import {} volume rows ({mb:.0} MB)", r.rows), seconds: s, rate: format!("{:.0} rows/s", r.rows as f64 / s), peak_rss_mb: Some(vm_hwm_mb()), peak_anon_mb: Some(anon_peak_mb()) });
 
     reset_hwm();
     let started = Instant::now();
@@ -112,6 +134,7 @@ async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize
         seconds: s,
         rate: format!("{:.0} customers/s", run.customers as f64 / s),
         peak_rss_mb: Some(vm_hwm_mb()),
+        peak_anon_mb: Some(anon_peak_mb()),
     });
 
     // The day close: `open` open tasks, `due` of them due on the closed date, the rest later.
@@ -152,7 +175,7 @@ async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize
     let done = fieldproof::app::calendar::close_day(&app, branch.id, closed).await.unwrap().expect("a fresh day");
     let s = started.elapsed().as_secs_f64();
     assert_eq!(done.missed_tasks.len(), due);
-    rows.push(Row { backend, step: format!("day close: {due} due among {open} open tasks"), seconds: s, rate: format!("{:.0} tasks/s", due as f64 / s), peak_rss_mb: None });
+    rows.push(Row { backend, step: format!("day close: {due} due among {open} open tasks"), seconds: s, rate: format!("{:.0} tasks/s", due as f64 / s), peak_rss_mb: None, peak_anon_mb: None });
     for r in rows.iter().filter(|r| r.backend == backend) {
         eprintln!("  {backend}: {} — {:.1} s, {}, peak {:?} MB", r.step, r.seconds, r.rate, r.peak_rss_mb);
     }
@@ -163,6 +186,7 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let num = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let (n, days, open, due) = (num(0, 100_000), num(1, 90) as u64, num(2, 1_000_000), num(3, 10_000));
+    start_anon_sampler();
     let pg_only = std::env::args().any(|a| a == "--postgres-only");
     let sqlite_only = std::env::args().any(|a| a == "--sqlite-only");
     let dir = tempfile::tempdir().unwrap();
@@ -179,10 +203,11 @@ async fn main() {
         run("PostgreSQL", url, dir.path(), n, days, open, due, &mut rows).await;
         let _ = admin.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await;
     }
-    println!("| database | step | time | rate | bench peak RSS |");
-    println!("|---|---|---|---|---|");
+    println!("| database | step | time | rate | bench peak RSS | of which anonymous |");
+    println!("|---|---|---|---|---|---|");
     for r in rows {
         let rss = r.peak_rss_mb.map_or("–".into(), |m| format!("{m:.0} MB"));
-        println!("| {} | {} | {:.1} s | {} | {} |", r.backend, r.step, r.seconds, r.rate, rss);
+        let anon = r.peak_anon_mb.map_or("–".into(), |m| format!("{m:.0} MB"));
+        println!("| {} | {} | {:.1} s | {} | {} | {} |", r.backend, r.step, r.seconds, r.rate, rss, anon);
     }
 }
