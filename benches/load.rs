@@ -98,6 +98,22 @@ fn cpu_secs(pid: u32) -> f64 {
     (field(11) + field(12)) / 100.0
 }
 
+/// CPU time used so far by every process of these command names (`postgres`, `garage`), and
+/// by this process (the phones): where the rest of the machine goes.
+fn others_cpu_secs() -> (f64, f64, f64) {
+    let (mut postgres, mut garage) = (0.0, 0.0);
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        match comm.trim() {
+            "postgres" => postgres += cpu_secs(pid),
+            "garage" => garage += cpu_secs(pid),
+            _ => {}
+        }
+    }
+    (cpu_secs(std::process::id()), postgres, garage)
+}
+
 #[derive(Default)]
 struct Tally {
     visits: usize,
@@ -234,6 +250,7 @@ async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u6
             }
         });
         let cpu_before = cpu_secs(server.id());
+        let others_before = others_cpu_secs();
         let started = Instant::now();
         let stop_at = started + Duration::from_secs(secs);
         let tasks: Vec<_> = (0..clients)
@@ -253,6 +270,8 @@ async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u6
         }
         let elapsed = started.elapsed().as_secs_f64();
         let server_cpu = cpu_secs(server.id()) - cpu_before;
+        let others = others_cpu_secs();
+        let (phones_cpu, postgres_cpu, garage_cpu) = (others.0 - others_before.0, others.1 - others_before.1, others.2 - others_before.2);
         sampling.store(false, std::sync::atomic::Ordering::Relaxed);
         let (rss, anon) = sampler.await.unwrap();
         let mut t = tally.lock().await;
@@ -260,7 +279,7 @@ async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u6
         let (p50, p99) = (pct(&mut t.photo_latency, 0.5), pct(&mut t.photo_latency, 0.99));
         let (a50, a99) = (pct(&mut t.all_latency, 0.5), pct(&mut t.all_latency, 0.99));
         println!(
-            "| {label} | {clients} | {:.2} | {photos_per_s:.1} | {:.0} % | {:.0} % | {:.0} | {:.0} | {:.0} | {:.0} | {} | {rss:.0} | {anon:.0} | {:.1} |",
+            "| {label} | {clients} | {:.2} | {photos_per_s:.1} | {:.0} % | {:.0} % | {:.0} | {:.0} | {:.0} | {:.0} | {} | {rss:.0} | {anon:.0} | {:.1} | {:.1} | {:.1} | {:.1} |",
             t.visits as f64 / elapsed,
             100.0 * photos_per_s / floor.0,
             100.0 * photos_per_s / floor.1,
@@ -270,6 +289,9 @@ async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u6
             a99.as_secs_f64() * 1e3,
             t.errors,
             server_cpu * 1e3 / t.photos.max(1) as f64,
+            phones_cpu * 1e3 / t.photos.max(1) as f64,
+            postgres_cpu * 1e3 / t.photos.max(1) as f64,
+            garage_cpu * 1e3 / t.photos.max(1) as f64,
         );
     }
     let _ = server.kill();
@@ -334,8 +356,8 @@ async fn main() {
         mean_check * 1e3,
         server_cpus.as_deref().map(|l| format!(" (the server's: taskset -c {l})")).unwrap_or_default(),
     );
-    println!("| backend | clients | visits/s | photos/s | of the floor | of the measured floor | photo PUT p50 (ms) | photo PUT p99 (ms) | all requests p50 (ms) | all p99 (ms) | errors | server peak RSS (MiB) | of which anonymous (MiB) | server CPU per photo (ms) |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| backend | clients | visits/s | photos/s | of the floor | of the measured floor | photo PUT p50 (ms) | photo PUT p99 (ms) | all requests p50 (ms) | all p99 (ms) | errors | server peak RSS (MiB) | of which anonymous (MiB) | server CPU per photo (ms) | phones' (ms) | PostgreSQL's (ms) | Garage's (ms) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 
     if backends.contains("sqlite") {
         let dir = tempfile::tempdir().unwrap();

@@ -77,6 +77,9 @@ db_engine = "sqlite"
 metadata_fsync = false
 data_fsync = false
 replication_factor = 1
+# Photos are JPEG/HEIC, already compressed: zstd (Garage's default, level 1) would spend CPU on
+# every block for nothing.
+compression_level = "none"
 rpc_bind_addr = "127.0.0.1:{rpc}"
 rpc_public_addr = "127.0.0.1:{rpc}"
 rpc_secret = "{secret}"
