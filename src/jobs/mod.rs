@@ -43,13 +43,15 @@ pub struct Worker {
     settings: JobsSettings,
     /// `hostname:pid:random`, written to `locked_by`.
     pub id: String,
+    /// When this worker last gave back silent workers' jobs (ms since the epoch, clock time).
+    last_release_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Worker {
     pub fn new(app: App, settings: JobsSettings) -> Worker {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "host".into());
         let id = format!("{host}:{}:{}", std::process::id(), &Uuid::new_v4().simple().to_string()[..8]);
-        Worker { app, settings, id }
+        Worker { app, settings, id, last_release_ms: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)) }
     }
 
     /// Enqueues this period's periodic jobs (a no-op for the instances that come second).
@@ -71,13 +73,19 @@ impl Worker {
         Ok(())
     }
 
-    /// Gives back the jobs whose workers stopped beating, then claims and runs one due job.
+    /// Gives back the jobs whose workers stopped beating (at most once a heartbeat period: a
+    /// busy worker steps hundreds of times a second), then claims and runs one due job.
     pub async fn step(&self) -> Result<Step, RepoError> {
         let now = self.app.now();
-        let stale = now - chrono::Duration::from_std(self.heartbeat() * 3).unwrap_or(chrono::Duration::seconds(30));
-        let released = self.app.repo.release_jobs(None, stale, now).await?;
-        if released > 0 {
-            tracing::warn!(released, "jobs of a silent worker were given back to the queue");
+        let last = self.last_release_ms.load(std::sync::atomic::Ordering::Relaxed);
+        let period_ms = i64::try_from(self.heartbeat().as_millis()).unwrap_or(i64::MAX);
+        if now.timestamp_millis() < last || now.timestamp_millis().saturating_sub(last) >= period_ms {
+            self.last_release_ms.store(now.timestamp_millis(), std::sync::atomic::Ordering::Relaxed);
+            let stale = now - chrono::Duration::from_std(self.heartbeat() * 3).unwrap_or(chrono::Duration::seconds(30));
+            let released = self.app.repo.release_jobs(None, stale, now).await?;
+            if released > 0 {
+                tracing::warn!(released, "jobs of a silent worker were given back to the queue");
+            }
         }
         let Some(job) = self.app.repo.claim_job(&self.id, now).await? else { return Ok(Step::Idle) };
         let outcome = self.run_with_heartbeat(&job).await;
