@@ -2,6 +2,8 @@
 //! rep) or flag, with a comment and an optional point deduction. Every decision is kept and
 //! audited.
 
+use std::collections::HashMap;
+
 use super::visits::{revisit_task, visible_visit, VisitDetail};
 use super::{App, AppError, ItemError};
 use crate::db::ReviewRecord;
@@ -191,19 +193,39 @@ pub async fn queue(
     filter.scope = actor.scope();
     let statuses = review_status.map_or_else(|| vec![ReviewStatus::Pending, ReviewStatus::Flagged], |s| vec![s]);
     let paged = app.repo.review_queue(&filter, &statuses, page).await?;
-    let mut customers = std::collections::HashMap::new();
-    let mut reps = std::collections::HashMap::new();
+    // The page's evidence, customers and reps in five queries, whatever the page size.
+    let visit_ids: Vec<_> = paged.items.iter().map(|v| v.id).collect();
+    let mut customer_ids: Vec<_> = paged.items.iter().map(|v| v.content.customer_id).collect();
+    customer_ids.sort_by_key(|c| c.0);
+    customer_ids.dedup();
+    let mut rep_ids: Vec<_> = paged.items.iter().map(|v| v.rep_id).collect();
+    rep_ids.sort_by_key(|r| r.0);
+    rep_ids.dedup();
+    let evidence = app.repo.visits_evidence(&visit_ids).await?;
+    let customers: HashMap<_, _> = app.repo.customers_by_id(&customer_ids).await?.into_iter().map(|c| (c.id, c)).collect();
+    let reps: HashMap<_, _> = app.repo.users_by_id(&rep_ids).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let mut photos: HashMap<_, Vec<_>> = HashMap::new();
+    for p in evidence.photos {
+        photos.entry(p.visit_id).or_default().push(p);
+    }
+    let mut findings: HashMap<_, Vec<_>> = HashMap::new();
+    for (v, f) in evidence.findings {
+        findings.entry(v).or_default().push(f);
+    }
+    let mut reviews: HashMap<_, Vec<_>> = HashMap::new();
+    for r in evidence.reviews {
+        reviews.entry(r.visit_id).or_default().push(r);
+    }
     let mut items = Vec::with_capacity(paged.items.len());
     for visit in paged.items {
-        let customer_id = visit.content.customer_id;
-        if let std::collections::hash_map::Entry::Vacant(e) = customers.entry(customer_id) {
-            e.insert(app.repo.get_customer(customer_id).await?);
-        }
-        if let std::collections::hash_map::Entry::Vacant(e) = reps.entry(visit.rep_id) {
-            e.insert(app.repo.get_user(visit.rep_id).await?.map(|u| u.name));
-        }
-        let customer = customers[&customer_id].clone();
-        let detail = super::visits::detail(app, visit).await?;
+        let customer = customers.get(&visit.content.customer_id).cloned();
+        let rep_name = reps.get(&visit.rep_id).cloned();
+        let detail = VisitDetail {
+            photos: photos.remove(&visit.id).unwrap_or_default(),
+            findings: findings.remove(&visit.id).unwrap_or_default(),
+            reviews: reviews.remove(&visit.id).unwrap_or_default(),
+            visit,
+        };
         let distance_m = customer.as_ref().and_then(|c| c.location).and_then(|home| {
             detail
                 .photos
@@ -213,7 +235,6 @@ pub async fn queue(
                 .map(|at| (home.distance_m(at) * 10.0).round() / 10.0)
                 .reduce(f64::max)
         });
-        let rep_name = reps[&detail.visit.rep_id].clone();
         items.push(QueueEntry { detail, customer, rep_name, distance_m });
     }
     if !items.is_empty() {

@@ -306,6 +306,14 @@ pub struct Holiday {
     pub kind: String,
 }
 
+/// What [`Repo::visits_evidence`] reads.
+#[derive(Debug, Default)]
+pub struct VisitsEvidence {
+    pub photos: Vec<Photo>,
+    pub findings: Vec<(VisitId, Finding)>,
+    pub reviews: Vec<Review>,
+}
+
 /// Who set a year's holidays: the release's shipped list, which a later release may correct,
 /// or an operator, whose list an upgrade never touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -508,6 +516,12 @@ pub trait Repo: Send + Sync + 'static {
     /// first within each; only the given review statuses.
     async fn review_queue(&self, filter: &VisitFilter, review_statuses: &[ReviewStatus], page: Page) -> Result<Paged<Visit>, RepoError>;
     async fn list_reviews(&self, visit: VisitId) -> Result<Vec<Review>, RepoError>;
+    /// The photos, findings and reviews of several visits in three queries (a page of the
+    /// review queue), each in its visit's order.
+    async fn visits_evidence(&self, visits: &[VisitId]) -> Result<VisitsEvidence, RepoError>;
+    /// Customers and users by id, one query each; the ones not found are left out.
+    async fn customers_by_id(&self, ids: &[CustomerId]) -> Result<Vec<Customer>, RepoError>;
+    async fn users_by_id(&self, ids: &[UserId]) -> Result<Vec<User>, RepoError>;
 
     async fn insert_webhook(&self, webhook: &Webhook) -> Result<(), RepoError>;
     async fn get_webhook(&self, id: Uuid) -> Result<Option<Webhook>, RepoError>;

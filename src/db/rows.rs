@@ -261,6 +261,14 @@ pub fn severity_str(s: Severity) -> &'static str {
     }
 }
 
+/// A finding with the visit it belongs to (the batched read of the review queue).
+#[derive(sqlx::FromRow)]
+pub struct VisitFindingRow {
+    pub visit_id: Uuid,
+    #[sqlx(flatten)]
+    pub finding: FindingRow,
+}
+
 #[derive(sqlx::FromRow)]
 pub struct ReviewRow {
     pub id: Uuid,

@@ -1480,6 +1480,70 @@ macro_rules! impl_repo {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            async fn visits_evidence(&self, visits: &[VisitId]) -> Result<VisitsEvidence, RepoError> {
+                if visits.is_empty() {
+                    return Ok(VisitsEvidence::default());
+                }
+                let ids = |qb: &mut QueryBuilder<'_, $db>| {
+                    let mut list = qb.separated(", ");
+                    for v in visits {
+                        list.push_bind(v.0);
+                    }
+                };
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE visit_id IN ("));
+                ids(&mut qb);
+                qb.push(") ORDER BY seq");
+                let photos: Vec<PhotoRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT visit_id, photo_id, code, severity, penalty, evidence, message_id, message_en FROM findings WHERE visit_id IN (",
+                );
+                ids(&mut qb);
+                qb.push(") ORDER BY seq");
+                let findings: Vec<VisitFindingRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT id, visit_id, reviewer_id, decision, comment, deduct_points, revisit_task_id, created_at FROM reviews WHERE visit_id IN (",
+                );
+                ids(&mut qb);
+                qb.push(") ORDER BY seq");
+                let reviews: Vec<ReviewRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                Ok(VisitsEvidence {
+                    photos: photos.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
+                    findings: findings
+                        .into_iter()
+                        .map(|r| r.finding.try_into().map(|f| (VisitId(r.visit_id), f)))
+                        .collect::<Result<_, _>>()?,
+                    reviews: reviews.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
+                })
+            }
+
+            async fn customers_by_id(&self, ids: &[CustomerId]) -> Result<Vec<Customer>, RepoError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id IN ("));
+                let mut list = qb.separated(", ");
+                for id in ids {
+                    list.push_bind(id.0);
+                }
+                qb.push(")");
+                let rows: Vec<CustomerRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn users_by_id(&self, ids: &[UserId]) -> Result<Vec<User>, RepoError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$db>::new("SELECT id, name, role, branch_id FROM users WHERE id IN (");
+                let mut list = qb.separated(", ");
+                for id in ids {
+                    list.push_bind(id.0);
+                }
+                qb.push(")");
+                let rows: Vec<UserRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
             async fn append_audit(&self, entry: &AuditEntry) -> Result<(), RepoError> {
                 append_audit_in(&self.pool, entry).await
             }

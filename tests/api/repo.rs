@@ -268,6 +268,18 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     let after = repo.get_visit(vid).await.unwrap().unwrap();
     assert_eq!((after.review_status, after.deducted_points), (ReviewStatus::Rejected, 7));
 
+    // The review queue's batched reads give what the per-visit ones give.
+    let other_visit = VisitId::new_random();
+    let evidence = repo.visits_evidence(&[vid, other_visit]).await.unwrap();
+    assert_eq!(evidence.photos.iter().map(|p| p.id).collect::<Vec<_>>(), repo.list_photos(vid).await.unwrap().iter().map(|p| p.id).collect::<Vec<_>>());
+    assert_eq!(evidence.findings, repo.list_findings(vid).await.unwrap().into_iter().map(|f| (vid, f)).collect::<Vec<_>>());
+    assert_eq!(evidence.reviews.iter().map(|r| r.id).collect::<Vec<_>>(), vec![review.id]);
+    assert!(repo.visits_evidence(&[]).await.unwrap().photos.is_empty());
+    let users = repo.users_by_id(&[UserId(app.rep.id), UserId(app.rep2.id), UserId::new_random()]).await.unwrap();
+    assert_eq!(users.len(), 2);
+    let customers = repo.customers_by_id(&[after.content.customer_id, CustomerId::new_random()]).await.unwrap();
+    assert_eq!(customers.iter().map(|c| c.id).collect::<Vec<_>>(), vec![after.content.customer_id]);
+
     // Tasks: scoped lists and filters.
     let own = TaskFilter { scope: Scope::Own(UserId(app.rep.id)), assignee_id: None, status: Some(TaskStatus::Open), due_from: None, due_to: None, customer_id: None, needs_confirmation: None };
     let tasks = repo.list_tasks(&own, Page { before: None, limit: 10 }).await.unwrap();
