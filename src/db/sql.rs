@@ -118,6 +118,14 @@ macro_rules! impl_repo {
             Ok(done.rows_affected() == 1)
         }
 
+        /// Appends `$1, $2, …` binding each id (for `IN (…)`).
+        fn push_uuids(qb: &mut QueryBuilder<'_, $db>, ids: impl IntoIterator<Item = Uuid>) {
+            let mut list = qb.separated(", ");
+            for id in ids {
+                list.push_bind(id);
+            }
+        }
+
         /// Writes findings in the caller's transaction (the verdict's, the day close's): one
         /// multi-row statement per 1000, not one round trip each.
         async fn insert_findings_in(tx: &mut sqlx::Transaction<'_, $db>, findings: &[(VisitId, &Finding)]) -> Result<(), RepoError> {
@@ -1484,12 +1492,7 @@ macro_rules! impl_repo {
                 if visits.is_empty() {
                     return Ok(VisitsEvidence::default());
                 }
-                let ids = |qb: &mut QueryBuilder<'_, $db>| {
-                    let mut list = qb.separated(", ");
-                    for v in visits {
-                        list.push_bind(v.0);
-                    }
-                };
+                let ids = |qb: &mut QueryBuilder<'_, $db>| push_uuids(qb, visits.iter().map(|v| v.0));
                 let mut qb = QueryBuilder::<$db>::new(format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE visit_id IN ("));
                 ids(&mut qb);
                 qb.push(") ORDER BY seq");
@@ -1521,10 +1524,7 @@ macro_rules! impl_repo {
                     return Ok(Vec::new());
                 }
                 let mut qb = QueryBuilder::<$db>::new(format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id IN ("));
-                let mut list = qb.separated(", ");
-                for id in ids {
-                    list.push_bind(id.0);
-                }
+                push_uuids(&mut qb, ids.iter().map(|c| c.0));
                 qb.push(")");
                 let rows: Vec<CustomerRow> = qb.build_query_as().fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
@@ -1535,10 +1535,7 @@ macro_rules! impl_repo {
                     return Ok(Vec::new());
                 }
                 let mut qb = QueryBuilder::<$db>::new("SELECT id, name, role, branch_id FROM users WHERE id IN (");
-                let mut list = qb.separated(", ");
-                for id in ids {
-                    list.push_bind(id.0);
-                }
+                push_uuids(&mut qb, ids.iter().map(|u| u.0));
                 qb.push(")");
                 let rows: Vec<UserRow> = qb.build_query_as().fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
