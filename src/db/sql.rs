@@ -9,6 +9,9 @@
 
 pub(crate) const CUSTOMER_COLUMNS: &str = "seq, id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
      geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, previous_level, created_at, updated_at";
+/// The customer columns every write binds ([`push_customer`] in the repo macro).
+pub(crate) const CUSTOMER_WRITE_COLUMNS: &str = "id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
+     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at";
 pub(crate) const TASK_COLUMNS: &str = "seq, id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
      origin_visit_id, origin, note, created_by, created_at, confirmed_at, confirmed_by, confirmation_note";
 pub(crate) const VISIT_COLUMNS: &str = "seq, id, rep_id, branch_id, content, content_hash, visit_date, status, review_status, score, \
@@ -49,7 +52,7 @@ macro_rules! impl_repo {
         use uuid::Uuid;
 
         use crate::db::rows::*;
-        use crate::db::sql::{paginate, queue_rank, QUEUE_RANK_SHIFT, CUSTOMER_COLUMNS, PHOTO_COLUMNS, TASK_COLUMNS, VISIT_COLUMNS};
+        use crate::db::sql::{paginate, queue_rank, QUEUE_RANK_SHIFT, CUSTOMER_COLUMNS, CUSTOMER_WRITE_COLUMNS, PHOTO_COLUMNS, TASK_COLUMNS, VISIT_COLUMNS};
         use crate::db::*;
         use crate::domain::customer::{Customer, CustomerClass};
         use crate::domain::finding::Finding;
@@ -116,6 +119,27 @@ macro_rules! impl_repo {
             .execute(exec)
             .await?;
             Ok(done.rows_affected() == 1)
+        }
+
+        /// Binds a customer's values in [`CUSTOMER_WRITE_COLUMNS`] order (the single write and
+        /// the import's multi-row upsert).
+        fn push_customer<'args>(b: &mut sqlx::query_builder::Separated<'_, 'args, $db, &'static str>, c: &'args Customer) {
+            b.push_bind(c.id.0)
+                .push_bind(&c.code)
+                .push_bind(&c.name)
+                .push_bind(&c.customer_type)
+                .push_bind(c.branch_id.0)
+                .push_bind(uuid_opt(c.assigned_rep_id))
+                .push_bind(c.location.map(|p| p.latitude))
+                .push_bind(c.location.map(|p| p.longitude))
+                .push_bind(c.geofence_radius_m)
+                .push_bind(&c.contact_name)
+                .push_bind(&c.contact_position)
+                .push_bind(&c.contact_phone)
+                .push_bind(c.created_on)
+                .push_bind(c.class.as_str())
+                .push_bind(c.created_at)
+                .push_bind(c.updated_at);
         }
 
         /// Appends `$1, $2, …` binding each id (for `IN (…)`).
@@ -1141,28 +1165,8 @@ macro_rules! impl_repo {
                 qb.push(")");
                 let existing: std::collections::HashSet<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
                 for chunk in customers.chunks(400) {
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "INSERT INTO customers (id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
-                         geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at) ",
-                    );
-                    qb.push_values(chunk, |mut b, c| {
-                        b.push_bind(c.id.0)
-                            .push_bind(&c.code)
-                            .push_bind(&c.name)
-                            .push_bind(&c.customer_type)
-                            .push_bind(c.branch_id.0)
-                            .push_bind(uuid_opt(c.assigned_rep_id))
-                            .push_bind(c.location.map(|p| p.latitude))
-                            .push_bind(c.location.map(|p| p.longitude))
-                            .push_bind(c.geofence_radius_m)
-                            .push_bind(&c.contact_name)
-                            .push_bind(&c.contact_position)
-                            .push_bind(&c.contact_phone)
-                            .push_bind(c.created_on)
-                            .push_bind(c.class.as_str())
-                            .push_bind(c.created_at)
-                            .push_bind(c.updated_at);
-                    });
+                    let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO customers ({CUSTOMER_WRITE_COLUMNS}) "));
+                    qb.push_values(chunk, |mut b, c| push_customer(&mut b, c));
                     // Only what an import carries is updated, and only when it differs.
                     qb.push(
                         " ON CONFLICT (code) DO UPDATE SET name = excluded.name, customer_type = excluded.customer_type, \
@@ -1560,30 +1564,13 @@ macro_rules! impl_repo {
 
         impl $repo {
             async fn write_customer(&self, c: &Customer, on_conflict: &str) -> Result<(), RepoError> {
-                sqlx::query(&format!(
-                    "INSERT INTO customers (id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
-                     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at, previous_level) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17){on_conflict}"
-                ))
-                .bind(c.id.0)
-                .bind(&c.code)
-                .bind(&c.name)
-                .bind(&c.customer_type)
-                .bind(c.branch_id.0)
-                .bind(uuid_opt(c.assigned_rep_id))
-                .bind(c.location.map(|p| p.latitude))
-                .bind(c.location.map(|p| p.longitude))
-                .bind(c.geofence_radius_m)
-                .bind(&c.contact_name)
-                .bind(&c.contact_position)
-                .bind(&c.contact_phone)
-                .bind(c.created_on)
-                .bind(c.class.as_str())
-                .bind(c.created_at)
-                .bind(c.updated_at)
-                .bind(c.previous_level.map(CustomerClass::as_str))
-                .execute(&self.pool)
-                .await?;
+                let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO customers ({CUSTOMER_WRITE_COLUMNS}, previous_level) "));
+                qb.push_values(std::iter::once(c), |mut b, c| {
+                    push_customer(&mut b, c);
+                    b.push_bind(c.previous_level.map(CustomerClass::as_str));
+                });
+                qb.push(on_conflict);
+                qb.build().execute(&self.pool).await?;
                 Ok(())
             }
         }
