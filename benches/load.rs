@@ -6,11 +6,14 @@
 //! and that floor measured with one thread per core checking photos at once.
 //!
 //! `cargo bench --bench load -- [--secs 20] [--clients 1,4,16,32,64] [--backends sqlite,postgres]
-//! [--server-cpus LIST]`. PostgreSQL needs `DATABASE_URL`, Garage a `garage` binary (as for the
+//! [--server-cpus LIST] [--db-connections N]`. PostgreSQL needs `DATABASE_URL`, Garage a `garage` binary (as for the
 //! tests). With `--server-cpus`, the server runs on those CPUs only (`taskset -c LIST`) and the
 //! floor counts those CPUs: run the bench itself under `taskset` on the others (Garage, started
 //! by the bench, inherits that), and move PostgreSQL there too, to give the server its cores to
 //! itself, as it has them when the database and the store are on other machines.
+//! `--db-connections` sets the server's pool size (16 unless given); `LOAD_RUST_LOG` its log
+//! filter (`warn` unless set; `warn,sqlx::query=debug` logs every statement with its time to
+//! `$TMPDIR/fieldproof-load-<backend>.log`).
 
 #[path = "../tests/api/garage.rs"]
 #[allow(dead_code)]
@@ -203,11 +206,11 @@ async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u6
         .arg("serve")
         .env("FIELDPROOF__SERVER__LISTEN", format!("127.0.0.1:{port}"))
         .env("FIELDPROOF__DATABASE__URL", &settings.database.url)
-        .env("FIELDPROOF__DATABASE__MAX_CONNECTIONS", "16")
+        .env("FIELDPROOF__DATABASE__MAX_CONNECTIONS", arg("--db-connections").unwrap_or("16".into()))
         .env("FIELDPROOF__STORAGE__URL", &settings.storage.url)
         .env("FIELDPROOF__STORAGE__ACCESS_KEY_ID", &settings.storage.access_key_id)
         .env("FIELDPROOF__STORAGE__SECRET_ACCESS_KEY", &settings.storage.secret_access_key)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", std::env::var("LOAD_RUST_LOG").unwrap_or("warn".into()))
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
