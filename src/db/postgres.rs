@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres};
 
 pub struct PgRepo {
@@ -11,8 +10,7 @@ pub struct PgRepo {
 
 impl PgRepo {
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(1))
+        let pool = crate::db::pool_options::<Postgres>(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;

@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 
 pub struct SqliteRepo {
@@ -30,7 +30,7 @@ impl SqliteRepo {
                 std::fs::create_dir_all(parent)?;
             }
         }
-        let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
+        let pool = crate::db::pool_options::<Sqlite>(max_connections).connect_with(options).await?;
         Ok(Self { pool })
     }
 
