@@ -124,3 +124,51 @@ async fn bad_paths_and_queries_are_refused(app: TestApp) {
         assert_eq!((r.status, r.code()), (status, code), "{method} {path}: {}", r.json);
     }
 }
+
+/// PostgreSQL ends the server's sessions under it (as a restart does): each request that meets a
+/// dead connection gets a 503 `database_unavailable` — never a 500 — and the pool replaces the
+/// connection, so a phone that retries gets through, and nothing it wrote before is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_database_connections_are_503s_and_a_retry_gets_through() {
+    use sqlx::Connection;
+    let Some(base) = crate::helpers::postgres_url() else { return };
+    let app = crate::helpers::spawn_app(crate::helpers::Db::Postgres).await;
+    let customer = app.customer_at(-6.2, 106.8).await;
+    let visit = Uuid::new_v4();
+    assert_eq!(app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 1)).await.status, 201);
+
+    // Open several pooled connections: concurrent reads each hold one.
+    let path = format!("/v1/visits/{visit}");
+    let reads = (0..5).map(|_| app.get(&path, &app.rep.token));
+    for r in futures_util::future::join_all(reads).await {
+        assert_eq!(r.status, 200);
+    }
+    let name = app.database_url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+    let ended: i64 = sqlx::query_scalar("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert!(ended >= 1, "no session of the test database to end");
+
+    let mut unavailable = 0;
+    let mut answer = None;
+    for _ in 0..10 {
+        let r = app.get(&format!("/v1/visits/{visit}"), &app.rep.token).await;
+        match r.status {
+            200 => {
+                answer = Some(r.json);
+                break;
+            }
+            503 => {
+                assert_eq!(r.code(), "database_unavailable");
+                unavailable += 1;
+            }
+            other => panic!("a lost connection answered {other}: {}", r.json),
+        }
+    }
+    let visit_back = answer.expect("a retry got through once the pool had replaced its connections");
+    assert_eq!(visit_back["id"], visit.to_string());
+    assert!(unavailable <= 5, "more 503s ({unavailable}) than the pool has connections");
+}

@@ -86,6 +86,8 @@ pub struct TestApp {
     pub hq: Login,
     pub admin: Login,
     pub clock: Arc<TestClock>,
+    /// The server's database URL.
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -208,6 +210,7 @@ async fn spawn_app_with(db: Db, sop_hours: bool) -> TestApp {
         hq,
         admin,
         clock,
+        database_url: settings.database.url.clone(),
         _dir: dir,
     }
 }
