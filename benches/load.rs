@@ -209,7 +209,7 @@ async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u6
         .env("FIELDPROOF__DATABASE__MAX_CONNECTIONS", arg("--db-connections").unwrap_or("16".into()))
         .env("FIELDPROOF__STORAGE__URL", &settings.storage.url)
         .env("FIELDPROOF__STORAGE__ACCESS_KEY_ID", &settings.storage.access_key_id)
-        .env("FIELDPROOF__STORAGE__SECRET_ACCESS_KEY", &settings.storage.secret_access_key)
+        .env("FIELDPROOF__STORAGE__SECRET_ACCESS_KEY", settings.storage.secret_access_key.expose())
         .env("RUST_LOG", std::env::var("LOAD_RUST_LOG").unwrap_or("warn".into()))
         .stdout(Stdio::null())
         .stderr(log)

@@ -118,9 +118,11 @@ pub enum UserCommand {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::CheckPhoto { kind, tz, json, files }) = &cli.command {
+        crate::telemetry::init(&Default::default());
         return crate::check_photo::run(kind, tz, *json, files);
     }
     let settings = Settings::load(cli.config.as_deref())?;
+    crate::telemetry::init(&settings.log);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let application = crate::startup::Application::build(&settings).await?;

@@ -19,6 +19,61 @@ pub struct Settings {
     pub media: MediaSettings,
     pub jobs: JobsSettings,
     pub policy: PolicySettings,
+    pub log: LogSettings,
+}
+
+/// A secret from the configuration: read like any string, printed as `***`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Secret {
+        Secret(value)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` (one line per event, for people) or `json` (one object per line, for a log
+    /// collector). The filter is `RUST_LOG` (`info` unless set).
+    pub format: LogFormat,
+    /// Also log each span when it closes, with how long it was busy and idle: every request,
+    /// repository, storage and job call at the filter's level (repository and storage spans are
+    /// `debug`), so a slow request can be taken apart from the log.
+    pub span_timings: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, span_timings: false }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -65,7 +120,22 @@ pub struct StorageSettings {
     pub url: String,
     /// S3 credentials; empty means `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
     pub access_key_id: String,
-    pub secret_access_key: String,
+    pub secret_access_key: Secret,
+}
+
+impl StorageSettings {
+    /// The S3 keys, as the storage layer takes them.
+    pub fn credentials(&self) -> crate::storage::s3::S3Credentials {
+        crate::storage::s3::S3Credentials {
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.expose().to_string(),
+        }
+    }
+
+    /// Opens the store these settings name.
+    pub fn open_store(&self) -> anyhow::Result<std::sync::Arc<dyn crate::storage::ObjectStore>> {
+        crate::storage::open(&self.url, &self.credentials())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,7 +185,7 @@ impl Default for DatabaseSettings {
 
 impl Default for StorageSettings {
     fn default() -> Self {
-        Self { url: "file://data/objects".into(), access_key_id: String::new(), secret_access_key: String::new() }
+        Self { url: "file://data/objects".into(), access_key_id: String::new(), secret_access_key: Secret::default() }
     }
 }
 
@@ -154,20 +224,14 @@ impl Settings {
         if self.server.max_json_bytes < 1024 {
             problems.push("server.max_json_bytes must be at least 1024".into());
         }
-        let db = &self.database.url;
-        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
-            problems.push(format!("database.url {:?} must start with sqlite:// or postgres://", crate::db::redact_url(db)));
+        if let Err(e) = crate::db::Backend::from_url(&self.database.url) {
+            problems.push(format!("database.url: {e}"));
         }
         if self.database.max_connections == 0 {
             problems.push("database.max_connections must be at least 1".into());
         }
-        let store = &self.storage.url;
-        if store.starts_with("s3://") {
-            if let Err(e) = crate::storage::s3::S3Location::parse(store) {
-                problems.push(format!("storage.url: {e}"));
-            }
-        } else if !store.starts_with("file://") || store.len() <= "file://".len() {
-            problems.push(format!("storage.url {store:?} must be file://<directory> or s3://<bucket>?endpoint=…&region=…"));
+        if let Err(e) = crate::storage::StoreUrl::parse(&self.storage.url) {
+            problems.push(format!("storage.url: {e}"));
         }
         if self.media.inspect_timeout_secs == 0 {
             problems.push("media.inspect_timeout_secs must be at least 1".into());
@@ -213,7 +277,7 @@ mod tests {
         let example = include_str!("../fieldproof.example.toml");
         let parsed: Settings = Figment::from(Toml::string(example)).extract().expect("example parses");
         assert_eq!(parsed, Settings::default());
-        for key in ["listen", "workers", "max_json_bytes", "url", "max_connections", "max_concurrent_inspections", "inspect_timeout_secs", "enabled", "poll_interval_ms", "heartbeat_secs", "max_attempts", "retry_backoff_ms", "orphan_grace_secs", "file"] {
+        for key in ["listen", "workers", "max_json_bytes", "url", "max_connections", "max_concurrent_inspections", "inspect_timeout_secs", "enabled", "poll_interval_ms", "heartbeat_secs", "max_attempts", "retry_backoff_ms", "orphan_grace_secs", "file", "format", "span_timings"] {
             assert!(example.contains(&format!("\n{key} =")), "{key} missing from the example");
         }
     }
@@ -223,5 +287,14 @@ mod tests {
         let mut s = Settings::default();
         s.database.url = "postgres://fp:hunter2@db/fp".into();
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_object_store_secret() {
+        let mut s = Settings::default();
+        s.storage.secret_access_key = Secret::new("s3-very-secret");
+        let printed = format!("{s:?} {:?}", s.storage.credentials());
+        assert!(!printed.contains("s3-very-secret"), "{printed}");
+        assert!(printed.contains("***"), "{printed}");
     }
 }

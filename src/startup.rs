@@ -18,7 +18,7 @@ use crate::domain::reasons::Taxonomy;
 pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
     let repo = crate::db::connect(&settings.database.url, settings.database.max_connections).await?;
     repo.migrate().await.map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
-    let store = crate::storage::open(&settings.storage)?;
+    let store = settings.storage.open_store()?;
     let policy = load_policy(&settings.policy.file)?;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let permits = match settings.media.max_concurrent_inspections {

@@ -11,7 +11,7 @@ use crate::db::{Branch, ClassChange, NewJob};
 use crate::domain::classify::{classify, spans};
 use crate::domain::ids::TaskId;
 use crate::domain::plan::plan;
-use crate::domain::task::{Task, TaskStatus};
+use crate::domain::task::NewTask;
 use crate::domain::ids::BranchId;
 use crate::domain::role::{Actor, Role};
 use crate::domain::time::local_date;
@@ -31,6 +31,7 @@ pub struct ClassifyRun {
 }
 
 /// Classifies every customer of a branch as of `today` (its local date).
+#[tracing::instrument(skip_all, fields(branch_id = %branch.id, %today), err)]
 pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Result<ClassifyRun, AppError> {
     let s = spans(today);
     let sums = app.repo.volume_sums(branch.id, s.last_month, s.same_span_end, s.month_to_date).await?;
@@ -58,24 +59,18 @@ pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Re
             let done = done.get(&v.customer.id).copied().unwrap_or(0);
             for p in plan(&app.policy.classes, &cal, today, c.class, Some(c.level), v.customer.created_on, done) {
                 let key = format!("plan:{}:{}", v.customer.id, p.key);
-                let task = Task {
-                    id: TaskId(Uuid::new_v5(&Uuid::NAMESPACE_OID, key.as_bytes())),
+                let task = NewTask {
                     customer_id: v.customer.id,
                     branch_id: branch.id,
                     assignee_id: rep,
                     task_type: p.task_type,
                     required_method: p.required_method,
                     due_date: p.due_date,
-                    status: TaskStatus::Open,
-                    origin_visit_id: None,
-                    origin: "visit_plan".into(),
-                    note: Some(format!("{} ({})", c.class.as_str(), p.key)),
-                    created_by: None,
-                    created_at: now,
-                    confirmed_at: None,
-                    confirmed_by: None,
-                    confirmation_note: None,
-                };
+                    origin: "visit_plan",
+                }
+                .open(TaskId(Uuid::new_v5(&Uuid::NAMESPACE_OID, key.as_bytes())), now)
+                .with_note(Some(format!("{} ({})", c.class.as_str(), p.key)));
+
                 planned.push((task, key));
             }
         }

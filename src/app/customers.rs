@@ -1,24 +1,18 @@
 //! Customers: read by everyone in their branch, written by marketing roles.
 
 use super::{App, AppError};
-use crate::db::{CustomerFilter, Page, Paged, RepoError};
+pub use crate::db::CustomerFilter;
+use crate::db::{Page, Paged};
 use crate::domain::customer::Customer;
 use crate::domain::ids::{BranchId, CustomerId, UserId};
 use crate::domain::role::{Actor, Role};
 
 fn require_marketing(actor: &Actor) -> Result<(), AppError> {
-    if actor.role.is_marketing() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("role_forbidden", "customers are managed by marketing roles"))
-    }
+    super::access::require(actor.role.is_marketing(), "customers are managed by marketing roles")
 }
 
 pub async fn get(app: &App, actor: &Actor, id: CustomerId) -> Result<Customer, AppError> {
-    match app.repo.get_customer(id).await? {
-        Some(c) if actor.can_see_branch(c.branch_id) => Ok(c),
-        _ => Err(AppError::not_found("customer_not_found", format!("customer {id} not found"))),
-    }
+    super::access::visible_customer(app, actor, id).await
 }
 
 /// A customer's class history and volumes, for `GET /v1/customers/{id}`.
@@ -57,6 +51,9 @@ pub async fn list(app: &App, actor: &Actor, mut filter: CustomerFilter, page: Pa
     Ok(app.repo.list_customers(&filter, page).await?)
 }
 
+/// The unique constraint on a customer's code.
+const CODE_UNIQUE: &str = "customers.code";
+
 async fn check_refs(app: &App, actor: &Actor, branch: BranchId, rep: Option<UserId>) -> Result<(), AppError> {
     if !actor.can_see_branch(branch) || app.repo.get_branch(branch).await?.is_none() {
         return Err(AppError::invalid("branch_not_found", format!("branch {branch} not found")));
@@ -75,7 +72,7 @@ pub async fn create(app: &App, actor: &Actor, customer: Customer) -> Result<Cust
     check_refs(app, actor, customer.branch_id, customer.assigned_rep_id).await?;
     match app.repo.insert_customer(&customer).await {
         Ok(()) => {}
-        Err(RepoError::Conflict(_)) => {
+        Err(e) if e.is_conflict_on(CODE_UNIQUE) => {
             return Err(AppError::conflict("customer_code_taken", format!("customer code {:?} is taken", customer.code)))
         }
         Err(e) => return Err(e.into()),
@@ -92,7 +89,7 @@ pub async fn update(app: &App, actor: &Actor, id: CustomerId, change: impl FnOnc
     check_refs(app, actor, customer.branch_id, customer.assigned_rep_id).await?;
     match app.repo.update_customer(&customer).await {
         Ok(()) => get(app, actor, id).await,
-        Err(RepoError::Conflict(_)) => Err(AppError::conflict("customer_code_taken", format!("customer code {:?} is taken", customer.code))),
+        Err(e) if e.is_conflict_on(CODE_UNIQUE) => Err(AppError::conflict("customer_code_taken", format!("customer code {:?} is taken", customer.code))),
         Err(e) => Err(e.into()),
     }
 }

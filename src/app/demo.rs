@@ -13,7 +13,7 @@ use crate::db::{Branch, User};
 use crate::domain::customer::{Customer, CustomerClass, GeoPoint};
 use crate::domain::ids::{stable_uuid, BranchId, CustomerId, TaskId, UserId};
 use crate::domain::role::Role;
-use crate::domain::task::{RequiredMethod, Task, TaskStatus, TaskType};
+use crate::domain::task::{NewTask, RequiredMethod, Task, TaskType};
 use crate::domain::time::local_date;
 
 /// One demo login and its token.
@@ -181,22 +181,6 @@ fn todays_task(customer: &Customer, rep: UserId, today: NaiveDate, now: chrono::
         CustomerClass::F => return None,
         _ => (TaskType::Routine, RequiredMethod::DoorVisit),
     };
-    Some(Task {
-        id: TaskId(stable_uuid(&format!("task:{}:{today}", customer.code))),
-        customer_id: customer.id,
-        branch_id: customer.branch_id,
-        assignee_id: rep,
-        task_type,
-        required_method: method,
-        due_date: today,
-        status: TaskStatus::Open,
-        origin_visit_id: None,
-        origin: "demo".into(),
-        note: Some(format!("Kunjungan {} hari ini", customer.name)),
-        created_by: None,
-        created_at: now,
-        confirmed_at: None,
-        confirmed_by: None,
-        confirmation_note: None,
-    })
+    let task = NewTask { customer_id: customer.id, branch_id: customer.branch_id, assignee_id: rep, task_type, required_method: method, due_date: today, origin: "demo" };
+    Some(task.open(TaskId(stable_uuid(&format!("task:{}:{today}", customer.code))), now).with_note(Some(format!("Kunjungan {} hari ini", customer.name))))
 }

@@ -73,43 +73,14 @@ impl AppError {
 impl From<RepoError> for AppError {
     fn from(e: RepoError) -> Self {
         match e {
-            RepoError::Database(sqlx::Error::PoolTimedOut) => {
-                AppError::Unavailable { code: "database_unavailable", detail: "the database is busy; retry shortly".into() }
-            }
-            RepoError::Database(e) if connection_lost(&e) => {
-                AppError::Unavailable { code: "database_unavailable", detail: "the database connection was lost; retry shortly".into() }
-            }
+            RepoError::Unavailable { reason, .. } => AppError::Unavailable { code: "database_unavailable", detail: reason.into() },
             other => AppError::Internal(anyhow::Error::new(other)),
         }
-    }
-}
-
-/// The connection broke under the query — the network dropped, or PostgreSQL ended the session
-/// (a restart or an administrator: SQLSTATE class 57, operator intervention, or 08, connection
-/// exception). The pool drops that connection, so the same request again finds a live one.
-fn connection_lost(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Io(_) => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
-        _ => false,
     }
 }
 
 impl From<StorageError> for AppError {
     fn from(e: StorageError) -> Self {
         AppError::Internal(anyhow::Error::new(e).context("object store"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_lost_or_exhausted_database_is_unavailable_not_internal() {
-        let lost = RepoError::Database(sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset)));
-        assert_eq!(AppError::from(lost).code(), "database_unavailable");
-        assert_eq!(AppError::from(RepoError::Database(sqlx::Error::PoolTimedOut)).code(), "database_unavailable");
-        assert_eq!(AppError::from(RepoError::Database(sqlx::Error::RowNotFound)).code(), "internal_error");
     }
 }

@@ -2,13 +2,16 @@
 //! function takes the authenticated [`Actor`], checks what the actor may do, and orchestrates
 //! the domain rules, the media inspector, the repository and the object store.
 
+pub mod access;
 pub mod auth;
 pub mod calendar;
 pub mod classes;
 pub mod customers;
 pub mod demo;
 pub mod events;
+mod evidence;
 pub mod imports;
+pub mod jobs;
 mod error;
 pub mod photos;
 pub mod reviews;

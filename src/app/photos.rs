@@ -6,15 +6,15 @@ use std::panic::AssertUnwindSafe;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use super::visits::{owned_visit, visible_visit};
+use super::access::{owned_visit, visible_visit};
+use super::evidence::{self, facts_from, limits_for, Against};
 use super::{App, AppError};
 use crate::db::PhotoInsert;
-use crate::domain::customer::{Customer, GeoPoint};
 use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::role::Actor;
-use crate::domain::rules::{self, EarlierCopy, Geofence, PhotoContext};
-use crate::domain::visit::{CaptureMeta, Photo, PhotoFacts, PhotoKind, PixelStats, VisitStatus};
-use crate::media::{self, Inspection, Limits};
+use crate::domain::rules::{self, PhotoContext};
+use crate::domain::visit::{CaptureMeta, Photo, PhotoFacts, PhotoKind, VisitStatus};
+use crate::media::{self, Inspection};
 use crate::storage::{new_photo_key, CleanupGuard};
 
 /// A collected upload, parsed at the edge.
@@ -39,7 +39,8 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
     if let Some(existing) = app.repo.get_photo(photo_id).await? {
         // A retry: hashing alone tells whether it is the same photo.
         let bytes = upload.bytes.clone();
-        let sha256 = tokio::task::spawn_blocking(move || sha256_hex(&bytes))
+        let sha256 = bounded_blocking(app, move || sha256_hex(&bytes))
+            .await?
             .await
             .map_err(|e| AppError::internal(format!("hashing task failed: {e}")))?;
         return same_photo(existing, visit_id, &sha256, &upload);
@@ -51,22 +52,8 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
     let (sha256, inspection) = inspect(app, upload.bytes.clone(), upload.declared_type.clone(), upload.kind).await?;
     let customer = app.repo.get_customer(visit.content.customer_id).await?.ok_or_else(|| AppError::internal("customer vanished"))?;
     let branch = app.branch(visit.branch_id).await?;
-    let facts = facts_from(&inspection, branch.time_zone);
-    let received_at = app.now();
-    let earlier_copies = earlier_copies(app, &sha256, &facts, received_at, visit_id).await?;
-    let ctx = PhotoContext {
-        photo_id,
-        kind: upload.kind,
-        geofence: geofence(app, &customer),
-        visit_date: visit.visit_date,
-        branch_tz: branch.time_zone,
-        received_at,
-        earlier_copies: &earlier_copies,
-    };
-    let findings = rules::photo_findings(&app.policy, &ctx, &facts, &upload.capture);
-
     let key = new_photo_key(inspection.format.as_str());
-    let photo = Photo {
+    let mut photo = Photo {
         id: photo_id,
         visit_id,
         kind: upload.kind,
@@ -75,14 +62,17 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
         content_type: inspection.format.mime().to_string(),
         storage_key: key.clone(),
         capture: upload.capture.clone(),
-        facts,
-        findings,
-        received_at,
+        facts: facts_from(&inspection, branch.time_zone),
+        findings: Vec::new(),
+        received_at: app.now(),
     };
+    let against = Against { visit_id, visit_date: visit.visit_date, customer: &customer, branch_tz: branch.time_zone };
+    photo.findings = evidence::judge_photo(app, &against, &photo).await?;
+
     // Object first, then the row; the guard removes the object if the row never lands. The
     // intent recorded before the write is what the orphan sweep finds if this process dies
     // between the two (a guard cannot run after kill -9); the row's transaction removes it.
-    app.repo.record_object_intent(&key, received_at).await?;
+    app.repo.record_object_intent(&key, photo.received_at).await?;
     app.store.put(&key, upload.bytes.clone()).await?;
     let guard = CleanupGuard::new(app.store.clone(), key);
     match app.repo.insert_photo(&photo, photo.received_at).await? {
@@ -93,14 +83,6 @@ pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Photo
         PhotoInsert::Exists(existing) => same_photo(*existing, visit_id, &photo.sha256, &upload),
         PhotoInsert::VisitNotDraft => Err(AppError::conflict("visit_already_submitted", "the visit was submitted; no more photos")),
     }
-}
-
-/// The customer's geofence, with the policy's radius when the customer has none.
-pub(crate) fn geofence(app: &App, customer: &Customer) -> Option<Geofence> {
-    customer.location.map(|center| Geofence {
-        center,
-        radius_m: customer.geofence_radius_m.unwrap_or(app.policy.default_geofence_radius_m),
-    })
 }
 
 /// A photo, once stored, never changes: the same upload again is answered with it, anything
@@ -119,25 +101,37 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Hashes the photo and runs the inspector, in one task on a blocking thread (one hop, not two),
-/// behind the semaphore, with a timeout; a panic inside a decoder becomes a clean error instead
-/// of a dead worker.
-async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind: PhotoKind) -> Result<(String, Inspection), AppError> {
-    let limits = limits_for(&app.policy, kind);
-    let _permit = app
+/// Starts `work` on a blocking thread once an inspection permit is free. The permit moves into
+/// the task and is released when the work really ends — not when a caller stops waiting for
+/// it — so a timed-out inspection still counts against the bound until its decode finishes.
+async fn bounded_blocking<T: Send + 'static>(app: &App, work: impl FnOnce() -> T + Send + 'static) -> Result<tokio::task::JoinHandle<T>, AppError> {
+    let permit = app
         .inspect_permits
         .clone()
         .acquire_owned()
         .await
         .map_err(|_| AppError::Unavailable { code: "server_shutting_down", detail: "the server is shutting down".into() })?;
+    Ok(tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    }))
+}
+
+/// Hashes the photo and runs the inspector, in one task on a blocking thread (one hop, not two),
+/// behind the semaphore, with a timeout; a panic inside a decoder becomes a clean error instead
+/// of a dead worker.
+#[tracing::instrument(skip_all, fields(bytes = bytes.len(), ?kind))]
+async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind: PhotoKind) -> Result<(String, Inspection), AppError> {
+    let limits = limits_for(&app.policy, kind);
     let metrics = app.metrics.clone();
-    let task = tokio::task::spawn_blocking(move || {
+    let task = bounded_blocking(app, move || {
         let sha256 = sha256_hex(&bytes);
         let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| media::inspect(&bytes, declared.as_deref(), &limits)));
         metrics.observe_photo_check(started.elapsed());
         (sha256, result)
-    });
+    })
+    .await?;
     match tokio::time::timeout(app.inspect_timeout, task).await {
         Err(_) => Err(AppError::invalid("photo_inspection_timeout", "the photo took too long to inspect")),
         Ok(Err(join)) => Err(AppError::internal(format!("inspection task failed: {join}"))),
@@ -146,17 +140,6 @@ async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind:
             Err(AppError::invalid("photo_unreadable", "the photo could not be read"))
         }
         Ok(Ok((sha256, Ok(result)))) => Ok((sha256, result?)),
-    }
-}
-
-/// The policy's limits, with face detection for the photos that must show faces.
-pub fn limits_for(policy: &crate::domain::policy::Policy, kind: PhotoKind) -> Limits {
-    let p = &policy.photo;
-    Limits {
-        max_bytes: p.max_bytes,
-        max_side_px: p.max_side_px,
-        max_pixels: p.max_pixels,
-        faces_min_px: (kind == PhotoKind::WithCustomer && p.faces_required > 0).then_some(p.faces_min_px),
     }
 }
 
@@ -176,48 +159,6 @@ pub fn check_file(policy: &crate::domain::policy::Policy, bytes: &[u8], kind: Ph
     };
     let findings = rules::photo_findings(policy, &ctx, &facts, &CaptureMeta::default());
     Ok((inspection, facts, findings))
-}
-
-/// What the rules need from an inspection (see [`rules::resolve_capture_time`] for how a
-/// camera-local EXIF time gets its zone).
-pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
-    let exif = &inspection.exif;
-    let (exif_taken_at, zone_source) = rules::resolve_capture_time(exif.datetime_original_parsed, exif.offset_original, exif.gps_time, branch_tz);
-    let markers = &inspection.markers;
-    PhotoFacts {
-        format: inspection.format.as_str().to_string(),
-        width: inspection.width,
-        height: inspection.height,
-        exif_datetime_original: exif.datetime_original.clone(),
-        exif_offset: exif.offset_original.map(|o| o.to_string()),
-        exif_taken_at,
-        taken_at_zone_source: zone_source.map(String::from),
-        exif_modify_date: exif.modify_date,
-        gps_time: exif.gps_time,
-        gps_altitude_m: exif.gps_altitude_m,
-        orientation: exif.orientation,
-        declared_width: exif.declared_width,
-        declared_height: exif.declared_height,
-        has_thumbnail: exif.has_thumbnail,
-        creator_tool: markers.creator_tool.clone(),
-        history_agents: markers.history_agents.clone(),
-        adobe_metadata: markers.adobe_namespaces || markers.photoshop_irb,
-        faces: inspection.faces.map(|n| n as u32),
-        dhash: inspection.hash.map(|h| hex::encode(h.dhash)),
-        ahash: inspection.hash.map(|h| format!("{:016x}", h.ahash)),
-        pixels: inspection.pixels.map(|m| PixelStats {
-            brightness: m.brightness,
-            centre_brightness: m.centre_brightness,
-            surround_brightness: m.surround_brightness,
-            sharpness: m.sharpness,
-        }),
-        exif_location: exif.gps.and_then(|(lat, lon)| GeoPoint::parse(lat, lon).ok()),
-        // GPSHPositioningError when written; else the DOP times a typical 5 m receiver error.
-        exif_gps_accuracy_m: exif.gps_accuracy_m.or(exif.gps_dop.map(|dop| dop * 5.0)),
-        make: exif.make.clone(),
-        model: exif.model.clone(),
-        software: exif.software.clone(),
-    }
 }
 
 /// `GET …/photos/{photo}/content`: the bytes, to those who may see the visit. Anyone but the
@@ -256,26 +197,3 @@ pub async fn content(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Phot
     }
 }
 
-/// Earlier photos of other visits that `facts`' photo copies: the same bytes, or the same
-/// picture by its perceptual hashes (multi-index candidates, then a Hamming check).
-pub(crate) async fn earlier_copies(app: &App, sha256: &str, facts: &PhotoFacts, received_at: chrono::DateTime<chrono::Utc>, visit: VisitId) -> Result<Vec<EarlierCopy>, AppError> {
-    let mut copies: Vec<EarlierCopy> = app
-        .repo
-        .earlier_copies(sha256, received_at, visit)
-        .await?
-        .into_iter()
-        .map(|(photo_id, visit_id)| EarlierCopy { photo_id, visit_id, exact: true, distance: 0 })
-        .collect();
-    if let Some((dhash, ahash)) = facts.perceptual_hashes() {
-        for c in app.repo.hash_candidates(&dhash, ahash, received_at, visit).await? {
-            if copies.iter().any(|e| e.photo_id == c.photo_id) {
-                continue;
-            }
-            if let Some(distance) = rules::near_match(&app.policy, (&dhash, ahash), (&c.dhash, c.ahash)) {
-                copies.push(EarlierCopy { photo_id: c.photo_id, visit_id: c.visit_id, exact: false, distance });
-            }
-        }
-    }
-    copies.truncate(10);
-    Ok(copies)
-}

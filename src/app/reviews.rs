@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::visits::{revisit_task, visible_visit, VisitDetail};
+use super::access::visible_visit;
+use super::visits::{revisit_task, VisitDetail};
 use super::{App, AppError, ItemError};
 use crate::db::ReviewRecord;
 use crate::domain::ids::{ReviewId, VisitId};

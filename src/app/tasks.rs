@@ -1,17 +1,17 @@
 //! Tasks: planned visits. Reps see their own; marketing roles create them for their branch.
 
 use super::{App, AppError};
-use crate::db::{Page, Paged, TaskFilter};
-use crate::domain::ids::TaskId;
+pub use crate::db::TaskFilter;
+use crate::db::{Page, Paged};
+use crate::domain::ids::{CustomerId, TaskId, UserId};
 use crate::domain::role::{Actor, Role};
-use crate::domain::task::{Task, TaskStatus};
+use chrono::NaiveDate;
+
+use crate::domain::task::{NewTask, RequiredMethod, Task, TaskStatus, TaskType};
 use crate::domain::time::local_date;
 
 pub async fn get(app: &App, actor: &Actor, id: TaskId) -> Result<Task, AppError> {
-    match app.repo.get_task(id).await? {
-        Some(t) if actor.can_see(t.assignee_id, t.branch_id) => Ok(t),
-        _ => Err(AppError::not_found("task_not_found", format!("task {id} not found"))),
-    }
+    super::access::visible_task(app, actor, id).await
 }
 
 pub async fn list(app: &App, actor: &Actor, mut filter: TaskFilter, page: Page) -> Result<Paged<Task>, AppError> {
@@ -54,22 +54,42 @@ pub async fn confirm(app: &App, actor: &Actor, id: TaskId, note: Option<String>)
     Ok(stored)
 }
 
+/// A task a marketing role asks for; its branch is its customer's.
+#[derive(Debug, Clone)]
+pub struct TaskRequest {
+    /// Chosen by the client, so a retry finds the task it created.
+    pub id: Option<TaskId>,
+    pub customer_id: CustomerId,
+    pub assignee_id: UserId,
+    pub task_type: TaskType,
+    pub required_method: RequiredMethod,
+    pub due_date: NaiveDate,
+    pub note: Option<String>,
+}
+
 /// Creates a task; with a client-chosen id the same request again returns the stored task.
-pub async fn create(app: &App, actor: &Actor, mut task: Task) -> Result<(Task, bool), AppError> {
-    if !actor.role.is_marketing() {
-        return Err(AppError::forbidden("role_forbidden", "tasks are created by marketing roles"));
-    }
-    let customer = match app.repo.get_customer(task.customer_id).await? {
+pub async fn create(app: &App, actor: &Actor, request: TaskRequest) -> Result<(Task, bool), AppError> {
+    super::access::require(actor.role.is_marketing(), "tasks are created by marketing roles")?;
+    let customer = match app.repo.get_customer(request.customer_id).await? {
         Some(c) if actor.can_see_branch(c.branch_id) => c,
-        _ => return Err(AppError::invalid("customer_not_found", format!("customer {} not found", task.customer_id))),
+        _ => return Err(AppError::invalid("customer_not_found", format!("customer {} not found", request.customer_id))),
     };
-    match app.repo.get_user(task.assignee_id).await? {
+    match app.repo.get_user(request.assignee_id).await? {
         Some(u) if u.role == Role::Sales && u.branch_id == Some(customer.branch_id) => {}
         _ => return Err(AppError::invalid("rep_not_found", "the assignee must be a sales rep of the customer's branch")),
     }
-    task.branch_id = customer.branch_id;
-    task.created_by = Some(actor.id);
-    task.created_at = app.now();
+    let task = NewTask {
+        customer_id: customer.id,
+        branch_id: customer.branch_id,
+        assignee_id: request.assignee_id,
+        task_type: request.task_type,
+        required_method: request.required_method,
+        due_date: request.due_date,
+        origin: "manual",
+    }
+    .open(request.id.unwrap_or_else(TaskId::new_random), app.now())
+    .with_note(request.note)
+    .created_by(Some(actor.id));
     let created = app.repo.insert_task_with_job(&task, &super::events::task_created(&task)).await?;
     let stored = app.repo.get_task(task.id).await?.ok_or_else(|| AppError::internal("task vanished"))?;
     let same = stored.customer_id == task.customer_id

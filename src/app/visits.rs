@@ -3,15 +3,17 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{events, App, AppError};
+use super::access::{owned_visit, visible_visit};
+use super::{evidence, events, App, AppError};
 use chrono::NaiveDate;
-use crate::db::{Page, Paged, VerdictOutcome, VerdictRecord, VisitFilter};
+pub use crate::db::VisitFilter;
+use crate::db::{Page, Paged, VerdictOutcome, VerdictRecord};
 use crate::domain::customer::Customer;
 use crate::domain::finding::Finding;
 use crate::domain::ids::{TaskId, VisitId};
 use crate::domain::role::{Actor, Role};
-use crate::domain::rules::{self, summary, PhotoContext, RecordFacts, SimilarSummary, SubmitFacts};
-use crate::domain::task::{RequiredMethod, Task, TaskStatus, TaskType};
+use crate::domain::rules::{self, summary, RecordFacts, SimilarSummary, SubmitFacts};
+use crate::domain::task::{NewTask, RequiredMethod, Task, TaskStatus, TaskType};
 use crate::domain::time::{local_date, Calendar};
 use crate::domain::visit::{Method, Photo, Review, ReviewStatus, Visit, VisitContent, VisitStatus};
 
@@ -36,23 +38,6 @@ fn content_hash(content: &VisitContent) -> String {
     // serde_json writes struct fields in declaration order and maps sorted (BTreeMap), so
     // equal content always hashes equally.
     hex::encode(Sha256::digest(serde_json::to_vec(content).unwrap_or_default()))
-}
-
-/// Loads a visit the actor may see, or 404 — never revealing that it exists.
-pub async fn visible_visit(app: &App, actor: &Actor, id: VisitId) -> Result<Visit, AppError> {
-    match app.repo.get_visit(id).await? {
-        Some(v) if actor.can_see(v.rep_id, v.branch_id) => Ok(v),
-        _ => Err(AppError::not_found("visit_not_found", format!("visit {id} not found"))),
-    }
-}
-
-/// Loads a visit the actor owns (the rep who recorded it).
-pub async fn owned_visit(app: &App, actor: &Actor, id: VisitId) -> Result<Visit, AppError> {
-    let visit = visible_visit(app, actor, id).await?;
-    if visit.rep_id != actor.id {
-        return Err(AppError::forbidden("not_visit_owner", "only the rep who recorded the visit may change it"));
-    }
-    Ok(visit)
 }
 
 /// `PUT /v1/visits/{id}`: creates or updates a draft. The same body again changes nothing;
@@ -169,18 +154,9 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         // Photos were judged at upload against the draft as it was; judge them again against
         // the final record (its date may have changed since).
         let mut photos = app.repo.list_photos(id).await?;
+        let against = evidence::Against { visit_id: id, visit_date: Some(visit_date), customer: &customer, branch_tz: branch.time_zone };
         for p in &mut photos {
-            let earlier_copies = super::photos::earlier_copies(app, &p.sha256, &p.facts, p.received_at, id).await?;
-            let ctx = PhotoContext {
-                photo_id: p.id,
-                kind: p.kind,
-                geofence: super::photos::geofence(app, &customer),
-                visit_date: Some(visit_date),
-                branch_tz: branch.time_zone,
-                received_at: p.received_at,
-                earlier_copies: &earlier_copies,
-            };
-            p.findings = rules::photo_findings(&app.policy, &ctx, &p.facts, &p.capture);
+            p.findings = evidence::judge_photo(app, &against, p).await?;
         }
         let task = match visit.content.task_id {
             Some(task_id) => app.repo.get_task(task_id).await?,
@@ -278,23 +254,12 @@ async fn earlier_summary(app: &App, visit: &Visit) -> Result<(Vec<i64>, Option<S
 /// WhatsApp follow-up in place of a refused visit (SOP ch. 2).
 fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, tz: chrono_tz::Tz) -> Vec<Task> {
     let c = &visit.content;
-    let task = |task_type, required_method, due_date, origin: &str, note: String| Task {
-        id: TaskId::new_random(),
-        customer_id: c.customer_id,
-        branch_id: visit.branch_id,
-        assignee_id: visit.rep_id,
-        task_type,
-        required_method,
-        due_date,
-        status: TaskStatus::Open,
-        origin_visit_id: Some(visit.id),
-        origin: origin.to_string(),
-        note: Some(note),
-        created_by: Some(visit.rep_id),
-        created_at: app.now(),
-        confirmed_at: None,
-        confirmed_by: None,
-        confirmation_note: None,
+    let task = |task_type, required_method, due_date, origin, note: String| {
+        NewTask { customer_id: c.customer_id, branch_id: visit.branch_id, assignee_id: visit.rep_id, task_type, required_method, due_date, origin }
+            .open(TaskId::new_random(), app.now())
+            .from_visit(visit.id)
+            .with_note(Some(note))
+            .created_by(Some(visit.rep_id))
     };
     let mut out = Vec::new();
     if let Some(at) = c.next_follow_up_at {
@@ -316,29 +281,25 @@ fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, t
 }
 
 /// A re-visit task for the same rep and customer, due per policy in working days.
-pub(crate) fn revisit_task(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, origin: &str, created_by: Option<crate::domain::ids::UserId>) -> Task {
-    Task {
-        id: TaskId::new_random(),
+pub(crate) fn revisit_task(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, origin: &'static str, created_by: Option<crate::domain::ids::UserId>) -> Task {
+    let required_method = match visit.content.method {
+        Method::DoorVisit => RequiredMethod::DoorVisit,
+        Method::Whatsapp => RequiredMethod::DoorVisitOrWhatsapp,
+        Method::Phone => RequiredMethod::Any,
+    };
+    NewTask {
         customer_id: visit.content.customer_id,
         branch_id: visit.branch_id,
         assignee_id: visit.rep_id,
         task_type: TaskType::Revisit,
-        required_method: match visit.content.method {
-            Method::DoorVisit => RequiredMethod::DoorVisit,
-            Method::Whatsapp => RequiredMethod::DoorVisitOrWhatsapp,
-            Method::Phone => RequiredMethod::Any,
-        },
+        required_method,
         due_date: cal.add_working_days(today, app.policy.revisit_due_working_days),
-        status: TaskStatus::Open,
-        origin_visit_id: Some(visit.id),
-        origin: origin.to_string(),
-        note: Some(format!("Re-visit: visit {} did not meet the standard", visit.id)),
-        created_by,
-        created_at: app.now(),
-        confirmed_at: None,
-        confirmed_by: None,
-        confirmation_note: None,
+        origin,
     }
+    .open(TaskId::new_random(), app.now())
+    .from_visit(visit.id)
+    .with_note(Some(format!("Re-visit: visit {} did not meet the standard", visit.id)))
+    .created_by(created_by)
 }
 
 /// A visit with its photos, findings and reviews.

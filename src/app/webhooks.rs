@@ -103,6 +103,7 @@ pub async fn deliveries(app: &App, actor: &Actor, id: Uuid, page: Page) -> Resul
 
 /// The `webhook_event` job: one delivery (and its job) per active subscriber of the event.
 /// Deliveries are keyed by (subscription, event), so running this twice adds nothing.
+#[tracing::instrument(skip_all, fields(event = ?payload["event"].as_str()), err)]
 pub async fn fan_out(app: &App, payload: &serde_json::Value) -> Result<usize, String> {
     let event = payload["event"].as_str().ok_or("event job without an event name")?;
     let event_id: Uuid = payload["id"].as_str().and_then(|s| s.parse().ok()).ok_or("event job without an id")?;
@@ -138,6 +139,7 @@ pub async fn fan_out(app: &App, payload: &serde_json::Value) -> Result<usize, St
 /// The `webhook_delivery` job: one signed POST. A non-2xx answer or a transport error is an
 /// error (the job is retried); the delivery row records every attempt, and the last allowed
 /// attempt's failure marks it `failed`.
+#[tracing::instrument(skip_all, fields(delivery_id = ?payload["delivery_id"].as_str(), attempt), err)]
 pub async fn deliver(app: &App, payload: &serde_json::Value, attempt: i64, max_attempts: u32) -> Result<(), String> {
     let id: Uuid = payload["delivery_id"].as_str().and_then(|s| s.parse().ok()).ok_or("delivery job without a delivery_id")?;
     let Some(mut delivery) = app.repo.get_delivery(id).await.map_err(|e| e.to_string())? else {
@@ -174,6 +176,8 @@ pub async fn deliver(app: &App, payload: &serde_json::Value, attempt: i64, max_a
     result
 }
 
+/// The outbound POST; the URL is the subscriber's own, logged without its query.
+#[tracing::instrument(skip_all, fields(webhook_id = %w.id, host = ?reqwest::Url::parse(&w.url).ok().and_then(|u| u.host_str().map(str::to_string)), status))]
 async fn send(app: &App, w: &Webhook, d: &Delivery) -> Result<u16, (Option<u16>, String)> {
     let body = serde_json::to_vec(&d.payload).map_err(|e| (None, e.to_string()))?;
     let timestamp = app.now().timestamp();
@@ -189,6 +193,7 @@ async fn send(app: &App, w: &Webhook, d: &Delivery) -> Result<u16, (Option<u16>,
         .await
         .map_err(|e| (None, format!("request failed: {e}")))?;
     let status = response.status().as_u16();
+    tracing::Span::current().record("status", status);
     if response.status().is_success() {
         Ok(status)
     } else {

@@ -2,13 +2,19 @@
 
 use std::time::Duration;
 
-use sqlx::{PgPool, Postgres};
+use sqlx::Postgres;
 
-pub struct PgRepo {
-    pool: PgPool,
-}
+use super::SqlRepo;
 
-impl PgRepo {
+/// The backend the statements in `sql/` are compiled for here.
+type Db = Postgres;
+
+#[path = "sql/mod.rs"]
+mod sql;
+
+pub type PgRepo = SqlRepo<Postgres>;
+
+impl SqlRepo<Postgres> {
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
         let pool = crate::db::pool_options::<Postgres>(max_connections)
             .acquire_timeout(Duration::from_secs(10))
@@ -21,8 +27,6 @@ impl PgRepo {
         sqlx::migrate!("./migrations/postgres")
             .run(&self.pool)
             .await
-            .map_err(|e| crate::db::RepoError::Database(e.into()))
+            .map_err(Into::into)
     }
 }
-
-crate::db::sql::impl_repo!(PgRepo, Postgres, Backend::Postgres, "BEGIN", ("key = ANY(ARRAY(SELECT jsonb_array_elements_text(", "::jsonb)::bigint))"), " FOR UPDATE SKIP LOCKED");

@@ -5,13 +5,19 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::Sqlite;
 
-pub struct SqliteRepo {
-    pool: SqlitePool,
-}
+use super::SqlRepo;
 
-impl SqliteRepo {
+/// The backend the statements in `sql/` are compiled for here.
+type Db = Sqlite;
+
+#[path = "sql/mod.rs"]
+mod sql;
+
+pub type SqliteRepo = SqlRepo<Sqlite>;
+
+impl SqlRepo<Sqlite> {
     /// Opens (creating if missing) the database file of a `sqlite://path` URL.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -38,8 +44,6 @@ impl SqliteRepo {
         sqlx::migrate!("./migrations/sqlite")
             .run(&self.pool)
             .await
-            .map_err(|e| crate::db::RepoError::Database(e.into()))
+            .map_err(Into::into)
     }
 }
-
-crate::db::sql::impl_repo!(SqliteRepo, Sqlite, Backend::Sqlite, "BEGIN IMMEDIATE", ("key IN (SELECT value FROM json_each(", "))"), "");

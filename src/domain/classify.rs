@@ -7,7 +7,8 @@
 //! apply: Lost > Lost Warning > New > level. The level is kept as the customer's previous level,
 //! which decides whether a Lost Warning contact must be a door visit.
 
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
+use serde::Serialize;
 use serde_json::json;
 
 use super::customer::CustomerClass;
@@ -87,6 +88,16 @@ pub fn classify(p: &ClassPolicy, s: &Spans, created_on: NaiveDate, last_month: i
                     "classes.new_customer_months": p.new_customer_months },
     });
     Classified { class, level, reason }
+}
+
+/// One change of a customer's class.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassChange {
+    pub at: DateTime<Utc>,
+    pub from_class: CustomerClass,
+    pub to_class: CustomerClass,
+    pub previous_level: Option<CustomerClass>,
+    pub reason: serde_json::Value,
 }
 
 #[cfg(test)]

@@ -2,10 +2,14 @@
 //! score. No I/O lives here; everything is deterministic given its inputs (time comes in as a
 //! parameter), so each rule is tested as a table.
 
+pub mod audit;
 pub mod classify;
 pub mod customer;
+pub mod directory;
 pub mod finding;
+pub mod holiday;
 pub mod ids;
+pub mod page;
 pub mod plan;
 pub mod policy;
 pub mod reasons;

@@ -86,6 +86,62 @@ pub struct Task {
     pub confirmation_note: Option<String>,
 }
 
+/// What every new task must say; [`NewTask::open`] makes the task, open and unconfirmed, and
+/// the `with_…` methods add what only some tasks have.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub customer_id: CustomerId,
+    /// The customer's branch.
+    pub branch_id: BranchId,
+    pub assignee_id: UserId,
+    pub task_type: TaskType,
+    pub required_method: RequiredMethod,
+    pub due_date: NaiveDate,
+    /// See [`Task::origin`].
+    pub origin: &'static str,
+}
+
+impl NewTask {
+    pub fn open(self, id: TaskId, created_at: DateTime<Utc>) -> Task {
+        Task {
+            id,
+            customer_id: self.customer_id,
+            branch_id: self.branch_id,
+            assignee_id: self.assignee_id,
+            task_type: self.task_type,
+            required_method: self.required_method,
+            due_date: self.due_date,
+            status: TaskStatus::Open,
+            origin_visit_id: None,
+            origin: self.origin.to_string(),
+            note: None,
+            created_by: None,
+            created_at,
+            confirmed_at: None,
+            confirmed_by: None,
+            confirmation_note: None,
+        }
+    }
+}
+
+impl Task {
+    pub fn with_note(mut self, note: Option<String>) -> Task {
+        self.note = note;
+        self
+    }
+
+    /// The visit that caused the task.
+    pub fn from_visit(mut self, visit: VisitId) -> Task {
+        self.origin_visit_id = Some(visit);
+        self
+    }
+
+    pub fn created_by(mut self, user: Option<UserId>) -> Task {
+        self.created_by = user;
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

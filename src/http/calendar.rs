@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::auth::Authed;
 use super::error::ApiError;
 use crate::app::{calendar, App};
-use crate::db::{Holiday, HolidaySource};
+use crate::domain::holiday::{Holiday, HolidaySource};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

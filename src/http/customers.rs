@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::requests::{self, level, location, radius, text, CustomerInput, CustomerListQuery, CustomerPatch};
 use super::responses::{CustomerView, List};
 use crate::app::{customers, App};
-use crate::db::CustomerFilter;
+use crate::app::customers::CustomerFilter;
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::ids::{BranchId, CustomerId, UserId};
 

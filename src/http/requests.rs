@@ -7,7 +7,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use crate::db::Page;
+use crate::domain::page::Page;
 use crate::domain::customer::{CustomerClass, GeoPoint};
 use crate::domain::finding::FindingCode;
 use crate::domain::ids::{CustomerId, TaskId};
@@ -299,9 +299,9 @@ pub struct VisitListQuery {
 
 impl VisitListQuery {
     /// The filter these parameters ask for; the use case narrows it to the caller's scope.
-    pub fn filter(&self) -> crate::db::VisitFilter {
+    pub fn filter(&self) -> crate::app::visits::VisitFilter {
         use crate::domain::ids::{BranchId, CustomerId, UserId};
-        crate::db::VisitFilter {
+        crate::app::visits::VisitFilter {
             scope: crate::domain::role::Scope::All,
             status: self.status,
             review_status: self.review_status,

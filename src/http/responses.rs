@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::requests::encode_cursor;
 use crate::app::visits::VisitDetail;
-use crate::db::Paged;
+use crate::domain::page::Paged;
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::finding::Finding;
 use crate::domain::ids::{BranchId, CustomerId, PhotoId, TaskId, UserId, VisitId};

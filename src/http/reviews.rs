@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::requests::{self, ReviewInput, VisitListQuery};
 use super::responses::{List, VisitView};
 use crate::app::{reviews, App};
-use crate::db::VisitFilter;
+use crate::app::visits::VisitFilter;
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::ids::{BranchId, CustomerId, UserId, VisitId};
 use crate::domain::visit::Review;

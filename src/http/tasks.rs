@@ -8,10 +8,9 @@ use super::error::ApiError;
 use super::requests::{self, text, ConfirmInput, TaskInput, TaskListQuery};
 use super::responses::List;
 use crate::app::{tasks, App};
-use crate::db::TaskFilter;
-use crate::domain::ids::{BranchId, CustomerId, TaskId, UserId};
+use crate::app::tasks::TaskFilter;
+use crate::domain::ids::{CustomerId, TaskId, UserId};
 use crate::domain::role::Scope;
-use crate::domain::task::{Task, TaskStatus};
 
 pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<TaskListQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
@@ -48,24 +47,15 @@ pub async fn get(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>
 
 pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<TaskInput>) -> Result<HttpResponse, ApiError> {
     let t = body.into_inner();
-    let task = Task {
-        id: t.id.map(TaskId).unwrap_or_else(TaskId::new_random),
+    let request = tasks::TaskRequest {
+        id: t.id.map(TaskId),
         customer_id: CustomerId(t.customer_id),
-        branch_id: BranchId(Uuid::nil()), // the customer's, set by the use case
         assignee_id: UserId(t.assignee_id),
         task_type: t.task_type,
         required_method: t.required_method,
         due_date: t.due_date,
-        status: TaskStatus::Open,
-        origin_visit_id: None,
-        origin: "manual".into(),
         note: text("note", t.note, 2_000)?,
-        created_by: None,
-        created_at: app.now(),
-        confirmed_at: None,
-        confirmed_by: None,
-        confirmation_note: None,
     };
-    let (stored, created) = tasks::create(&app, &actor, task).await?;
+    let (stored, created) = tasks::create(&app, &actor, request).await?;
     Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(stored))
 }

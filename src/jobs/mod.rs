@@ -4,28 +4,32 @@
 //! instance died) goes back to the queue. A failed attempt is retried with exponential backoff
 //! until `max_attempts`, then the job is `dead`, kept with its last error for a human.
 //!
-//! Periodic work is enqueued by every instance under one unique key per period, so it runs once
-//! per period however many instances there are:
-//! - `orphan_sweep` (every 10 minutes): deletes objects whose photo row never landed — an upload
-//!   that died between the object write and the row — once they are older than the grace
-//!   period, and never an object a photo row references.
-//! - `prune_jobs` (daily): deletes `done` jobs older than 7 days.
+//! What each job kind does, and which periodic work is enqueued, are use cases:
+//! [`crate::app::jobs`]. This module is the worker around them.
 
 use std::time::Duration;
 
-use chrono::{DateTime, DurationRound, Utc};
-use serde_json::json;
+use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::app::jobs::JobOptions;
 use crate::app::App;
 use crate::config::JobsSettings;
-use crate::db::{ClaimedJob, NewJob, RepoError};
-
-/// Objects looked at per orphan-sweep batch.
-const SWEEP_BATCH: u32 = 500;
+use crate::db::{ClaimedJob, RepoError};
 /// Longest wait before a retry.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// Why an attempt at a job failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// The job's use case failed; the message is kept as the job's last error.
+    #[error("{0}")]
+    Failed(String),
+    /// The job's heartbeat found it given back (this worker was silent too long).
+    #[error("the job was taken back from this worker")]
+    TakenBack,
+}
 
 /// What one step of a worker did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,21 +60,7 @@ impl Worker {
 
     /// Enqueues this period's periodic jobs (a no-op for the instances that come second).
     pub async fn enqueue_periodic(&self, now: DateTime<Utc>) -> Result<(), RepoError> {
-        for (kind, period) in [("orphan_sweep", chrono::Duration::minutes(10)), ("prune_jobs", chrono::Duration::days(1))] {
-            let slot = now.duration_trunc(period).unwrap_or(now);
-            let job = NewJob {
-                id: Uuid::new_v4(),
-                kind: kind.into(),
-                unique_key: Some(format!("{kind}:{}", slot.format("%Y-%m-%dT%H:%MZ"))),
-                payload: json!({}),
-                run_at: slot,
-            };
-            self.app.repo.enqueue_job(&job, now).await?;
-        }
-        let branches = self.app.repo.list_branches().await?;
-        crate::app::calendar::enqueue_day_closes(&self.app, &branches, now).await?;
-        crate::app::classes::enqueue_daily(&self.app, &branches, now).await?;
-        Ok(())
+        crate::app::jobs::enqueue_periodic(&self.app, now).await
     }
 
     /// Gives back the jobs whose workers stopped beating (at most once a heartbeat period: a
@@ -88,7 +78,7 @@ impl Worker {
             }
         }
         let Some(job) = self.app.repo.claim_job(&self.id, now).await? else { return Ok(Step::Idle) };
-        let outcome = self.run_with_heartbeat(&job).await;
+        let outcome = self.run_with_heartbeat(&job).await.map_err(|e| e.to_string());
         let now = self.app.now();
         match outcome {
             Ok(()) => {
@@ -114,18 +104,23 @@ impl Worker {
         Duration::from_secs(self.settings.heartbeat_secs.max(1))
     }
 
-    async fn run_with_heartbeat(&self, job: &ClaimedJob) -> Result<(), String> {
-        let work = run(&self.app, &self.settings, job);
+    fn options(&self) -> JobOptions {
+        JobOptions { orphan_grace: Duration::from_secs(self.settings.orphan_grace_secs), max_attempts: self.settings.max_attempts }
+    }
+
+    async fn run_with_heartbeat(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        let options = self.options();
+        let work = crate::app::jobs::run(&self.app, &options, job);
         tokio::pin!(work);
         let mut beat = tokio::time::interval(self.heartbeat());
         beat.tick().await;
         loop {
             tokio::select! {
-                result = &mut work => return result,
+                result = &mut work => return result.map_err(JobError::Failed),
                 _ = beat.tick() => {
                     match self.app.repo.heartbeat_job(job.id, &self.id, self.app.now()).await {
                         Ok(true) => {}
-                        Ok(false) => return Err("the job was taken back from this worker".into()),
+                        Ok(false) => return Err(JobError::TakenBack),
                         Err(e) => tracing::warn!(job = %job.id, error = %e, "heartbeat failed"),
                     }
                 }
@@ -174,46 +169,6 @@ impl Worker {
 pub fn backoff(base_ms: u64, attempts: i64) -> Duration {
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
     Duration::from_millis(base_ms.saturating_mul(1u64 << doublings)).min(MAX_BACKOFF)
-}
-
-async fn run(app: &App, settings: &JobsSettings, job: &ClaimedJob) -> Result<(), String> {
-    match job.kind.as_str() {
-        "orphan_sweep" => sweep_orphans(app, Duration::from_secs(settings.orphan_grace_secs)).await.map(drop),
-        "prune_jobs" => {
-            let pruned = app.repo.prune_jobs(app.now() - chrono::Duration::days(7)).await.map_err(|e| e.to_string())?;
-            tracing::info!(pruned, "old done jobs deleted");
-            Ok(())
-        }
-        crate::app::classes::CLASSIFY_JOB => crate::app::classes::run_job(app, &job.payload).await,
-        crate::app::calendar::DAY_CLOSE_JOB => crate::app::calendar::run_day_close(app, &job.payload).await,
-        crate::app::events::EVENT_JOB => crate::app::webhooks::fan_out(app, &job.payload).await.map(drop),
-        crate::app::webhooks::DELIVERY_JOB => crate::app::webhooks::deliver(app, &job.payload, job.attempts, settings.max_attempts).await,
-        other => Err(format!("unknown job kind {other:?}")),
-    }
-}
-
-/// Deletes the objects of uploads that never got their photo row, once older than `grace`.
-/// Returns how many objects were deleted.
-pub async fn sweep_orphans(app: &App, grace: Duration) -> Result<u64, String> {
-    let before = app.now() - chrono::Duration::from_std(grace).map_err(|e| e.to_string())?;
-    let mut deleted = 0;
-    loop {
-        let intents = app.repo.stale_object_intents(before, SWEEP_BATCH).await.map_err(|e| e.to_string())?;
-        for (key, referenced) in &intents {
-            if !referenced {
-                app.store.delete(key).await.map_err(|e| format!("deleting orphan {key}: {e}"))?;
-                deleted += 1;
-            }
-            app.repo.drop_object_intent(key).await.map_err(|e| e.to_string())?;
-        }
-        if intents.len() < SWEEP_BATCH as usize {
-            break;
-        }
-    }
-    if deleted > 0 {
-        tracing::info!(deleted, "orphaned objects deleted");
-    }
-    Ok(deleted)
 }
 
 #[cfg(test)]

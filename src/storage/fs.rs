@@ -45,6 +45,7 @@ const STREAM_CHUNK: usize = 256 * 1024;
 #[async_trait]
 impl ObjectStore for FsStore {
     #[tracing::instrument(skip_all, fields(key), err)]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key, bytes = bytes.len()))]
     async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError> {
         let path = self.path(key)?;
         let tmp = self.root.join(".tmp").join(uuid::Uuid::new_v4().simple().to_string());
@@ -78,6 +79,7 @@ impl ObjectStore for FsStore {
     }
 
     #[tracing::instrument(skip_all, fields(key), err)]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key))]
     async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
         let path = self.path(key)?;
         match tokio::fs::read(&path).await {
@@ -87,6 +89,7 @@ impl ObjectStore for FsStore {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key))]
     async fn get_stream(&self, key: &str) -> Result<ByteStream, StorageError> {
         use futures_util::StreamExt;
         use tokio::io::AsyncReadExt;
@@ -106,6 +109,7 @@ impl ObjectStore for FsStore {
         Ok(stream.map(|r: Result<bytes::Bytes, std::io::Error>| r.map_err(StorageError::from)).boxed())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key))]
     async fn delete(&self, key: &str) -> Result<(), StorageError> {
         let path = self.path(key)?;
         match tokio::fs::remove_file(&path).await {
@@ -115,6 +119,7 @@ impl ObjectStore for FsStore {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", prefix))]
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
         let root = self.root.clone();
         let prefix = prefix.to_string();
@@ -152,6 +157,7 @@ impl ObjectStore for FsStore {
         .map_err(|e| StorageError::Backend(format!("listing task failed: {e}")))?
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs"))]
     async fn ping(&self) -> Result<(), StorageError> {
         let probe = self.root.join(".tmp").join(format!("ping-{}", uuid::Uuid::new_v4().simple()));
         tokio::fs::write(&probe, b"ok").await?;

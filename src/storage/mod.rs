@@ -63,19 +63,33 @@ pub trait ObjectStore: Send + Sync + 'static {
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError>;
 }
 
-/// Opens the store the settings name: `file:///abs/path`, `file://relative/path`, or
-/// `s3://bucket?endpoint=…&region=…` with the settings' credentials.
-pub fn open(settings: &crate::config::StorageSettings) -> anyhow::Result<Arc<dyn ObjectStore>> {
-    let url = settings.url.as_str();
-    if let Some(path) = url.strip_prefix("file://") {
-        anyhow::ensure!(!path.is_empty(), "object store URL {url:?} has no path");
-        return Ok(Arc::new(fs::FsStore::new(path)?));
+/// Where a store URL points: `file:///abs/path`, `file://relative/path`, or
+/// `s3://bucket?endpoint=…&region=…`. The configuration's check and [`open`] both parse it here.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StoreUrl {
+    File(std::path::PathBuf),
+    S3(s3::S3Location),
+}
+
+impl StoreUrl {
+    pub fn parse(url: &str) -> anyhow::Result<StoreUrl> {
+        if let Some(path) = url.strip_prefix("file://") {
+            anyhow::ensure!(!path.is_empty(), "object store URL {url:?} has no path");
+            return Ok(StoreUrl::File(path.into()));
+        }
+        if url.starts_with("s3://") {
+            return Ok(StoreUrl::S3(s3::S3Location::parse(url)?));
+        }
+        anyhow::bail!("object store URL {url:?} must be file://<directory> or s3://<bucket>?endpoint=…&region=…")
     }
-    if url.starts_with("s3://") {
-        let location = s3::S3Location::parse(url)?;
-        return Ok(Arc::new(s3::S3Store::new(&location, &settings.access_key_id, &settings.secret_access_key)?));
-    }
-    anyhow::bail!("object store URL {url:?} must start with file:// or s3://")
+}
+
+/// Opens the store a URL names, with S3 credentials for an `s3://` one.
+pub fn open(url: &str, credentials: &s3::S3Credentials) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    Ok(match StoreUrl::parse(url)? {
+        StoreUrl::File(path) => Arc::new(fs::FsStore::new(path)?),
+        StoreUrl::S3(location) => Arc::new(s3::S3Store::new(&location, credentials)?),
+    })
 }
 
 /// A fresh key for a photo's bytes: random, sharded two levels deep so no directory or

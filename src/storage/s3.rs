@@ -62,10 +62,24 @@ impl S3Location {
     }
 }
 
+/// The keys of an S3 account. Empty ones mean `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+#[derive(Clone, Default)]
+pub struct S3Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// The secret key never reaches a log.
+impl std::fmt::Debug for S3Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Credentials").field("access_key_id", &self.access_key_id).field("secret_access_key", &"***").finish()
+    }
+}
+
 impl S3Store {
-    /// A store on an existing bucket. Credentials come from the configuration; empty ones fall
-    /// back to `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
-    pub fn new(location: &S3Location, access_key_id: &str, secret_access_key: &str) -> anyhow::Result<Self> {
+    /// A store on an existing bucket.
+    pub fn new(location: &S3Location, keys: &S3Credentials) -> anyhow::Result<Self> {
+        let (access_key_id, secret_access_key) = (keys.access_key_id.as_str(), keys.secret_access_key.as_str());
         let region = match &location.endpoint {
             Some(endpoint) => Region::Custom { region: location.region.clone(), endpoint: endpoint.clone() },
             None => location.region.parse()?,
@@ -101,6 +115,7 @@ fn unexpected(what: &str, key: &str, status: u16) -> StorageError {
 #[async_trait]
 impl ObjectStore for S3Store {
     #[tracing::instrument(skip_all, fields(key), err)]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key, bytes = bytes.len()))]
     async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError> {
         let key = self.checked(key)?;
         let (_, status) = self.bucket.head_object(key).await.map_err(backend)?;
@@ -121,12 +136,14 @@ impl ObjectStore for S3Store {
     }
 
     #[tracing::instrument(skip_all, fields(key), err)]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key))]
     async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
         use futures_util::TryStreamExt;
         let chunks: Vec<bytes::Bytes> = self.get_stream(key).await?.try_collect().await?;
         Ok(chunks.concat())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key))]
     async fn get_stream(&self, key: &str) -> Result<ByteStream, StorageError> {
         use futures_util::StreamExt;
         let key = self.checked(key)?;
@@ -147,6 +164,7 @@ impl ObjectStore for S3Store {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key))]
     async fn delete(&self, key: &str) -> Result<(), StorageError> {
         let key = self.checked(key)?;
         let response = self.bucket.delete_object(key).await.map_err(backend)?;
@@ -156,17 +174,20 @@ impl ObjectStore for S3Store {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key))]
     async fn presigned_get(&self, key: &str, expires: Duration) -> Result<Option<String>, StorageError> {
         let key = self.checked(key)?;
         let secs = u32::try_from(expires.as_secs()).unwrap_or(u32::MAX).clamp(1, 604_800);
         self.bucket.presign_get(key, secs, None).await.map(Some).map_err(backend)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", prefix))]
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
         let pages = self.bucket.list(prefix.to_string(), None).await.map_err(backend)?;
         Ok(pages.into_iter().flat_map(|page| page.contents.into_iter().map(|object| object.key)).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3"))]
     async fn ping(&self) -> Result<(), StorageError> {
         let probe = format!("health/ping-{}", uuid::Uuid::new_v4().simple());
         self.put(&probe, bytes::Bytes::from_static(b"ok")).await?;

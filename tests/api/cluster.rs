@@ -42,7 +42,7 @@ impl Instance {
             ("FIELDPROOF__DATABASE__MAX_CONNECTIONS".into(), "4".into()),
             ("FIELDPROOF__STORAGE__URL".into(), settings.storage.url.clone()),
             ("FIELDPROOF__STORAGE__ACCESS_KEY_ID".into(), settings.storage.access_key_id.clone()),
-            ("FIELDPROOF__STORAGE__SECRET_ACCESS_KEY".into(), settings.storage.secret_access_key.clone()),
+            ("FIELDPROOF__STORAGE__SECRET_ACCESS_KEY".into(), settings.storage.secret_access_key.expose().to_string()),
             ("FIELDPROOF__JOBS__POLL_INTERVAL_MS".into(), "100".into()),
             ("RUST_LOG".into(), "warn,fieldproof=info".into()),
         ];
@@ -214,7 +214,7 @@ async fn check_nothing_lost_or_doubled(settings: &Settings, base: &str, token: &
     assert_eq!(listed["items"].as_array().unwrap().len(), visits.len(), "no visit doubled");
 
     let app = fieldproof::startup::build_app(settings).await.unwrap();
-    let swept = fieldproof::jobs::sweep_orphans(&app, Duration::ZERO).await.unwrap();
+    let swept = fieldproof::app::jobs::sweep_orphans(&app, Duration::ZERO).await.unwrap();
     eprintln!("orphan sweep after the run: {swept} objects of interrupted uploads deleted");
     assert_eq!(app.store.list("photos/").await.unwrap().len(), visits.len() * 2, "no orphan object left");
 }

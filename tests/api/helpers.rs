@@ -48,10 +48,21 @@ macro_rules! backend_tests {
 /// (set by `.ci/run`), where skipping would hide a broken backend.
 pub fn postgres_url() -> Option<String> {
     let url = std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));
-    if url.is_none() && std::env::var("FIELDPROOF_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-        panic!("FIELDPROOF_REQUIRE_POSTGRES=1 but DATABASE_URL is not a postgres:// URL");
+    if url.is_none() {
+        if std::env::var("FIELDPROOF_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+            panic!("FIELDPROOF_REQUIRE_POSTGRES=1 but DATABASE_URL is not a postgres:// URL");
+        }
+        skipped("the PostgreSQL leg (DATABASE_URL is not a postgres:// URL)");
     }
     url
+}
+
+/// Says in the test output that part of the running test was skipped. Written to the process's
+/// stderr itself, which the test harness does not capture, so it shows for a passing test too.
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {what}");
 }
 
 /// The server's clock in tests: the wall clock until a test sets an instant (deadlines, business
@@ -133,7 +144,7 @@ pub async fn spawn_app_sop(db: Db) -> TestApp {
 }
 
 async fn spawn_app_with(db: Db, sop_hours: bool) -> TestApp {
-    fieldproof::telemetry::init();
+    fieldproof::telemetry::init_for_tests();
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings::default();
     settings.server.listen = "127.0.0.1:0".into();
@@ -149,8 +160,11 @@ async fn spawn_app_with(db: Db, sop_hours: bool) -> TestApp {
     // SQLite runs with photos on disk (the embedded default), PostgreSQL with a real Garage
     // bucket when the machine has Garage (`.ci/run` makes sure it does).
     settings.storage = match db {
-        Db::Postgres if crate::garage::garage().is_some() => crate::garage::garage().map(|g| g.new_bucket()).unwrap_or_default(),
-        _ => fieldproof::config::StorageSettings { url: format!("file://{}", objects_dir.display()), ..Default::default() },
+        Db::Postgres => match crate::garage::garage() {
+            Some(garage) => garage.new_bucket(),
+            None => fieldproof::config::StorageSettings { url: format!("file://{}", objects_dir.display()), ..Default::default() },
+        },
+        Db::Sqlite => fieldproof::config::StorageSettings { url: format!("file://{}", objects_dir.display()), ..Default::default() },
     };
     let mut app = fieldproof::startup::build_app(&settings).await.expect("build app");
     // A smaller cap than production so the oversize test sends little.

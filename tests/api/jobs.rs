@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use fieldproof::config::JobsSettings;
 use fieldproof::db::NewJob;
-use fieldproof::jobs::{sweep_orphans, Step, Worker};
+use fieldproof::app::jobs::sweep_orphans;
+use fieldproof::jobs::{Step, Worker};
 use fieldproof::storage::{new_photo_key, StorageError};
 use serde_json::json;
 use uuid::Uuid;

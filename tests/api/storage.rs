@@ -56,23 +56,23 @@ async fn keeps_its_promises(store: Arc<dyn ObjectStore>) {
 async fn filesystem_store() {
     let dir = tempfile::tempdir().unwrap();
     let settings = StorageSettings { url: format!("file://{}", dir.path().display()), ..Default::default() };
-    keeps_its_promises(fieldproof::storage::open(&settings).unwrap()).await;
+    keeps_its_promises(settings.open_store().unwrap()).await;
 }
 
 #[tokio::test]
 async fn s3_store_on_garage() {
     let Some(garage) = crate::garage::garage() else { return };
     let settings = garage.new_bucket();
-    keeps_its_promises(fieldproof::storage::open(&settings).unwrap()).await;
+    keeps_its_promises(settings.open_store().unwrap()).await;
 
     // Wrong credentials and a missing bucket are refused, never mistaken for a missing object.
-    let wrong = StorageSettings { secret_access_key: "0".repeat(64), ..settings.clone() };
-    let store = fieldproof::storage::open(&wrong).unwrap();
+    let wrong = StorageSettings { secret_access_key: "0".repeat(64).into(), ..settings.clone() };
+    let store = wrong.open_store().unwrap();
     assert!(matches!(store.get(&new_photo_key("jpeg")).await, Err(StorageError::Backend(_))));
     assert!(matches!(store.get_stream(&new_photo_key("jpeg")).await, Err(StorageError::Backend(_))));
     assert!(store.ping().await.is_err());
     let no_bucket = StorageSettings { url: settings.url.replacen("fp-test-", "fp-none-", 1), ..settings };
-    let store = fieldproof::storage::open(&no_bucket).unwrap();
+    let store = no_bucket.open_store().unwrap();
     assert!(store.ping().await.is_err());
     assert!(matches!(store.get(&new_photo_key("jpeg")).await, Err(StorageError::Backend(_))));
     assert!(matches!(store.get_stream(&new_photo_key("jpeg")).await, Err(StorageError::Backend(_))));

@@ -1,0 +1,124 @@
+//! What a photo proves: the rules judge its facts against its visit, the customer's geofence
+//! and the branch's day, and against every earlier photo (the same bytes, or the same picture
+//! by its perceptual hashes). Upload and submit judge a photo here, the same way: at upload
+//! against the draft as it is, at submit against the final record.
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use super::{App, AppError};
+use crate::domain::customer::{Customer, GeoPoint};
+use crate::domain::finding::Finding;
+use crate::domain::ids::VisitId;
+use crate::domain::rules::{self, EarlierCopy, Geofence, PhotoContext};
+use crate::domain::visit::{Photo, PhotoFacts, PhotoKind, PixelStats};
+use crate::media::{Inspection, Limits};
+
+/// What a photo is judged against.
+pub(crate) struct Against<'a> {
+    pub visit_id: VisitId,
+    /// The visit's date in the branch's zone, once the record says when the visit was.
+    pub visit_date: Option<NaiveDate>,
+    pub customer: &'a Customer,
+    pub branch_tz: Tz,
+}
+
+/// The photo's findings: its own (resolution, light, blur, time, place, edits) and reuse.
+pub(crate) async fn judge_photo(app: &App, against: &Against<'_>, photo: &Photo) -> Result<Vec<Finding>, AppError> {
+    let earlier_copies = earlier_copies(app, &photo.sha256, &photo.facts, photo.received_at, against.visit_id).await?;
+    let ctx = PhotoContext {
+        photo_id: photo.id,
+        kind: photo.kind,
+        geofence: geofence(app, against.customer),
+        visit_date: against.visit_date,
+        branch_tz: against.branch_tz,
+        received_at: photo.received_at,
+        earlier_copies: &earlier_copies,
+    };
+    Ok(rules::photo_findings(&app.policy, &ctx, &photo.facts, &photo.capture))
+}
+
+/// The customer's geofence, with the policy's radius when the customer has none.
+fn geofence(app: &App, customer: &Customer) -> Option<Geofence> {
+    customer.location.map(|center| Geofence {
+        center,
+        radius_m: customer.geofence_radius_m.unwrap_or(app.policy.default_geofence_radius_m),
+    })
+}
+
+/// Earlier photos of other visits that `facts`' photo copies: the same bytes, or the same
+/// picture by its perceptual hashes (multi-index candidates, then a Hamming check).
+async fn earlier_copies(app: &App, sha256: &str, facts: &PhotoFacts, received_at: chrono::DateTime<chrono::Utc>, visit: VisitId) -> Result<Vec<EarlierCopy>, AppError> {
+    let mut copies: Vec<EarlierCopy> = app
+        .repo
+        .earlier_copies(sha256, received_at, visit)
+        .await?
+        .into_iter()
+        .map(|(photo_id, visit_id)| EarlierCopy { photo_id, visit_id, exact: true, distance: 0 })
+        .collect();
+    if let Some((dhash, ahash)) = facts.perceptual_hashes() {
+        for c in app.repo.hash_candidates(&dhash, ahash, received_at, visit).await? {
+            if copies.iter().any(|e| e.photo_id == c.photo_id) {
+                continue;
+            }
+            if let Some(distance) = rules::near_match(&app.policy, (&dhash, ahash), (&c.dhash, c.ahash)) {
+                copies.push(EarlierCopy { photo_id: c.photo_id, visit_id: c.visit_id, exact: false, distance });
+            }
+        }
+    }
+    copies.truncate(10);
+    Ok(copies)
+}
+
+/// The policy's limits, with face detection for the photos that must show faces.
+pub fn limits_for(policy: &crate::domain::policy::Policy, kind: PhotoKind) -> Limits {
+    let p = &policy.photo;
+    Limits {
+        max_bytes: p.max_bytes,
+        max_side_px: p.max_side_px,
+        max_pixels: p.max_pixels,
+        faces_min_px: (kind == PhotoKind::WithCustomer && p.faces_required > 0).then_some(p.faces_min_px),
+    }
+}
+
+/// What the rules need from an inspection (see [`rules::resolve_capture_time`] for how a
+/// camera-local EXIF time gets its zone).
+pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
+    let exif = &inspection.exif;
+    let (exif_taken_at, zone_source) = rules::resolve_capture_time(exif.datetime_original_parsed, exif.offset_original, exif.gps_time, branch_tz);
+    let markers = &inspection.markers;
+    PhotoFacts {
+        format: inspection.format.as_str().to_string(),
+        width: inspection.width,
+        height: inspection.height,
+        exif_datetime_original: exif.datetime_original.clone(),
+        exif_offset: exif.offset_original.map(|o| o.to_string()),
+        exif_taken_at,
+        taken_at_zone_source: zone_source.map(String::from),
+        exif_modify_date: exif.modify_date,
+        gps_time: exif.gps_time,
+        gps_altitude_m: exif.gps_altitude_m,
+        orientation: exif.orientation,
+        declared_width: exif.declared_width,
+        declared_height: exif.declared_height,
+        has_thumbnail: exif.has_thumbnail,
+        creator_tool: markers.creator_tool.clone(),
+        history_agents: markers.history_agents.clone(),
+        adobe_metadata: markers.adobe_namespaces || markers.photoshop_irb,
+        faces: inspection.faces.map(|n| n as u32),
+        dhash: inspection.hash.map(|h| hex::encode(h.dhash)),
+        ahash: inspection.hash.map(|h| format!("{:016x}", h.ahash)),
+        pixels: inspection.pixels.map(|m| PixelStats {
+            brightness: m.brightness,
+            centre_brightness: m.centre_brightness,
+            surround_brightness: m.surround_brightness,
+            sharpness: m.sharpness,
+        }),
+        exif_location: exif.gps.and_then(|(lat, lon)| GeoPoint::parse(lat, lon).ok()),
+        // GPSHPositioningError when written; else the DOP times a typical 5 m receiver error.
+        exif_gps_accuracy_m: exif.gps_accuracy_m.or(exif.gps_dop.map(|dop| dop * 5.0)),
+        make: exif.make.clone(),
+        model: exif.model.clone(),
+        software: exif.software.clone(),
+    }
+}

@@ -1,0 +1,25 @@
+//! The directory: branches, users and their API tokens.
+
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::RepoError;
+use crate::domain::directory::{Branch, User};
+use crate::domain::ids::{BranchId, UserId};
+
+#[async_trait]
+pub trait DirectoryRepo: Send + Sync {
+    async fn upsert_branch(&self, branch: &Branch) -> Result<(), RepoError>;
+    async fn get_branch(&self, id: BranchId) -> Result<Option<Branch>, RepoError>;
+    async fn list_branches(&self) -> Result<Vec<Branch>, RepoError>;
+    async fn branch_by_code(&self, code: &str) -> Result<Option<Branch>, RepoError>;
+    async fn upsert_user(&self, user: &User, at: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn get_user(&self, id: UserId) -> Result<Option<User>, RepoError>;
+    async fn users_by_id(&self, ids: &[UserId]) -> Result<Vec<User>, RepoError>;
+    /// Users with this exact name (an import names reps by id or by name).
+    async fn users_by_name(&self, name: &str) -> Result<Vec<User>, RepoError>;
+    /// Adds a token hash; adding the same hash again is a no-op.
+    async fn add_token(&self, user: UserId, token_hash: &str, label: &str, at: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, RepoError>;
+}

@@ -1,0 +1,194 @@
+//! Statements more than one area runs inside its own transaction (a task, a job, an audit
+//! entry, findings), and the query-building pieces the areas share.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use super::Db;
+use crate::db::rows::*;
+use crate::db::*;
+use crate::domain::customer::Customer;
+use crate::domain::finding::Finding;
+use crate::domain::ids::{TaskId, VisitId};
+use crate::domain::role::Scope;
+use crate::domain::task::Task;
+
+pub(super) fn uuid_opt<T: Into<Uuid>>(v: Option<T>) -> Option<Uuid> {
+    v.map(Into::into)
+}
+
+pub(super) async fn insert_task_in<'c, E>(exec: E, t: &Task) -> Result<bool, RepoError>
+where
+    E: sqlx::Executor<'c, Database = Db>,
+{
+    let done = sqlx::query(
+        "INSERT INTO tasks (id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
+         origin_visit_id, origin, note, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) ON CONFLICT DO NOTHING",
+    )
+    .bind(t.id.0)
+    .bind(t.customer_id.0)
+    .bind(t.branch_id.0)
+    .bind(t.assignee_id.0)
+    .bind(t.task_type.as_str())
+    .bind(t.required_method.as_str())
+    .bind(t.due_date)
+    .bind(t.status.as_str())
+    .bind(uuid_opt(t.origin_visit_id))
+    .bind(&t.origin)
+    .bind(&t.note)
+    .bind(uuid_opt(t.created_by))
+    .bind(t.created_at)
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Binds a customer's values in [`CUSTOMER_WRITE_COLUMNS`] order (the single write and
+/// the import's multi-row upsert).
+pub(super) fn push_customer<'args>(b: &mut sqlx::query_builder::Separated<'_, 'args, Db, &'static str>, c: &'args Customer) {
+    b.push_bind(c.id.0)
+        .push_bind(&c.code)
+        .push_bind(&c.name)
+        .push_bind(&c.customer_type)
+        .push_bind(c.branch_id.0)
+        .push_bind(uuid_opt(c.assigned_rep_id))
+        .push_bind(c.location.map(|p| p.latitude))
+        .push_bind(c.location.map(|p| p.longitude))
+        .push_bind(c.geofence_radius_m)
+        .push_bind(&c.contact_name)
+        .push_bind(&c.contact_position)
+        .push_bind(&c.contact_phone)
+        .push_bind(c.created_on)
+        .push_bind(c.class.as_str())
+        .push_bind(c.created_at)
+        .push_bind(c.updated_at);
+}
+
+/// Appends `$1, $2, …` binding each id (for `IN (…)`).
+pub(super) fn push_uuids(qb: &mut QueryBuilder<'_, Db>, ids: impl IntoIterator<Item = Uuid>) {
+    let mut list = qb.separated(", ");
+    for id in ids {
+        list.push_bind(id);
+    }
+}
+
+/// Writes findings in the caller's transaction (the verdict's, the day close's): one
+/// multi-row statement per 1000, not one round trip each.
+pub(super) async fn insert_findings_in(tx: &mut sqlx::Transaction<'_, Db>, findings: &[(VisitId, &Finding)]) -> Result<(), RepoError> {
+    for chunk in findings.chunks(1000) {
+        let mut qb = QueryBuilder::<Db>::new("INSERT INTO findings (visit_id, photo_id, code, severity, penalty, evidence, message_id, message_en) ");
+        qb.push_values(chunk, |mut b, (visit, f)| {
+            b.push_bind(visit.0)
+                .push_bind(uuid_opt(f.photo_id))
+                .push_bind(f.code.as_str())
+                .push_bind(severity_str(f.severity))
+                .push_bind(i64::from(f.penalty))
+                .push_bind(Json(&f.evidence))
+                .push_bind(&f.message_id)
+                .push_bind(&f.message_en);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Enqueues a job in the caller's transaction, so the job exists exactly when the write
+/// that caused it does (webhook events are written this way).
+pub(super) async fn enqueue_job_in<'c, E>(exec: E, job: &NewJob, now: DateTime<Utc>) -> Result<bool, RepoError>
+where
+    E: sqlx::Executor<'c, Database = Db>,
+{
+    let inserted = sqlx::query(
+        "INSERT INTO jobs (id, kind, unique_key, payload, status, attempts, run_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(job.id)
+    .bind(&job.kind)
+    .bind(&job.unique_key)
+    .bind(Json(&job.payload))
+    .bind(job.run_at)
+    .bind(now)
+    .execute(exec)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+pub(super) async fn append_audit_in<'c, E>(exec: E, e: &AuditEntry) -> Result<(), RepoError>
+where
+    E: sqlx::Executor<'c, Database = Db>,
+{
+    sqlx::query("INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(e.at)
+        .bind(uuid_opt(e.actor_id))
+        .bind(&e.action)
+        .bind(&e.subject_type)
+        .bind(&e.subject_id)
+        .bind(Json(&e.detail))
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+pub(super) fn push_visit_filter(qb: &mut QueryBuilder<'_, Db>, f: &VisitFilter) {
+    push_scope(qb, f.scope, "v.rep_id", "v.branch_id");
+    if let Some(s) = f.status {
+        qb.push(" AND v.status = ").push_bind(s.as_str());
+    }
+    if let Some(s) = f.review_status {
+        qb.push(" AND v.review_status = ").push_bind(s.as_str());
+    }
+    if let Some(r) = f.rep_id {
+        qb.push(" AND v.rep_id = ").push_bind(r.0);
+    }
+    if let Some(b) = f.branch_id {
+        qb.push(" AND v.branch_id = ").push_bind(b.0);
+    }
+    if let Some(c) = f.customer_id {
+        qb.push(" AND v.customer_id = ").push_bind(c.0);
+    }
+    if let Some(d) = f.date_from {
+        qb.push(" AND v.visit_date >= ").push_bind(d);
+    }
+    if let Some(d) = f.date_to {
+        qb.push(" AND v.visit_date <= ").push_bind(d);
+    }
+    if let Some(code) = f.finding_code {
+        qb.push(" AND EXISTS (SELECT 1 FROM findings f WHERE f.visit_id = v.id AND f.code = ").push_bind(code.as_str()).push(")");
+    }
+}
+
+/// A re-visit task is unique per open origin visit: when one exists, use it.
+/// Places a re-visit task, or finds the one already open for the visit; says which.
+pub(super) async fn place_revisit(tx: &mut sqlx::Transaction<'_, Db>, task: &Task) -> Result<(TaskId, bool), RepoError> {
+    let inserted = insert_task_in(&mut **tx, task).await?;
+    let id: Uuid = sqlx::query_scalar(
+        "SELECT id FROM tasks WHERE origin_visit_id = $1 AND task_type = 'revisit' AND status = 'open'",
+    )
+    .bind(uuid_opt(task.origin_visit_id))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((TaskId(id), inserted && id == task.id.0))
+}
+
+pub(super) fn push_scope(qb: &mut QueryBuilder<'_, Db>, scope: Scope, owner_col: &str, branch_col: &str) {
+    match scope {
+        Scope::Own(user) => {
+            qb.push(format!(" AND {owner_col} = ")).push_bind(user.0);
+        }
+        Scope::Branch(branch) => {
+            qb.push(format!(" AND {branch_col} = ")).push_bind(branch.0);
+        }
+        Scope::All => {}
+    }
+}
+
+pub(super) fn push_page(qb: &mut QueryBuilder<'_, Db>, page: Page, seq_col: &str) {
+    if let Some(before) = page.before {
+        qb.push(format!(" AND {seq_col} < ")).push_bind(before);
+    }
+    qb.push(format!(" ORDER BY {seq_col} DESC LIMIT ")).push_bind(i64::from(page.limit) + 1);
+}

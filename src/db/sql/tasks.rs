@@ -1,0 +1,124 @@
+//! TaskRepo's statements, once for both backends (`Db` is the backend this copy is compiled for).
+
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+
+use super::shared::*;
+use super::Db;
+use crate::db::columns::*;
+use crate::db::dialect::Dialect;
+use crate::db::rows::*;
+use crate::db::*;
+use crate::domain::ids::{TaskId, UserId};
+use crate::domain::page::{Page, Paged};
+use crate::domain::task::Task;
+
+#[async_trait]
+impl TaskRepo for SqlRepo<Db> {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(task_id = %t.id))]
+    async fn insert_task(&self, t: &Task) -> Result<bool, RepoError> {
+        insert_task_in(&self.pool, t).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(task_id = %t.id))]
+    async fn insert_task_with_job(&self, t: &Task, job: &NewJob) -> Result<bool, RepoError> {
+        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
+        let inserted = insert_task_in(&mut *tx, t).await?;
+        if inserted {
+            enqueue_job_in(&mut *tx, job, t.created_at).await?;
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(task_id = %id))]
+    async fn get_task(&self, id: TaskId) -> Result<Option<Task>, RepoError> {
+        let row: Option<TaskRow> = sqlx::query_as(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn list_tasks(&self, f: &TaskFilter, page: Page) -> Result<Paged<Task>, RepoError> {
+        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE 1 = 1"));
+        push_scope(&mut qb, f.scope, "assignee_id", "branch_id");
+        if let Some(a) = f.assignee_id {
+            qb.push(" AND assignee_id = ").push_bind(a.0);
+        }
+        if let Some(s) = f.status {
+            qb.push(" AND status = ").push_bind(s.as_str());
+        }
+        if let Some(d) = f.due_from {
+            qb.push(" AND due_date >= ").push_bind(d);
+        }
+        if let Some(d) = f.due_to {
+            qb.push(" AND due_date <= ").push_bind(d);
+        }
+        if let Some(c) = f.customer_id {
+            qb.push(" AND customer_id = ").push_bind(c.0);
+        }
+        if let Some(due) = &f.needs_confirmation {
+            qb.push(" AND status = 'open' AND confirmed_at IS NULL AND (1 = 0");
+            for (branch, date) in due {
+                qb.push(" OR (branch_id = ").push_bind(branch.0).push(" AND due_date = ").push_bind(*date).push(")");
+            }
+            qb.push(")");
+        }
+        push_page(&mut qb, page, "seq");
+        let rows: Vec<TaskRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        paginate(rows, page.limit, |r| r.seq, TryInto::try_into)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(task_id = %id))]
+    async fn confirm_task(&self, id: TaskId, by: UserId, note: Option<&str>, at: DateTime<Utc>) -> Result<bool, RepoError> {
+        let n = sqlx::query(
+            "UPDATE tasks SET confirmed_at = $3, confirmed_by = $2, confirmation_note = $4, updated_at = $3 \
+             WHERE id = $1 AND status = 'open' AND confirmed_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(by.0)
+        .bind(at)
+        .bind(note)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(count = tasks.len()))]
+    async fn insert_planned_tasks(&self, tasks: &[(Task, String)]) -> Result<u64, RepoError> {
+        let mut created = 0;
+        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
+        for chunk in tasks.chunks(500) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "INSERT INTO tasks (id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
+                 origin_visit_id, origin, note, created_by, created_at, updated_at, plan_key) ",
+            );
+            qb.push_values(chunk, |mut b, (t, key)| {
+                b.push_bind(t.id.0)
+                    .push_bind(t.customer_id.0)
+                    .push_bind(t.branch_id.0)
+                    .push_bind(t.assignee_id.0)
+                    .push_bind(t.task_type.as_str())
+                    .push_bind(t.required_method.as_str())
+                    .push_bind(t.due_date)
+                    .push_bind(t.status.as_str())
+                    .push_bind(uuid_opt(t.origin_visit_id))
+                    .push_bind(&t.origin)
+                    .push_bind(&t.note)
+                    .push_bind(uuid_opt(t.created_by))
+                    .push_bind(t.created_at)
+                    .push_bind(t.created_at)
+                    .push_bind(key);
+            });
+            qb.push(" ON CONFLICT DO NOTHING");
+            created += qb.build().execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+}
