@@ -139,13 +139,26 @@ struct Rep {
     customers: Vec<String>,
 }
 
-async fn one_visit(client: &reqwest::Client, base: &str, rep: &Rep, pool: &[bytes::Bytes], rng: &mut rand::rngs::StdRng, tally: &Mutex<Tally>) {
+async fn one_visit(
+    client: &reqwest::Client,
+    base: &str,
+    rep: &Rep,
+    pool: &[bytes::Bytes],
+    rng: &mut rand::rngs::StdRng,
+    tally: &Mutex<Tally>,
+) {
     let visit = Uuid::new_v4();
     let customer = &rep.customers[rng.gen_range(0..rep.customers.len())];
     let body = visit_json::visit_json(customer, "door_visit", chrono::Utc::now() - chrono::Duration::minutes(10));
     let mut timed = Vec::new();
     let t = Instant::now();
-    let ok = client.put(format!("{base}/v1/visits/{visit}")).bearer_auth(&rep.token).json(&body).send().await.is_ok_and(|r| r.status().is_success());
+    let ok = client
+        .put(format!("{base}/v1/visits/{visit}"))
+        .bearer_auth(&rep.token)
+        .json(&body)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success());
     timed.push((false, t.elapsed(), ok));
     let kinds = ["storefront", "with_customer", "product"];
     let count = rng.gen_range(2..=3);
@@ -156,11 +169,23 @@ async fn one_visit(client: &reqwest::Client, base: &str, rep: &Rep, pool: &[byte
             .text("captured_at", chrono::Utc::now().to_rfc3339())
             .part("file", reqwest::multipart::Part::stream(bytes).file_name("photo.jpg").mime_str("image/jpeg").unwrap());
         let t = Instant::now();
-        let ok = client.put(format!("{base}/v1/visits/{visit}/photos/{}", Uuid::new_v4())).bearer_auth(&rep.token).multipart(form).send().await.is_ok_and(|r| r.status().is_success());
+        let ok = client
+            .put(format!("{base}/v1/visits/{visit}/photos/{}", Uuid::new_v4()))
+            .bearer_auth(&rep.token)
+            .multipart(form)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
         timed.push((true, t.elapsed(), ok));
     }
     let t = Instant::now();
-    let ok = client.post(format!("{base}/v1/visits/{visit}/submit")).bearer_auth(&rep.token).json(&json!({})).send().await.is_ok_and(|r| r.status().is_success());
+    let ok = client
+        .post(format!("{base}/v1/visits/{visit}/submit"))
+        .bearer_auth(&rep.token)
+        .json(&json!({}))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success());
     timed.push((false, t.elapsed(), ok));
     let mut tally = tally.lock().await;
     let all_ok = timed.iter().all(|t| t.2);
@@ -198,7 +223,15 @@ fn cpu_count(list: &str) -> usize {
         .sum()
 }
 
-async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u64, pool: Arc<Vec<bytes::Bytes>>, floor: (f64, f64), server_cpus: Option<&str>) {
+async fn run_backend(
+    label: &str,
+    settings: Settings,
+    levels: &[usize],
+    secs: u64,
+    pool: Arc<Vec<bytes::Bytes>>,
+    floor: (f64, f64),
+    server_cpus: Option<&str>,
+) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let log = std::fs::File::create(std::env::temp_dir().join(format!("fieldproof-load-{label}.log"))).unwrap();
@@ -226,7 +259,8 @@ async fn run_backend(label: &str, settings: Settings, levels: &[usize], secs: u6
     let logins = fieldproof::app::demo::load(&app).await.unwrap();
     let mut reps = Vec::new();
     for l in logins.iter().filter(|l| l.role == fieldproof::domain::role::Role::Sales) {
-        let r: Value = client.get(format!("{base}/v1/customers?limit=200")).bearer_auth(&l.token).send().await.unwrap().json().await.unwrap();
+        let r: Value =
+            client.get(format!("{base}/v1/customers?limit=200")).bearer_auth(&l.token).send().await.unwrap().json().await.unwrap();
         let customers: Vec<String> = r["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
         if !customers.is_empty() {
             reps.push(Rep { token: l.token.clone(), customers });
@@ -341,7 +375,12 @@ async fn main() {
                     let mut n = 0usize;
                     while Instant::now() < stop_at {
                         let kind = if n % 5 < 2 { PhotoKind::WithCustomer } else { PhotoKind::Storefront };
-                        let _ = std::hint::black_box(fieldproof::app::photos::check_file(&policy, &pool[(n * 7 + c) % pool.len()], kind, chrono_tz::Asia::Jakarta));
+                        let _ = std::hint::black_box(fieldproof::app::photos::check_file(
+                            &policy,
+                            &pool[(n * 7 + c) % pool.len()],
+                            kind,
+                            chrono_tz::Asia::Jakarta,
+                        ));
                         n += 1;
                     }
                     n
@@ -379,7 +418,8 @@ async fn main() {
                 let mut settings = Settings::default();
                 settings.database.url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
                 settings.storage = g.new_bucket();
-                run_backend("PostgreSQL + Garage", settings, &levels, secs, pool.clone(), (floor, measured_floor), server_cpus.as_deref()).await;
+                run_backend("PostgreSQL + Garage", settings, &levels, secs, pool.clone(), (floor, measured_floor), server_cpus.as_deref())
+                    .await;
                 let _ = admin.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await;
             }
             _ => eprintln!("PostgreSQL + Garage skipped: needs DATABASE_URL and a garage binary"),

@@ -31,11 +31,15 @@ fn median(mut xs: Vec<Duration>) -> Duration {
 
 fn time_it(mut f: impl FnMut()) -> Duration {
     f(); // warm-up
-    median((0..RUNS).map(|_| {
-        let t = Instant::now();
-        f();
-        t.elapsed()
-    }).collect())
+    median(
+        (0..RUNS)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
 }
 
 fn time_cmd(program: &str, args: &[&str]) -> Option<Duration> {
@@ -57,7 +61,12 @@ fn main() {
     println!("Process start-up (`true`), subtracted from the tools' times: {} ms\n", ms(spawn));
     println!("| file | size | fieldproof full check (ms) | of which the 1/8 decode (ms) | djpeg -scale 1/8 -grayscale, net (ms) | ratio full check / djpeg | exiftool + identify, net (ms) | as `with_customer`, with face detection (ms) |");
     println!("|---|---|---|---|---|---|---|---|");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).filter(|n| n.ends_with(".jpg")).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".jpg"))
+        .collect();
     names.sort();
     for name in names {
         let path = dir.join(&name);
@@ -91,7 +100,12 @@ fn main() {
 
     heif_table(&dir, &policy, spawn);
 
-    let limits = Limits { max_bytes: policy.photo.max_bytes, max_side_px: policy.photo.max_side_px, max_pixels: policy.photo.max_pixels, faces_min_px: None };
+    let limits = Limits {
+        max_bytes: policy.photo.max_bytes,
+        max_side_px: policy.photo.max_side_px,
+        max_pixels: policy.photo.max_pixels,
+        faces_min_px: None,
+    };
     let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
     bomb.extend_from_slice(&100_000u32.to_be_bytes());
     bomb.extend_from_slice(&100_000u32.to_be_bytes());
@@ -120,15 +134,24 @@ fn heif_table(dir: &Path, policy: &Policy, spawn: Duration) {
     const HEIF_RUNS: usize = 7;
     println!("\n| HEIC file | size | fieldproof full check, 1 thread (ms) | of which the decode (ms) | heif-convert → y4m, wall, net (ms) | heif-convert CPU time (ms) |");
     println!("|---|---|---|---|---|---|");
-    let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).filter(|n| n.ends_with(".heic")).collect();
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".heic"))
+        .collect();
     names.sort();
     let median_of = |f: &mut dyn FnMut()| {
         f();
-        median((0..HEIF_RUNS).map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        }).collect())
+        median(
+            (0..HEIF_RUNS)
+                .map(|_| {
+                    let t = Instant::now();
+                    f();
+                    t.elapsed()
+                })
+                .collect(),
+        )
     };
     for name in names {
         let path = dir.join(&name);
@@ -141,14 +164,17 @@ fn heif_table(dir: &Path, policy: &Policy, spawn: Duration) {
         });
         let out = std::env::temp_dir().join("fieldproof-bench.y4m");
         let args = [path.to_str().unwrap(), out.to_str().unwrap()];
-        let reference = Command::new("heif-convert").args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().ok().filter(|s| s.success()).map(|_| {
-            let cpu_before = children_cpu();
-            let wall = median_of(&mut || {
-                let _ = Command::new("heif-convert").args(args).stdout(Stdio::null()).stderr(Stdio::null()).status();
-            });
-            let cpu = (children_cpu() - cpu_before) / (HEIF_RUNS as u32 + 1);
-            (wall.saturating_sub(spawn), cpu)
-        });
+        let reference =
+            Command::new("heif-convert").args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().ok().filter(|s| s.success()).map(
+                |_| {
+                    let cpu_before = children_cpu();
+                    let wall = median_of(&mut || {
+                        let _ = Command::new("heif-convert").args(args).stdout(Stdio::null()).stderr(Stdio::null()).status();
+                    });
+                    let cpu = (children_cpu() - cpu_before) / (HEIF_RUNS as u32 + 1);
+                    (wall.saturating_sub(spawn), cpu)
+                },
+            );
         let _ = std::fs::remove_file(&out);
         println!(
             "| {name} | {:.1} MB | {} | {} | {} | {} |",

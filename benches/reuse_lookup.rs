@@ -58,9 +58,11 @@ async fn fill_sqlite(conn: &mut sqlx::SqliteConnection, n: usize) {
             8 => "(ahash & 4294967295)".into(),
             _ => "((ahash >> 32) & 4294967295)".into(),
         };
-        conn.execute(format!("INSERT INTO photo_hash_keys (key, photo_id) SELECT ({slot} << 32) | {chunk}, pid FROM gen ORDER BY 1, 2").as_str())
-            .await
-            .unwrap();
+        conn.execute(
+            format!("INSERT INTO photo_hash_keys (key, photo_id) SELECT ({slot} << 32) | {chunk}, pid FROM gen ORDER BY 1, 2").as_str(),
+        )
+        .await
+        .unwrap();
     }
     conn.execute("DROP TABLE gen").await.unwrap();
 }
@@ -95,7 +97,8 @@ async fn fill_postgres(conn: &mut sqlx::PgConnection, n: usize) {
 /// Stored hashes to probe near: the first `KEPT` rows.
 macro_rules! kept {
     ($conn:expr) => {{
-        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(&format!("SELECT dhash, ahash FROM photo_hashes LIMIT {KEPT}")).fetch_all(&mut $conn).await.unwrap();
+        let rows: Vec<(Vec<u8>, i64)> =
+            sqlx::query_as(&format!("SELECT dhash, ahash FROM photo_hashes LIMIT {KEPT}")).fetch_all(&mut $conn).await.unwrap();
         rows.into_iter().map(|(d, a)| (<[u8; 32]>::try_from(d).unwrap(), a as u64)).collect::<Vec<_>>()
     }};
 }
@@ -136,12 +139,7 @@ async fn measure(name: &str, repo: &dyn Repo, kept: &[([u8; 32], u64)]) {
         }
         times.sort();
         let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
-        println!(
-            "| {name} | {label} | {} | {} | {:.1} | {matches}/1000 |",
-            us(pct(0.5)),
-            us(pct(0.99)),
-            candidates as f64 / 1000.0
-        );
+        println!("| {name} | {label} | {} | {} | {:.1} | {matches}/1000 |", us(pct(0.5)), us(pct(0.99)), candidates as f64 / 1000.0);
     }
 }
 

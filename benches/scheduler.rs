@@ -26,7 +26,13 @@ use uuid::Uuid;
 
 fn vm_hwm_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|k| k.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
 }
 
 /// The peak of the process's anonymous memory (heap and stacks, without the SQLite file's mapped
@@ -63,6 +69,7 @@ struct Row {
     peak_anon_mb: Option<f64>,
 }
 
+#[allow(clippy::too_many_arguments)] // a bench's knobs, passed once
 async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize, days: u64, open: usize, due: usize, rows: &mut Vec<Row>) {
     let mut settings = Settings::default();
     settings.database.url = url;
@@ -70,7 +77,13 @@ async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize
     settings.storage = StorageSettings { url: format!("file://{}/objects", dir.display()), ..Default::default() };
     let app = fieldproof::startup::build_app(&settings).await.unwrap();
     // Fixed ids: the CSV files written on the first run name the rep by id on the second.
-    let branch = Branch { id: BranchId(Uuid::from_u128(1)), code: "JKT".into(), name: "Jakarta".into(), time_zone: chrono_tz::Asia::Jakarta, working_days: fieldproof::db::MONDAY_TO_FRIDAY };
+    let branch = Branch {
+        id: BranchId(Uuid::from_u128(1)),
+        code: "JKT".into(),
+        name: "Jakarta".into(),
+        time_zone: chrono_tz::Asia::Jakarta,
+        working_days: fieldproof::db::MONDAY_TO_FRIDAY,
+    };
     app.repo.upsert_branch(&branch).await.unwrap();
     let rep = User { id: UserId(Uuid::from_u128(2)), name: "andi".into(), role: Role::Sales, branch_id: Some(branch.id) };
     app.repo.upsert_user(&rep, Utc::now()).await.unwrap();
@@ -109,7 +122,14 @@ async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize
     let r = import_file(&app, None, ImportKind::Customers, &customers_csv, &|_| {}).await.unwrap();
     let s = started.elapsed().as_secs_f64();
     assert_eq!((r.created as usize, r.rejected), (n, 0));
-    rows.push(Row { backend, step: format!("import {n} customers"), seconds: s, rate: format!("{:.0} rows/s", n as f64 / s), peak_rss_mb: None, peak_anon_mb: None });
+    rows.push(Row {
+        backend,
+        step: format!("import {n} customers"),
+        seconds: s,
+        rate: format!("{:.0} rows/s", n as f64 / s),
+        peak_rss_mb: None,
+        peak_anon_mb: None,
+    });
 
     reset_hwm();
     let started = Instant::now();
@@ -122,7 +142,14 @@ async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize
     .unwrap();
     let s = started.elapsed().as_secs_f64();
     assert_eq!(r.rejected, 0);
-    rows.push(Row { backend, step: format!("import {} volume rows ({mb:.0} MB)", r.rows), seconds: s, rate: format!("{:.0} rows/s", r.rows as f64 / s), peak_rss_mb: Some(vm_hwm_mb()), peak_anon_mb: Some(anon_peak_mb()) });
+    rows.push(Row {
+        backend,
+        step: format!("import {} volume rows ({mb:.0} MB)", r.rows),
+        seconds: s,
+        rate: format!("{:.0} rows/s", r.rows as f64 / s),
+        peak_rss_mb: Some(vm_hwm_mb()),
+        peak_anon_mb: Some(anon_peak_mb()),
+    });
 
     reset_hwm();
     let started = Instant::now();
@@ -175,7 +202,14 @@ async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize
     let done = fieldproof::app::calendar::close_day(&app, branch.id, closed).await.unwrap().expect("a fresh day");
     let s = started.elapsed().as_secs_f64();
     assert_eq!(done.missed_tasks.len(), due);
-    rows.push(Row { backend, step: format!("day close: {due} due among {open} open tasks"), seconds: s, rate: format!("{:.0} tasks/s", due as f64 / s), peak_rss_mb: None, peak_anon_mb: None });
+    rows.push(Row {
+        backend,
+        step: format!("day close: {due} due among {open} open tasks"),
+        seconds: s,
+        rate: format!("{:.0} tasks/s", due as f64 / s),
+        peak_rss_mb: None,
+        peak_anon_mb: None,
+    });
     for r in rows.iter().filter(|r| r.backend == backend) {
         eprintln!("  {backend}: {} — {:.1} s, {}, peak {:?} MB", r.step, r.seconds, r.rate, r.peak_rss_mb);
     }

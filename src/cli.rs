@@ -135,7 +135,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
         }
         Command::Branch { command: BranchCommand::Add { code, name, tz, working_days } } => {
-            let working_days = crate::domain::time::Calendar::parse_weekdays(&working_days).map_err(|e| anyhow::anyhow!("--working-days: {e}"))?;
+            let working_days =
+                crate::domain::time::Calendar::parse_weekdays(&working_days).map_err(|e| anyhow::anyhow!("--working-days: {e}"))?;
             let app = crate::startup::build_app(&settings).await?;
             let time_zone: chrono_tz::Tz = tz.parse().map_err(|_| anyhow::anyhow!("{tz:?} is not an IANA time zone"))?;
             let id = match app.repo.branch_by_code(&code).await? {
@@ -155,7 +156,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let progress = move |r: &crate::app::imports::ImportReport| {
                 use std::io::Write;
                 let rate = r.rows as f64 / started.elapsed().as_secs_f64().max(0.001);
-                eprint!("\r{} rows ({:.0}/s): {} created, {} updated, {} unchanged, {} rejected   ", r.rows, rate, r.created, r.updated, r.unchanged, r.rejected);
+                eprint!(
+                    "\r{} rows ({:.0}/s): {} created, {} updated, {} unchanged, {} rejected   ",
+                    r.rows, rate, r.created, r.updated, r.unchanged, r.rejected
+                );
                 let _ = std::io::stderr().flush();
             };
             let report = crate::app::imports::import_file(&app, None, kind, &file, &progress).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -163,8 +167,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for e in &report.errors {
                 eprintln!("line {}: {}", e.line, e.reason);
             }
-            println!("{}", serde_json::json!({ "rows": report.rows, "created": report.created, "updated": report.updated,
-                                              "unchanged": report.unchanged, "rejected": report.rejected, "seconds": started.elapsed().as_secs_f64() }));
+            println!(
+                "{}",
+                serde_json::json!({ "rows": report.rows, "created": report.created, "updated": report.updated,
+                                              "unchanged": report.unchanged, "rejected": report.rejected, "seconds": started.elapsed().as_secs_f64() })
+            );
         }
         Command::Classify { branch } => {
             let app = crate::startup::build_app(&settings).await?;
@@ -175,14 +182,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let runs = crate::app::classes::run_now(&app, None, branch).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             for r in &runs {
-                println!("{}", serde_json::json!({ "branch_id": r.branch_id, "date": r.date, "customers": r.customers, "changed": r.changed, "tasks_created": r.tasks_created }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "branch_id": r.branch_id, "date": r.date, "customers": r.customers, "changed": r.changed, "tasks_created": r.tasks_created })
+                );
             }
             eprintln!("classified in {:.1} s", started.elapsed().as_secs_f64());
         }
         Command::Holidays { command: HolidaysCommand::Load { file } } => {
             let app = crate::startup::build_app(&settings).await?;
             let (text, source) = match &file {
-                Some(path) => (std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?, HolidaySource::Operator),
+                Some(path) => {
+                    (std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?, HolidaySource::Operator)
+                }
                 None => (crate::app::calendar::SHIPPED_HOLIDAYS.to_string(), HolidaySource::Shipped),
             };
             let days = crate::app::calendar::load_holiday_file(&app, &text, source).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -192,7 +204,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = crate::startup::build_app(&settings).await?;
             let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("role must be sales, branch_marketing, hq or admin"))?;
             let branch_id = match branch {
-                Some(code) => Some(app.repo.branch_by_code(&code).await?.ok_or_else(|| anyhow::anyhow!("no branch with code {code:?}"))?.id),
+                Some(code) => {
+                    Some(app.repo.branch_by_code(&code).await?.ok_or_else(|| anyhow::anyhow!("no branch with code {code:?}"))?.id)
+                }
                 None if matches!(role, Role::Sales | Role::BranchMarketing) => anyhow::bail!("--branch is required for {}", role.as_str()),
                 None => None,
             };

@@ -195,7 +195,6 @@ impl Default for MediaSettings {
     }
 }
 
-
 impl Settings {
     /// Loads defaults ← file ← environment. An explicit `path` must exist; without one,
     /// `fieldproof.toml` in the working directory is used when present.
@@ -277,7 +276,24 @@ mod tests {
         let example = include_str!("../fieldproof.example.toml");
         let parsed: Settings = Figment::from(Toml::string(example)).extract().expect("example parses");
         assert_eq!(parsed, Settings::default());
-        for key in ["listen", "workers", "max_json_bytes", "url", "max_connections", "max_concurrent_inspections", "inspect_timeout_secs", "enabled", "poll_interval_ms", "heartbeat_secs", "max_attempts", "retry_backoff_ms", "orphan_grace_secs", "file", "format", "span_timings"] {
+        for key in [
+            "listen",
+            "workers",
+            "max_json_bytes",
+            "url",
+            "max_connections",
+            "max_concurrent_inspections",
+            "inspect_timeout_secs",
+            "enabled",
+            "poll_interval_ms",
+            "heartbeat_secs",
+            "max_attempts",
+            "retry_backoff_ms",
+            "orphan_grace_secs",
+            "file",
+            "format",
+            "span_timings",
+        ] {
             assert!(example.contains(&format!("\n{key} =")), "{key} missing from the example");
         }
     }

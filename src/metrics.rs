@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, GaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 pub struct Metrics {
     registry: Registry,
@@ -22,11 +22,35 @@ const SECONDS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 impl Metrics {
     pub fn new() -> Metrics {
         let registry = Registry::new_custom(Some("fieldproof".into()), None).expect("a valid prefix");
-        let requests = IntCounterVec::new(Opts::new("http_requests_total", "HTTP requests answered, by method, route template and status"), &["method", "route", "status"]).expect("valid metric");
-        let request_seconds = HistogramVec::new(HistogramOpts::new("http_request_duration_seconds", "Time to answer an HTTP request, by method and route template").buckets(SECONDS.to_vec()), &["method", "route"]).expect("valid metric");
-        let photo_check_seconds = Histogram::with_opts(HistogramOpts::new("photo_check_duration_seconds", "Time of one photo inspection (decode, EXIF, pixel checks), excluding the wait for a permit").buckets(SECONDS.to_vec())).expect("valid metric");
-        let jobs = IntGaugeVec::new(Opts::new("jobs", "Jobs in the queue, by status (read at scrape time)"), &["status"]).expect("valid metric");
-        let job_age_seconds = GaugeVec::new(Opts::new("jobs_oldest_age_seconds", "Age of the oldest job in each status: for queued, how long the oldest due job has waited"), &["status"]).expect("valid metric");
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests answered, by method, route template and status"),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let request_seconds = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "Time to answer an HTTP request, by method and route template")
+                .buckets(SECONDS.to_vec()),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        let photo_check_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "photo_check_duration_seconds",
+                "Time of one photo inspection (decode, EXIF, pixel checks), excluding the wait for a permit",
+            )
+            .buckets(SECONDS.to_vec()),
+        )
+        .expect("valid metric");
+        let jobs =
+            IntGaugeVec::new(Opts::new("jobs", "Jobs in the queue, by status (read at scrape time)"), &["status"]).expect("valid metric");
+        let job_age_seconds = GaugeVec::new(
+            Opts::new(
+                "jobs_oldest_age_seconds",
+                "Age of the oldest job in each status: for queued, how long the oldest due job has waited",
+            ),
+            &["status"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(request_seconds.clone()),

@@ -70,8 +70,8 @@ impl Application {
 
     /// Serves an already-built [`App`] (tests build their own to keep a handle on it).
     pub fn with_app(app: App, settings: &Settings) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(&settings.server.listen)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
+        let listener =
+            TcpListener::bind(&settings.server.listen).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
         let worker = settings.jobs.enabled.then(|| {
             let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -50,7 +50,13 @@ fn year_span(year: i32) -> Result<(NaiveDate, NaiveDate), AppError> {
 
 /// `PUT /v1/holidays/{year}` (admin; the CLI runs the same): replaces the year's holidays and
 /// records who set them. The same list again changes nothing.
-pub async fn set_holidays(app: &App, actor: Option<&Actor>, year: i32, mut list: Vec<Holiday>, source: HolidaySource) -> Result<Vec<Holiday>, AppError> {
+pub async fn set_holidays(
+    app: &App,
+    actor: Option<&Actor>,
+    year: i32,
+    mut list: Vec<Holiday>,
+    source: HolidaySource,
+) -> Result<Vec<Holiday>, AppError> {
     if let Some(a) = actor {
         if a.role != Role::Admin {
             return Err(AppError::forbidden("role_forbidden", "holidays are managed by admins"));
@@ -108,7 +114,8 @@ pub async fn enqueue_day_closes(app: &App, branches: &[Branch], now: DateTime<Ut
 
 /// The `day_close` job.
 pub async fn run_day_close(app: &App, payload: &serde_json::Value) -> Result<(), String> {
-    let branch: BranchId = payload["branch_id"].as_str().and_then(|s| s.parse().ok()).map(BranchId).ok_or("day_close without a branch_id")?;
+    let branch: BranchId =
+        payload["branch_id"].as_str().and_then(|s| s.parse().ok()).map(BranchId).ok_or("day_close without a branch_id")?;
     let date: NaiveDate = payload["date"].as_str().and_then(|s| s.parse().ok()).ok_or("day_close without a date")?;
     close_day(app, branch, date).await.map(drop).map_err(|e| e.to_string())
 }
@@ -262,7 +269,8 @@ mod tests {
     #[test]
     fn an_upgrade_replaces_a_shipped_year_and_never_an_operators() {
         let now = shipped(2027);
-        let earlier: Vec<Holiday> = now.iter().filter(|h| ["2027-01-01", "2027-03-26", "2027-08-17"].contains(&h.date.to_string().as_str())).cloned().collect();
+        let earlier: Vec<Holiday> =
+            now.iter().filter(|h| ["2027-01-01", "2027-03-26", "2027-08-17"].contains(&h.date.to_string().as_str())).cloned().collect();
         let mut operators = earlier.clone();
         operators.push(Holiday { date: "2027-07-01".parse().unwrap(), name: "Ulang tahun perusahaan".into(), kind: "holiday".into() });
         use HolidaySource::{Operator, Shipped};

@@ -9,11 +9,11 @@ use uuid::Uuid;
 use super::{App, AppError};
 use crate::db::{Branch, ClassChange, NewJob};
 use crate::domain::classify::{classify, spans};
+use crate::domain::ids::BranchId;
 use crate::domain::ids::TaskId;
 use crate::domain::plan::plan;
-use crate::domain::task::NewTask;
-use crate::domain::ids::BranchId;
 use crate::domain::role::{Actor, Role};
+use crate::domain::task::NewTask;
 use crate::domain::time::local_date;
 
 /// The job kind that classifies one branch on one local date.
@@ -80,7 +80,8 @@ pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Re
         if c.class != v.customer.class {
             changed += 1;
         }
-        let change = ClassChange { at: now, from_class: v.customer.class, to_class: c.class, previous_level: Some(c.level), reason: c.reason };
+        let change =
+            ClassChange { at: now, from_class: v.customer.class, to_class: c.class, previous_level: Some(c.level), reason: c.reason };
         changes.push((v.customer.id, change));
         if changes.len() == 1000 {
             app.repo.change_classes(&changes).await?;
@@ -135,7 +136,8 @@ pub async fn enqueue_daily(app: &App, branches: &[Branch], now: DateTime<Utc>) -
 
 /// The `classify` job.
 pub async fn run_job(app: &App, payload: &serde_json::Value) -> Result<(), String> {
-    let branch: BranchId = payload["branch_id"].as_str().and_then(|s| s.parse().ok()).map(BranchId).ok_or("classify without a branch_id")?;
+    let branch: BranchId =
+        payload["branch_id"].as_str().and_then(|s| s.parse().ok()).map(BranchId).ok_or("classify without a branch_id")?;
     let date: NaiveDate = payload["date"].as_str().and_then(|s| s.parse().ok()).ok_or("classify without a date")?;
     let b = app.branch(branch).await.map_err(|e| e.to_string())?;
     let run = classify_branch(app, &b, date).await.map_err(|e| e.to_string())?;

@@ -89,7 +89,9 @@ pub async fn update(app: &App, actor: &Actor, id: CustomerId, change: impl FnOnc
     check_refs(app, actor, customer.branch_id, customer.assigned_rep_id).await?;
     match app.repo.update_customer(&customer).await {
         Ok(()) => get(app, actor, id).await,
-        Err(e) if e.is_conflict_on(CODE_UNIQUE) => Err(AppError::conflict("customer_code_taken", format!("customer code {:?} is taken", customer.code))),
+        Err(e) if e.is_conflict_on(CODE_UNIQUE) => {
+            Err(AppError::conflict("customer_code_taken", format!("customer code {:?} is taken", customer.code)))
+        }
         Err(e) => Err(e.into()),
     }
 }

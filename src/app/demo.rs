@@ -60,8 +60,13 @@ const CLASSES: [CustomerClass; 10] = [
     CustomerClass::New,
     CustomerClass::E,
 ];
-const CONTACTS: [(&str, &str); 5] =
-    [("Bu Sari", "Pemilik"), ("Pak Budi", "Manajer Gudang"), ("Bu Dewi", "Admin Pengiriman"), ("Pak Agus", "Owner"), ("Bu Rina", "Supervisor")];
+const CONTACTS: [(&str, &str); 5] = [
+    ("Bu Sari", "Pemilik"),
+    ("Pak Budi", "Manajer Gudang"),
+    ("Bu Dewi", "Admin Pengiriman"),
+    ("Pak Agus", "Owner"),
+    ("Bu Rina", "Supervisor"),
+];
 
 fn seeds() -> [BranchSeed; 3] {
     [
@@ -72,7 +77,18 @@ fn seeds() -> [BranchSeed; 3] {
             center: (-6.1862, 106.8341),
             reps: ["andi", "siti"],
             marketing: "maya",
-            places: ["Tanah Abang", "Senen", "Cikini", "Menteng", "Kemayoran", "Sawah Besar", "Gambir", "Johar Baru", "Cempaka Putih", "Salemba"],
+            places: [
+                "Tanah Abang",
+                "Senen",
+                "Cikini",
+                "Menteng",
+                "Kemayoran",
+                "Sawah Besar",
+                "Gambir",
+                "Johar Baru",
+                "Cempaka Putih",
+                "Salemba",
+            ],
         },
         BranchSeed {
             code: "MKS",
@@ -116,7 +132,13 @@ pub async fn load(app: &App) -> Result<Vec<DemoLogin>, AppError> {
     let mut users = vec![add_user(Role::Hq, "hana", None), add_user(Role::Admin, "admin", None)];
     let mut branches = Vec::new();
     for seed in seeds() {
-        let branch = Branch { id: BranchId(stable_uuid(&format!("branch:{}", seed.code))), code: seed.code.into(), name: seed.name.into(), time_zone: seed.tz, working_days: crate::db::MONDAY_TO_FRIDAY };
+        let branch = Branch {
+            id: BranchId(stable_uuid(&format!("branch:{}", seed.code))),
+            code: seed.code.into(),
+            name: seed.name.into(),
+            time_zone: seed.tz,
+            working_days: crate::db::MONDAY_TO_FRIDAY,
+        };
         for rep in seed.reps {
             users.push(add_user(Role::Sales, rep, Some((branch.id, seed.code))));
         }
@@ -145,7 +167,8 @@ pub async fn load(app: &App) -> Result<Vec<DemoLogin>, AppError> {
             let radius_deg = 0.008 + 0.004 * (i % 5) as f64;
             let location = GeoPoint::parse(seed.center.0 + radius_deg * angle.sin(), seed.center.1 + radius_deg * angle.cos())
                 .map_err(AppError::internal)?;
-            let created_on = today.checked_sub_days(Days::new(if CLASSES[i] == CustomerClass::New { 20 } else { 400 + 30 * i as u64 })).unwrap_or(today);
+            let created_on =
+                today.checked_sub_days(Days::new(if CLASSES[i] == CustomerClass::New { 20 } else { 400 + 30 * i as u64 })).unwrap_or(today);
             let customer = Customer {
                 id: CustomerId(stable_uuid(&format!("customer:{code}"))),
                 code: code.clone(),
@@ -181,6 +204,17 @@ fn todays_task(customer: &Customer, rep: UserId, today: NaiveDate, now: chrono::
         CustomerClass::F => return None,
         _ => (TaskType::Routine, RequiredMethod::DoorVisit),
     };
-    let task = NewTask { customer_id: customer.id, branch_id: customer.branch_id, assignee_id: rep, task_type, required_method: method, due_date: today, origin: "demo" };
-    Some(task.open(TaskId(stable_uuid(&format!("task:{}:{today}", customer.code))), now).with_note(Some(format!("Kunjungan {} hari ini", customer.name))))
+    let task = NewTask {
+        customer_id: customer.id,
+        branch_id: customer.branch_id,
+        assignee_id: rep,
+        task_type,
+        required_method: method,
+        due_date: today,
+        origin: "demo",
+    };
+    Some(
+        task.open(TaskId(stable_uuid(&format!("task:{}:{today}", customer.code))), now)
+            .with_note(Some(format!("Kunjungan {} hari ini", customer.name))),
+    )
 }

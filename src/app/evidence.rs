@@ -40,15 +40,20 @@ pub(crate) async fn judge_photo(app: &App, against: &Against<'_>, photo: &Photo)
 
 /// The customer's geofence, with the policy's radius when the customer has none.
 fn geofence(app: &App, customer: &Customer) -> Option<Geofence> {
-    customer.location.map(|center| Geofence {
-        center,
-        radius_m: customer.geofence_radius_m.unwrap_or(app.policy.default_geofence_radius_m),
-    })
+    customer
+        .location
+        .map(|center| Geofence { center, radius_m: customer.geofence_radius_m.unwrap_or(app.policy.default_geofence_radius_m) })
 }
 
 /// Earlier photos of other visits that `facts`' photo copies: the same bytes, or the same
 /// picture by its perceptual hashes (multi-index candidates, then a Hamming check).
-async fn earlier_copies(app: &App, sha256: &str, facts: &PhotoFacts, received_at: chrono::DateTime<chrono::Utc>, visit: VisitId) -> Result<Vec<EarlierCopy>, AppError> {
+async fn earlier_copies(
+    app: &App,
+    sha256: &str,
+    facts: &PhotoFacts,
+    received_at: chrono::DateTime<chrono::Utc>,
+    visit: VisitId,
+) -> Result<Vec<EarlierCopy>, AppError> {
     let mut copies: Vec<EarlierCopy> = app
         .repo
         .earlier_copies(sha256, received_at, visit)
@@ -85,7 +90,8 @@ pub fn limits_for(policy: &crate::domain::policy::Policy, kind: PhotoKind) -> Li
 /// camera-local EXIF time gets its zone).
 pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
     let exif = &inspection.exif;
-    let (exif_taken_at, zone_source) = rules::resolve_capture_time(exif.datetime_original_parsed, exif.offset_original, exif.gps_time, branch_tz);
+    let (exif_taken_at, zone_source) =
+        rules::resolve_capture_time(exif.datetime_original_parsed, exif.offset_original, exif.gps_time, branch_tz);
     let markers = &inspection.markers;
     PhotoFacts {
         format: inspection.format.as_str().to_string(),

@@ -72,7 +72,13 @@ const VOLUME_HEADER: [&str; 3] = ["customer_code", "date", "awb"];
 
 /// Imports a CSV file. `actor` is the API caller (`None` for the CLI, which may write every
 /// branch); `progress` is called after every batch.
-pub async fn import_file(app: &App, actor: Option<&Actor>, kind: ImportKind, path: &Path, progress: &(dyn Fn(&ImportReport) + Send + Sync)) -> Result<ImportReport, AppError> {
+pub async fn import_file(
+    app: &App,
+    actor: Option<&Actor>,
+    kind: ImportKind,
+    path: &Path,
+    progress: &(dyn Fn(&ImportReport) + Send + Sync),
+) -> Result<ImportReport, AppError> {
     if let Some(a) = actor {
         if !a.role.is_marketing() {
             return Err(AppError::forbidden("role_forbidden", "imports are for marketing roles and admins"));
@@ -86,7 +92,8 @@ pub async fn import_file(app: &App, actor: Option<&Actor>, kind: ImportKind, pat
     };
     let header_check = expected.clone();
     let reader = tokio::task::spawn_blocking(move || {
-        let mut csv = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(std::io::BufReader::with_capacity(256 * 1024, file));
+        let mut csv =
+            csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(std::io::BufReader::with_capacity(256 * 1024, file));
         match csv.headers() {
             Ok(h) => {
                 let got: Vec<String> = h.iter().map(|c| c.trim_start_matches('\u{feff}').to_lowercase()).collect();
@@ -146,7 +153,7 @@ struct Context {
     reps: HashMap<(BranchId, String), Result<UserId, String>>,
 }
 
-fn field<'a>(r: &'a csv::StringRecord, i: usize) -> &'a str {
+fn field(r: &csv::StringRecord, i: usize) -> &str {
     r.get(i).unwrap_or("")
 }
 
@@ -154,7 +161,13 @@ fn unreadable(r: &csv::StringRecord) -> Option<String> {
     r.get(0).and_then(|f| f.strip_prefix('\u{0}')).map(|e| format!("unreadable row: {e}"))
 }
 
-async fn customers_batch(app: &App, actor: Option<&Actor>, ctx: &mut Context, batch: &[(u64, csv::StringRecord)], report: &mut ImportReport) -> Result<(), AppError> {
+async fn customers_batch(
+    app: &App,
+    actor: Option<&Actor>,
+    ctx: &mut Context,
+    batch: &[(u64, csv::StringRecord)],
+    report: &mut ImportReport,
+) -> Result<(), AppError> {
     let now = app.now();
     let mut rows: Vec<Customer> = Vec::with_capacity(batch.len());
     let mut seen: HashMap<String, u64> = HashMap::new();
@@ -179,7 +192,13 @@ async fn customers_batch(app: &App, actor: Option<&Actor>, ctx: &mut Context, ba
 }
 
 /// One customer row, or why it is refused.
-async fn customer_row(app: &App, actor: Option<&Actor>, ctx: &mut Context, r: &csv::StringRecord, now: chrono::DateTime<chrono::Utc>) -> Result<Result<Customer, String>, AppError> {
+async fn customer_row(
+    app: &App,
+    actor: Option<&Actor>,
+    ctx: &mut Context,
+    r: &csv::StringRecord,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Result<Customer, String>, AppError> {
     if r.len() != CUSTOMER_HEADER.len() {
         return Ok(Err(format!("{} fields, expected {}", r.len(), CUSTOMER_HEADER.len())));
     }
@@ -282,7 +301,13 @@ async fn find_rep(app: &App, branch: BranchId, rep: &str) -> Result<Result<UserI
     })
 }
 
-async fn volumes_batch(app: &App, actor: Option<&Actor>, _ctx: &mut Context, batch: &[(u64, csv::StringRecord)], report: &mut ImportReport) -> Result<(), AppError> {
+async fn volumes_batch(
+    app: &App,
+    actor: Option<&Actor>,
+    _ctx: &mut Context,
+    batch: &[(u64, csv::StringRecord)],
+    report: &mut ImportReport,
+) -> Result<(), AppError> {
     let mut parsed: Vec<(u64, String, NaiveDate, i64)> = Vec::with_capacity(batch.len());
     for (line, r) in batch {
         if let Some(e) = unreadable(r) {
@@ -317,9 +342,8 @@ async fn volumes_batch(app: &App, actor: Option<&Actor>, _ctx: &mut Context, bat
             continue;
         };
         if let Some(a) = actor.filter(|a| a.role == Role::BranchMarketing) {
-            if !visible.contains_key(&id) {
-                let ok = app.repo.get_customer(id).await?.is_some_and(|c| a.can_see_branch(c.branch_id));
-                visible.insert(id, ok);
+            if let std::collections::hash_map::Entry::Vacant(slot) = visible.entry(id) {
+                slot.insert(app.repo.get_customer(id).await?.is_some_and(|c| a.can_see_branch(c.branch_id)));
             }
             if !visible[&id] {
                 report.reject(line, format!("customer {code} is not in your branch"));

@@ -8,11 +8,11 @@ pub mod calendar;
 pub mod classes;
 pub mod customers;
 pub mod demo;
+mod error;
 pub mod events;
 mod evidence;
 pub mod imports;
 pub mod jobs;
-mod error;
 pub mod photos;
 pub mod reviews;
 pub mod scorecards;
@@ -88,7 +88,8 @@ impl App {
     pub async fn metrics_text(&self) -> Result<String, AppError> {
         let now = self.clock.now();
         let stats = self.repo.job_stats(now).await?;
-        let by_status: Vec<_> = stats.into_iter().map(|s| (s.status, s.count, s.oldest_run_at.and_then(|t| (now - t).to_std().ok()))).collect();
+        let by_status: Vec<_> =
+            stats.into_iter().map(|s| (s.status, s.count, s.oldest_run_at.and_then(|t| (now - t).to_std().ok()))).collect();
         self.metrics.set_jobs(&by_status);
         Ok(self.metrics.render())
     }
@@ -105,7 +106,21 @@ impl App {
         self.repo.get_branch(id).await?.ok_or_else(|| AppError::internal(format!("branch {id} is missing")))
     }
 
-    pub(crate) fn audit(&self, actor: &Actor, action: &str, subject_type: &str, subject_id: String, detail: serde_json::Value) -> AuditEntry {
-        AuditEntry { at: self.now(), actor_id: Some(actor.id), action: action.into(), subject_type: subject_type.into(), subject_id, detail }
+    pub(crate) fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        subject_type: &str,
+        subject_id: String,
+        detail: serde_json::Value,
+    ) -> AuditEntry {
+        AuditEntry {
+            at: self.now(),
+            actor_id: Some(actor.id),
+            action: action.into(),
+            subject_type: subject_type.into(),
+            subject_id,
+            detail,
+        }
     }
 }

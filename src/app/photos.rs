@@ -34,7 +34,13 @@ pub enum Stored {
 }
 
 /// `PUT /v1/visits/{visit}/photos/{photo}`.
-pub async fn upload(app: &App, actor: &Actor, visit_id: VisitId, photo_id: PhotoId, upload: PhotoUpload) -> Result<(Photo, Stored), AppError> {
+pub async fn upload(
+    app: &App,
+    actor: &Actor,
+    visit_id: VisitId,
+    photo_id: PhotoId,
+    upload: PhotoUpload,
+) -> Result<(Photo, Stored), AppError> {
     let visit = owned_visit(app, actor, visit_id).await?;
     if let Some(existing) = app.repo.get_photo(photo_id).await? {
         // A retry: hashing alone tells whether it is the same photo.
@@ -104,7 +110,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// Starts `work` on a blocking thread once an inspection permit is free. The permit moves into
 /// the task and is released when the work really ends — not when a caller stops waiting for
 /// it — so a timed-out inspection still counts against the bound until its decode finishes.
-async fn bounded_blocking<T: Send + 'static>(app: &App, work: impl FnOnce() -> T + Send + 'static) -> Result<tokio::task::JoinHandle<T>, AppError> {
+async fn bounded_blocking<T: Send + 'static>(
+    app: &App,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<tokio::task::JoinHandle<T>, AppError> {
     let permit = app
         .inspect_permits
         .clone()
@@ -145,7 +154,12 @@ async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind:
 
 /// The whole photo check on a local file, without the database (no reuse check, no
 /// customer): what `fieldproof check-photo` runs.
-pub fn check_file(policy: &crate::domain::policy::Policy, bytes: &[u8], kind: PhotoKind, branch_tz: Tz) -> Result<(Inspection, PhotoFacts, Vec<crate::domain::finding::Finding>), media::MediaError> {
+pub fn check_file(
+    policy: &crate::domain::policy::Policy,
+    bytes: &[u8],
+    kind: PhotoKind,
+    branch_tz: Tz,
+) -> Result<(Inspection, PhotoFacts, Vec<crate::domain::finding::Finding>), media::MediaError> {
     let inspection = media::inspect(bytes, None, &limits_for(policy, kind))?;
     let facts = facts_from(&inspection, branch_tz);
     let ctx = PhotoContext {
@@ -166,7 +180,7 @@ pub fn check_file(policy: &crate::domain::policy::Policy, bytes: &[u8], kind: Ph
 /// What a read of a photo gives: its bytes, or a short-lived link into the object store.
 pub enum PhotoContent {
     /// The bytes, streamed from the store as the client reads them.
-    Bytes(Photo, crate::storage::ByteStream),
+    Bytes(Box<Photo>, crate::storage::ByteStream),
     Link(String),
 }
 
@@ -185,15 +199,15 @@ pub async fn content(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Phot
     let link = if prefer_link { app.store.presigned_get(&photo.storage_key, PHOTO_LINK_TTL).await? } else { None };
     if visit.rep_id != actor.id {
         let via = if link.is_some() { "link" } else { "bytes" };
-        let entry = app.audit(actor, "photo.viewed", "photo", photo_id.to_string(), serde_json::json!({ "visit_id": visit_id, "via": via }));
+        let entry =
+            app.audit(actor, "photo.viewed", "photo", photo_id.to_string(), serde_json::json!({ "visit_id": visit_id, "via": via }));
         app.repo.append_audit(&entry).await?;
     }
     match link {
         Some(link) => Ok(PhotoContent::Link(link)),
         None => {
             let stream = app.store.get_stream(&photo.storage_key).await?;
-            Ok(PhotoContent::Bytes(photo, stream))
+            Ok(PhotoContent::Bytes(Box::new(photo), stream))
         }
     }
 }
-

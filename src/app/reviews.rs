@@ -60,8 +60,14 @@ async fn prepare(app: &App, actor: &Actor, visit: &Visit, input: &ReviewInput) -
         revisit_task_id: None,
         created_at: now,
     };
-    let audit = app.audit(actor, "visit.reviewed", "visit", visit.id.to_string(), serde_json::json!({
-        "decision": review.decision.as_str(), "deduct_points": review.deduct_points, "comment": review.comment }));
+    let audit = app.audit(
+        actor,
+        "visit.reviewed",
+        "visit",
+        visit.id.to_string(),
+        serde_json::json!({
+        "decision": review.decision.as_str(), "deduct_points": review.deduct_points, "comment": review.comment }),
+    );
     let mut reviewed = visit.clone();
     reviewed.review_status = review.decision.review_status();
     reviewed.deducted_points += review.deduct_points;
@@ -130,14 +136,21 @@ pub async fn bulk(app: &App, actor: &Actor, items: Vec<(VisitId, ReviewInput)>) 
     if !errors.is_empty() {
         return Err(AppError::BulkRejected { errors });
     }
-    let records: Vec<ReviewRecord> = prepared.iter().filter_map(|p| match p {
-        Prepared::New(r) => Some((**r).clone()),
-        Prepared::Replay(_) => None,
-    }).collect();
+    let records: Vec<ReviewRecord> = prepared
+        .iter()
+        .filter_map(|p| match p {
+            Prepared::New(r) => Some((**r).clone()),
+            Prepared::Replay(_) => None,
+        })
+        .collect();
     if let Some(i) = app.repo.record_reviews(&records).await? {
         let index = prepared.iter().enumerate().filter(|(_, p)| matches!(p, Prepared::New(_))).nth(i).map_or(0, |(index, _)| index);
         return Err(AppError::BulkRejected {
-            errors: vec![ItemError { index, code: "review_id_conflict", detail: "a concurrent request stored a review under this id; retry".into() }],
+            errors: vec![ItemError {
+                index,
+                code: "review_id_conflict",
+                detail: "a concurrent request stored a review under this id; retry".into(),
+            }],
         });
     }
     let mut out = Vec::with_capacity(prepared.len());
@@ -240,7 +253,9 @@ pub async fn queue(
     }
     if !items.is_empty() {
         let ids: Vec<String> = items.iter().map(|e| e.detail.visit.id.to_string()).collect();
-        app.repo.append_audit(&app.audit(actor, "review_queue.viewed", "visit", ids.join(","), serde_json::json!({ "visits": ids.len() }))).await?;
+        app.repo
+            .append_audit(&app.audit(actor, "review_queue.viewed", "visit", ids.join(","), serde_json::json!({ "visits": ids.len() })))
+            .await?;
     }
     Ok(crate::db::Paged { items, next: paged.next })
 }

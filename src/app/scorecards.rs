@@ -92,14 +92,22 @@ pub fn month_span(month: &str) -> Option<(NaiveDate, NaiveDate)> {
         return None;
     }
     let from = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)?;
-    let next = if from.month() == 12 { NaiveDate::from_ymd_opt(from.year() + 1, 1, 1)? } else { NaiveDate::from_ymd_opt(from.year(), from.month() + 1, 1)? };
+    let next = if from.month() == 12 {
+        NaiveDate::from_ymd_opt(from.year() + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(from.year(), from.month() + 1, 1)?
+    };
     Some((from, next.pred_opt()?))
 }
 
 /// `GET /v1/scorecards?month=YYYY-MM`, in the caller's scope: a rep sees only their own card,
 /// branch marketing their branch's reps and branch, HQ and admins every branch.
+/// A branch's lost-customer reasons, counted by (level 1, level 2).
+type LostReasons = BTreeMap<(String, String), i64>;
+
 pub async fn month(app: &App, actor: &Actor, month: &str, branch: Option<BranchId>) -> Result<Scorecards, AppError> {
-    let (from, to) = month_span(month).ok_or_else(|| AppError::invalid("invalid_month", format!("{month:?} is not a month written YYYY-MM")))?;
+    let (from, to) =
+        month_span(month).ok_or_else(|| AppError::invalid("invalid_month", format!("{month:?} is not a month written YYYY-MM")))?;
     let scope = actor.scope();
     let visits = app.repo.score_visits(scope, from, to).await?;
     let tasks = app.repo.score_tasks(scope, from, to).await?;
@@ -107,7 +115,7 @@ pub async fn month(app: &App, actor: &Actor, month: &str, branch: Option<BranchI
     let keep = |b: BranchId| branch.is_none_or(|want| want == b);
 
     let mut reps: BTreeMap<(BranchId, UserId), Card> = BTreeMap::new();
-    let mut branches: BTreeMap<BranchId, (Card, BTreeMap<(String, String), i64>)> = BTreeMap::new();
+    let mut branches: BTreeMap<BranchId, (Card, LostReasons)> = BTreeMap::new();
     for t in tasks.iter().filter(|t| keep(t.branch_id)) {
         for card in [reps.entry((t.branch_id, t.assignee_id)).or_default(), &mut branches.entry(t.branch_id).or_default().0] {
             card.tasks_due += t.count;
@@ -122,7 +130,8 @@ pub async fn month(app: &App, actor: &Actor, month: &str, branch: Option<BranchI
         }
     }
     for v in visits.iter().filter(|v| keep(v.branch_id)) {
-        let lost = matches!(v.customer_class.as_str(), "lost" | "lost_warning") || matches!(v.task_type.as_deref(), Some("lost_recovery" | "lost_warning"));
+        let lost = matches!(v.customer_class.as_str(), "lost" | "lost_warning")
+            || matches!(v.task_type.as_deref(), Some("lost_recovery" | "lost_warning"));
         let entry = branches.entry(v.branch_id).or_default();
         if let (true, Some(r)) = (lost, &v.result_reason) {
             *entry.1.entry((r.level1.clone(), r.level2.clone())).or_default() += 1;
@@ -166,7 +175,8 @@ pub async fn month(app: &App, actor: &Actor, month: &str, branch: Option<BranchI
     for (branch_id, (mut card, reasons)) in branches.into_iter().filter(|_| !is_rep) {
         card.finish();
         let branch_code = app.repo.get_branch(branch_id).await?.map(|b| b.code);
-        let mut lost_reasons: Vec<LostReason> = reasons.into_iter().map(|((level1, level2), count)| LostReason { level1, level2, count }).collect();
+        let mut lost_reasons: Vec<LostReason> =
+            reasons.into_iter().map(|((level1, level2), count)| LostReason { level1, level2, count }).collect();
         lost_reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| (&a.level1, &a.level2).cmp(&(&b.level1, &b.level2))));
         branch_cards.push(BranchCard { branch_id, branch_code, card, lost_reasons });
     }

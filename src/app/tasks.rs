@@ -49,7 +49,10 @@ pub async fn confirm(app: &App, actor: &Actor, id: TaskId, note: Option<String>)
     // Confirmed now, or by a concurrent request a moment ago, or closed meanwhile: the stored truth.
     let stored = get(app, actor, id).await?;
     if stored.confirmed_at.is_none() {
-        return Err(AppError::conflict("task_not_open", format!("task {id} is {}; only an open task is confirmed", stored.status.as_str())));
+        return Err(AppError::conflict(
+            "task_not_open",
+            format!("task {id} is {}; only an open task is confirmed", stored.status.as_str()),
+        ));
     }
     Ok(stored)
 }

@@ -4,8 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use super::access::{owned_visit, visible_visit};
-use super::{evidence, events, App, AppError};
-use chrono::NaiveDate;
+use super::{events, evidence, App, AppError};
 pub use crate::db::VisitFilter;
 use crate::db::{Page, Paged, VerdictOutcome, VerdictRecord};
 use crate::domain::customer::Customer;
@@ -16,6 +15,7 @@ use crate::domain::rules::{self, summary, RecordFacts, SimilarSummary, SubmitFac
 use crate::domain::task::{NewTask, RequiredMethod, Task, TaskStatus, TaskType};
 use crate::domain::time::{local_date, Calendar};
 use crate::domain::visit::{Method, Photo, Review, ReviewStatus, Visit, VisitContent, VisitStatus};
+use chrono::NaiveDate;
 
 /// A visit with everything that hangs off it.
 #[derive(Debug, Clone)]
@@ -185,8 +185,8 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         let verdict = rules::verdict(&findings);
         let today = local_date(now, branch.time_zone);
         let cal = super::calendar::calendar(app, &branch, today).await?;
-        let revisit_task = (verdict.status == VisitStatus::NonCompliant)
-            .then(|| revisit_task(app, &visit, today, &cal, "verdict_non_compliant", None));
+        let revisit_task =
+            (verdict.status == VisitStatus::NonCompliant).then(|| revisit_task(app, &visit, today, &cal, "verdict_non_compliant", None));
         let new_tasks = follow_up_tasks(app, &visit, today, &cal, branch.time_zone);
         let mut submitted = visit.clone();
         submitted.status = verdict.status;
@@ -215,8 +215,14 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
             summary_bands,
             jobs,
             completes_task: visit.content.task_id,
-            audit: app.audit(actor, "visit.submitted", "visit", id.to_string(), serde_json::json!({
-                "status": verdict.status.as_str(), "score": verdict.score })),
+            audit: app.audit(
+                actor,
+                "visit.submitted",
+                "visit",
+                id.to_string(),
+                serde_json::json!({
+                "status": verdict.status.as_str(), "score": verdict.score }),
+            ),
         };
         match app.repo.record_verdict(&record).await? {
             VerdictOutcome::Recorded | VerdictOutcome::AlreadySubmitted => {
@@ -245,7 +251,11 @@ async fn earlier_summary(app: &App, visit: &Visit) -> Result<(Vec<i64>, Option<S
     let candidates = app.repo.similar_summaries(&bands, visit.id, 20).await?;
     let best = candidates
         .iter()
-        .map(|c| SimilarSummary { visit_id: c.visit_id, similarity: summary::jaccard(&shingles, &summary::shingles(&c.summary)), same_rep: c.rep_id == visit.rep_id })
+        .map(|c| SimilarSummary {
+            visit_id: c.visit_id,
+            similarity: summary::jaccard(&shingles, &summary::shingles(&c.summary)),
+            same_rep: c.rep_id == visit.rep_id,
+        })
         .max_by(|a, b| a.similarity.total_cmp(&b.similarity));
     Ok((bands, best))
 }
@@ -255,11 +265,19 @@ async fn earlier_summary(app: &App, visit: &Visit) -> Result<(Vec<i64>, Option<S
 fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, tz: chrono_tz::Tz) -> Vec<Task> {
     let c = &visit.content;
     let task = |task_type, required_method, due_date, origin, note: String| {
-        NewTask { customer_id: c.customer_id, branch_id: visit.branch_id, assignee_id: visit.rep_id, task_type, required_method, due_date, origin }
-            .open(TaskId::new_random(), app.now())
-            .from_visit(visit.id)
-            .with_note(Some(note))
-            .created_by(Some(visit.rep_id))
+        NewTask {
+            customer_id: c.customer_id,
+            branch_id: visit.branch_id,
+            assignee_id: visit.rep_id,
+            task_type,
+            required_method,
+            due_date,
+            origin,
+        }
+        .open(TaskId::new_random(), app.now())
+        .from_visit(visit.id)
+        .with_note(Some(note))
+        .created_by(Some(visit.rep_id))
     };
     let mut out = Vec::new();
     if let Some(at) = c.next_follow_up_at {
@@ -281,7 +299,14 @@ fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, t
 }
 
 /// A re-visit task for the same rep and customer, due per policy in working days.
-pub(crate) fn revisit_task(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, origin: &'static str, created_by: Option<crate::domain::ids::UserId>) -> Task {
+pub(crate) fn revisit_task(
+    app: &App,
+    visit: &Visit,
+    today: NaiveDate,
+    cal: &Calendar,
+    origin: &'static str,
+    created_by: Option<crate::domain::ids::UserId>,
+) -> Task {
     let required_method = match visit.content.method {
         Method::DoorVisit => RequiredMethod::DoorVisit,
         Method::Whatsapp => RequiredMethod::DoorVisitOrWhatsapp,

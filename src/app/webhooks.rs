@@ -71,8 +71,17 @@ pub async fn create(app: &App, actor: &Actor, input: NewWebhook) -> Result<Webho
             format!("whsec_{}", hex::encode(bytes))
         }
     };
-    let webhook = Webhook { id: Uuid::new_v4(), url: url.to_string(), secret, events, active: true, created_by: Some(actor.id), created_at: app.now() };
-    let audit = app.audit(actor, "webhook.created", "webhook", webhook.id.to_string(), json!({ "url": webhook.url, "events": webhook.events }));
+    let webhook = Webhook {
+        id: Uuid::new_v4(),
+        url: url.to_string(),
+        secret,
+        events,
+        active: true,
+        created_by: Some(actor.id),
+        created_at: app.now(),
+    };
+    let audit =
+        app.audit(actor, "webhook.created", "webhook", webhook.id.to_string(), json!({ "url": webhook.url, "events": webhook.events }));
     app.repo.insert_webhook(&webhook).await?;
     app.repo.append_audit(&audit).await?;
     Ok(webhook)
@@ -108,8 +117,14 @@ pub async fn fan_out(app: &App, payload: &serde_json::Value) -> Result<usize, St
     let event = payload["event"].as_str().ok_or("event job without an event name")?;
     let event_id: Uuid = payload["id"].as_str().and_then(|s| s.parse().ok()).ok_or("event job without an id")?;
     let now = app.now();
-    let subscribers: Vec<Webhook> =
-        app.repo.list_webhooks().await.map_err(|e| e.to_string())?.into_iter().filter(|w| w.active && w.events.iter().any(|e| e == event)).collect();
+    let subscribers: Vec<Webhook> = app
+        .repo
+        .list_webhooks()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|w| w.active && w.events.iter().any(|e| e == event))
+        .collect();
     let deliveries: Vec<(Delivery, NewJob)> = subscribers
         .iter()
         .map(|w| {
@@ -128,7 +143,13 @@ pub async fn fan_out(app: &App, payload: &serde_json::Value) -> Result<usize, St
                 updated_at: now,
                 delivered_at: None,
             };
-            let job = NewJob { id: Uuid::new_v4(), kind: DELIVERY_JOB.into(), unique_key: Some(format!("delivery:{id}")), payload: json!({ "delivery_id": id }), run_at: now };
+            let job = NewJob {
+                id: Uuid::new_v4(),
+                kind: DELIVERY_JOB.into(),
+                unique_key: Some(format!("delivery:{id}")),
+                payload: json!({ "delivery_id": id }),
+                run_at: now,
+            };
             (delivery, job)
         })
         .collect();
@@ -169,7 +190,11 @@ pub async fn deliver(app: &App, payload: &serde_json::Value, attempt: i64, max_a
             delivery.status = if last { DeliveryStatus::Failed } else { DeliveryStatus::Pending };
             delivery.last_status = status.map(i64::from);
             delivery.last_error = Some(error.clone());
-            if last && error == "the subscription was deleted" { Ok(()) } else { Err(error) }
+            if last && error == "the subscription was deleted" {
+                Ok(())
+            } else {
+                Err(error)
+            }
         }
     };
     app.repo.record_delivery_attempt(&delivery).await.map_err(|e| e.to_string())?;

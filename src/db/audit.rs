@@ -1,6 +1,5 @@
 //! The audit log: append-only.
 
-
 use async_trait::async_trait;
 
 use super::RepoError;

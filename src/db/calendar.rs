@@ -1,9 +1,9 @@
 //! The calendar: holidays by year and who set them, and the day close of each branch.
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::jobs::NewJob;
 use super::RepoError;
 use crate::domain::customer::CustomerClass;
 use crate::domain::finding::Finding;
@@ -11,7 +11,6 @@ use crate::domain::holiday::{Holiday, HolidaySource};
 use crate::domain::ids::{BranchId, TaskId, VisitId};
 use crate::domain::task::Task;
 use crate::domain::visit::Visit;
-use super::jobs::NewJob;
 
 /// What the day close found, for the caller to turn into findings and events.
 pub struct DayCloseFound<'a> {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-use super::RepoError;
 use super::customers::UpsertCounts;
+use super::RepoError;
 use crate::domain::classify::ClassChange;
 use crate::domain::customer::Customer;
 use crate::domain::ids::{BranchId, CustomerId};
@@ -31,12 +31,23 @@ pub trait ClassRepo: Send + Sync {
     /// The sum of a customer's volumes over [from, to].
     async fn volume_sum(&self, customer: CustomerId, from: NaiveDate, to: NaiveDate) -> Result<i64, RepoError>;
     /// Every customer of a branch with its volumes over the classification's spans.
-    async fn volume_sums(&self, branch: BranchId, last_month: (NaiveDate, NaiveDate), same_span_end: NaiveDate, month_to_date: (NaiveDate, NaiveDate)) -> Result<Vec<VolumeSums>, RepoError>;
+    async fn volume_sums(
+        &self,
+        branch: BranchId,
+        last_month: (NaiveDate, NaiveDate),
+        same_span_end: NaiveDate,
+        month_to_date: (NaiveDate, NaiveDate),
+    ) -> Result<Vec<VolumeSums>, RepoError>;
     /// Sets a customer's class and previous level, keeping the change in its history.
     async fn change_class(&self, customer: CustomerId, change: &ClassChange) -> Result<(), RepoError>;
     /// [`Repo::change_class`] for many customers in one transaction.
     async fn change_classes(&self, changes: &[(CustomerId, ClassChange)]) -> Result<(), RepoError>;
     async fn class_history(&self, customer: CustomerId) -> Result<Vec<ClassChange>, RepoError>;
     /// Submitted door visits per customer of a branch dated within [from, to].
-    async fn door_visits_by_customer(&self, branch: BranchId, from: NaiveDate, to: NaiveDate) -> Result<HashMap<CustomerId, i64>, RepoError>;
+    async fn door_visits_by_customer(
+        &self,
+        branch: BranchId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<HashMap<CustomerId, i64>, RepoError>;
 }

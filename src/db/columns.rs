@@ -13,7 +13,8 @@ pub(crate) const TASK_COLUMNS: &str = "seq, id, customer_id, branch_id, assignee
      origin_visit_id, origin, note, created_by, created_at, confirmed_at, confirmed_by, confirmation_note";
 pub(crate) const VISIT_COLUMNS: &str = "seq, id, rep_id, branch_id, content, content_hash, visit_date, status, review_status, score, \
      deducted_points, submitted_at, revisit_task_id, created_at, updated_at";
-pub(crate) const PHOTO_COLUMNS: &str = "id, visit_id, kind, sha256, size_bytes, content_type, storage_key, capture, facts, findings, received_at";
+pub(crate) const PHOTO_COLUMNS: &str =
+    "id, visit_id, kind, sha256, size_bytes, content_type, storage_key, capture, facts, findings, received_at";
 
 /// The review queue's cursor packs (priority rank, seq) into one number: rank above this bit.
 pub(crate) const QUEUE_RANK_SHIFT: i64 = 48;
@@ -28,7 +29,12 @@ pub(crate) fn queue_rank(status: &str) -> i64 {
 }
 
 /// Splits `limit + 1` fetched rows into a page and the next cursor.
-pub(crate) fn paginate<R, T>(mut rows: Vec<R>, limit: u32, seq: impl Fn(&R) -> i64, convert: impl Fn(R) -> Result<T, RepoError>) -> Result<Paged<T>, RepoError> {
+pub(crate) fn paginate<R, T>(
+    mut rows: Vec<R>,
+    limit: u32,
+    seq: impl Fn(&R) -> i64,
+    convert: impl Fn(R) -> Result<T, RepoError>,
+) -> Result<Paged<T>, RepoError> {
     let limit = limit as usize;
     let next = if rows.len() > limit {
         rows.truncate(limit);
@@ -39,4 +45,3 @@ pub(crate) fn paginate<R, T>(mut rows: Vec<R>, limit: u32, seq: impl Fn(&R) -> i
     let items = rows.into_iter().map(convert).collect::<Result<Vec<_>, _>>()?;
     Ok(Paged { items, next })
 }
-

@@ -1,6 +1,5 @@
 //! The directory: branches, users and their API tokens.
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 

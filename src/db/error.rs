@@ -82,7 +82,8 @@ fn unique_constraint(db: &dyn sqlx::error::DatabaseError) -> String {
         return format!("{}.{}", table.unwrap_or(""), columns.join(","));
     }
     if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-        let columns = pg.detail().and_then(|d| d.strip_prefix("Key (")).and_then(|d| d.split_once(")=")).map(|(cols, _)| cols.replace(", ", ","));
+        let columns =
+            pg.detail().and_then(|d| d.strip_prefix("Key (")).and_then(|d| d.split_once(")=")).map(|(cols, _)| cols.replace(", ", ","));
         if let (Some(table), Some(columns)) = (pg.table(), columns) {
             return format!("{table}.{columns}");
         }

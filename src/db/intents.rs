@@ -1,7 +1,6 @@
 //! Objects whose photo row has not landed yet: recorded before the object is written, dropped
 //! when the row lands, swept when neither happened.
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 

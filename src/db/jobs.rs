@@ -1,7 +1,6 @@
 //! The job queue: jobs claimed by one worker at a time, kept alive by heartbeats, retried or
 //! buried as `dead`; periodic work enqueued under unique keys.
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -65,7 +64,14 @@ pub trait JobRepo: Send + Sync {
     /// Done; `locked_by` keeps the worker that did it.
     async fn complete_job(&self, id: Uuid, worker: &str, now: DateTime<Utc>) -> Result<(), RepoError>;
     /// A failed attempt: queued again at `retry_at`, or `dead` when `None`.
-    async fn fail_job(&self, id: Uuid, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn fail_job(
+        &self,
+        id: Uuid,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
     /// Running jobs of `worker` (at shutdown), or of any worker whose heartbeat is older than
     /// `stale_before`, go back to the queue; the attempt they were on does not count.
     async fn release_jobs(&self, worker: Option<&str>, stale_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, RepoError>;

@@ -12,8 +12,8 @@ mod columns;
 mod dialect;
 mod error;
 mod pool;
-mod rows;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 pub mod audit;

@@ -1,7 +1,6 @@
 //! Photos: their rows, and the indexes that find an earlier copy (exact bytes) or a near
 //! duplicate (perceptual hashes, see `hash_keys`).
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -36,7 +35,13 @@ pub trait PhotoRepo: Send + Sync {
     async fn list_photos(&self, visit: VisitId) -> Result<Vec<Photo>, RepoError>;
     /// Photos of other visits received before `before` whose perceptual hashes share at least
     /// one 16-bit chunk with `dhash` or `ahash` (the multi-index candidates; at most 2000).
-    async fn hash_candidates(&self, dhash: &[u8; 32], ahash: u64, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<HashCandidate>, RepoError>;
+    async fn hash_candidates(
+        &self,
+        dhash: &[u8; 32],
+        ahash: u64,
+        before: DateTime<Utc>,
+        other_than: VisitId,
+    ) -> Result<Vec<HashCandidate>, RepoError>;
     /// Photos of other visits with the same bytes, received before `before` (at most 10).
     async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError>;
 }

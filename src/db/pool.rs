@@ -15,15 +15,12 @@ const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(30)
 /// the one that may have died unseen (a database restart); a connection just used is not.
 pub(crate) fn pool_options<DB: sqlx::Database>(max_connections: u32) -> sqlx::pool::PoolOptions<DB> {
     use sqlx::Connection;
-    sqlx::pool::PoolOptions::<DB>::new()
-        .max_connections(max_connections.max(1))
-        .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
-            Box::pin(async move {
-                if meta.idle_for >= PING_IF_IDLE_FOR {
-                    conn.ping().await?;
-                }
-                Ok(true)
-            })
+    sqlx::pool::PoolOptions::<DB>::new().max_connections(max_connections.max(1)).test_before_acquire(false).before_acquire(|conn, meta| {
+        Box::pin(async move {
+            if meta.idle_for >= PING_IF_IDLE_FOR {
+                conn.ping().await?;
+            }
+            Ok(true)
         })
+    })
 }

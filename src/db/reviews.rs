@@ -1,17 +1,16 @@
 //! Reviews: decisions on submitted visits, one at a time or in bulk, and the review queue.
 
-
 use async_trait::async_trait;
 
-use super::RepoError;
+use super::jobs::NewJob;
 use super::visits::VisitFilter;
+use super::RepoError;
 use crate::domain::audit::AuditEntry;
 use crate::domain::finding::Finding;
 use crate::domain::ids::{ReviewId, VisitId};
 use crate::domain::page::{Page, Paged};
 use crate::domain::task::Task;
 use crate::domain::visit::{Photo, Review, ReviewStatus, Visit};
-use super::jobs::NewJob;
 
 /// A review and what it causes, in one transaction.
 #[derive(Debug, Clone)]

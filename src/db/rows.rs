@@ -309,6 +309,13 @@ pub struct AuditRow {
 
 impl From<AuditRow> for AuditEntry {
     fn from(r: AuditRow) -> Self {
-        AuditEntry { at: r.at, actor_id: r.actor_id.map(Into::into), action: r.action, subject_type: r.subject_type, subject_id: r.subject_id, detail: r.detail.0 }
+        AuditEntry {
+            at: r.at,
+            actor_id: r.actor_id.map(Into::into),
+            action: r.action,
+            subject_type: r.subject_type,
+            subject_id: r.subject_id,
+            detail: r.detail.0,
+        }
     }
 }

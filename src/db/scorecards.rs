@@ -1,6 +1,5 @@
 //! What the month's scorecards count: submitted visits, due tasks, open re-visits.
 
-
 use async_trait::async_trait;
 use chrono::NaiveDate;
 

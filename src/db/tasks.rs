@@ -1,11 +1,10 @@
 //! Tasks: what a rep must do for a customer by a due date.
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::RepoError;
 use super::jobs::NewJob;
+use super::RepoError;
 use crate::domain::ids::{BranchId, CustomerId, TaskId, UserId};
 use crate::domain::page::{Page, Paged};
 use crate::domain::role::Scope;

@@ -1,10 +1,10 @@
 //! Visits: drafts, their verdict (findings, score, re-visit task) written in one transaction,
 //! and the summaries later visits are compared with.
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::jobs::NewJob;
 use super::RepoError;
 use crate::domain::audit::AuditEntry;
 use crate::domain::finding::{Finding, FindingCode};
@@ -13,7 +13,6 @@ use crate::domain::page::{Page, Paged};
 use crate::domain::role::Scope;
 use crate::domain::task::Task;
 use crate::domain::visit::{ReviewStatus, Visit, VisitStatus};
-use super::jobs::NewJob;
 
 #[derive(Debug, Clone)]
 pub struct VisitFilter {

@@ -1,12 +1,11 @@
 //! Webhook subscriptions and the log of their deliveries.
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::RepoError;
 use super::jobs::NewJob;
+use super::RepoError;
 use crate::domain::page::{Page, Paged};
 use crate::domain::webhook::{Delivery, Webhook};
 

@@ -15,4 +15,3 @@ pub struct AuditEntry {
     pub subject_id: String,
     pub detail: serde_json::Value,
 }
-

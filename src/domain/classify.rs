@@ -32,7 +32,8 @@ pub fn spans(today: NaiveDate) -> Spans {
     let lm_first = first.checked_sub_months(Months::new(1)).unwrap_or(first);
     let lm_last = first.pred_opt().unwrap_or(first);
     let elapsed = today.day() - 1;
-    let same_span_end = if elapsed == 0 { lm_first.pred_opt().unwrap_or(lm_first) } else { (lm_first + Days::new(u64::from(elapsed) - 1)).min(lm_last) };
+    let same_span_end =
+        if elapsed == 0 { lm_first.pred_opt().unwrap_or(lm_first) } else { (lm_first + Days::new(u64::from(elapsed) - 1)).min(lm_last) };
     Spans { today, last_month: (lm_first, lm_last), same_span_end, month_to_date: (first, today.pred_opt().unwrap_or(today)), elapsed }
 }
 
@@ -52,10 +53,16 @@ fn days(span: (NaiveDate, NaiveDate)) -> i64 {
 /// The level from an average daily volume.
 pub fn level(p: &ClassPolicy, daily: f64) -> CustomerClass {
     use CustomerClass::*;
-    [(p.level_a_min_daily_awb, A), (p.level_b_min_daily_awb, B), (p.level_c_min_daily_awb, C), (p.level_d_min_daily_awb, D), (p.level_e_min_daily_awb, E)]
-        .into_iter()
-        .find(|(min, _)| daily > *min)
-        .map_or(F, |(_, l)| l)
+    [
+        (p.level_a_min_daily_awb, A),
+        (p.level_b_min_daily_awb, B),
+        (p.level_c_min_daily_awb, C),
+        (p.level_d_min_daily_awb, D),
+        (p.level_e_min_daily_awb, E),
+    ]
+    .into_iter()
+    .find(|(min, _)| daily > *min)
+    .map_or(F, |(_, l)| l)
 }
 
 /// Classifies one customer created on `created_on` from its volume sums over `s`.

@@ -25,4 +25,3 @@ pub struct User {
     pub role: Role,
     pub branch_id: Option<BranchId>,
 }
-

@@ -13,4 +13,3 @@ pub struct Paged<T> {
     pub items: Vec<T>,
     pub next: Option<i64>,
 }
-

@@ -30,7 +30,11 @@ fn working_on_or_before(cal: &Calendar, date: NaiveDate, floor: NaiveDate) -> Na
     while !cal.is_working_day(d) && d > floor {
         d = d.pred_opt().unwrap_or(d);
     }
-    if cal.is_working_day(d) { d } else { cal.add_working_days(floor, 0) }
+    if cal.is_working_day(d) {
+        d
+    } else {
+        cal.add_working_days(floor, 0)
+    }
 }
 
 /// A checkpoint's due date: not before the next working day (a rep gets at least a day's notice
@@ -41,7 +45,15 @@ fn due(cal: &Calendar, checkpoint: NaiveDate, today: NaiveDate, month_end: Naive
 }
 
 /// The tasks `class` requires in the month of `today`, given the door visits already done in it.
-pub fn plan(p: &ClassPolicy, cal: &Calendar, today: NaiveDate, class: CustomerClass, previous_level: Option<CustomerClass>, created_on: NaiveDate, door_visits_done: i64) -> Vec<Planned> {
+pub fn plan(
+    p: &ClassPolicy,
+    cal: &Calendar,
+    today: NaiveDate,
+    class: CustomerClass,
+    previous_level: Option<CustomerClass>,
+    created_on: NaiveDate,
+    door_visits_done: i64,
+) -> Vec<Planned> {
     let month = today.format("%Y-%m").to_string();
     let first = today.with_day(1).unwrap_or(today);
     let next_month = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
@@ -82,7 +94,10 @@ pub fn plan(p: &ClassPolicy, cal: &Calendar, today: NaiveDate, class: CustomerCl
         New => {
             let first_month = created_on.year() == today.year() && created_on.month() == today.month();
             let n = if first_month { p.new_first_month_visits } else { p.new_later_visits };
-            routine(n).into_iter().map(|t| Planned { task_type: TaskType::Onboarding, key: t.key.replace(":routine:", ":onboarding:"), ..t }).collect()
+            routine(n)
+                .into_iter()
+                .map(|t| Planned { task_type: TaskType::Onboarding, key: t.key.replace(":routine:", ":onboarding:"), ..t })
+                .collect()
         }
         A | B | C | D | E | F => {
             let i = ["A", "B", "C", "D", "E", "F"].iter().position(|l| *l == class.as_str()).unwrap_or(5);
@@ -105,11 +120,19 @@ mod tests {
         let cal = Calendar::default();
         let old = d("2024-01-01");
         let today = d("2026-11-04"); // Wednesday
-        let due = |c, done| plan(&p, &cal, today, c, Some(CustomerClass::B), old, done).iter().map(|t| (t.task_type, t.due_date, t.key.clone())).collect::<Vec<_>>();
+        let due = |c, done| {
+            plan(&p, &cal, today, c, Some(CustomerClass::B), old, done)
+                .iter()
+                .map(|t| (t.task_type, t.due_date, t.key.clone()))
+                .collect::<Vec<_>>()
+        };
         use CustomerClass::*;
         assert_eq!(
             due(A, 0),
-            [(TaskType::Routine, d("2026-11-13"), "2026-11:routine:1".into()), (TaskType::Routine, d("2026-11-30"), "2026-11:routine:2".into())],
+            [
+                (TaskType::Routine, d("2026-11-13"), "2026-11:routine:1".into()),
+                (TaskType::Routine, d("2026-11-30"), "2026-11:routine:2".into())
+            ],
             "the 15th is a Sunday: the Friday before; the 30th a Monday"
         );
         assert_eq!(due(B, 1).len(), 1, "one door visit done: one more");

@@ -163,9 +163,32 @@ impl Default for VisitPolicy {
             lunch_end: ClockTime::hm(13, 0),
             refusal_follow_up_due_working_days: 1,
             min_answer_words: 2,
-            filler_answers: ["-", "ok", "oke", "ya", "tidak", "ada", "n/a", "na", "idem", "sama", "aman", "baik", "good", "fine", "yes", "no", "none", "nothing", "tidak tahu", "belum tahu", "sama seperti sebelumnya", "same as before"]
-                .map(String::from)
-                .to_vec(),
+            filler_answers: [
+                "-",
+                "ok",
+                "oke",
+                "ya",
+                "tidak",
+                "ada",
+                "n/a",
+                "na",
+                "idem",
+                "sama",
+                "aman",
+                "baik",
+                "good",
+                "fine",
+                "yes",
+                "no",
+                "none",
+                "nothing",
+                "tidak tahu",
+                "belum tahu",
+                "sama seperti sebelumnya",
+                "same as before",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }
@@ -365,10 +388,7 @@ impl Default for Policy {
             classes: ClassPolicy::default(),
             default_geofence_radius_m: 150.0,
             revisit_due_working_days: 3,
-            findings: table
-                .into_iter()
-                .map(|(code, severity, penalty)| (code, FindingRule { severity, penalty }))
-                .collect(),
+            findings: table.into_iter().map(|(code, severity, penalty)| (code, FindingRule { severity, penalty })).collect(),
         }
     }
 }
@@ -389,10 +409,7 @@ impl Policy {
 
     /// The rule for a code; a code missing from a hand-edited policy counts as a minor 0.
     pub fn rule(&self, code: FindingCode) -> FindingRule {
-        self.findings
-            .get(&code)
-            .copied()
-            .unwrap_or(FindingRule { severity: Severity::Minor, penalty: 0 })
+        self.findings.get(&code).copied().unwrap_or(FindingRule { severity: Severity::Minor, penalty: 0 })
     }
 
     /// Checks that the numbers make sense; each problem is one line.
@@ -428,13 +445,18 @@ impl Policy {
         if !(s.templated_min_similarity > 0.0 && s.templated_min_similarity <= 1.0) {
             problems.push("policy.summary.templated_min_similarity must be in (0, 1]".to_string());
         }
-        for (name, list) in [("aspect_business", &s.aspect_business), ("aspect_complaints", &s.aspect_complaints), ("aspect_opportunities", &s.aspect_opportunities)] {
+        for (name, list) in [
+            ("aspect_business", &s.aspect_business),
+            ("aspect_complaints", &s.aspect_complaints),
+            ("aspect_opportunities", &s.aspect_opportunities),
+        ] {
             if list.iter().all(|w| w.trim().is_empty()) {
                 problems.push(format!("policy.summary.{name} must name at least one word"));
             }
         }
         let c = &self.classes;
-        let levels = [c.level_a_min_daily_awb, c.level_b_min_daily_awb, c.level_c_min_daily_awb, c.level_d_min_daily_awb, c.level_e_min_daily_awb];
+        let levels =
+            [c.level_a_min_daily_awb, c.level_b_min_daily_awb, c.level_c_min_daily_awb, c.level_d_min_daily_awb, c.level_e_min_daily_awb];
         if levels.iter().any(|x| !x.is_finite() || *x < 0.0) || levels.windows(2).any(|w| w[0] <= w[1]) {
             problems.push("policy.classes.level_*_min_daily_awb must be numbers >= 0, A above B above C above D above E".to_string());
         }

@@ -50,7 +50,10 @@ impl Calendar {
     pub fn parse_weekdays(text: &str) -> Result<[bool; 7], String> {
         let mut days = [false; 7];
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let i = WEEKDAYS.iter().position(|d| d.eq_ignore_ascii_case(part)).ok_or_else(|| format!("{part:?} is not a weekday (mon … sun)"))?;
+            let i = WEEKDAYS
+                .iter()
+                .position(|d| d.eq_ignore_ascii_case(part))
+                .ok_or_else(|| format!("{part:?} is not a weekday (mon … sun)"))?;
             days[i] = true;
         }
         if !days.contains(&true) {
@@ -87,8 +90,6 @@ impl Calendar {
         current
     }
 }
-
-
 
 #[cfg(test)]
 mod tests {

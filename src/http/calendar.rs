@@ -33,9 +33,15 @@ pub async fn get(app: web::Data<App>, Authed(_actor): Authed, year: web::Path<i3
     Ok(HttpResponse::Ok().json(serde_json::json!({ "year": year, "holidays": list })))
 }
 
-pub async fn put(app: web::Data<App>, Authed(actor): Authed, year: web::Path<i32>, body: web::Json<HolidaysInput>) -> Result<HttpResponse, ApiError> {
+pub async fn put(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    year: web::Path<i32>,
+    body: web::Json<HolidaysInput>,
+) -> Result<HttpResponse, ApiError> {
     let year = year.into_inner();
-    let list: Vec<Holiday> = body.into_inner().holidays.into_iter().map(|h| Holiday { date: h.date, name: h.name.trim().to_string(), kind: h.kind }).collect();
+    let list: Vec<Holiday> =
+        body.into_inner().holidays.into_iter().map(|h| Holiday { date: h.date, name: h.name.trim().to_string(), kind: h.kind }).collect();
     if list.len() > 366 {
         return Err(ApiError::unprocessable("invalid_field", "at most 366 days a year"));
     }

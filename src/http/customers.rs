@@ -7,8 +7,8 @@ use super::auth::Authed;
 use super::error::ApiError;
 use super::requests::{self, level, location, radius, text, CustomerInput, CustomerListQuery, CustomerPatch};
 use super::responses::{CustomerView, List};
-use crate::app::{customers, App};
 use crate::app::customers::CustomerFilter;
+use crate::app::{customers, App};
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::ids::{BranchId, CustomerId, UserId};
 
@@ -37,9 +37,11 @@ pub async fn get(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>
 pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<CustomerInput>) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let fields = input.fields()?;
-    let branch_id = input.branch_id.map(BranchId).or(actor.branch_id).ok_or_else(|| {
-        ApiError::unprocessable("field_required", "branch_id is required for users without a branch")
-    })?;
+    let branch_id = input
+        .branch_id
+        .map(BranchId)
+        .or(actor.branch_id)
+        .ok_or_else(|| ApiError::unprocessable("field_required", "branch_id is required for users without a branch"))?;
     let now = app.now();
     let customer = Customer {
         id: CustomerId::new_random(),
@@ -63,7 +65,12 @@ pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<
     Ok(HttpResponse::Created().json(CustomerView::from(stored)))
 }
 
-pub async fn update(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>, body: web::Json<CustomerPatch>) -> Result<HttpResponse, ApiError> {
+pub async fn update(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    body: web::Json<CustomerPatch>,
+) -> Result<HttpResponse, ApiError> {
     let p = body.into_inner();
     let not_empty = |field: &'static str, v: Option<String>, max| -> Result<Option<String>, ApiError> {
         match (v.is_some(), text(field, v, max)?) {
@@ -81,18 +88,42 @@ pub async fn update(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uu
     let contact_phone = text("contact_phone", p.contact_phone, 50)?;
     let previous_level = level(p.previous_level)?;
     let updated = customers::update(&app, &actor, CustomerId(id.into_inner()), |c| {
-        if let Some(v) = code { c.code = v; }
-        if let Some(v) = name { c.name = v; }
-        if let Some(v) = customer_type { c.customer_type = v; }
-        if let Some(v) = p.assigned_rep_id { c.assigned_rep_id = Some(UserId(v)); }
-        if let Some(v) = new_location { c.location = v; }
-        if new_radius.is_some() { c.geofence_radius_m = new_radius; }
-        if contact_name.is_some() { c.contact_name = contact_name; }
-        if contact_position.is_some() { c.contact_position = contact_position; }
-        if contact_phone.is_some() { c.contact_phone = contact_phone; }
-        if let Some(v) = p.created_on { c.created_on = v; }
-        if let Some(v) = p.class { c.class = v; }
-        if previous_level.is_some() { c.previous_level = previous_level; }
+        if let Some(v) = code {
+            c.code = v;
+        }
+        if let Some(v) = name {
+            c.name = v;
+        }
+        if let Some(v) = customer_type {
+            c.customer_type = v;
+        }
+        if let Some(v) = p.assigned_rep_id {
+            c.assigned_rep_id = Some(UserId(v));
+        }
+        if let Some(v) = new_location {
+            c.location = v;
+        }
+        if new_radius.is_some() {
+            c.geofence_radius_m = new_radius;
+        }
+        if contact_name.is_some() {
+            c.contact_name = contact_name;
+        }
+        if contact_position.is_some() {
+            c.contact_position = contact_position;
+        }
+        if contact_phone.is_some() {
+            c.contact_phone = contact_phone;
+        }
+        if let Some(v) = p.created_on {
+            c.created_on = v;
+        }
+        if let Some(v) = p.class {
+            c.class = v;
+        }
+        if previous_level.is_some() {
+            c.previous_level = previous_level;
+        }
     })
     .await
     .map_err(ApiError::from)?;

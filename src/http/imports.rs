@@ -25,7 +25,12 @@ impl Drop for Spool {
 }
 
 /// Streams the body to a temporary file (memory stays flat), then imports it.
-async fn import(app: web::Data<App>, actor: crate::domain::role::Actor, mut body: web::Payload, kind: ImportKind) -> Result<HttpResponse, ApiError> {
+async fn import(
+    app: web::Data<App>,
+    actor: crate::domain::role::Actor,
+    mut body: web::Payload,
+    kind: ImportKind,
+) -> Result<HttpResponse, ApiError> {
     if !actor.role.is_marketing() {
         return Err(AppError::forbidden("role_forbidden", "imports are for marketing roles and admins").into());
     }
@@ -36,7 +41,11 @@ async fn import(app: web::Data<App>, actor: crate::domain::role::Actor, mut body
         let chunk = chunk.map_err(|e| ApiError::bad_request("malformed_request", format!("the upload broke off: {e}")))?;
         size += chunk.len() as u64;
         if size > MAX_IMPORT_BYTES {
-            return Err(ApiError::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "import_too_large", "an import file is at most 2 GiB"));
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "import_too_large",
+                "an import file is at most 2 GiB",
+            ));
         }
         file.write_all(&chunk).await.map_err(|e| AppError::internal(format!("spooling the upload: {e}")))?;
     }

@@ -32,9 +32,15 @@ fn parse(raw: RawUpload) -> Result<PhotoUpload, ApiError> {
         let v = value.trim();
         let number = |field: &str| v.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| field_error(field, "must be a number"));
         match name.as_str() {
-            "kind" => kind = Some(PhotoKind::parse(v).ok_or_else(|| field_error("kind", "must be with_customer, storefront, whatsapp_screenshot or product"))?),
+            "kind" => {
+                kind = Some(
+                    PhotoKind::parse(v)
+                        .ok_or_else(|| field_error("kind", "must be with_customer, storefront, whatsapp_screenshot or product"))?,
+                )
+            }
             "captured_at" => {
-                let t = DateTime::<FixedOffset>::parse_from_rfc3339(v).map_err(|_| field_error("captured_at", "must be an RFC 3339 time with offset"))?;
+                let t = DateTime::<FixedOffset>::parse_from_rfc3339(v)
+                    .map_err(|_| field_error("captured_at", "must be an RFC 3339 time with offset"))?;
                 captured_at = Some(t.with_timezone(&Utc));
             }
             "latitude" => lat = Some(number("latitude")?),
@@ -102,7 +108,12 @@ pub struct ContentQuery {
     redirect: bool,
 }
 
-pub async fn content(app: web::Data<App>, Authed(actor): Authed, path: web::Path<(Uuid, Uuid)>, q: web::Query<ContentQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn content(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    path: web::Path<(Uuid, Uuid)>,
+    q: web::Query<ContentQuery>,
+) -> Result<HttpResponse, ApiError> {
     let (visit_id, photo_id) = path.into_inner();
     Ok(match photos::content(&app, &actor, VisitId(visit_id), PhotoId(photo_id), q.redirect).await? {
         PhotoContent::Link(link) => HttpResponse::TemporaryRedirect()
@@ -112,10 +123,12 @@ pub async fn content(app: web::Data<App>, Authed(actor): Authed, path: web::Path
         PhotoContent::Bytes(photo, stream) => {
             use futures_util::StreamExt;
             // A store failing mid-body can only cut the connection: the status is already sent.
-            let body = stream.map(|chunk| chunk.map_err(|e| {
-                tracing::warn!(error = %e, "photo download cut short by the object store");
-                actix_web::error::ErrorInternalServerError("object store")
-            }));
+            let body = stream.map(|chunk| {
+                chunk.map_err(|e| {
+                    tracing::warn!(error = %e, "photo download cut short by the object store");
+                    actix_web::error::ErrorInternalServerError("object store")
+                })
+            });
             HttpResponse::Ok()
                 .insert_header((header::CONTENT_TYPE, photo.content_type))
                 .insert_header((header::ETAG, format!("\"{}\"", photo.sha256)))

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use crate::domain::page::Page;
 use crate::domain::customer::{CustomerClass, GeoPoint};
 use crate::domain::finding::FindingCode;
 use crate::domain::ids::{CustomerId, TaskId};
+use crate::domain::page::Page;
 use crate::domain::task::{RequiredMethod, TaskStatus, TaskType};
 use crate::domain::visit::{Decision, Method, ResultReason, ReviewStatus, VisitContent, VisitStatus};
 
@@ -221,7 +221,12 @@ impl TryFrom<ReviewInput> for crate::app::reviews::ReviewInput {
         if r.deduct_points > 100 {
             return Err(ApiError::unprocessable("invalid_deduction", "deduct_points must be between 0 and 100"));
         }
-        Ok(Self { id: r.id.map(crate::domain::ids::ReviewId), decision: r.decision, comment: text("comment", r.comment, LONG)?, deduct_points: r.deduct_points })
+        Ok(Self {
+            id: r.id.map(crate::domain::ids::ReviewId),
+            decision: r.decision,
+            comment: text("comment", r.comment, LONG)?,
+            deduct_points: r.deduct_points,
+        })
     }
 }
 

@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use super::requests::encode_cursor;
 use crate::app::visits::VisitDetail;
-use crate::domain::page::Paged;
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::finding::Finding;
 use crate::domain::ids::{BranchId, CustomerId, PhotoId, TaskId, UserId, VisitId};
+use crate::domain::page::Paged;
 use crate::domain::visit::{Method, Photo, PhotoKind, PixelStats, ResultReason, Review, ReviewStatus, Visit, VisitStatus};
 
 #[derive(Serialize)]

@@ -8,8 +8,8 @@ use super::auth::Authed;
 use super::error::ApiError;
 use super::requests::{self, ReviewInput, VisitListQuery};
 use super::responses::{List, VisitView};
-use crate::app::{reviews, App};
 use crate::app::visits::VisitFilter;
+use crate::app::{reviews, App};
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::ids::{BranchId, CustomerId, UserId, VisitId};
 use crate::domain::visit::Review;
@@ -100,7 +100,8 @@ pub async fn bulk(app: web::Data<App>, Authed(actor): Authed, body: web::Json<Bu
     }
     let outcomes = reviews::bulk(&app, &actor, inputs).await?;
     let created = outcomes.iter().any(|o| o.created);
-    let items: Vec<BulkResultItem> = outcomes.into_iter().map(|o| BulkResultItem { visit_id: o.review.visit_id, created: o.created, review: o.review }).collect();
+    let items: Vec<BulkResultItem> =
+        outcomes.into_iter().map(|o| BulkResultItem { visit_id: o.review.visit_id, created: o.created, review: o.review }).collect();
     Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(serde_json::json!({ "items": items })))
 }
 

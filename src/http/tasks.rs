@@ -7,8 +7,8 @@ use super::auth::Authed;
 use super::error::ApiError;
 use super::requests::{self, text, ConfirmInput, TaskInput, TaskListQuery};
 use super::responses::List;
-use crate::app::{tasks, App};
 use crate::app::tasks::TaskFilter;
+use crate::app::{tasks, App};
 use crate::domain::ids::{CustomerId, TaskId, UserId};
 use crate::domain::role::Scope;
 
@@ -18,9 +18,9 @@ pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<Task
     let assignee_id = match q.assignee.as_deref() {
         None => None,
         Some("me") => Some(actor.id),
-        Some(other) => Some(UserId(
-            other.parse().map_err(|_| ApiError::bad_request("invalid_query", "assignee must be `me` or a user id"))?,
-        )),
+        Some(other) => {
+            Some(UserId(other.parse().map_err(|_| ApiError::bad_request("invalid_query", "assignee must be `me` or a user id"))?))
+        }
     };
     let filter = TaskFilter {
         scope: Scope::All, // narrowed to the caller's scope by the use case
@@ -36,7 +36,12 @@ pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<Task
     Ok(HttpResponse::Ok().json(List::from_paged(paged, |t| t)))
 }
 
-pub async fn confirm(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>, body: web::Json<ConfirmInput>) -> Result<HttpResponse, ApiError> {
+pub async fn confirm(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    body: web::Json<ConfirmInput>,
+) -> Result<HttpResponse, ApiError> {
     let note = text("note", body.into_inner().note, 2_000)?;
     Ok(HttpResponse::Ok().json(tasks::confirm(&app, &actor, TaskId(id.into_inner()), note).await?))
 }

@@ -12,7 +12,12 @@ use crate::app::{reviews, visits, App};
 use crate::domain::ids::VisitId;
 use crate::domain::visit::VisitContent;
 
-pub async fn put(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>, body: web::Json<VisitInput>) -> Result<HttpResponse, ApiError> {
+pub async fn put(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    body: web::Json<VisitInput>,
+) -> Result<HttpResponse, ApiError> {
     let content = VisitContent::try_from(body.into_inner())?;
     let id = VisitId(id.into_inner());
     let (visit, written) = visits::put_visit(&app, &actor, id, content).await?;
@@ -41,7 +46,12 @@ pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<Visi
     Ok(HttpResponse::Ok().json(List::from_paged(paged, VisitView::from)))
 }
 
-pub async fn review(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>, body: web::Json<ReviewInput>) -> Result<HttpResponse, ApiError> {
+pub async fn review(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    body: web::Json<ReviewInput>,
+) -> Result<HttpResponse, ApiError> {
     let input = reviews::ReviewInput::try_from(body.into_inner())?;
     let (review, detail, created) = reviews::review(&app, &actor, VisitId(id.into_inner()), input).await?;
     Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(ReviewResult { review, visit: VisitView::from(detail) }))

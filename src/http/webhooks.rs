@@ -51,7 +51,12 @@ pub async fn delete(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uu
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn deliveries(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>, q: web::Query<DeliveryQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn deliveries(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    q: web::Query<DeliveryQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = requests::page(q.limit, q.cursor.as_deref())?;
     let paged = webhooks::deliveries(&app, &actor, id.into_inner(), page).await?;

@@ -95,7 +95,8 @@ fn extract(exif: &Exif, skipped_errors: usize) -> ExifInfo {
         let field = exif.get_field(tag, In::PRIMARY)?;
         match &field.value {
             Value::Ascii(parts) => {
-                let s = parts.first().map(|p| String::from_utf8_lossy(p).trim_matches(|c: char| c == '\0' || c.is_whitespace()).to_string())?;
+                let s =
+                    parts.first().map(|p| String::from_utf8_lossy(p).trim_matches(|c: char| c == '\0' || c.is_whitespace()).to_string())?;
                 (!s.is_empty()).then_some(s)
             }
             _ => None,
@@ -126,16 +127,14 @@ fn extract(exif: &Exif, skipped_errors: usize) -> ExifInfo {
         }
         decimal.is_finite().then_some(decimal)
     };
-    let gps = match (
-        coordinate(Tag::GPSLatitude, Tag::GPSLatitudeRef, "S"),
-        coordinate(Tag::GPSLongitude, Tag::GPSLongitudeRef, "W"),
-    ) {
+    let gps = match (coordinate(Tag::GPSLatitude, Tag::GPSLatitudeRef, "S"), coordinate(Tag::GPSLongitude, Tag::GPSLongitudeRef, "W")) {
         // 0,0 is what some firmwares write when they had no fix.
         (Some(lat), Some(lon)) if (lat, lon) != (0.0, 0.0) && lat.abs() <= 90.0 && lon.abs() <= 180.0 => Some((lat, lon)),
         _ => None,
     };
     let first_finite = |tag: Tag| rational(tag).and_then(|v| v.first().copied()).filter(|v| v.is_finite() && *v >= 0.0);
-    let gps_altitude_m = first_finite(Tag::GPSAltitude).map(|alt| if uint(Tag::GPSAltitudeRef) == Some(1) && alt != 0.0 { -alt } else { alt });
+    let gps_altitude_m =
+        first_finite(Tag::GPSAltitude).map(|alt| if uint(Tag::GPSAltitudeRef) == Some(1) && alt != 0.0 { -alt } else { alt });
     let gps_time = ascii(Tag::GPSDateStamp).and_then(|d| NaiveDate::parse_from_str(&d, "%Y:%m:%d").ok()).and_then(|date| {
         let hms = rational(Tag::GPSTimeStamp)?;
         let [h, m, s] = hms.get(..3)?.try_into().ok()?;

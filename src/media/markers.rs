@@ -138,7 +138,8 @@ mod tests {
 
     #[test]
     fn broken_segments_end_the_scan_quietly() {
-        for bytes in [&b"\xFF\xD8\xFF\xE1\xFF\xFF"[..], b"\xFF\xD8\xFF\xE1\x00\x00", b"\xFF\xD8", b"\x89PNG\r\n\x1a\n\xFF\xFF\xFF\xFFiTXt"] {
+        for bytes in [&b"\xFF\xD8\xFF\xE1\xFF\xFF"[..], b"\xFF\xD8\xFF\xE1\x00\x00", b"\xFF\xD8", b"\x89PNG\r\n\x1a\n\xFF\xFF\xFF\xFFiTXt"]
+        {
             assert_eq!(scan(bytes), EditMarkers::default());
         }
     }

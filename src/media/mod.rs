@@ -98,10 +98,7 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
         }
     }
     let size = imagesize::blob_size(bytes).map_err(|e| MediaError::Unreadable(e.to_string()))?;
-    let (width, height) = (
-        u32::try_from(size.width).unwrap_or(u32::MAX),
-        u32::try_from(size.height).unwrap_or(u32::MAX),
-    );
+    let (width, height) = (u32::try_from(size.width).unwrap_or(u32::MAX), u32::try_from(size.height).unwrap_or(u32::MAX));
     if width == 0 || height == 0 {
         return Err(MediaError::Unreadable("zero width or height".into()));
     }

@@ -115,8 +115,8 @@ fn jpeg_luma_unguarded(bytes: &[u8]) -> Result<Luma, MediaError> {
     let mut decompress = Decompress::with_err(strict_error_mgr()).from_mem(bytes).map_err(|e| unreadable("header", e))?;
     decompress.scale(jpeg_scale(decompress.width(), decompress.height()));
     let cmyk = matches!(decompress.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
-    let mut started = if cmyk { decompress.to_colorspace(ColorSpace::JCS_CMYK) } else { decompress.grayscale() }
-        .map_err(|e| unreadable("data", e))?;
+    let mut started =
+        if cmyk { decompress.to_colorspace(ColorSpace::JCS_CMYK) } else { decompress.grayscale() }.map_err(|e| unreadable("data", e))?;
     let (w, h) = (started.width(), started.height());
     let samples: Vec<u8> = started.read_scanlines().map_err(|e| unreadable("data", e))?;
     // Adobe writes CMYK inverted; K alone is a fair stand-in for luma.
@@ -152,7 +152,7 @@ fn strict_error_mgr() -> mozjpeg_sys::jpeg_error_mgr {
     }
     fn message(cinfo: &mut jpeg_common_struct) -> String {
         let mut buffer = [0u8; 200]; // JMSG_LENGTH_MAX
-        // SAFETY: format_message writes at most JMSG_LENGTH_MAX bytes, NUL-terminated, into buffer.
+                                     // SAFETY: format_message writes at most JMSG_LENGTH_MAX bytes, NUL-terminated, into buffer.
         unsafe {
             if let Some(format) = cinfo.err.as_ref().and_then(|err| err.format_message) {
                 let format: unsafe extern "C-unwind" fn(&mut jpeg_common_struct, *mut u8) = std::mem::transmute(format);
@@ -345,7 +345,7 @@ mod tests {
             }
         }
         assert!(decode_luma(&bytes[..bytes.len() - 2], ImageFormat::Jpeg, 1 << 26).is_ok(), "only the EOI marker missing");
-        let garbage: Vec<u8> = [0xFF, 0xD8, 0xFF, 0xDB].into_iter().chain(std::iter::repeat(0x55).take(500)).collect();
+        let garbage: Vec<u8> = [0xFF, 0xD8, 0xFF, 0xDB].into_iter().chain(std::iter::repeat_n(0x55, 500)).collect();
         assert!(matches!(decode_luma(&garbage, ImageFormat::Jpeg, 1 << 26), Err(MediaError::Unreadable(_))));
     }
 }

@@ -79,7 +79,12 @@ impl Instance {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "instance on {} not ready:\n{}", self.port, std::fs::read_to_string(&self.log).unwrap_or_default());
+            assert!(
+                Instant::now() < deadline,
+                "instance on {} not ready:\n{}",
+                self.port,
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -101,12 +106,25 @@ struct Seeded {
 async fn seed(repo: &dyn Repo) -> Seeded {
     let now = chrono::Utc::now();
     let jkt = BranchId(Uuid::new_v4());
-    repo.upsert_branch(&Branch { id: jkt, code: "JKT".into(), name: "Jakarta".into(), time_zone: chrono_tz::Asia::Jakarta, working_days: fieldproof::db::MONDAY_TO_FRIDAY }).await.unwrap();
+    repo.upsert_branch(&Branch {
+        id: jkt,
+        code: "JKT".into(),
+        name: "Jakarta".into(),
+        time_zone: chrono_tz::Asia::Jakarta,
+        working_days: fieldproof::db::MONDAY_TO_FRIDAY,
+    })
+    .await
+    .unwrap();
     let mut logins = Vec::new();
     for role in [Role::Sales, Role::BranchMarketing] {
         let id = Uuid::new_v4();
         let token = fieldproof::app::auth::new_token();
-        repo.upsert_user(&User { id: UserId(id), name: format!("{}-{}", role.as_str(), &id.simple().to_string()[..6]), role, branch_id: Some(jkt) }, now).await.unwrap();
+        repo.upsert_user(
+            &User { id: UserId(id), name: format!("{}-{}", role.as_str(), &id.simple().to_string()[..6]), role, branch_id: Some(jkt) },
+            now,
+        )
+        .await
+        .unwrap();
         repo.add_token(UserId(id), &token_hash(&token), "test", now).await.unwrap();
         logins.push((id, token));
     }
@@ -170,17 +188,24 @@ async fn phone(base: Arc<String>, token: String, customer: Uuid, visits: usize) 
     let mut done = Vec::new();
     for _ in 0..visits {
         let visit = Uuid::new_v4();
-        let (status, body) = until_answered("put visit", || client.put(format!("{base}/v1/visits/{visit}")).bearer_auth(&token).json(&visit_body(customer))).await;
+        let (status, body) =
+            until_answered("put visit", || client.put(format!("{base}/v1/visits/{visit}")).bearer_auth(&token).json(&visit_body(customer)))
+                .await;
         assert!(status == 201 || status == 200, "put visit: {status} {body}");
         for (kind, bytes) in &photos {
             let photo = Uuid::new_v4();
             let (status, body) = until_answered("put photo", || {
-                client.put(format!("{base}/v1/visits/{visit}/photos/{photo}")).bearer_auth(&token).multipart(photo_form(kind, bytes.clone(), &[]))
+                client.put(format!("{base}/v1/visits/{visit}/photos/{photo}")).bearer_auth(&token).multipart(photo_form(
+                    kind,
+                    bytes.clone(),
+                    &[],
+                ))
             })
             .await;
             assert!(status == 201 || status == 200, "put photo: {status} {body}");
         }
-        let (status, body) = until_answered("submit", || client.post(format!("{base}/v1/visits/{visit}/submit")).bearer_auth(&token).json(&json!({}))).await;
+        let (status, body) =
+            until_answered("submit", || client.post(format!("{base}/v1/visits/{visit}/submit")).bearer_auth(&token).json(&json!({}))).await;
         assert_eq!(status, 200, "submit: {body}");
         done.push(visit);
     }
@@ -197,13 +222,22 @@ async fn check_nothing_lost_or_doubled(settings: &Settings, base: &str, token: &
         let r = client.get(format!("{base}/v1/visits/{visit}")).bearer_auth(token).send().await.unwrap();
         assert_eq!(r.status(), 200, "visit {visit}");
         let v: Value = r.json().await.unwrap();
-        assert!(["compliant", "flagged", "non_compliant"].contains(&v["status"].as_str().unwrap()), "visit {visit} submitted: {}", v["status"]);
+        assert!(
+            ["compliant", "flagged", "non_compliant"].contains(&v["status"].as_str().unwrap()),
+            "visit {visit} submitted: {}",
+            v["status"]
+        );
         assert!(v["submitted_at"].is_string(), "visit {visit}");
         let stored = v["photos"].as_array().unwrap();
         assert_eq!(stored.len(), 2, "visit {visit} has exactly its two photos: {}", v["photos"]);
         let mut hashes = HashSet::new();
         for p in stored {
-            let r = client.get(format!("{base}/v1/visits/{visit}/photos/{}/content", p["id"].as_str().unwrap())).bearer_auth(token).send().await.unwrap();
+            let r = client
+                .get(format!("{base}/v1/visits/{visit}/photos/{}/content", p["id"].as_str().unwrap()))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 200);
             hashes.insert(hex::encode(sha2::Sha256::digest(r.bytes().await.unwrap())));
         }
@@ -266,7 +300,11 @@ async fn fault_test(postgres: bool) {
     for p in phones {
         visits.extend(p.await.expect("a phone gave up"));
     }
-    eprintln!("fault test ({}): {} visits submitted through {kills} kills", if postgres { "PostgreSQL + Garage" } else { "SQLite + files" }, visits.len());
+    eprintln!(
+        "fault test ({}): {} visits submitted through {kills} kills",
+        if postgres { "PostgreSQL + Garage" } else { "SQLite + files" },
+        visits.len()
+    );
     assert!(kills >= 3, "the server was killed while phones were working ({kills} kills)");
     assert_eq!(visits.len(), 24);
     check_nothing_lost_or_doubled(&settings, &base, &seeded.rep.1, &visits).await;
@@ -324,7 +362,12 @@ async fn three_instances_share_one_database_and_bucket() {
         let rows: Vec<(String, String, i64, Option<String>)> = match &settings.database.url {
             url if url.starts_with("postgres") => {
                 let pool = sqlx::PgPool::connect(url).await.unwrap();
-                sqlx::query_as("SELECT kind, status, attempts, locked_by FROM jobs WHERE kind IN ('orphan_sweep', 'prune_jobs') ORDER BY kind").fetch_all(&pool).await.unwrap()
+                sqlx::query_as(
+                    "SELECT kind, status, attempts, locked_by FROM jobs WHERE kind IN ('orphan_sweep', 'prune_jobs') ORDER BY kind",
+                )
+                .fetch_all(&pool)
+                .await
+                .unwrap()
             }
             _ => unreachable!("this test runs on PostgreSQL"),
         };

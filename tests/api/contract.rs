@@ -75,7 +75,9 @@ pub fn check_response(method: &str, path: &str, status: u16, content_type: &str,
         return;
     };
     let status_key = status.to_string();
-    let response = responses.get(&status_key).unwrap_or_else(|| panic!("{method} {template} answered {status}, which openapi.yaml does not document: {body}"));
+    let response = responses
+        .get(&status_key)
+        .unwrap_or_else(|| panic!("{method} {template} answered {status}, which openapi.yaml does not document: {body}"));
     let response = resolve(response);
     let media = content_type.split(';').next().unwrap_or("").trim();
     let content = &response["content"];
@@ -83,7 +85,10 @@ pub fn check_response(method: &str, path: &str, status: u16, content_type: &str,
         return;
     }
     let Some(media_obj) = content.get(media) else {
-        panic!("{method} {template} {status}: content type {media:?} is not documented (have {:?})", content.as_object().map(|o| o.keys().collect::<Vec<_>>()));
+        panic!(
+            "{method} {template} {status}: content type {media:?} is not documented (have {:?})",
+            content.as_object().map(|o| o.keys().collect::<Vec<_>>())
+        );
     };
     if !media.contains("json") {
         return;
@@ -116,8 +121,7 @@ fn resolve(v: &Value) -> &Value {
 
 #[test]
 fn every_route_is_documented_and_every_documented_path_is_served() {
-    let served: BTreeSet<(String, String)> =
-        fieldproof::http::route_table().into_iter().map(|(m, p)| (m.to_lowercase(), p)).collect();
+    let served: BTreeSet<(String, String)> = fieldproof::http::route_table().into_iter().map(|(m, p)| (m.to_lowercase(), p)).collect();
     let mut documented = BTreeSet::new();
     for (path, item) in spec()["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {

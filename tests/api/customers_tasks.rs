@@ -15,17 +15,21 @@ backend_tests!(
 async fn tomorrows_visits_are_listed_until_confirmed_with_the_customer(app: TestApp) {
     let customer = app.customer_at(-6.2, 106.8).await;
     let jakarta_today = crate::helpers::today_in(chrono_tz::Asia::Jakarta);
-    let task = |days: u64| json!({
-        "id": uuid::Uuid::new_v4(), "customer_id": customer, "assignee_id": app.rep.id, "task_type": "routine",
-        "required_method": "door_visit", "due_date": (jakarta_today + chrono::Days::new(days)).to_string(),
-    });
+    let task = |days: u64| {
+        json!({
+            "id": uuid::Uuid::new_v4(), "customer_id": customer, "assignee_id": app.rep.id, "task_type": "routine",
+            "required_method": "door_visit", "due_date": (jakarta_today + chrono::Days::new(days)).to_string(),
+        })
+    };
     let mut ids = Vec::new();
     for days in [1, 1, 2, 0] {
         let r = app.post("/v1/tasks", &app.marketing.token, task(days)).await;
         assert_eq!(r.status, 201, "{}", r.json);
         ids.push(r.json["id"].as_str().unwrap().to_string());
     }
-    let listed = |r: &crate::helpers::Resp| -> Vec<String> { r.json["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect() };
+    let listed = |r: &crate::helpers::Resp| -> Vec<String> {
+        r.json["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
+    };
     let r = app.get("/v1/tasks?needs_confirmation=true", &app.marketing.token).await;
     let mut due_tomorrow = listed(&r);
     due_tomorrow.sort();
@@ -72,13 +76,26 @@ async fn marketing_creates_and_updates_customers_that_reps_of_the_branch_can_rea
     let r = app.post("/v1/customers", &app.rep.token, json!({"code": "X1", "name": "X", "customer_type": "retail"})).await;
     assert_eq!((r.status, r.code()), (403, "role_forbidden"));
     let r = app
-        .send(reqwest::Method::PATCH, &format!("/v1/customers/{id}"), Some(&app.marketing.token), crate::helpers::Body::Json(json!({"geofence_radius_m": 250.0, "class": "B", "name": "Toko Maju Jaya 2"})))
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/v1/customers/{id}"),
+            Some(&app.marketing.token),
+            crate::helpers::Body::Json(json!({"geofence_radius_m": 250.0, "class": "B", "name": "Toko Maju Jaya 2"})),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
-    assert_eq!((r.json["geofence_radius_m"].as_f64(), r.json["class"].as_str(), r.json["name"].as_str()), (Some(250.0), Some("B"), Some("Toko Maju Jaya 2")));
+    assert_eq!(
+        (r.json["geofence_radius_m"].as_f64(), r.json["class"].as_str(), r.json["name"].as_str()),
+        (Some(250.0), Some("B"), Some("Toko Maju Jaya 2"))
+    );
     assert_eq!(r.json["latitude"], -6.2, "fields not in the patch keep their value");
     let r = app
-        .send(reqwest::Method::PATCH, &format!("/v1/customers/{id}"), Some(&app.marketing.token), crate::helpers::Body::Json(json!({"latitude": 91.0, "longitude": 0.0})))
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/v1/customers/{id}"),
+            Some(&app.marketing.token),
+            crate::helpers::Body::Json(json!({"latitude": 91.0, "longitude": 0.0})),
+        )
         .await;
     assert_eq!((r.status, r.code()), (422, "invalid_coordinates"));
 }

@@ -33,15 +33,20 @@ async fn days_2027(app: &TestApp) -> usize {
 async fn customer(app: &TestApp, token: &str, rep: Uuid, class: &str) -> Uuid {
     let code = format!("C{}", &Uuid::new_v4().simple().to_string()[..10]);
     let r = app
-        .post("/v1/customers", token, json!({ "code": code, "name": "Toko", "customer_type": "retail", "assigned_rep_id": rep,
-                                               "latitude": -6.2, "longitude": 106.8, "class": class, "previous_level": "C" }))
+        .post(
+            "/v1/customers",
+            token,
+            json!({ "code": code, "name": "Toko", "customer_type": "retail", "assigned_rep_id": rep,
+                                               "latitude": -6.2, "longitude": 106.8, "class": class, "previous_level": "C" }),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
     r.json["id"].as_str().unwrap().parse().unwrap()
 }
 
 async fn task(app: &TestApp, token: &str, customer: Uuid, rep: Uuid, due: &str) -> String {
-    let r = app.post("/v1/tasks", token, json!({ "customer_id": customer, "assignee_id": rep, "task_type": "routine", "due_date": due })).await;
+    let r =
+        app.post("/v1/tasks", token, json!({ "customer_id": customer, "assignee_id": rep, "task_type": "routine", "due_date": due })).await;
     assert_eq!(r.status, 201, "{}", r.json);
     r.json["id"].as_str().unwrap().to_string()
 }
@@ -69,7 +74,13 @@ async fn the_day_closes_at_each_branchs_midnight(app: TestApp) {
     // nothing in November; a customer since 2024.
     let october: Vec<_> = (1..=10).map(|day| (CustomerId(lost), NaiveDate::from_ymd_opt(2026, 10, day).unwrap(), 50)).collect();
     app.app.repo.upsert_volumes(&october).await.unwrap();
-    app.send(reqwest::Method::PATCH, &format!("/v1/customers/{lost}"), Some(&app.marketing.token), crate::helpers::Body::Json(json!({ "created_on": "2024-01-01" }))).await;
+    app.send(
+        reqwest::Method::PATCH,
+        &format!("/v1/customers/{lost}"),
+        Some(&app.marketing.token),
+        crate::helpers::Body::Json(json!({ "created_on": "2024-01-01" })),
+    )
+    .await;
     let c_jap = customer(&app, &app.jap_marketing.token, app.jap_rep.id, "C").await;
     let t_jkt = task(&app, &app.marketing.token, c, app.rep.id, "2026-11-18").await;
     let t_lost = task(&app, &app.marketing.token, lost, app.rep.id, "2026-11-18").await;
@@ -168,7 +179,9 @@ async fn holidays_are_loaded_and_move_due_dates(app: TestApp) {
     assert_eq!(days_2027(&app).await, 3);
     let wrong = app.put("/v1/holidays/2027", &app.admin.token, json!({ "holidays": [{ "date": "2026-05-01", "name": "x" }] })).await;
     assert_eq!((wrong.status, wrong.code()), (422, "holiday_wrong_year"));
-    let bad_kind = app.put("/v1/holidays/2027", &app.admin.token, json!({ "holidays": [{ "date": "2027-05-01", "name": "x", "kind": "party" }] })).await;
+    let bad_kind = app
+        .put("/v1/holidays/2027", &app.admin.token, json!({ "holidays": [{ "date": "2027-05-01", "name": "x", "kind": "party" }] }))
+        .await;
     assert_eq!(bad_kind.code(), "invalid_field");
     assert_eq!(app.get("/v1/holidays/1800", &app.rep.token).await.code(), "invalid_year");
 

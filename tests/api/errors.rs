@@ -8,7 +8,11 @@ use uuid::Uuid;
 use crate::backend_tests;
 use crate::helpers::{fresh, photo_form, Body, TestApp};
 
-backend_tests!(bad_visit_requests_are_refused_with_stable_codes, bad_photo_uploads_are_refused_with_stable_codes, bad_paths_and_queries_are_refused);
+backend_tests!(
+    bad_visit_requests_are_refused_with_stable_codes,
+    bad_photo_uploads_are_refused_with_stable_codes,
+    bad_paths_and_queries_are_refused
+);
 
 async fn snapshot(app: &TestApp, visit: Uuid) -> Value {
     let mut v = app.get(&format!("/v1/visits/{visit}"), &app.rep.token).await.json;
@@ -38,11 +42,21 @@ async fn bad_visit_requests_are_refused_with_stable_codes(app: TestApp) {
         ("missing required field", Body::Json(json!({"method": "door_visit"})), 422, "invalid_field"),
         ("customer id not a UUID", with("customer_id", json!("123")), 422, "invalid_field"),
         ("time without offset", with("visited_at", json!("2026-11-23T10:00:00")), 422, "invalid_field"),
-        ("unknown result reason", with("result_reason", json!({"level1": "service", "level2": "shop_closed"})), 422, "result_reason_unknown"),
+        (
+            "unknown result reason",
+            with("result_reason", json!({"level1": "service", "level2": "shop_closed"})),
+            422,
+            "result_reason_unknown",
+        ),
         ("unknown question", with("answers", json!({"favourite_colour": "blue"})), 422, "question_unknown"),
         ("unknown customer", with("customer_id", json!(Uuid::new_v4())), 422, "customer_not_found"),
         ("unknown task", with("task_id", json!(Uuid::new_v4())), 422, "task_not_found"),
-        ("visit in the future", with("visited_at", json!((chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339())), 422, "visited_at_in_future"),
+        (
+            "visit in the future",
+            with("visited_at", json!((chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339())),
+            422,
+            "visited_at_in_future",
+        ),
         ("too long", with("summary", json!("x".repeat(10_001))), 422, "field_too_long"),
         ("oversized body", with("details", json!("y".repeat(300 * 1024))), 413, "payload_too_large"),
         ("wrong content type", raw("text/plain", "{}"), 415, "unsupported_media_type"),
@@ -83,10 +97,25 @@ async fn bad_photo_uploads_are_refused_with_stable_codes(app: TestApp) {
         ("declared PNG, is JPEG", Body::Form(typed(jpeg.clone(), "image/png")), 422, "photo_type_mismatch"),
         ("over the size cap", Body::Form(photo_form("storefront", oversized, &[])), 413, "photo_too_large"),
         ("unknown kind", Body::Form(photo_form("selfie", jpeg.clone(), &[])), 422, "invalid_field"),
-        ("no kind", Body::Form(reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(jpeg.clone()))), 422, "field_required"),
+        (
+            "no kind",
+            Body::Form(reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(jpeg.clone()))),
+            422,
+            "field_required",
+        ),
         ("no file", Body::Form(reqwest::multipart::Form::new().text("kind", "storefront")), 422, "field_required"),
-        ("bad latitude", Body::Form(photo_form("storefront", jpeg.clone(), &[("latitude", "north"), ("longitude", "1")])), 422, "invalid_field"),
-        ("latitude out of range", Body::Form(photo_form("storefront", jpeg.clone(), &[("latitude", "95"), ("longitude", "1")])), 422, "invalid_coordinates"),
+        (
+            "bad latitude",
+            Body::Form(photo_form("storefront", jpeg.clone(), &[("latitude", "north"), ("longitude", "1")])),
+            422,
+            "invalid_field",
+        ),
+        (
+            "latitude out of range",
+            Body::Form(photo_form("storefront", jpeg.clone(), &[("latitude", "95"), ("longitude", "1")])),
+            422,
+            "invalid_coordinates",
+        ),
         ("half a position", Body::Form(photo_form("storefront", jpeg.clone(), &[("latitude", "5")])), 422, "invalid_coordinates"),
         ("bad time", Body::Form(photo_form("storefront", jpeg.clone(), &[("captured_at", "yesterday")])), 422, "invalid_field"),
         ("bad mock flag", Body::Form(photo_form("storefront", jpeg.clone(), &[("is_mock_location", "maybe")])), 422, "invalid_field"),

@@ -32,13 +32,13 @@ pub struct Garage {
 pub fn garage() -> Option<&'static Garage> {
     static GARAGE: OnceLock<Option<Garage>> = OnceLock::new();
     let garage = GARAGE.get_or_init(|| {
-            let required = std::env::var("FIELDPROOF_REQUIRE_GARAGE").as_deref() == Ok("1");
-            match find_binary() {
-                Some(bin) => Some(Garage::start(bin)),
-                None if required => panic!("FIELDPROOF_REQUIRE_GARAGE=1 but no garage binary (FIELDPROOF_GARAGE_BIN, PATH, ~/.cargo/bin)"),
-                None => None,
-            }
-        });
+        let required = std::env::var("FIELDPROOF_REQUIRE_GARAGE").as_deref() == Ok("1");
+        match find_binary() {
+            Some(bin) => Some(Garage::start(bin)),
+            None if required => panic!("FIELDPROOF_REQUIRE_GARAGE=1 but no garage binary (FIELDPROOF_GARAGE_BIN, PATH, ~/.cargo/bin)"),
+            None => None,
+        }
+    });
     if garage.is_none() {
         // To the process's stderr itself, past the test harness's capture: a skip shows.
         use std::io::Write;
@@ -183,7 +183,14 @@ fn spawn_server(bin: &Path, config: &Path, log: &Path) {
     let (started, wait) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut command = Command::new(&bin);
-        command.arg("-c").arg(&config).arg("server").env("RUST_LOG", "garage=warn").stdin(Stdio::null()).stdout(log.try_clone().expect("log")).stderr(log);
+        command
+            .arg("-c")
+            .arg(&config)
+            .arg("server")
+            .env("RUST_LOG", "garage=warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
         die_with_parent(&mut command);
         let mut child = command.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
         started.send(()).expect("test thread waits");

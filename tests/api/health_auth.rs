@@ -31,12 +31,24 @@ fn a_policy_file_changes_the_rules_without_a_rebuild() {
     let file = dir.path().join("policy.toml");
     std::fs::write(&file, "[photo]\ndark_max_brightness = 130.0\n\n[findings.photo_too_dark]\npenalty = 3\n").unwrap();
     let policy = fieldproof::startup::load_policy(file.to_str().unwrap()).unwrap();
-    let (_, _, findings) = fieldproof::app::photos::check_file(&policy, &crate::helpers::fixture("iphone-6.jpg"), fieldproof::domain::visit::PhotoKind::Storefront, chrono_tz::Asia::Jakarta).unwrap();
+    let (_, _, findings) = fieldproof::app::photos::check_file(
+        &policy,
+        &crate::helpers::fixture("iphone-6.jpg"),
+        fieldproof::domain::visit::PhotoKind::Storefront,
+        chrono_tz::Asia::Jakarta,
+    )
+    .unwrap();
     let dark = findings.iter().find(|f| f.code.as_str() == "photo_too_dark").expect("darker than the operator's 130");
     let evidence = serde_json::to_value(&dark.evidence).unwrap();
     assert_eq!(evidence["policy"]["photo.dark_max_brightness"], 130.0);
     assert_eq!(dark.penalty, 3);
-    let (_, _, findings) = fieldproof::app::photos::check_file(&fieldproof::domain::policy::Policy::default(), &crate::helpers::fixture("iphone-6.jpg"), fieldproof::domain::visit::PhotoKind::Storefront, chrono_tz::Asia::Jakarta).unwrap();
+    let (_, _, findings) = fieldproof::app::photos::check_file(
+        &fieldproof::domain::policy::Policy::default(),
+        &crate::helpers::fixture("iphone-6.jpg"),
+        fieldproof::domain::visit::PhotoKind::Storefront,
+        chrono_tz::Asia::Jakarta,
+    )
+    .unwrap();
     assert!(findings.iter().all(|f| f.code.as_str() != "photo_too_dark"), "not dark by the SOP's 45");
 
     std::fs::write(&file, "[photo]\ndark_max_brightnes = 130.0\n").unwrap();

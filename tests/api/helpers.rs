@@ -187,12 +187,38 @@ async fn spawn_app_with(db: Db, sop_hours: bool) -> TestApp {
     let now = chrono::Utc::now();
     let jkt = Uuid::new_v4();
     let jap = Uuid::new_v4();
-    app.repo.upsert_branch(&Branch { id: BranchId(jkt), code: "JKT".into(), name: "Jakarta".into(), time_zone: chrono_tz::Asia::Jakarta, working_days: fieldproof::db::MONDAY_TO_FRIDAY }).await.unwrap();
-    app.repo.upsert_branch(&Branch { id: BranchId(jap), code: "JAP".into(), name: "Jayapura".into(), time_zone: chrono_tz::Asia::Jayapura, working_days: fieldproof::db::MONDAY_TO_FRIDAY }).await.unwrap();
+    app.repo
+        .upsert_branch(&Branch {
+            id: BranchId(jkt),
+            code: "JKT".into(),
+            name: "Jakarta".into(),
+            time_zone: chrono_tz::Asia::Jakarta,
+            working_days: fieldproof::db::MONDAY_TO_FRIDAY,
+        })
+        .await
+        .unwrap();
+    app.repo
+        .upsert_branch(&Branch {
+            id: BranchId(jap),
+            code: "JAP".into(),
+            name: "Jayapura".into(),
+            time_zone: chrono_tz::Asia::Jayapura,
+            working_days: fieldproof::db::MONDAY_TO_FRIDAY,
+        })
+        .await
+        .unwrap();
     let user = |role: Role, branch: Option<Uuid>| {
         let id = Uuid::new_v4();
         let token = fieldproof::app::auth::new_token();
-        (User { id: UserId(id), name: format!("{}-{}", role.as_str(), &id.simple().to_string()[..6]), role, branch_id: branch.map(BranchId) }, Login { id, token })
+        (
+            User {
+                id: UserId(id),
+                name: format!("{}-{}", role.as_str(), &id.simple().to_string()[..6]),
+                role,
+                branch_id: branch.map(BranchId),
+            },
+            Login { id, token },
+        )
     };
     let users = [
         user(Role::Sales, Some(jkt)),
@@ -213,7 +239,11 @@ async fn spawn_app_with(db: Db, sop_hours: bool) -> TestApp {
         db,
         app,
         // Redirects are the API's answer to check, not something to follow.
-        client: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        client: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
         jkt,
         jap,
         rep,
@@ -278,7 +308,11 @@ pub fn with_customer_photo(lat: f64, lon: f64) -> reqwest::multipart::Form {
 pub fn with_customer_photo_at(lat: f64, lon: f64, at: chrono::DateTime<chrono::Utc>) -> reqwest::multipart::Form {
     let now = at.to_rfc3339();
     let (lat, lon) = (lat.to_string(), lon.to_string());
-    photo_form("with_customer", fixture("solvay-1927-crop.jpg"), &[("captured_at", &now), ("latitude", &lat), ("longitude", &lon), ("accuracy_m", "8")])
+    photo_form(
+        "with_customer",
+        fixture("solvay-1927-crop.jpg"),
+        &[("captured_at", &now), ("latitude", &lat), ("longitude", &lon), ("accuracy_m", "8")],
+    )
 }
 
 /// A photo upload form.
@@ -337,11 +371,15 @@ impl TestApp {
     pub async fn customer_at(&self, lat: f64, lon: f64) -> Uuid {
         let code = format!("C{}", &Uuid::new_v4().simple().to_string()[..10]);
         let r = self
-            .post("/v1/customers", &self.marketing.token, json!({
-                "code": code, "name": "Toko Maju Jaya", "customer_type": "retail",
-                "assigned_rep_id": self.rep.id, "latitude": lat, "longitude": lon,
-                "contact_name": "Bu Sari", "contact_position": "Pemilik", "contact_phone": "+62 812 1111 2222"
-            }))
+            .post(
+                "/v1/customers",
+                &self.marketing.token,
+                json!({
+                    "code": code, "name": "Toko Maju Jaya", "customer_type": "retail",
+                    "assigned_rep_id": self.rep.id, "latitude": lat, "longitude": lon,
+                    "contact_name": "Bu Sari", "contact_position": "Pemilik", "contact_phone": "+62 812 1111 2222"
+                }),
+            )
             .await;
         assert_eq!(r.status, 201, "{}", r.json);
         r.json["id"].as_str().unwrap().parse().unwrap()

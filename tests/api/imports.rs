@@ -36,7 +36,12 @@ async fn customers_import_by_code_and_report_bad_rows(app: TestApp) {
     );
     let r = csv(&app, "/v1/imports/customers", &app.marketing.token, file.clone()).await;
     assert_eq!(r.status, 200, "{}", r.json);
-    assert_eq!((r.json["rows"].as_u64(), r.json["created"].as_u64(), r.json["rejected"].as_u64()), (Some(7), Some(3), Some(4)), "{}", r.json);
+    assert_eq!(
+        (r.json["rows"].as_u64(), r.json["created"].as_u64(), r.json["rejected"].as_u64()),
+        (Some(7), Some(3), Some(4)),
+        "{}",
+        r.json
+    );
     let errors = lines(&r);
     assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), [5, 6, 7, 8], "{errors:?}");
     assert!(errors[0].1.contains("latitude"), "{errors:?}");
@@ -46,12 +51,18 @@ async fn customers_import_by_code_and_report_bad_rows(app: TestApp) {
 
     let list = app.get("/v1/customers?q=Toko%20Dua", &app.marketing.token).await;
     let dua = &list.json["items"][0];
-    assert_eq!((dua["name"].as_str(), dua["assigned_rep_id"].as_str()), (Some("Toko Dua, Cabang Barat"), Some(app.rep.id.to_string().as_str())));
+    assert_eq!(
+        (dua["name"].as_str(), dua["assigned_rep_id"].as_str()),
+        (Some("Toko Dua, Cabang Barat"), Some(app.rep.id.to_string().as_str()))
+    );
     assert_eq!((dua["class"].as_str(), dua["created_on"].as_str()), (Some("new"), Some("2025-01-15")));
 
     // The same file again changes nothing; one edited row is one update.
     let again = csv(&app, "/v1/imports/customers", &app.marketing.token, file.clone()).await;
-    assert_eq!((again.json["created"].as_u64(), again.json["updated"].as_u64(), again.json["unchanged"].as_u64()), (Some(0), Some(0), Some(3)));
+    assert_eq!(
+        (again.json["created"].as_u64(), again.json["updated"].as_u64(), again.json["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(3))
+    );
     let edited = csv(&app, "/v1/imports/customers", &app.marketing.token, file.replace("Toko Tiga,", "Toko Tiga Baru,")).await;
     assert_eq!((edited.json["created"].as_u64(), edited.json["updated"].as_u64()), (Some(0), Some(1)));
 
@@ -94,7 +105,13 @@ async fn volumes_classify_customers_like_with_like(app: TestApp) {
     let good = 10 + 31 * 2 + 17 * 3;
     assert_eq!((r.json["updated"].as_u64(), r.json["rejected"].as_u64()), (Some(good), Some(4)), "{}", r.json);
     let reasons: Vec<String> = lines(&r).into_iter().map(|e| e.1).collect();
-    assert!(reasons[0].contains("NOPE") && reasons[1].contains("date") && reasons[2].contains("negative") && reasons[3].contains("already on line"), "{reasons:?}");
+    assert!(
+        reasons[0].contains("NOPE")
+            && reasons[1].contains("date")
+            && reasons[2].contains("negative")
+            && reasons[3].contains("already on line"),
+        "{reasons:?}"
+    );
     let again = csv(&app, "/v1/imports/volumes", &app.marketing.token, file).await;
     assert_eq!((again.json["updated"].as_u64(), again.json["unchanged"].as_u64()), (Some(0), Some(good)));
 
@@ -128,12 +145,22 @@ async fn volumes_classify_customers_like_with_like(app: TestApp) {
     // the next working day); customers without a rep get none.
     assert_eq!(run.json["runs"][0]["tasks_created"], 3);
     let tasks = app.get("/v1/tasks?assignee=me&status=open", &app.rep.token).await;
-    let mut plan: Vec<(String, String)> = tasks.json["items"].as_array().unwrap().iter()
+    let mut plan: Vec<(String, String)> = tasks.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
         .filter(|t| t["origin"] == "visit_plan")
         .map(|t| (t["task_type"].as_str().unwrap().to_string(), t["due_date"].as_str().unwrap().to_string()))
         .collect();
     plan.sort();
-    assert_eq!(plan, [("lost_recovery".to_string(), "2026-11-27".to_string()), ("routine".into(), "2026-11-19".into()), ("routine".into(), "2026-11-30".into())]);
+    assert_eq!(
+        plan,
+        [
+            ("lost_recovery".to_string(), "2026-11-27".to_string()),
+            ("routine".into(), "2026-11-19".into()),
+            ("routine".into(), "2026-11-30".into())
+        ]
+    );
 
     // Again: nothing changes, nothing is planned twice.
     let rerun = app.post("/v1/classification/run", &app.hq.token, serde_json::json!({ "branch_id": app.jkt })).await;

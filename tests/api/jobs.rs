@@ -5,9 +5,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use fieldproof::app::jobs::sweep_orphans;
 use fieldproof::config::JobsSettings;
 use fieldproof::db::NewJob;
-use fieldproof::app::jobs::sweep_orphans;
 use fieldproof::jobs::{Step, Worker};
 use fieldproof::storage::{new_photo_key, StorageError};
 use serde_json::json;
@@ -26,7 +26,13 @@ backend_tests!(
 );
 
 fn job(kind: &str, unique_key: Option<String>) -> NewJob {
-    NewJob { id: Uuid::new_v4(), kind: kind.into(), unique_key, payload: json!({}), run_at: chrono::Utc::now() - chrono::Duration::seconds(1) }
+    NewJob {
+        id: Uuid::new_v4(),
+        kind: kind.into(),
+        unique_key,
+        payload: json!({}),
+        run_at: chrono::Utc::now() - chrono::Duration::seconds(1),
+    }
 }
 
 fn settings(max_attempts: u32, retry_backoff_ms: u64) -> JobsSettings {
@@ -70,7 +76,8 @@ async fn periodic_work_is_enqueued_once_per_period_by_any_number_of_instances(ap
     let workers: Vec<Worker> = (0..3).map(|_| Worker::new(app.app.clone(), JobsSettings::default())).collect();
     // A fixed moment a minute into a ten-minute period, so the instances' two calls fall into
     // one period whenever the test runs, and in the past, so the jobs enqueued "now" are due.
-    let now = (chrono::Utc::now() - chrono::Duration::minutes(2)).duration_trunc(chrono::Duration::minutes(10)).unwrap() + chrono::Duration::minutes(1);
+    let now = (chrono::Utc::now() - chrono::Duration::minutes(2)).duration_trunc(chrono::Duration::minutes(10)).unwrap()
+        + chrono::Duration::minutes(1);
     for w in &workers {
         w.enqueue_periodic(now).await.unwrap();
         w.enqueue_periodic(now + chrono::Duration::seconds(1)).await.unwrap();
@@ -200,7 +207,10 @@ async fn the_background_worker_runs_periodic_work_and_stops_cleanly(app: TestApp
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let metrics = app.app.metrics_text().await.unwrap();
-    assert!(metrics.contains("fieldproof_jobs{status=\"queued\"} 0") && metrics.contains("fieldproof_jobs{status=\"running\"} 0"), "{metrics}");
+    assert!(
+        metrics.contains("fieldproof_jobs{status=\"queued\"} 0") && metrics.contains("fieldproof_jobs{status=\"running\"} 0"),
+        "{metrics}"
+    );
     stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(10), handle).await.expect("the worker stops when told").unwrap();
 }

@@ -36,7 +36,11 @@ async fn metrics_count_requests_by_route_and_time_photo_checks(app: TestApp) {
     assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
     let text = String::from_utf8(r.bytes).unwrap();
     let route = "/v1/visits/{visit_id}/photos/{photo_id}";
-    assert_eq!(sample(&text, &format!(r#"fieldproof_http_requests_total{{method="PUT",route="{route}",status="201"}}"#)), Some(1.0), "{text}");
+    assert_eq!(
+        sample(&text, &format!(r#"fieldproof_http_requests_total{{method="PUT",route="{route}",status="201"}}"#)),
+        Some(1.0),
+        "{text}"
+    );
     assert_eq!(sample(&text, &format!(r#"fieldproof_http_requests_total{{method="PUT",route="{route}",status="415"}}"#)), Some(1.0));
     assert_eq!(sample(&text, r#"fieldproof_http_requests_total{method="GET",route="unmatched",status="404"}"#), Some(1.0));
     assert_eq!(sample(&text, &format!(r#"fieldproof_http_request_duration_seconds_count{{method="PUT",route="{route}"}}"#)), Some(2.0));
@@ -94,7 +98,10 @@ async fn real_photos_are_read_as_exiftool_reads_them_and_judged(app: TestApp) {
         assert_eq!(p["exif"]["model"], truth.get("Model").cloned().unwrap_or(Value::Null), "{name} model");
         assert_eq!(p["exif"]["datetime_original"], truth.get("DateTimeOriginal").cloned().unwrap_or(Value::Null), "{name} time");
         assert_eq!(p["exif"]["offset_time_original"], truth.get("OffsetTimeOriginal").cloned().unwrap_or(Value::Null), "{name} offset");
-        let software = truth.get("Software").map(|s| match s { Value::Number(n) => Value::String(format!("{n:.1}")), other => other.clone() });
+        let software = truth.get("Software").map(|s| match s {
+            Value::Number(n) => Value::String(format!("{n:.1}")),
+            other => other.clone(),
+        });
         assert_eq!(p["exif"]["software"], software.unwrap_or(Value::Null), "{name} software");
         match truth.get("GPSAltitude").and_then(Value::as_f64) {
             Some(alt) => assert!((p["exif"]["gps_altitude_m"].as_f64().unwrap() - alt).abs() < 1e-3, "{name} altitude"),
@@ -121,7 +128,10 @@ async fn real_photos_are_read_as_exiftool_reads_them_and_judged(app: TestApp) {
     assert_eq!(r.json["taken_at_zone_source"], "exif_offset");
     // Without one, the GPS clock (UTC) tells the camera's zone: Paris, UTC+1.
     let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
-    assert_eq!((r.json["taken_at"].as_str(), r.json["taken_at_zone_source"].as_str()), (Some("2017-02-09T18:51:38.088700Z"), Some("gps_clock")));
+    assert_eq!(
+        (r.json["taken_at"].as_str(), r.json["taken_at_zone_source"].as_str()),
+        (Some("2017-02-09T18:51:38.088700Z"), Some("gps_clock"))
+    );
     assert_eq!(r.json["exif"]["gps_time"], "2017-02-09T18:51:28Z");
     // With neither, the camera's local time is read in the branch's zone (WIB, UTC+7).
     let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture("htc-one-m8-no-gps.jpg"), &[])).await;
@@ -129,7 +139,8 @@ async fn real_photos_are_read_as_exiftool_reads_them_and_judged(app: TestApp) {
     assert_eq!(r.json["taken_at_zone_source"], "branch_zone");
     // The Lightroom file's evidence names what gave it away.
     let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture("canon-1d-via-lightroom.jpg"), &[])).await;
-    let signs: Vec<&str> = r.json["findings"][0]["evidence"]["signs"].as_array().unwrap().iter().map(|s| s["sign"].as_str().unwrap()).collect();
+    let signs: Vec<&str> =
+        r.json["findings"][0]["evidence"]["signs"].as_array().unwrap().iter().map(|s| s["sign"].as_str().unwrap()).collect();
     assert!(signs.contains(&"editing_software") && signs.contains(&"modified_after_capture"), "{signs:?}");
     // The far photo's evidence names its distance and the limit it broke.
     let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", fixture("iphone-6.jpg"), &[])).await;
@@ -146,7 +157,8 @@ async fn a_photo_with_the_customer_must_show_two_faces(app: TestApp) {
     assert_eq!(codes(&r.json), Vec::<String>::new(), "{}", r.json);
     assert!(r.json["faces"].as_u64().unwrap() >= 2);
     // A building at night is no photo with the customer.
-    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("with_customer", fresh("samsung-galaxy-s7-edge.jpg"), &[])).await;
+    let r =
+        app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("with_customer", fresh("samsung-galaxy-s7-edge.jpg"), &[])).await;
     assert_eq!(codes(&r.json), vec!["photo_faces_missing"]);
     assert_eq!(r.json["findings"][0]["evidence"]["faces"], 0);
     // Faces are only counted where the SOP asks for them.
@@ -168,7 +180,8 @@ async fn app_gps_stands_in_for_missing_exif_gps_within_its_accuracy(app: TestApp
     assert_eq!(codes(&r.json), vec!["photo_far_from_customer"]);
     assert_eq!(r.json["findings"][0]["evidence"]["source"], "app");
     // A camera photo passed off as a WhatsApp screenshot is caught by its camera EXIF and shape.
-    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("whatsapp_screenshot", fresh("htc-one-m8-no-gps.jpg"), &[])).await;
+    let r =
+        app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("whatsapp_screenshot", fresh("htc-one-m8-no-gps.jpg"), &[])).await;
     assert_eq!(codes(&r.json), vec!["photo_not_a_screenshot"]);
     // The app saying its position was mocked is blocking evidence on its own.
     let mocked = [("latitude", "-6.2001"), ("longitude", "106.8000"), ("is_mock_location", "true")];
@@ -187,7 +200,8 @@ async fn the_same_photo_twice_is_stored_once_and_different_bytes_conflict(app: T
     assert_eq!(again.json, first.json);
     let other = app.put_photo(visit, photo, &app.rep.token, photo_form("storefront", fixture("iphone-6.jpg"), &[])).await;
     assert_eq!((other.status, other.code()), (409, "photo_conflict"));
-    let other_kind = app.put_photo(visit, photo, &app.rep.token, photo_form("with_customer", fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
+    let other_kind =
+        app.put_photo(visit, photo, &app.rep.token, photo_form("with_customer", fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
     assert_eq!((other_kind.status, other_kind.code()), (409, "photo_conflict"));
     // The same photo id under another visit.
     let visit2 = draft(&app, customer).await;
@@ -203,7 +217,8 @@ async fn concurrent_uploads_of_one_photo_store_one_row_and_one_object(app: TestA
     let visit = draft(&app, customer).await;
     let photo = Uuid::new_v4();
     let bytes = fixture("iphone-6.jpg");
-    let results = futures_join((0..6).map(|_| app.put_photo(visit, photo, &app.rep.token, photo_form("storefront", bytes.clone(), &[])))).await;
+    let results =
+        futures_join((0..6).map(|_| app.put_photo(visit, photo, &app.rep.token, photo_form("storefront", bytes.clone(), &[])))).await;
     let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 201 || *s == 200), "{statuses:?}");
@@ -224,7 +239,8 @@ async fn photos_after_submit_are_refused(app: TestApp) {
     let photo = Uuid::new_v4();
     app.put_photo(visit, photo, &app.rep.token, photo_form("storefront", fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
     app.post(&format!("/v1/visits/{visit}/submit"), &app.rep.token, json!({})).await;
-    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("with_customer", fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
+    let r =
+        app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("with_customer", fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;
     assert_eq!((r.status, r.code()), (409, "visit_already_submitted"));
     // A retry of a photo stored before the submit is still answered.
     let r = app.put_photo(visit, photo, &app.rep.token, photo_form("storefront", fixture("samsung-galaxy-s7-edge.jpg"), &[])).await;

@@ -8,7 +8,8 @@ use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 
 use crate::helpers::fixture;
 
-const PHONES: [&str; 5] = ["samsung-galaxy-s7-edge.jpg", "iphone-6.jpg", "oppo-r7-plus.jpg", "htc-one-m8-no-gps.jpg", "canon-1d-via-lightroom.jpg"];
+const PHONES: [&str; 5] =
+    ["samsung-galaxy-s7-edge.jpg", "iphone-6.jpg", "oppo-r7-plus.jpg", "htc-one-m8-no-gps.jpg", "canon-1d-via-lightroom.jpg"];
 
 fn codes(bytes: &[u8]) -> Vec<&'static str> {
     let (_, _, findings) = check_file(&Policy::default(), bytes, PhotoKind::Storefront, chrono_tz::Asia::Jakarta).expect("inspects");

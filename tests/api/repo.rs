@@ -2,7 +2,9 @@
 //! against the `Repo` trait.
 
 use chrono::{Duration, Utc};
-use fieldproof::db::{AuditEntry, CustomerFilter, Page, PhotoInsert, Repo, ReviewRecord, TaskFilter, VerdictOutcome, VerdictRecord, VisitFilter};
+use fieldproof::db::{
+    AuditEntry, CustomerFilter, Page, PhotoInsert, Repo, ReviewRecord, TaskFilter, VerdictOutcome, VerdictRecord, VisitFilter,
+};
 use fieldproof::domain::customer::{Customer, CustomerClass, GeoPoint};
 use fieldproof::domain::finding::{Finding, FindingCode, Severity};
 use fieldproof::domain::ids::*;
@@ -18,7 +20,13 @@ use crate::helpers::TestApp;
 backend_tests!(the_repository_keeps_its_promises);
 
 fn job(kind: &str) -> fieldproof::db::NewJob {
-    fieldproof::db::NewJob { id: Uuid::new_v4(), kind: kind.into(), unique_key: Some(format!("{kind}:{}", Uuid::new_v4())), payload: json!({}), run_at: Utc::now() }
+    fieldproof::db::NewJob {
+        id: Uuid::new_v4(),
+        kind: kind.into(),
+        unique_key: Some(format!("{kind}:{}", Uuid::new_v4())),
+        payload: json!({}),
+        run_at: Utc::now(),
+    }
 }
 
 fn customer(branch: Uuid, code: &str) -> Customer {
@@ -117,7 +125,14 @@ fn revisit(customer: CustomerId, branch: Uuid, rep: Uuid, origin: VisitId) -> Ta
 }
 
 fn audit(action: &str, id: VisitId) -> AuditEntry {
-    AuditEntry { at: Utc::now(), actor_id: None, action: action.into(), subject_type: "visit".into(), subject_id: id.to_string(), detail: json!({"n": 1}) }
+    AuditEntry {
+        at: Utc::now(),
+        actor_id: None,
+        action: action.into(),
+        subject_type: "visit".into(),
+        subject_id: id.to_string(),
+        detail: json!({"n": 1}),
+    }
 }
 
 async fn the_repository_keeps_its_promises(app: TestApp) {
@@ -199,18 +214,39 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     probe[0..30].iter_mut().for_each(|b| *b = 0xEE); // only the last chunk is shared
     let found = repo.hash_candidates(&probe, 0, Utc::now(), VisitId::new_random()).await.unwrap();
     assert_eq!(found.iter().map(|c| (c.photo_id, c.ahash)).collect::<Vec<_>>(), vec![(hashed.id, 0xff)]);
-    assert!(repo.hash_candidates(&[0xEE; 32], 0xffff_ffff_ffff_0000, Utc::now(), VisitId::new_random()).await.unwrap().is_empty(), "no shared chunk");
-    assert_eq!(repo.hash_candidates(&[0xEE; 32], 0x00ff, Utc::now(), VisitId::new_random()).await.unwrap().len(), 1, "an average-hash chunk is enough");
+    assert!(
+        repo.hash_candidates(&[0xEE; 32], 0xffff_ffff_ffff_0000, Utc::now(), VisitId::new_random()).await.unwrap().is_empty(),
+        "no shared chunk"
+    );
+    assert_eq!(
+        repo.hash_candidates(&[0xEE; 32], 0x00ff, Utc::now(), VisitId::new_random()).await.unwrap().len(),
+        1,
+        "an average-hash chunk is enough"
+    );
     assert!(repo.hash_candidates(&probe, 0, Utc::now(), vid2).await.unwrap().is_empty(), "its own visit does not count");
-    assert!(repo.hash_candidates(&probe, 0, Utc::now() - Duration::hours(1), VisitId::new_random()).await.unwrap().is_empty(), "earlier only");
+    assert!(
+        repo.hash_candidates(&probe, 0, Utc::now() - Duration::hours(1), VisitId::new_random()).await.unwrap().is_empty(),
+        "earlier only"
+    );
     // Exact copies: earlier photos of other visits only.
     let sha = "ab".repeat(32);
     assert!(repo.earlier_copies(&sha, Utc::now(), vid).await.unwrap().is_empty(), "its own visit does not count");
     assert_eq!(repo.earlier_copies(&sha, Utc::now(), VisitId::new_random()).await.unwrap(), vec![(pid, vid)]);
-    assert!(repo.earlier_copies(&sha, Utc::now() - Duration::hours(1), VisitId::new_random()).await.unwrap().is_empty(), "later copies are not earlier");
+    assert!(
+        repo.earlier_copies(&sha, Utc::now() - Duration::hours(1), VisitId::new_random()).await.unwrap().is_empty(),
+        "later copies are not earlier"
+    );
 
     // Verdicts: a stale photo count writes nothing; then once; then never again.
-    let finding = Finding { code: FindingCode::UploadLate, severity: Severity::Major, penalty: 15, photo_id: Some(pid), evidence: json!({"late_minutes": 3}), message_id: "id".into(), message_en: "en".into() };
+    let finding = Finding {
+        code: FindingCode::UploadLate,
+        severity: Severity::Major,
+        penalty: 15,
+        photo_id: Some(pid),
+        evidence: json!({"late_minutes": 3}),
+        message_id: "id".into(),
+        message_en: "en".into(),
+    };
     let mut record = VerdictRecord {
         visit_id: vid,
         status: VisitStatus::NonCompliant,
@@ -244,10 +280,22 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     assert!(repo.similar_summaries(&[], VisitId::new_random(), 20).await.unwrap().is_empty());
     assert_eq!(repo.list_findings(vid).await.unwrap(), vec![finding]);
     assert!(!repo.update_draft_visit(&edited).await.unwrap(), "a submitted visit is frozen");
-    assert!(matches!(repo.insert_photo(&photo(PhotoId::new_random(), vid, "photos/aa/bb/three.jpeg"), Utc::now()).await.unwrap(), PhotoInsert::VisitNotDraft));
+    assert!(matches!(
+        repo.insert_photo(&photo(PhotoId::new_random(), vid, "photos/aa/bb/three.jpeg"), Utc::now()).await.unwrap(),
+        PhotoInsert::VisitNotDraft
+    ));
 
     // Reviews: a reject reuses the one open re-visit task.
-    let review = Review { id: ReviewId::new_random(), visit_id: vid, reviewer_id: UserId(app.marketing.id), decision: Decision::Reject, comment: Some("no".into()), deduct_points: 7, revisit_task_id: None, created_at: Utc::now() };
+    let review = Review {
+        id: ReviewId::new_random(),
+        visit_id: vid,
+        reviewer_id: UserId(app.marketing.id),
+        decision: Decision::Reject,
+        comment: Some("no".into()),
+        deduct_points: 7,
+        revisit_task_id: None,
+        created_at: Utc::now(),
+    };
     let record = ReviewRecord {
         review: review.clone(),
         revisit_task: Some(revisit(c1.id, app.jkt, app.rep.id, vid)),
@@ -257,7 +305,10 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     };
     assert!(repo.record_review(&record).await.unwrap());
     assert!(repo.get_job(record.jobs[0].id).await.unwrap().is_some());
-    assert!(repo.get_job(record.revisit_created_job.as_ref().unwrap().id).await.unwrap().is_none(), "no task.created for the re-visit that already existed");
+    assert!(
+        repo.get_job(record.revisit_created_job.as_ref().unwrap().id).await.unwrap().is_none(),
+        "no task.created for the re-visit that already existed"
+    );
     assert!(!repo.record_review(&record).await.unwrap(), "the same review id twice is recorded once");
     let got = repo.get_review(review.id).await.unwrap().unwrap();
     assert_eq!((got.id, got.revisit_task_id, got.deduct_points, got.decision), (review.id, Some(revisit_id), 7, Decision::Reject));
@@ -271,7 +322,10 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     // The review queue's batched reads give what the per-visit ones give.
     let other_visit = VisitId::new_random();
     let evidence = repo.visits_evidence(&[vid, other_visit]).await.unwrap();
-    assert_eq!(evidence.photos.iter().map(|p| p.id).collect::<Vec<_>>(), repo.list_photos(vid).await.unwrap().iter().map(|p| p.id).collect::<Vec<_>>());
+    assert_eq!(
+        evidence.photos.iter().map(|p| p.id).collect::<Vec<_>>(),
+        repo.list_photos(vid).await.unwrap().iter().map(|p| p.id).collect::<Vec<_>>()
+    );
     assert_eq!(evidence.findings, repo.list_findings(vid).await.unwrap().into_iter().map(|f| (vid, f)).collect::<Vec<_>>());
     assert_eq!(evidence.reviews.iter().map(|r| r.id).collect::<Vec<_>>(), vec![review.id]);
     assert!(repo.visits_evidence(&[]).await.unwrap().photos.is_empty());
@@ -281,7 +335,15 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     assert_eq!(customers.iter().map(|c| c.id).collect::<Vec<_>>(), vec![after.content.customer_id]);
 
     // Tasks: scoped lists and filters.
-    let own = TaskFilter { scope: Scope::Own(UserId(app.rep.id)), assignee_id: None, status: Some(TaskStatus::Open), due_from: None, due_to: None, customer_id: None, needs_confirmation: None };
+    let own = TaskFilter {
+        scope: Scope::Own(UserId(app.rep.id)),
+        assignee_id: None,
+        status: Some(TaskStatus::Open),
+        due_from: None,
+        due_to: None,
+        customer_id: None,
+        needs_confirmation: None,
+    };
     let tasks = repo.list_tasks(&own, Page { before: None, limit: 10 }).await.unwrap();
     assert_eq!(tasks.items.iter().map(|t| t.id).collect::<Vec<_>>(), vec![revisit_id]);
     let other = TaskFilter { scope: Scope::Own(UserId(app.rep2.id)), ..own.clone() };
@@ -290,7 +352,17 @@ async fn the_repository_keeps_its_promises(app: TestApp) {
     assert!(!repo.insert_task(&t).await.unwrap(), "the same task id twice inserts once");
 
     // Visit lists: scope, status and finding code.
-    let all = VisitFilter { scope: Scope::All, status: None, review_status: None, rep_id: None, branch_id: None, customer_id: None, date_from: None, date_to: None, finding_code: None };
+    let all = VisitFilter {
+        scope: Scope::All,
+        status: None,
+        review_status: None,
+        rep_id: None,
+        branch_id: None,
+        customer_id: None,
+        date_from: None,
+        date_to: None,
+        finding_code: None,
+    };
     let by_code = VisitFilter { finding_code: Some(FindingCode::UploadLate), ..all.clone() };
     assert_eq!(repo.list_visits(&by_code, Page { before: None, limit: 10 }).await.unwrap().items.len(), 1);
     let by_other_code = VisitFilter { finding_code: Some(FindingCode::PhotoNoGps), ..all.clone() };
@@ -330,7 +402,10 @@ mod hash_keys_migration {
     macro_rules! check {
         ($conn:expr, $migrator:expr, $photo:expr) => {{
             let (dhash, ahash) = hashes();
-            let mut up_to_2 = Migrator { migrations: std::borrow::Cow::Owned($migrator.migrations.iter().filter(|m| m.version <= 2).cloned().collect()), ..$migrator };
+            let mut up_to_2 = Migrator {
+                migrations: std::borrow::Cow::Owned($migrator.migrations.iter().filter(|m| m.version <= 2).cloned().collect()),
+                ..$migrator
+            };
             up_to_2.set_ignore_missing(true);
             up_to_2.run(&mut $conn).await.unwrap();
             let mut q = sqlx::query(OLD_INSERT).bind($photo).bind($photo).bind(chrono::Utc::now()).bind(dhash.to_vec()).bind(ahash as i64);
@@ -339,7 +414,8 @@ mod hash_keys_migration {
             }
             q.execute(&mut $conn).await.unwrap();
             $migrator.set_ignore_missing(true).run(&mut $conn).await.unwrap();
-            let mut keys: Vec<i64> = sqlx::query_scalar("SELECT key FROM photo_hash_keys ORDER BY key").fetch_all(&mut $conn).await.unwrap();
+            let mut keys: Vec<i64> =
+                sqlx::query_scalar("SELECT key FROM photo_hash_keys ORDER BY key").fetch_all(&mut $conn).await.unwrap();
             keys.sort();
             let mut expected = hash_keys(&dhash, ahash).to_vec();
             expected.sort();

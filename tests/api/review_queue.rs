@@ -107,15 +107,23 @@ async fn bulk_decisions_are_all_or_nothing(app: TestApp) {
     ]});
     let r = app.post("/v1/reviews/bulk", &app.marketing.token, bad).await;
     assert_eq!((r.status, r.code()), (422, "bulk_rejected"));
-    let errors: Vec<(u64, &str)> = r.json["errors"].as_array().unwrap().iter().map(|e| (e["index"].as_u64().unwrap(), e["code"].as_str().unwrap())).collect();
+    let errors: Vec<(u64, &str)> =
+        r.json["errors"].as_array().unwrap().iter().map(|e| (e["index"].as_u64().unwrap(), e["code"].as_str().unwrap())).collect();
     assert_eq!(errors, [(2, "visit_not_found"), (3, "visit_not_submitted")]);
     let visit0 = app.get(&format!("/v1/visits/{}", id(0)), &app.marketing.token).await;
-    assert_eq!((visit0.json["review_status"].as_str(), visit0.json["reviews"].as_array().unwrap().len()), (Some("pending"), 0), "nothing written");
+    assert_eq!(
+        (visit0.json["review_status"].as_str(), visit0.json["reviews"].as_array().unwrap().len()),
+        (Some("pending"), 0),
+        "nothing written"
+    );
     let dup = json!({ "items": [{ "visit_id": id(0), "decision": "approve" }, { "visit_id": id(0), "decision": "flag" }] });
     let r = app.post("/v1/reviews/bulk", &app.marketing.token, dup).await;
     assert_eq!(r.json["errors"][0]["code"], "duplicate_visit");
     assert_eq!(app.post("/v1/reviews/bulk", &app.marketing.token, json!({ "items": [] })).await.code(), "invalid_field");
-    assert_eq!(app.post("/v1/reviews/bulk", &app.rep.token, json!({ "items": [{ "visit_id": id(0), "decision": "approve" }] })).await.code(), "role_forbidden");
+    assert_eq!(
+        app.post("/v1/reviews/bulk", &app.rep.token, json!({ "items": [{ "visit_id": id(0), "decision": "approve" }] })).await.code(),
+        "role_forbidden"
+    );
 
     // All good: written together; a retry of the same request changes nothing.
     let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
@@ -136,7 +144,13 @@ async fn bulk_decisions_are_all_or_nothing(app: TestApp) {
     assert_eq!((rejected.json["review_status"].as_str(), rejected.json["deducted_points"].as_u64()), (Some("rejected"), Some(5)));
     assert_eq!(rejected.json["revisit_task_id"], v[1]["revisit_task_id"], "the reject reuses the open re-visit task");
     let open_revisits = app.get(&format!("/v1/tasks?customer_id={customer}&status=open"), &app.rep.token).await;
-    let revisits: HashSet<&str> = open_revisits.json["items"].as_array().unwrap().iter().filter(|t| t["task_type"] == "revisit").map(|t| t["origin_visit_id"].as_str().unwrap()).collect();
+    let revisits: HashSet<&str> = open_revisits.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["task_type"] == "revisit")
+        .map(|t| t["origin_visit_id"].as_str().unwrap())
+        .collect();
     assert_eq!(revisits.len(), 2, "one per non-compliant visit, never two");
     for i in 0..3 {
         let audit = app.app.repo.list_audit("visit", &id(i)).await.unwrap();
@@ -148,24 +162,41 @@ async fn scorecards_count_the_month(app: TestApp) {
     let customer = app.customer_at(-6.2, 106.8).await;
     let today = today_in(chrono_tz::Asia::Jakarta);
     let task = app
-        .post("/v1/tasks", &app.marketing.token, json!({"customer_id": customer, "assignee_id": app.rep.id, "task_type": "routine", "due_date": today}))
+        .post(
+            "/v1/tasks",
+            &app.marketing.token,
+            json!({"customer_id": customer, "assignee_id": app.rep.id, "task_type": "routine", "due_date": today}),
+        )
         .await;
     assert_eq!(task.status, 201, "{}", task.json);
     let v = six_visits(&app, customer).await;
     // A Lost customer's visit: its result is counted in the branch's lost-customer analysis.
     let lost = app.customer_at(-6.2, 106.8).await;
-    app.send(reqwest::Method::PATCH, &format!("/v1/customers/{lost}"), Some(&app.marketing.token), crate::helpers::Body::Json(json!({ "class": "lost", "previous_level": "C" }))).await;
+    app.send(
+        reqwest::Method::PATCH,
+        &format!("/v1/customers/{lost}"),
+        Some(&app.marketing.token),
+        crate::helpers::Body::Json(json!({ "class": "lost", "previous_level": "C" })),
+    )
+    .await;
     let lost_visit = submitted(&app, &app.rep.token, lost, "phone", |b| {
         b["result_reason"] = json!({ "level1": "competition", "level2": "competitor_cod_faster" });
     })
     .await;
-    let r = app.post(&format!("/v1/visits/{}/reviews", v[1]["id"].as_str().unwrap()), &app.marketing.token, json!({ "decision": "reject", "deduct_points": 7 })).await;
+    let r = app
+        .post(
+            &format!("/v1/visits/{}/reviews", v[1]["id"].as_str().unwrap()),
+            &app.marketing.token,
+            json!({ "decision": "reject", "deduct_points": 7 }),
+        )
+        .await;
     assert_eq!(r.status, 201);
 
     let month = today.format("%Y-%m").to_string();
     let cards = app.get(&format!("/v1/scorecards?month={month}"), &app.marketing.token).await;
     assert_eq!(cards.status, 200, "{}", cards.json);
-    let rep = cards.json["reps"].as_array().unwrap().iter().find(|c| c["rep_id"] == app.rep.id.to_string()).expect("the rep's card").clone();
+    let rep =
+        cards.json["reps"].as_array().unwrap().iter().find(|c| c["rep_id"] == app.rep.id.to_string()).expect("the rep's card").clone();
     let scores: Vec<f64> = v.iter().chain([&lost_visit]).map(|x| x["score"].as_f64().unwrap()).collect();
     let average = scores.iter().sum::<f64>() / scores.len() as f64;
     assert_eq!((rep["door_visits"].as_i64(), rep["phone_visits"].as_i64(), rep["whatsapp_visits"].as_i64()), (Some(2), Some(5), Some(0)));
@@ -180,7 +211,11 @@ async fn scorecards_count_the_month(app: TestApp) {
     assert!((rep["average_score"].as_f64().unwrap() - average).abs() < 0.001, "{rep}");
     let compliant = v.iter().chain([&lost_visit]).filter(|x| x["status"] == "compliant").count() as f64;
     assert!((rep["compliant_rate"].as_f64().unwrap() - compliant / 7.0).abs() < 0.001, "{rep}");
-    assert_eq!((rep["non_compliant"].as_i64(), rep["deducted_points"].as_i64(), rep["open_revisits"].as_i64()), (Some(3), Some(7), Some(3)), "the Lost customer by phone is non-compliant too");
+    assert_eq!(
+        (rep["non_compliant"].as_i64(), rep["deducted_points"].as_i64(), rep["open_revisits"].as_i64()),
+        (Some(3), Some(7), Some(3)),
+        "the Lost customer by phone is non-compliant too"
+    );
     let branch = &cards.json["branches"][0];
     assert_eq!(branch["branch_code"], "JKT");
     assert_eq!(branch["lost_reasons"], json!([{ "level1": "competition", "level2": "competitor_cod_faster", "count": 1 }]));

@@ -47,7 +47,13 @@ async fn compliant_visit(app: &TestApp) -> (Uuid, Uuid) {
 
 async fn a_rejected_visit_yields_a_revisit_task_for_the_same_rep(app: TestApp) {
     let (visit, customer) = compliant_visit(&app).await;
-    let r = app.post(&format!("/v1/visits/{visit}/reviews"), &app.marketing.token, json!({"decision": "reject", "comment": "Wajah customer tidak terlihat", "deduct_points": 10})).await;
+    let r = app
+        .post(
+            &format!("/v1/visits/{visit}/reviews"),
+            &app.marketing.token,
+            json!({"decision": "reject", "comment": "Wajah customer tidak terlihat", "deduct_points": 10}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.json);
     assert_eq!(r.json["visit"]["review_status"], "rejected");
     assert_eq!(r.json["visit"]["final_score"], 90);
@@ -80,7 +86,13 @@ async fn rejecting_a_non_compliant_visit_reuses_its_open_revisit_task(app: TestA
 
 async fn approvals_and_deductions_are_kept_and_audited(app: TestApp) {
     let (visit, _) = compliant_visit(&app).await;
-    let r = app.post(&format!("/v1/visits/{visit}/reviews"), &app.hq.token, json!({"decision": "flag", "comment": "Cek ulang", "deduct_points": 5})).await;
+    let r = app
+        .post(
+            &format!("/v1/visits/{visit}/reviews"),
+            &app.hq.token,
+            json!({"decision": "flag", "comment": "Cek ulang", "deduct_points": 5}),
+        )
+        .await;
     assert_eq!(r.json["visit"]["review_status"], "flagged");
     let r = app.post(&format!("/v1/visits/{visit}/reviews"), &app.marketing.token, json!({"decision": "approve"})).await;
     assert_eq!(r.json["visit"]["review_status"], "approved");
@@ -99,7 +111,8 @@ async fn only_marketing_reviews_and_only_submitted_visits(app: TestApp) {
     assert_eq!((r.status, r.code()), (403, "role_forbidden"));
     let r = app.post(&format!("/v1/visits/{visit}/reviews"), &app.jap_marketing.token, json!({"decision": "approve"})).await;
     assert_eq!((r.status, r.code()), (404, "visit_not_found"));
-    let r = app.post(&format!("/v1/visits/{visit}/reviews"), &app.marketing.token, json!({"decision": "approve", "deduct_points": 101})).await;
+    let r =
+        app.post(&format!("/v1/visits/{visit}/reviews"), &app.marketing.token, json!({"decision": "approve", "deduct_points": 101})).await;
     assert_eq!((r.status, r.code()), (422, "invalid_deduction"));
     let r = app.post(&format!("/v1/visits/{visit}/reviews"), &app.marketing.token, json!({"decision": "maybe"})).await;
     assert_eq!((r.status, r.code()), (422, "invalid_field"));

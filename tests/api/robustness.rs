@@ -20,7 +20,15 @@ use crate::helpers::fixture;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for name in ["samsung-galaxy-s7-edge.jpg", "iphone-6.jpg", "oppo-r7-plus.jpg", "htc-one-m8-no-gps.jpg", "canon-1d-via-lightroom.jpg", "iphone-11-pro.heic", "iphone-11-pro-exif-at-eof.heic"] {
+    for name in [
+        "samsung-galaxy-s7-edge.jpg",
+        "iphone-6.jpg",
+        "oppo-r7-plus.jpg",
+        "htc-one-m8-no-gps.jpg",
+        "canon-1d-via-lightroom.jpg",
+        "iphone-11-pro.heic",
+        "iphone-11-pro-exif-at-eof.heic",
+    ] {
         let mut bytes = fixture(name);
         bytes.truncate(96 * 1024);
         out.push((format!("{name}[..96K]"), bytes));
@@ -59,7 +67,9 @@ fn mutate(rng: &mut StdRng, original: &[u8]) -> (String, Vec<u8>) {
         2 => {
             // Huge sizes where headers keep theirs: the bytes after a JPEG SOF, PNG IHDR, or
             // any 32-bit field near the start.
-            let at = find_any(&b, &[&[0xFF, 0xC0], &[0xFF, 0xC2], b"IHDR", b"ispe"]).map(|i| i + rng.gen_range(2..10)).unwrap_or(rng.gen_range(0..b.len().min(512)));
+            let at = find_any(&b, &[&[0xFF, 0xC0], &[0xFF, 0xC2], b"IHDR", b"ispe"])
+                .map(|i| i + rng.gen_range(2..10))
+                .unwrap_or(rng.gen_range(0..b.len().min(512)));
             for k in 0..4 {
                 if at + k < b.len() {
                     b[at + k] = 0xFF;
@@ -137,7 +147,10 @@ fn ten_thousand_mutated_photos_end_in_a_verdict_or_a_clean_refusal() {
         assert!(took < Duration::from_secs(10), "case {case}: {source} with {what} took {took:?}");
     }
     let grown_mib = peak_rss_kib().saturating_sub(rss_before) / 1024;
-    eprintln!("10 000 mutations: {verdicts} verdicts, refusals {refusals:?}; slowest {:?} ({}); peak RSS grew {grown_mib} MiB", slowest.0, slowest.1);
+    eprintln!(
+        "10 000 mutations: {verdicts} verdicts, refusals {refusals:?}; slowest {:?} ({}); peak RSS grew {grown_mib} MiB",
+        slowest.0, slowest.1
+    );
     assert_eq!(verdicts + refusals.values().sum::<usize>(), 10_000);
     assert!(verdicts > 500 && refusals.values().sum::<usize>() > 500, "the mutations exercise both outcomes");
     // Other tests run in this process at the same time, so this is a loose bound on runaway

@@ -4,7 +4,11 @@ use uuid::Uuid;
 use crate::backend_tests;
 use crate::helpers::{fresh, photo_form, TestApp};
 
-backend_tests!(a_rep_sees_and_writes_only_their_own_visits, branch_marketing_sees_its_branch_and_hq_sees_all, only_reps_record_visits_and_only_for_their_branch);
+backend_tests!(
+    a_rep_sees_and_writes_only_their_own_visits,
+    branch_marketing_sees_its_branch_and_hq_sees_all,
+    only_reps_record_visits_and_only_for_their_branch
+);
 
 async fn a_rep_sees_and_writes_only_their_own_visits(app: TestApp) {
     let customer = app.customer_at_samsung_photo().await;

@@ -24,10 +24,14 @@ const AT: (f64, f64) = (48.8925, 2.236_388_9);
 async fn new_customer(app: &TestApp, class: &str, previous_level: Option<&str>) -> Uuid {
     let code = format!("C{}", &Uuid::new_v4().simple().to_string()[..10]);
     let r = app
-        .post("/v1/customers", &app.marketing.token, json!({
-            "code": code, "name": "Toko Maju Jaya", "customer_type": "retail", "assigned_rep_id": app.rep.id,
-            "latitude": AT.0, "longitude": AT.1, "class": class, "previous_level": previous_level,
-        }))
+        .post(
+            "/v1/customers",
+            &app.marketing.token,
+            json!({
+                "code": code, "name": "Toko Maju Jaya", "customer_type": "retail", "assigned_rep_id": app.rep.id,
+                "latitude": AT.0, "longitude": AT.1, "class": class, "previous_level": previous_level,
+            }),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
     r.json["id"].as_str().unwrap().parse().unwrap()
@@ -114,17 +118,45 @@ fn set(v: &mut Value, key: &str, value: Value) {
 
 fn cases() -> Vec<Case> {
     vec![
-        Case { name: "a good door visit", class: "C", previous_level: None, method: "door_visit", at: "10:00", edit: nothing, expected: &[], status: "compliant", score: 100 },
-        Case { name: "a good WhatsApp follow-up", class: "C", previous_level: None, method: "whatsapp", at: "10:00", edit: nothing, expected: &[], status: "compliant", score: 100 },
+        Case {
+            name: "a good door visit",
+            class: "C",
+            previous_level: None,
+            method: "door_visit",
+            at: "10:00",
+            edit: nothing,
+            expected: &[],
+            status: "compliant",
+            score: 100,
+        },
+        Case {
+            name: "a good WhatsApp follow-up",
+            class: "C",
+            previous_level: None,
+            method: "whatsapp",
+            at: "10:00",
+            edit: nothing,
+            expected: &[],
+            status: "compliant",
+            score: 100,
+        },
         Case {
             name: "a good summary in English",
             class: "B",
             previous_level: None,
             method: "door_visit",
             at: "10:00",
-            edit: |v| set(v, "summary", json!("Sales at the shop grew to about 300 parcels a day since the Harbolnas promo on 11 November. \
+            edit: |v| {
+                set(
+                    v,
+                    "summary",
+                    json!(
+                        "Sales at the shop grew to about 300 parcels a day since the Harbolnas promo on 11 November. \
                 The owner complained that two pickups last Monday came three hours late. \
-                We agreed to trial a fixed 14.00 pickup slot next week and to propose a COD discount.")),
+                We agreed to trial a fixed 14.00 pickup slot next week and to propose a COD discount."
+                    ),
+                )
+            },
             expected: &[],
             status: "compliant",
             score: 100,
@@ -157,7 +189,17 @@ fn cases() -> Vec<Case> {
             status: "flagged",
             score: 85,
         },
-        Case { name: "a Lost customer visited at the door", class: "lost", previous_level: Some("B"), method: "door_visit", at: "10:00", edit: lost_answers, expected: &[], status: "compliant", score: 100 },
+        Case {
+            name: "a Lost customer visited at the door",
+            class: "lost",
+            previous_level: Some("B"),
+            method: "door_visit",
+            at: "10:00",
+            edit: lost_answers,
+            expected: &[],
+            status: "compliant",
+            score: 100,
+        },
         Case {
             name: "a Lost customer by WhatsApp, without the lost-customer questions",
             class: "lost",
@@ -169,7 +211,17 @@ fn cases() -> Vec<Case> {
             status: "non_compliant",
             score: 55,
         },
-        Case { name: "Lost Warning, previously E, by WhatsApp", class: "lost_warning", previous_level: Some("E"), method: "whatsapp", at: "10:00", edit: nothing, expected: &[], status: "compliant", score: 100 },
+        Case {
+            name: "Lost Warning, previously E, by WhatsApp",
+            class: "lost_warning",
+            previous_level: Some("E"),
+            method: "whatsapp",
+            at: "10:00",
+            edit: nothing,
+            expected: &[],
+            status: "compliant",
+            score: 100,
+        },
         Case {
             name: "Lost Warning, previously B, by WhatsApp",
             class: "lost_warning",
@@ -181,16 +233,44 @@ fn cases() -> Vec<Case> {
             status: "non_compliant",
             score: 60,
         },
-        Case { name: "before business hours", class: "C", previous_level: None, method: "door_visit", at: "07:40", edit: nothing, expected: &["visit_outside_hours"], status: "compliant", score: 95 },
-        Case { name: "in the lunch break", class: "C", previous_level: None, method: "door_visit", at: "12:15", edit: nothing, expected: &["visit_outside_hours"], status: "compliant", score: 95 },
+        Case {
+            name: "before business hours",
+            class: "C",
+            previous_level: None,
+            method: "door_visit",
+            at: "07:40",
+            edit: nothing,
+            expected: &["visit_outside_hours"],
+            status: "compliant",
+            score: 95,
+        },
+        Case {
+            name: "in the lunch break",
+            class: "C",
+            previous_level: None,
+            method: "door_visit",
+            at: "12:15",
+            edit: nothing,
+            expected: &["visit_outside_hours"],
+            status: "compliant",
+            score: 95,
+        },
         Case {
             name: "a summary of two sentences",
             class: "C",
             previous_level: None,
             method: "door_visit",
             at: "10:00",
-            edit: |v| set(v, "summary", json!("Penjualan toko naik 15% bulan ini dan pelanggan mengeluhkan pick-up terlambat. \
-                Kami sepakat uji coba jadwal pick-up jam 14.00 mulai Senin.")),
+            edit: |v| {
+                set(
+                    v,
+                    "summary",
+                    json!(
+                        "Penjualan toko naik 15% bulan ini dan pelanggan mengeluhkan pick-up terlambat. \
+                Kami sepakat uji coba jadwal pick-up jam 14.00 mulai Senin."
+                    ),
+                )
+            },
             expected: &["summary_too_short"],
             status: "flagged",
             score: 90,
@@ -201,8 +281,16 @@ fn cases() -> Vec<Case> {
             previous_level: None,
             method: "door_visit",
             at: "10:00",
-            edit: |v| set(v, "summary", json!("Penjualan toko naik 15% dan ada keluhan pick-up; rencana tambah armada. Ok. Baik. \
-                Semua aman terkendali. Semua aman terkendali. Semua aman terkendali.")),
+            edit: |v| {
+                set(
+                    v,
+                    "summary",
+                    json!(
+                        "Penjualan toko naik 15% dan ada keluhan pick-up; rencana tambah armada. Ok. Baik. \
+                Semua aman terkendali. Semua aman terkendali. Semua aman terkendali."
+                    ),
+                )
+            },
             expected: &["summary_too_short"],
             status: "flagged",
             score: 90,
@@ -213,9 +301,17 @@ fn cases() -> Vec<Case> {
             previous_level: None,
             method: "door_visit",
             at: "10:00",
-            edit: |v| set(v, "summary", json!("Penjualan toko naik 15% bulan ini karena musim hujan. \
+            edit: |v| {
+                set(
+                    v,
+                    "summary",
+                    json!(
+                        "Penjualan toko naik 15% bulan ini karena musim hujan. \
                 Pelanggan mengeluhkan pick-up terlambat dua kali pada hari Senin. \
-                Pemilik toko sudah memakai layanan kami sejak 2019.")),
+                Pemilik toko sudah memakai layanan kami sejak 2019."
+                    ),
+                )
+            },
             expected: &["summary_missing_aspect"],
             status: "compliant",
             score: 95,
@@ -226,9 +322,17 @@ fn cases() -> Vec<Case> {
             previous_level: None,
             method: "door_visit",
             at: "10:00",
-            edit: |v| set(v, "summary", json!("Customer puas dengan layanan kami dan usahanya berjalan seperti biasa. \
+            edit: |v| {
+                set(
+                    v,
+                    "summary",
+                    json!(
+                        "Customer puas dengan layanan kami dan usahanya berjalan seperti biasa. \
                 Pelanggan mengeluhkan pick-up yang kadang terlambat. \
-                Kami akan menawarkan jadwal pick-up yang lebih tetap.")),
+                Kami akan menawarkan jadwal pick-up yang lebih tetap."
+                    ),
+                )
+            },
             expected: &["summary_not_specific"],
             status: "compliant",
             score: 95,
@@ -240,7 +344,13 @@ fn cases() -> Vec<Case> {
             method: "door_visit",
             at: "10:00",
             edit: |v| set(v, "summary", json!("Customer puas dengan layanan.")),
-            expected: &["summary_missing_aspect", "summary_missing_aspect", "summary_missing_aspect", "summary_not_specific", "summary_too_short"],
+            expected: &[
+                "summary_missing_aspect",
+                "summary_missing_aspect",
+                "summary_missing_aspect",
+                "summary_not_specific",
+                "summary_too_short",
+            ],
             status: "flagged",
             score: 80,
         },
@@ -309,10 +419,19 @@ async fn the_sop_table(first: TestApp) {
             case.name,
             verdict["findings"]
         );
-        assert_eq!(verdict["revisit_task_id"].is_null(), case.status != "non_compliant", "{}: a re-visit exactly when non-compliant", case.name);
+        assert_eq!(
+            verdict["revisit_task_id"].is_null(),
+            case.status != "non_compliant",
+            "{}: a re-visit exactly when non-compliant",
+            case.name
+        );
         // Every finding says which policy value it used, in both languages.
         for f in verdict["findings"].as_array().unwrap() {
-            assert!(f["evidence"]["policy"].is_object() || f["evidence"]["policy"].is_array() || f["evidence"]["policy"].is_string(), "{}: {f}", case.name);
+            assert!(
+                f["evidence"]["policy"].is_object() || f["evidence"]["policy"].is_array() || f["evidence"]["policy"].is_string(),
+                "{}: {f}",
+                case.name
+            );
             assert!(!f["message_id"].as_str().unwrap().is_empty() && !f["message_en"].as_str().unwrap().is_empty());
         }
     }
@@ -337,7 +456,11 @@ async fn the_sop_table(first: TestApp) {
     app.set_now(t0());
     let customer = new_customer(&app, "A", None).await;
     let task = app
-        .post("/v1/tasks", &app.marketing.token, json!({"customer_id": customer, "assignee_id": app.rep.id, "task_type": "routine", "due_date": "2026-11-20"}))
+        .post(
+            "/v1/tasks",
+            &app.marketing.token,
+            json!({"customer_id": customer, "assignee_id": app.rep.id, "task_type": "routine", "due_date": "2026-11-20"}),
+        )
         .await;
     assert_eq!(task.json["required_method"], "door_visit", "{}", task.json);
     let mut body = visit_json(customer, "whatsapp", t0() - Duration::minutes(30));

@@ -36,7 +36,7 @@ async fn keeps_its_promises(store: Arc<dyn ObjectStore>) {
     expected.sort();
     assert_eq!(listed, expected, "list names exactly the objects under the prefix");
     assert!(store.list("photos/zz-none/").await.unwrap().is_empty());
-    assert_eq!(store.list(&key[..key.len() - 6]).await.unwrap(), [key.clone()], "a prefix inside a name");
+    assert_eq!(store.list(&key[..key.len() - 6]).await.unwrap(), std::slice::from_ref(&key), "a prefix inside a name");
 
     let missing = new_photo_key("jpeg");
     assert!(matches!(store.get(&missing).await, Err(StorageError::NotFound(_))));
@@ -45,7 +45,7 @@ async fn keeps_its_promises(store: Arc<dyn ObjectStore>) {
     assert!(matches!(store.get(&key).await, Err(StorageError::NotFound(_))));
     store.delete(&key).await.expect("deleting twice is not an error");
     store.delete(&missing).await.expect("deleting what never existed is not an error");
-    assert_eq!(store.list("photos/").await.unwrap(), [empty.clone()]);
+    assert_eq!(store.list("photos/").await.unwrap(), std::slice::from_ref(&empty));
     for bad in ["../etc/passwd", "/abs", "photos/UPPER.jpeg", "a//b", ""] {
         assert!(matches!(store.put(bad, Bytes::from_static(b"x")).await, Err(StorageError::InvalidKey(_))), "{bad:?}");
         assert!(matches!(store.get(bad).await, Err(StorageError::InvalidKey(_))), "{bad:?}");

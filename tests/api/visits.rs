@@ -18,7 +18,11 @@ backend_tests!(
 async fn a_complete_door_visit_near_the_customer_is_compliant_and_closes_its_task(app: TestApp) {
     let customer = app.customer_at_samsung_photo().await;
     let task = app
-        .post("/v1/tasks", &app.marketing.token, json!({"customer_id": customer, "assignee_id": app.rep.id, "task_type": "routine", "due_date": "2026-12-01"}))
+        .post(
+            "/v1/tasks",
+            &app.marketing.token,
+            json!({"customer_id": customer, "assignee_id": app.rep.id, "task_type": "routine", "due_date": "2026-12-01"}),
+        )
         .await;
     let task_id = task.json["id"].as_str().unwrap().to_string();
     let visit = Uuid::new_v4();
@@ -173,7 +177,9 @@ async fn visits_list_by_status_finding_and_date_with_a_cursor(app: TestApp) {
     let draft = Uuid::new_v4();
     app.put(&format!("/v1/visits/{draft}"), &app.rep.token, app.visit_body(near, "phone", 0)).await;
 
-    let ids = |r: &crate::helpers::Resp| r.json["items"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let ids = |r: &crate::helpers::Resp| {
+        r.json["items"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     let r = app.get("/v1/visits?finding_code=upload_late", &app.marketing.token).await;
     assert_eq!(ids(&r), vec![late[0].to_string()]);
     let r = app.get("/v1/visits?status=draft", &app.rep.token).await;

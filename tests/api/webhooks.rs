@@ -57,8 +57,12 @@ pub(crate) async fn receiver(script: Vec<u16>) -> (String, Arc<Mutex<Vec<Receive
                     }
                 };
                 let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let headers: Vec<(String, String)> =
-                    head.lines().skip(1).filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string())).collect();
+                let headers: Vec<(String, String)> = head
+                    .lines()
+                    .skip(1)
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+                    .collect();
                 let length: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
                 while buf.len() < head_end + length {
                     let n = socket.read(&mut chunk).await.unwrap_or(0);
@@ -117,7 +121,11 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
     let (url, got) = receiver(vec![500]).await;
     let secret = "s3cret-s3cret-s3cret";
     let hook = app
-        .post("/v1/webhooks", &app.admin.token, json!({ "url": url, "secret": secret, "events": ["visit.submitted", "visit.non_compliant", "task.created"] }))
+        .post(
+            "/v1/webhooks",
+            &app.admin.token,
+            json!({ "url": url, "secret": secret, "events": ["visit.submitted", "visit.non_compliant", "task.created"] }),
+        )
         .await;
     assert_eq!(hook.status, 201, "{}", hook.json);
     assert_eq!(hook.json["secret"], secret, "shown once, at creation");
@@ -168,13 +176,24 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
     drain(&app, 3).await;
     let log = app.get(&format!("/v1/webhooks/{dead_id}/deliveries"), &app.admin.token).await;
     let d = &log.json["items"][0];
-    assert_eq!((d["event"].as_str(), d["status"].as_str(), d["attempts"].as_i64()), (Some("visit.reviewed"), Some("failed"), Some(3)), "{d}");
+    assert_eq!(
+        (d["event"].as_str(), d["status"].as_str(), d["attempts"].as_i64()),
+        (Some("visit.reviewed"), Some("failed"), Some(3)),
+        "{d}"
+    );
     assert!(d["last_error"].as_str().unwrap().contains("request failed"), "{d}");
     assert_eq!(got.lock().unwrap().len(), 4, "the other subscription did not want visit.reviewed");
 
     // Deleted: nothing more arrives.
-    assert_eq!(app.send(reqwest::Method::DELETE, &format!("/v1/webhooks/{hook_id}"), Some(&app.admin.token), crate::helpers::Body::None).await.status, 204);
-    let again = app.send(reqwest::Method::DELETE, &format!("/v1/webhooks/{}", Uuid::new_v4()), Some(&app.admin.token), crate::helpers::Body::None).await;
+    assert_eq!(
+        app.send(reqwest::Method::DELETE, &format!("/v1/webhooks/{hook_id}"), Some(&app.admin.token), crate::helpers::Body::None)
+            .await
+            .status,
+        204
+    );
+    let again = app
+        .send(reqwest::Method::DELETE, &format!("/v1/webhooks/{}", Uuid::new_v4()), Some(&app.admin.token), crate::helpers::Body::None)
+        .await;
     assert_eq!((again.status, again.code()), (404, "webhook_not_found"));
     let second = Uuid::new_v4();
     app.put(&format!("/v1/visits/{second}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;

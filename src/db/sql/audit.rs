@@ -1,6 +1,5 @@
 //! AuditRepo's statements, once for both backends (`Db` is the backend this copy is compiled for).
 
-
 use async_trait::async_trait;
 
 use super::shared::*;

@@ -48,7 +48,8 @@ impl CalendarRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(year))]
     async fn holiday_source(&self, year: i32) -> Result<Option<HolidaySource>, RepoError> {
-        let source: Option<String> = sqlx::query_scalar("SELECT source FROM holiday_years WHERE year = $1").bind(year).fetch_optional(&self.pool).await?;
+        let source: Option<String> =
+            sqlx::query_scalar("SELECT source FROM holiday_years WHERE year = $1").bind(year).fetch_optional(&self.pool).await?;
         source.map(|s| HolidaySource::parse(&s).ok_or_else(|| RepoError::Corrupt(format!("holiday source {s:?}")))).transpose()
     }
 
@@ -128,7 +129,7 @@ impl CalendarRepo for SqlRepo<Db> {
             CustomerClass::LostWarning => 1,
             _ => 2,
         };
-        missed.sort_by(|a, b| (rank(a.1), a.0.due_date, a.0.id.0).cmp(&(rank(b.1), b.0.due_date, b.0.id.0)));
+        missed.sort_by_key(|a| (rank(a.1), a.0.due_date, a.0.id.0));
         let planned = plan(DayCloseFound { late_visits: &late, missed_tasks: &missed });
         let findings: Vec<(VisitId, &Finding)> = planned.findings.iter().map(|(v, f)| (*v, f)).collect();
         insert_findings_in(&mut tx, &findings).await?;
@@ -143,6 +144,9 @@ impl CalendarRepo for SqlRepo<Db> {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Some(DayCloseDone { late_visits: late.iter().map(|v| v.id).collect(), missed_tasks: missed.iter().map(|(t, _)| t.id).collect() }))
+        Ok(Some(DayCloseDone {
+            late_visits: late.iter().map(|v| v.id).collect(),
+            missed_tasks: missed.iter().map(|(t, _)| t.id).collect(),
+        }))
     }
 }

@@ -53,9 +53,7 @@ impl ClassRepo for SqlRepo<Db> {
             qb.push_values(chunk, |mut b, (c, d, n)| {
                 b.push_bind(c.0).push_bind(*d).push_bind(*n);
             });
-            qb.push(
-                " ON CONFLICT (customer_id, date) DO UPDATE SET awb = excluded.awb WHERE shipment_volumes.awb <> excluded.awb",
-            );
+            qb.push(" ON CONFLICT (customer_id, date) DO UPDATE SET awb = excluded.awb WHERE shipment_volumes.awb <> excluded.awb");
             let written = qb.build().execute(&mut *tx).await?.rows_affected();
             counts.updated += written;
             counts.unchanged += chunk.len() as u64 - written;
@@ -66,12 +64,14 @@ impl ClassRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(customer_id = %customer))]
     async fn volume_sum(&self, customer: CustomerId, from: NaiveDate, to: NaiveDate) -> Result<i64, RepoError> {
-        let sum: Option<i64> = sqlx::query_scalar("SELECT CAST(SUM(awb) AS BIGINT) FROM shipment_volumes WHERE customer_id = $1 AND date >= $2 AND date <= $3")
-            .bind(customer.0)
-            .bind(from)
-            .bind(to)
-            .fetch_one(&self.pool)
-            .await?;
+        let sum: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(awb) AS BIGINT) FROM shipment_volumes WHERE customer_id = $1 AND date >= $2 AND date <= $3",
+        )
+        .bind(customer.0)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(sum.unwrap_or(0))
     }
 
@@ -89,7 +89,8 @@ impl ClassRepo for SqlRepo<Db> {
         let mut qb = QueryBuilder::<Db>::new(format!(
             "SELECT {}, CAST(COALESCE(s.lm, 0) AS BIGINT) AS lm, CAST(COALESCE(s.ls, 0) AS BIGINT) AS ls, \
              CAST(COALESCE(s.mtd, 0) AS BIGINT) AS mtd FROM customers c LEFT JOIN (SELECT customer_id, \
-             SUM(CASE WHEN date <= ", columns.join(", ")
+             SUM(CASE WHEN date <= ",
+            columns.join(", ")
         ));
         qb.push_bind(last_month.1).push(" THEN awb END) AS lm, SUM(CASE WHEN date <= ").push_bind(same_span_end);
         qb.push(" THEN awb END) AS ls, SUM(CASE WHEN date >= ").push_bind(month_to_date.0);
@@ -102,7 +103,12 @@ impl ClassRepo for SqlRepo<Db> {
             .map(|row| {
                 use sqlx::{FromRow, Row};
                 let customer: Customer = CustomerRow::from_row(&row)?.try_into()?;
-                Ok(VolumeSums { customer, last_month: row.try_get("lm")?, last_month_same_span: row.try_get("ls")?, month_to_date: row.try_get("mtd")? })
+                Ok(VolumeSums {
+                    customer,
+                    last_month: row.try_get("lm")?,
+                    last_month_same_span: row.try_get("ls")?,
+                    month_to_date: row.try_get("mtd")?,
+                })
             })
             .collect()
     }
@@ -136,13 +142,24 @@ impl ClassRepo for SqlRepo<Db> {
         rows.into_iter()
             .map(|(at, from, to, prev, reason)| {
                 let class = |s: &str| CustomerClass::parse(s).ok_or_else(|| RepoError::Corrupt(format!("class {s:?}")));
-                Ok(ClassChange { at, from_class: class(&from)?, to_class: class(&to)?, previous_level: prev.as_deref().map(class).transpose()?, reason: reason.0 })
+                Ok(ClassChange {
+                    at,
+                    from_class: class(&from)?,
+                    to_class: class(&to)?,
+                    previous_level: prev.as_deref().map(class).transpose()?,
+                    reason: reason.0,
+                })
             })
             .collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(branch_id = %branch))]
-    async fn door_visits_by_customer(&self, branch: BranchId, from: NaiveDate, to: NaiveDate) -> Result<HashMap<CustomerId, i64>, RepoError> {
+    async fn door_visits_by_customer(
+        &self,
+        branch: BranchId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<HashMap<CustomerId, i64>, RepoError> {
         let rows: Vec<(Uuid, i64)> = sqlx::query_as(
             "SELECT customer_id, COUNT(*) FROM visits WHERE branch_id = $1 AND status <> 'draft' AND method = 'door_visit' \
              AND visit_date >= $2 AND visit_date <= $3 GROUP BY customer_id",

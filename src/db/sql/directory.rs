@@ -1,6 +1,5 @@
 //! DirectoryRepo's statements, once for both backends (`Db` is the backend this copy is compiled for).
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
@@ -43,7 +42,8 @@ impl DirectoryRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn list_branches(&self) -> Result<Vec<Branch>, RepoError> {
-        let rows: Vec<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone, working_days FROM branches ORDER BY code").fetch_all(&self.pool).await?;
+        let rows: Vec<BranchRow> =
+            sqlx::query_as("SELECT id, code, name, time_zone, working_days FROM branches ORDER BY code").fetch_all(&self.pool).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
@@ -74,10 +74,8 @@ impl DirectoryRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(user_id = %id))]
     async fn get_user(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        let row: Option<UserRow> = sqlx::query_as("SELECT id, name, role, branch_id FROM users WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<UserRow> =
+            sqlx::query_as("SELECT id, name, role, branch_id FROM users WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -95,21 +93,20 @@ impl DirectoryRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn users_by_name(&self, name: &str) -> Result<Vec<User>, RepoError> {
-        let rows: Vec<UserRow> = sqlx::query_as("SELECT id, name, role, branch_id FROM users WHERE name = $1").bind(name).fetch_all(&self.pool).await?;
+        let rows: Vec<UserRow> =
+            sqlx::query_as("SELECT id, name, role, branch_id FROM users WHERE name = $1").bind(name).fetch_all(&self.pool).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(user_id = %user))]
     async fn add_token(&self, user: UserId, token_hash: &str, label: &str, at: DateTime<Utc>) -> Result<(), RepoError> {
-        sqlx::query(
-            "INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(token_hash)
-        .bind(user.0)
-        .bind(label)
-        .bind(at)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(token_hash)
+            .bind(user.0)
+            .bind(label)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

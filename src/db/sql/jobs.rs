@@ -1,6 +1,5 @@
 //! JobRepo's statements, once for both backends (`Db` is the backend this copy is compiled for).
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -71,7 +70,14 @@ impl JobRepo for SqlRepo<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(job_id = %id))]
-    async fn fail_job(&self, id: Uuid, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), RepoError> {
+    async fn fail_job(
+        &self,
+        id: Uuid,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
         let query = match retry_at {
             Some(at) => sqlx::query("UPDATE jobs SET status = 'queued', run_at = $5, locked_by = NULL, heartbeat_at = NULL, last_error = $3, updated_at = $4 WHERE id = $1 AND locked_by = $2 AND status = 'running'").bind(id).bind(worker).bind(error).bind(now).bind(at),
             None => sqlx::query("UPDATE jobs SET status = 'dead', locked_by = NULL, heartbeat_at = NULL, last_error = $3, updated_at = $4 WHERE id = $1 AND locked_by = $2 AND status = 'running'").bind(id).bind(worker).bind(error).bind(now),
@@ -96,11 +102,24 @@ impl JobRepo for SqlRepo<Db> {
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(id, kind, unique_key, status, attempts, run_at, locked_by, last_error)| JobRecord { id, kind, unique_key, status, attempts, run_at, locked_by, last_error }))
+        Ok(row.map(|(id, kind, unique_key, status, attempts, run_at, locked_by, last_error)| JobRecord {
+            id,
+            kind,
+            unique_key,
+            status,
+            attempts,
+            run_at,
+            locked_by,
+            last_error,
+        }))
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn prune_jobs(&self, before: DateTime<Utc>) -> Result<u64, RepoError> {
-        Ok(sqlx::query("DELETE FROM jobs WHERE status = 'done' AND updated_at < $1").bind(before).execute(&self.pool).await?.rows_affected())
+        Ok(sqlx::query("DELETE FROM jobs WHERE status = 'done' AND updated_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 }

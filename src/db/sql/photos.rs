@@ -1,6 +1,5 @@
 //! PhotoRepo's statements, once for both backends (`Db` is the backend this copy is compiled for).
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -29,10 +28,8 @@ impl PhotoRepo for SqlRepo<Db> {
             .await?
             .rows_affected()
             == 1;
-        let existing: Option<PhotoRow> = sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE id = $1"))
-            .bind(p.id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing: Option<PhotoRow> =
+            sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE id = $1")).bind(p.id.0).fetch_optional(&mut *tx).await?;
         if let Some(row) = existing {
             return Ok(PhotoInsert::Exists(Box::new(row.try_into()?)));
         }
@@ -89,25 +86,28 @@ impl PhotoRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(photo_id = %id))]
     async fn get_photo(&self, id: PhotoId) -> Result<Option<Photo>, RepoError> {
-        let row: Option<PhotoRow> = sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<PhotoRow> =
+            sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE id = $1")).bind(id.0).fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %visit))]
     async fn list_photos(&self, visit: VisitId) -> Result<Vec<Photo>, RepoError> {
-        let rows: Vec<PhotoRow> =
-            sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE visit_id = $1 ORDER BY seq"))
-                .bind(visit.0)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<PhotoRow> = sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE visit_id = $1 ORDER BY seq"))
+            .bind(visit.0)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %other_than))]
-    async fn hash_candidates(&self, dhash: &[u8; 32], ahash: u64, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<HashCandidate>, RepoError> {
+    async fn hash_candidates(
+        &self,
+        dhash: &[u8; 32],
+        ahash: u64,
+        before: DateTime<Utc>,
+        other_than: VisitId,
+    ) -> Result<Vec<HashCandidate>, RepoError> {
         // The probe keys travel as one JSON array parameter; `$key_set` unpacks it in SQL.
         let keys = serde_json::to_string(&probe_keys(dhash, ahash)).unwrap_or_default();
         let mut qb = QueryBuilder::<Db>::new(

@@ -1,6 +1,5 @@
 //! ReviewRepo's statements, once for both backends (`Db` is the backend this copy is compiled for).
 
-
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
@@ -156,10 +155,7 @@ impl ReviewRepo for SqlRepo<Db> {
         let reviews: Vec<ReviewRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         Ok(VisitsEvidence {
             photos: photos.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
-            findings: findings
-                .into_iter()
-                .map(|r| r.finding.try_into().map(|f| (VisitId(r.visit_id), f)))
-                .collect::<Result<_, _>>()?,
+            findings: findings.into_iter().map(|r| r.finding.try_into().map(|f| (VisitId(r.visit_id), f))).collect::<Result<_, _>>()?,
             reviews: reviews.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
         })
     }

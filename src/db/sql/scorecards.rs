@@ -1,6 +1,5 @@
 //! ScorecardRepo's statements, once for both backends (`Db` is the backend this copy is compiled for).
 
-
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use sqlx::types::Json;
@@ -48,7 +47,8 @@ impl ScorecardRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(%from, %to))]
     async fn score_tasks(&self, scope: Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<ScoreTasks>, RepoError> {
-        let mut qb = QueryBuilder::<Db>::new("SELECT assignee_id, branch_id, required_method, status, COUNT(*) FROM tasks WHERE due_date >= ");
+        let mut qb =
+            QueryBuilder::<Db>::new("SELECT assignee_id, branch_id, required_method, status, COUNT(*) FROM tasks WHERE due_date >= ");
         qb.push_bind(from).push(" AND due_date <= ").push_bind(to);
         push_scope(&mut qb, scope, "assignee_id", "branch_id");
         qb.push(" GROUP BY assignee_id, branch_id, required_method, status");

@@ -79,7 +79,9 @@ pub(super) fn push_uuids(qb: &mut QueryBuilder<'_, Db>, ids: impl IntoIterator<I
 /// multi-row statement per 1000, not one round trip each.
 pub(super) async fn insert_findings_in(tx: &mut sqlx::Transaction<'_, Db>, findings: &[(VisitId, &Finding)]) -> Result<(), RepoError> {
     for chunk in findings.chunks(1000) {
-        let mut qb = QueryBuilder::<Db>::new("INSERT INTO findings (visit_id, photo_id, code, severity, penalty, evidence, message_id, message_en) ");
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO findings (visit_id, photo_id, code, severity, penalty, evidence, message_id, message_en) ",
+        );
         qb.push_values(chunk, |mut b, (visit, f)| {
             b.push_bind(visit.0)
                 .push_bind(uuid_opt(f.photo_id))
@@ -165,12 +167,10 @@ pub(super) fn push_visit_filter(qb: &mut QueryBuilder<'_, Db>, f: &VisitFilter) 
 /// Places a re-visit task, or finds the one already open for the visit; says which.
 pub(super) async fn place_revisit(tx: &mut sqlx::Transaction<'_, Db>, task: &Task) -> Result<(TaskId, bool), RepoError> {
     let inserted = insert_task_in(&mut **tx, task).await?;
-    let id: Uuid = sqlx::query_scalar(
-        "SELECT id FROM tasks WHERE origin_visit_id = $1 AND task_type = 'revisit' AND status = 'open'",
-    )
-    .bind(uuid_opt(task.origin_visit_id))
-    .fetch_one(&mut **tx)
-    .await?;
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM tasks WHERE origin_visit_id = $1 AND task_type = 'revisit' AND status = 'open'")
+        .bind(uuid_opt(task.origin_visit_id))
+        .fetch_one(&mut **tx)
+        .await?;
     Ok((TaskId(id), inserted && id == task.id.0))
 }
 

@@ -1,6 +1,5 @@
 //! TaskRepo's statements, once for both backends (`Db` is the backend this copy is compiled for).
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
@@ -35,10 +34,8 @@ impl TaskRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(task_id = %id))]
     async fn get_task(&self, id: TaskId) -> Result<Option<Task>, RepoError> {
-        let row: Option<TaskRow> = sqlx::query_as(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<TaskRow> =
+            sqlx::query_as(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1")).bind(id.0).fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
 

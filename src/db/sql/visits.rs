@@ -1,6 +1,5 @@
 //! VisitRepo's statements, once for both backends (`Db` is the backend this copy is compiled for).
 
-
 use async_trait::async_trait;
 use sqlx::types::Json;
 use sqlx::QueryBuilder;
@@ -72,10 +71,8 @@ impl VisitRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %id))]
     async fn get_visit(&self, id: VisitId) -> Result<Option<Visit>, RepoError> {
-        let row: Option<VisitRow> = sqlx::query_as(&format!("SELECT {VISIT_COLUMNS} FROM visits WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<VisitRow> =
+            sqlx::query_as(&format!("SELECT {VISIT_COLUMNS} FROM visits WHERE id = $1")).bind(id.0).fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -91,23 +88,20 @@ impl VisitRepo for SqlRepo<Db> {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %r.visit_id))]
     async fn record_verdict(&self, r: &VerdictRecord) -> Result<VerdictOutcome, RepoError> {
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
-        let updated = sqlx::query(
-            "UPDATE visits SET status = $2, score = $3, submitted_at = $4, updated_at = $4 WHERE id = $1 AND status = 'draft'",
-        )
-        .bind(r.visit_id.0)
-        .bind(r.status.as_str())
-        .bind(i64::from(r.score))
-        .bind(r.submitted_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let updated =
+            sqlx::query("UPDATE visits SET status = $2, score = $3, submitted_at = $4, updated_at = $4 WHERE id = $1 AND status = 'draft'")
+                .bind(r.visit_id.0)
+                .bind(r.status.as_str())
+                .bind(i64::from(r.score))
+                .bind(r.submitted_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if updated == 0 {
             return Ok(VerdictOutcome::AlreadySubmitted);
         }
-        let photos: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE visit_id = $1")
-            .bind(r.visit_id.0)
-            .fetch_one(&mut *tx)
-            .await?;
+        let photos: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE visit_id = $1").bind(r.visit_id.0).fetch_one(&mut *tx).await?;
         if photos != r.photo_count as i64 {
             return Ok(VerdictOutcome::PhotosChanged);
         }
@@ -120,11 +114,7 @@ impl VisitRepo for SqlRepo<Db> {
             if let (true, Some(job)) = (created, &r.revisit_created_job) {
                 enqueue_job_in(&mut *tx, job, r.submitted_at).await?;
             }
-            sqlx::query("UPDATE visits SET revisit_task_id = $2 WHERE id = $1")
-                .bind(r.visit_id.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("UPDATE visits SET revisit_task_id = $2 WHERE id = $1").bind(r.visit_id.0).bind(id.0).execute(&mut *tx).await?;
         }
         for task in &r.new_tasks {
             insert_task_in(&mut *tx, task).await?;

@@ -1,6 +1,5 @@
 //! WebhookRepo's statements, once for both backends (`Db` is the backend this copy is compiled for).
 
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -23,7 +22,21 @@ fn webhook_from(r: WebhookRow) -> Webhook {
     Webhook { id: r.0, url: r.1, secret: r.2, events: r.3 .0, active: r.4, created_by: r.5.map(UserId), created_at: r.6 }
 }
 
-type DeliveryRow = (i64, Uuid, Uuid, Uuid, String, Json<serde_json::Value>, String, i64, Option<i64>, Option<String>, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
+type DeliveryRow = (
+    i64,
+    Uuid,
+    Uuid,
+    Uuid,
+    String,
+    Json<serde_json::Value>,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
 const DELIVERY_COLUMNS: &str =
     "seq, id, webhook_id, event_id, event, payload, status, attempts, last_status, last_error, created_at, updated_at, delivered_at";
 
@@ -63,24 +76,22 @@ impl WebhookRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(webhook_id = %id))]
     async fn get_webhook(&self, id: Uuid) -> Result<Option<Webhook>, RepoError> {
-        let row: Option<WebhookRow> = sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<WebhookRow> =
+            sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
         Ok(row.map(webhook_from))
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn list_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
-        let rows: Vec<WebhookRow> = sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY seq"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<WebhookRow> =
+            sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY seq")).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(webhook_from).collect())
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(webhook_id = %id))]
     async fn deactivate_webhook(&self, id: Uuid) -> Result<bool, RepoError> {
-        let n = sqlx::query("UPDATE webhooks SET active = $2 WHERE id = $1").bind(id).bind(false).execute(&self.pool).await?.rows_affected();
+        let n =
+            sqlx::query("UPDATE webhooks SET active = $2 WHERE id = $1").bind(id).bind(false).execute(&self.pool).await?.rows_affected();
         Ok(n == 1)
     }
 

@@ -20,10 +20,37 @@ pub struct EditSign {
 /// Editing and filter apps, matched case-insensitively as substrings of Software, CreatorTool
 /// and the XMP history.
 pub const EDITORS: &[&str] = &[
-    "photoshop", "lightroom", "camera raw", "gimp", "snapseed", "picsart", "vsco", "meitu", "canva",
-    "facetune", "pixlr", "polarr", "afterlight", "lightx", "airbrush", "beautyplus", "youcam",
-    "remini", "photoscape", "paint.net", "affinity photo", "capture one", "luminar", "photodirector",
-    "photo editor", "fotor", "inshot", "prisma", "photolab", "picmonkey", "befunky",
+    "photoshop",
+    "lightroom",
+    "camera raw",
+    "gimp",
+    "snapseed",
+    "picsart",
+    "vsco",
+    "meitu",
+    "canva",
+    "facetune",
+    "pixlr",
+    "polarr",
+    "afterlight",
+    "lightx",
+    "airbrush",
+    "beautyplus",
+    "youcam",
+    "remini",
+    "photoscape",
+    "paint.net",
+    "affinity photo",
+    "capture one",
+    "luminar",
+    "photodirector",
+    "photo editor",
+    "fotor",
+    "inshot",
+    "prisma",
+    "photolab",
+    "picmonkey",
+    "befunky",
 ];
 
 /// Software values that are firmware or transfer tools, per maker (lowercase Make prefix).
@@ -37,9 +64,15 @@ fn allowed_for_maker(make: &str, software: &str) -> bool {
     match make.as_str() {
         m if m.starts_with("apple") => version_like(s) || s.starts_with("iOS "),
         m if m.starts_with("samsung") => firmware_id(s) || version_like(s),
-        m if m.starts_with("huawei") || m.starts_with("honor") => s.contains("EMUI") || s.contains("MagicUI") || firmware_id(s) || version_like(s),
-        m if m.starts_with("xiaomi") || m.starts_with("redmi") || m.starts_with("poco") => s.contains("MIUI") || s.contains("HyperOS") || firmware_id(s) || version_like(s),
-        m if m.starts_with("oppo") || m.starts_with("realme") || m.starts_with("oneplus") => firmware_id(s) || version_like(s) || s.contains("ColorOS"),
+        m if m.starts_with("huawei") || m.starts_with("honor") => {
+            s.contains("EMUI") || s.contains("MagicUI") || firmware_id(s) || version_like(s)
+        }
+        m if m.starts_with("xiaomi") || m.starts_with("redmi") || m.starts_with("poco") => {
+            s.contains("MIUI") || s.contains("HyperOS") || firmware_id(s) || version_like(s)
+        }
+        m if m.starts_with("oppo") || m.starts_with("realme") || m.starts_with("oneplus") => {
+            firmware_id(s) || version_like(s) || s.contains("ColorOS")
+        }
         m if m.starts_with("vivo") => s.contains("Funtouch") || firmware_id(s) || version_like(s),
         m if m.starts_with("google") => s.starts_with("HDR+") || firmware_id(s) || version_like(s),
         m if m.starts_with("canon") || m.starts_with("nikon") || m.starts_with("sony") || m.starts_with("fujifilm") => {
@@ -123,14 +156,23 @@ mod tests {
 
     #[test]
     fn firmware_is_not_editing() {
-        for (make, software) in [("samsung", "G935LKLU1APL1"), ("Apple", "8.0"), ("Apple", "13.4.1"), ("OPPO", "R7plusf_11_A.10"), ("Canon", "Firmware Version 1.2.3"), ("HUAWEI", "ELE-L29 10.0.0.168(C431E22R2P5)")] {
+        for (make, software) in [
+            ("samsung", "G935LKLU1APL1"),
+            ("Apple", "8.0"),
+            ("Apple", "13.4.1"),
+            ("OPPO", "R7plusf_11_A.10"),
+            ("Canon", "Firmware Version 1.2.3"),
+            ("HUAWEI", "ELE-L29 10.0.0.168(C431E22R2P5)"),
+        ] {
             assert!(signs(&facts(make, Some(software))).is_empty(), "{make} {software}");
         }
     }
 
     #[test]
     fn editors_are_named() {
-        for software in ["Adobe Photoshop CS6 (Windows)", "Adobe Photoshop Lightroom", "GIMP 2.10", "Snapseed 2.0", "PicsArt", "Meitu", "Canva"] {
+        for software in
+            ["Adobe Photoshop CS6 (Windows)", "Adobe Photoshop Lightroom", "GIMP 2.10", "Snapseed 2.0", "PicsArt", "Meitu", "Canva"]
+        {
             assert_eq!(signs(&facts("samsung", Some(software))), vec!["editing_software"], "{software}");
         }
         let mut f = facts("Apple", Some("13.4.1"));

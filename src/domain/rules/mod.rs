@@ -24,7 +24,14 @@ use super::ids::PhotoId;
 use super::policy::Policy;
 use super::visit::{Verdict, VisitStatus};
 
-pub(crate) fn finding(policy: &Policy, code: FindingCode, photo_id: Option<PhotoId>, evidence: serde_json::Value, id: String, en: String) -> Finding {
+pub(crate) fn finding(
+    policy: &Policy,
+    code: FindingCode,
+    photo_id: Option<PhotoId>,
+    evidence: serde_json::Value,
+    id: String,
+    en: String,
+) -> Finding {
     let rule = policy.rule(code);
     Finding { code, severity: rule.severity, penalty: rule.penalty, photo_id, evidence, message_id: id, message_en: en }
 }

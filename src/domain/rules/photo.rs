@@ -58,7 +58,12 @@ pub fn near_match(policy: &Policy, a: (&[u8; 32], u64), b: (&[u8; 32], u64)) -> 
 /// The capture instant of a camera-local EXIF time: with OffsetTimeOriginal when written; else
 /// with the offset implied by the GPS clock (UTC) when that is a whole quarter hour within
 /// UTC−12..UTC+14 — how a phone abroad is read correctly; else in the branch's zone.
-pub fn resolve_capture_time(local: Option<NaiveDateTime>, offset: Option<FixedOffset>, gps_time: Option<DateTime<Utc>>, branch_tz: Tz) -> (Option<DateTime<Utc>>, Option<&'static str>) {
+pub fn resolve_capture_time(
+    local: Option<NaiveDateTime>,
+    offset: Option<FixedOffset>,
+    gps_time: Option<DateTime<Utc>>,
+    branch_tz: Tz,
+) -> (Option<DateTime<Utc>>, Option<&'static str>) {
     let Some(local) = local else { return (None, None) };
     if let Some(offset) = offset {
         return (offset.from_local_datetime(&local).single().map(|t| t.with_timezone(&Utc)), Some("exif_offset"));
@@ -149,7 +154,10 @@ pub fn photo_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, c
         let (id_text, en_text) = if exact {
             ("Foto yang sama persis", "The very same photo")
         } else {
-            ("Foto yang hampir sama (dikompres ulang, diubah ukuran atau kecerahannya)", "A near copy of a photo (recompressed, resized or brightened)")
+            (
+                "Foto yang hampir sama (dikompres ulang, diubah ukuran atau kecerahannya)",
+                "A near copy of a photo (recompressed, resized or brightened)",
+            )
         };
         out.push(finding(
             policy,
@@ -252,8 +260,10 @@ fn time_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, captur
 
     // Every clock that speaks, compared pairwise; the server's receipt bounds them from above.
     let tolerance = i64::from(policy.photo.time_tolerance_minutes);
-    let clocks: Vec<(&str, DateTime<Utc>)> =
-        [("exif", facts.exif_taken_at), ("app", capture.captured_at), ("gps", facts.gps_time)].into_iter().filter_map(|(n, t)| t.map(|t| (n, t))).collect();
+    let clocks: Vec<(&str, DateTime<Utc>)> = [("exif", facts.exif_taken_at), ("app", capture.captured_at), ("gps", facts.gps_time)]
+        .into_iter()
+        .filter_map(|(n, t)| t.map(|t| (n, t)))
+        .collect();
     let mut worst: Option<(String, i64)> = None;
     for (i, (a, ta)) in clocks.iter().enumerate() {
         for (b, tb) in &clocks[i + 1..] {

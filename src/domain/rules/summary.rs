@@ -14,10 +14,14 @@ use regex::Regex;
 use crate::domain::policy::SummaryPolicy;
 
 /// Abbreviations whose full stop does not end a sentence.
-const ABBREVIATIONS: &[&str] = &["jl", "no", "pt", "cv", "tbk", "dll", "dsb", "dst", "tgl", "bpk", "bp", "ibu", "sdr", "kec", "kab", "mr", "mrs", "ms", "dr", "st", "rd", "vs", "etc", "approx", "a.n", "u.p"];
+const ABBREVIATIONS: &[&str] = &[
+    "jl", "no", "pt", "cv", "tbk", "dll", "dsb", "dst", "tgl", "bpk", "bp", "ibu", "sdr", "kec", "kab", "mr", "mrs", "ms", "dr", "st",
+    "rd", "vs", "etc", "approx", "a.n", "u.p",
+];
 
 /// Indonesian prefixes tried before a stem is compared (`kerusakan` → `rusakan` → `rusak…`).
-const PREFIXES: &[&str] = &["di", "ter", "ber", "be", "me", "mem", "men", "meng", "meny", "pe", "pem", "pen", "peng", "peny", "per", "ke", "se"];
+const PREFIXES: &[&str] =
+    &["di", "ter", "ber", "be", "me", "mem", "men", "meng", "meny", "pe", "pem", "pen", "peng", "peny", "per", "ke", "se"];
 
 /// The sentences of a text. A full stop between digits (`14.00`, `50.000`) or after a known
 /// abbreviation (`Jl.`) does not end one; `.`, `!`, `?`, `;`, line breaks and bullets do.
@@ -31,9 +35,16 @@ pub fn sentences(text: &str) -> Vec<String> {
             '.' => {
                 let prev_digit = i > 0 && chars[i - 1].is_ascii_digit();
                 let next_digit = chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
-                let word_before: String = current.chars().rev().take_while(|ch| ch.is_alphanumeric() || *ch == '.').collect::<Vec<_>>().into_iter().rev().collect();
+                let word_before: String = current
+                    .chars()
+                    .rev()
+                    .take_while(|ch| ch.is_alphanumeric() || *ch == '.')
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
                 let abbreviation = ABBREVIATIONS.contains(&word_before.to_lowercase().as_str());
-                !(prev_digit && next_digit) && !abbreviation
+                !(abbreviation || prev_digit && next_digit)
             }
             _ => false,
         };
@@ -98,11 +109,7 @@ pub const ASPECTS: [&str; 3] = ["business_situation", "complaints", "opportuniti
 /// For each aspect, the lexicon entry that showed it, or `None`.
 pub fn aspects<'a>(policy: &'a SummaryPolicy, text: &str) -> [Option<&'a str>; 3] {
     let w = words(text);
-    [
-        lexicon_hit(&policy.aspect_business, &w),
-        lexicon_hit(&policy.aspect_complaints, &w),
-        lexicon_hit(&policy.aspect_opportunities, &w),
-    ]
+    [lexicon_hit(&policy.aspect_business, &w), lexicon_hit(&policy.aspect_complaints, &w), lexicon_hit(&policy.aspect_opportunities, &w)]
 }
 
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -149,7 +156,8 @@ pub fn concrete_data(policy: &SummaryPolicy, text: &str) -> Option<String> {
     let raw: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     raw.windows(2)
         .find(|pair| {
-            policy.place_words.iter().any(|p| pair[0].eq_ignore_ascii_case(p)) && pair[1].chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+            policy.place_words.iter().any(|p| pair[0].eq_ignore_ascii_case(p))
+                && pair[1].chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
         })
         .map(|pair| format!("{} {}", pair[0], pair[1]))
 }
@@ -274,7 +282,10 @@ mod tests {
                 "Penjualan toko naik menjelang akhir tahun. Ada keluhan paket rusak minggu lalu. Kami tawarkan packing kayu.",
                 [true, true, true],
             ),
-            ("Sales are growing before the holidays. They complained about late pickups. We will propose a fixed slot.", [true, true, true]),
+            (
+                "Sales are growing before the holidays. They complained about late pickups. We will propose a fixed slot.",
+                [true, true, true],
+            ),
             // Complaints found through the Indonesian prefix: kerusakan → rusak, dikirim → kirim.
             ("Terjadi kerusakan pada barang yang dikirim.", [true, true, false]),
             ("Omzet turun karena musim hujan.", [true, false, false]),
@@ -316,9 +327,11 @@ mod tests {
         let template = "Kunjungan rutin ke customer. Customer dalam kondisi baik dan pengiriman berjalan normal seperti biasa. \
             Tidak ada keluhan yang disampaikan. Akan dikunjungi kembali bulan depan sesuai jadwal.";
         let copy = template.replace("normal", "lancar").replace("Kunjungan rutin", "Visit rutin");
-        let numbers_changed = "Kunjungan rutin ke customer 12 paket. Customer dalam kondisi baik dan pengiriman berjalan normal seperti biasa. \
+        let numbers_changed =
+            "Kunjungan rutin ke customer 12 paket. Customer dalam kondisi baik dan pengiriman berjalan normal seperti biasa. \
             Tidak ada keluhan yang disampaikan. Akan dikunjungi kembali bulan depan sesuai jadwal.";
-        let other = "Owner mengeluhkan paket COD yang dananya cair lebih lambat dari kompetitor. Volume turun dari 300 ke 180 paket per hari. \
+        let other =
+            "Owner mengeluhkan paket COD yang dananya cair lebih lambat dari kompetitor. Volume turun dari 300 ke 180 paket per hari. \
             Kami sepakat uji coba pencairan COD harian selama dua minggu mulai Senin.";
         let (t, c, n, o) = (shingles(template), shingles(&copy), shingles(numbers_changed), shingles(other));
         assert!(jaccard(&t, &c) >= 0.6, "{}", jaccard(&t, &c));

@@ -4,7 +4,7 @@ use uuid::Uuid;
 use super::*;
 use crate::domain::customer::GeoPoint;
 use crate::domain::ids::{PhotoId, VisitId};
-use crate::domain::visit::{CaptureMeta, Photo, PhotoFacts, PhotoKind, Method};
+use crate::domain::visit::{CaptureMeta, Method, Photo, PhotoFacts, PhotoKind};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
@@ -18,7 +18,15 @@ fn codes(findings: &[Finding]) -> Vec<&'static str> {
 }
 
 fn ctx(photo_id: PhotoId, kind: PhotoKind, geofence: Option<Geofence>) -> PhotoContext<'static> {
-    PhotoContext { photo_id, kind, geofence, visit_date: None, branch_tz: chrono_tz::Asia::Jakarta, received_at: Utc::now(), earlier_copies: &[] }
+    PhotoContext {
+        photo_id,
+        kind,
+        geofence,
+        visit_date: None,
+        branch_tz: chrono_tz::Asia::Jakarta,
+        received_at: Utc::now(),
+        earlier_copies: &[],
+    }
 }
 
 fn here() -> GeoPoint {
@@ -38,23 +46,79 @@ fn photo_rules_table() {
     exif_near.exif_location = Some(near);
     let mut exif_far = dated.clone();
     exif_far.exif_location = Some(far);
-    let app_far_but_inaccurate = CaptureMeta { location: Some(GeoPoint::parse(-6.1774, 106.8272).unwrap()), accuracy_m: Some(100.0), ..Default::default() };
+    let app_far_but_inaccurate =
+        CaptureMeta { location: Some(GeoPoint::parse(-6.1774, 106.8272).unwrap()), accuracy_m: Some(100.0), ..Default::default() };
     let none = CaptureMeta::default();
 
     let cases: Vec<(&str, PhotoKind, PhotoFacts, CaptureMeta, Vec<&str>)> = vec![
         ("good photo near the customer", PhotoKind::WithCustomer, exif_near.clone(), none.clone(), vec![]),
         ("far photo", PhotoKind::Storefront, exif_far.clone(), none.clone(), vec!["photo_far_from_customer"]),
         ("no exif at all", PhotoKind::Storefront, facts(4000, 3000), none.clone(), vec!["photo_no_timestamp", "photo_no_gps"]),
-        ("small and bare", PhotoKind::Storefront, facts(606, 177), none.clone(), vec!["photo_resolution_low", "photo_no_timestamp", "photo_no_gps"]),
+        (
+            "small and bare",
+            PhotoKind::Storefront,
+            facts(606, 177),
+            none.clone(),
+            vec!["photo_resolution_low", "photo_no_timestamp", "photo_no_gps"],
+        ),
         ("app gps within radius + accuracy", PhotoKind::Storefront, dated.clone(), app_far_but_inaccurate, vec![]),
         ("screenshots skip time and place", PhotoKind::WhatsappScreenshot, facts(1080, 2340), none.clone(), vec![]),
         ("a camera photo is no screenshot", PhotoKind::WhatsappScreenshot, exif_near.clone(), none.clone(), vec!["photo_not_a_screenshot"]),
-        ("a PNG screenshot is no storefront", PhotoKind::Storefront, { let mut f = facts(1080, 2340); f.format = "png".into(); f }, CaptureMeta { captured_at: Some(Utc::now()), location: Some(here()), ..Default::default() }, vec!["photo_is_screenshot"]),
-        ("mock location", PhotoKind::Storefront, exif_near.clone(), CaptureMeta { is_mock_location: Some(true), ..Default::default() }, vec!["photo_mock_location"]),
-        ("app and camera GPS disagree", PhotoKind::Storefront, exif_near.clone(), CaptureMeta { location: Some(far), accuracy_m: Some(10.0), ..Default::default() }, vec!["photo_location_mismatch"]),
-        ("app clock an hour off", PhotoKind::Storefront, exif_near.clone(), CaptureMeta { captured_at: Some(Utc::now() - chrono::Duration::minutes(61)), ..Default::default() }, vec!["photo_time_mismatch"]),
-        ("taken in the future", PhotoKind::Storefront, { let mut f = exif_near.clone(); f.exif_taken_at = Some(Utc::now() + chrono::Duration::hours(3)); f }, none.clone(), vec!["photo_time_mismatch"]),
-        ("exactly 1 MP is enough", PhotoKind::Product, { let mut f = exif_near.clone(); f.width = 1000; f.height = 1000; f }, none.clone(), vec![]),
+        (
+            "a PNG screenshot is no storefront",
+            PhotoKind::Storefront,
+            {
+                let mut f = facts(1080, 2340);
+                f.format = "png".into();
+                f
+            },
+            CaptureMeta { captured_at: Some(Utc::now()), location: Some(here()), ..Default::default() },
+            vec!["photo_is_screenshot"],
+        ),
+        (
+            "mock location",
+            PhotoKind::Storefront,
+            exif_near.clone(),
+            CaptureMeta { is_mock_location: Some(true), ..Default::default() },
+            vec!["photo_mock_location"],
+        ),
+        (
+            "app and camera GPS disagree",
+            PhotoKind::Storefront,
+            exif_near.clone(),
+            CaptureMeta { location: Some(far), accuracy_m: Some(10.0), ..Default::default() },
+            vec!["photo_location_mismatch"],
+        ),
+        (
+            "app clock an hour off",
+            PhotoKind::Storefront,
+            exif_near.clone(),
+            CaptureMeta { captured_at: Some(Utc::now() - chrono::Duration::minutes(61)), ..Default::default() },
+            vec!["photo_time_mismatch"],
+        ),
+        (
+            "taken in the future",
+            PhotoKind::Storefront,
+            {
+                let mut f = exif_near.clone();
+                f.exif_taken_at = Some(Utc::now() + chrono::Duration::hours(3));
+                f
+            },
+            none.clone(),
+            vec!["photo_time_mismatch"],
+        ),
+        (
+            "exactly 1 MP is enough",
+            PhotoKind::Product,
+            {
+                let mut f = exif_near.clone();
+                f.width = 1000;
+                f.height = 1000;
+                f
+            },
+            none.clone(),
+            vec![],
+        ),
     ];
     for (name, kind, f, capture, expected) in cases {
         let got = photo_findings(&policy, &ctx(pid, kind, fence), &f, &capture);
@@ -69,7 +133,12 @@ fn far_finding_carries_its_evidence() {
     let mut f = facts(4000, 3000);
     f.exif_taken_at = Some(Utc::now());
     f.exif_location = Some(GeoPoint::parse(-6.1854, 106.8272).unwrap());
-    let got = photo_findings(&policy, &ctx(PhotoId(Uuid::nil()), PhotoKind::Storefront, Some(Geofence { center: here(), radius_m: 150.0 })), &f, &CaptureMeta::default());
+    let got = photo_findings(
+        &policy,
+        &ctx(PhotoId(Uuid::nil()), PhotoKind::Storefront, Some(Geofence { center: here(), radius_m: 150.0 })),
+        &f,
+        &CaptureMeta::default(),
+    );
     let ev = &got[0].evidence;
     let d = ev["distance_m"].as_f64().unwrap();
     assert!((1_000.0..1_200.0).contains(&d), "{d}");
@@ -111,7 +180,15 @@ fn visit_rules_table() {
         ("whatsapp without a screenshot", Method::Whatsapp, false, jakarta, on_time, &door, vec!["photo_required_missing"]),
         ("late by the WIB midnight", Method::DoorVisit, false, jakarta, late, &door, vec!["upload_late"]),
         // 16:00Z is 01:00 WIT the next day: late in Jayapura, on time in Jakarta.
-        ("WIT closes two hours before WIB", Method::DoorVisit, false, chrono_tz::Asia::Jayapura, "2026-11-23T16:00:00Z".parse().unwrap(), &door, vec!["upload_late"]),
+        (
+            "WIT closes two hours before WIB",
+            Method::DoorVisit,
+            false,
+            chrono_tz::Asia::Jayapura,
+            "2026-11-23T16:00:00Z".parse().unwrap(),
+            &door,
+            vec!["upload_late"],
+        ),
         ("refusal needs no photos", Method::DoorVisit, true, jakarta, on_time, &[], vec![]),
         ("phone needs no photos", Method::Phone, false, jakarta, on_time, &[], vec![]),
     ];
@@ -168,7 +245,15 @@ fn photos_far_apart_are_inconsistent() {
         (vec![at(0, here()), at(5, here())], vec!["photos_inconsistent"]),
         (vec![at(0, here()), at(0, far)], vec!["photos_inconsistent"]),
     ] {
-        let f = SubmitFacts { method: Method::Phone, refused: false, visit_date: date, branch_tz: chrono_tz::Asia::Jakarta, submitted_at: on_time, photos: &photos, record: None };
+        let f = SubmitFacts {
+            method: Method::Phone,
+            refused: false,
+            visit_date: date,
+            branch_tz: chrono_tz::Asia::Jakarta,
+            submitted_at: on_time,
+            photos: &photos,
+            record: None,
+        };
         assert_eq!(codes(&visit_findings(&policy, &f)), expected);
     }
 }
@@ -182,7 +267,11 @@ fn verdict_scores_and_classifies() {
         (vec![mk(FindingCode::VisitOutsideHours)], 95, VisitStatus::Compliant),
         (vec![mk(FindingCode::UploadLate)], 85, VisitStatus::Flagged),
         (vec![mk(FindingCode::PhotoNoGps), mk(FindingCode::PhotoNoGps), mk(FindingCode::UploadLate)], 55, VisitStatus::NonCompliant),
-        (vec![mk(FindingCode::PhotoReused), mk(FindingCode::PhotoMockLocation), mk(FindingCode::PhotoEdited)], 0, VisitStatus::NonCompliant),
+        (
+            vec![mk(FindingCode::PhotoReused), mk(FindingCode::PhotoMockLocation), mk(FindingCode::PhotoEdited)],
+            0,
+            VisitStatus::NonCompliant,
+        ),
     ];
     for (findings, score, status) in cases {
         assert_eq!(verdict(&findings), Verdict { score, status }, "{findings:?}");
