@@ -11,6 +11,7 @@
 //! floor counts those CPUs: run the bench itself under `taskset` on the others (Garage, started
 //! by the bench, inherits that), and move PostgreSQL there too, to give the server its cores to
 //! itself, as it has them when the database and the store are on other machines.
+//! `LOAD_SERVER_BIN=path` runs that server binary instead of this build's (a before/after run).
 //! `--db-connections` sets the server's pool size (16 unless given); `LOAD_RUST_LOG` its log
 //! filter (`warn` unless set; `warn,sqlx::query=debug` logs every statement with its time to
 //! `$TMPDIR/fieldproof-load-<backend>.log`).
@@ -201,8 +202,11 @@ async fn one_visit(
 }
 
 /// The server's command line: the binary itself, or the binary under `taskset -c CPUS`.
+/// `LOAD_SERVER_BIN` names another build of the server (an earlier commit's, to compare two
+/// builds side by side in one run of the same phones).
 fn server_command(cpus: Option<&str>) -> Command {
-    let binary = env!("CARGO_BIN_EXE_fieldproof");
+    let binary = std::env::var("LOAD_SERVER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_fieldproof").to_string());
+    let binary = binary.as_str();
     match cpus {
         Some(cpus) => {
             let mut c = Command::new("taskset");

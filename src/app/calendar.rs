@@ -121,7 +121,7 @@ pub async fn run_day_close(app: &App, payload: &serde_json::Value) -> Result<(),
 }
 
 /// Closes one branch day (idempotent: `None` when it was closed already).
-#[tracing::instrument(skip_all, fields(%branch_id, %date), err)]
+#[tracing::instrument(skip_all, fields(%branch_id, %date), err(level = "debug"))]
 pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Result<Option<DayCloseDone>, AppError> {
     let branch = app.branch(branch_id).await?;
     let now = app.now();

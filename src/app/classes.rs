@@ -31,7 +31,7 @@ pub struct ClassifyRun {
 }
 
 /// Classifies every customer of a branch as of `today` (its local date).
-#[tracing::instrument(skip_all, fields(branch_id = %branch.id, %today), err)]
+#[tracing::instrument(skip_all, fields(branch_id = %branch.id, %today), err(level = "debug"))]
 pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Result<ClassifyRun, AppError> {
     let s = spans(today);
     let sums = app.repo.volume_sums(branch.id, s.last_month, s.same_span_end, s.month_to_date).await?;

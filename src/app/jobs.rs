@@ -33,7 +33,7 @@ pub struct JobOptions {
 }
 
 /// Enqueues this period's periodic jobs (a no-op for the instances that come second).
-#[tracing::instrument(level = "debug", skip_all, err)]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn enqueue_periodic(app: &App, now: DateTime<Utc>) -> Result<(), RepoError> {
     for (kind, period) in [(ORPHAN_SWEEP_JOB, chrono::Duration::minutes(10)), (PRUNE_JOBS_JOB, chrono::Duration::days(1))] {
         let slot = now.duration_trunc(period).unwrap_or(now);
@@ -53,7 +53,7 @@ pub async fn enqueue_periodic(app: &App, now: DateTime<Utc>) -> Result<(), RepoE
 }
 
 /// Runs one claimed job; the error is what the job's record keeps as its last error.
-#[tracing::instrument(skip_all, fields(job_id = %job.id, kind = %job.kind, attempt = job.attempts), err(level = "warn"))]
+#[tracing::instrument(skip_all, fields(job_id = %job.id, kind = %job.kind, attempt = job.attempts), err(level = "debug"))]
 pub async fn run(app: &App, options: &JobOptions, job: &ClaimedJob) -> Result<(), String> {
     match job.kind.as_str() {
         ORPHAN_SWEEP_JOB => sweep_orphans(app, options.orphan_grace).await.map(drop),
@@ -72,7 +72,7 @@ pub async fn run(app: &App, options: &JobOptions, job: &ClaimedJob) -> Result<()
 
 /// Deletes the objects of uploads that never got their photo row, once older than `grace`.
 /// Returns how many objects were deleted.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn sweep_orphans(app: &App, grace: Duration) -> Result<u64, String> {
     let before = app.now() - chrono::Duration::from_std(grace).map_err(|e| e.to_string())?;
     let mut deleted = 0;

@@ -2,9 +2,11 @@
 //! geofence, store the object, then the row — and nothing half-done if any step fails.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use super::access::{owned_visit, visible_visit};
 use super::evidence::{self, facts_from, limits_for, Against};
@@ -45,7 +47,7 @@ pub async fn upload(
     if let Some(existing) = app.repo.get_photo(photo_id).await? {
         // A retry: hashing alone tells whether it is the same photo.
         let bytes = upload.bytes.clone();
-        let sha256 = bounded_blocking(app, move || sha256_hex(&bytes))
+        let sha256 = bounded_blocking(&app.inspect_permits, move || sha256_hex(&bytes))
             .await?
             .await
             .map_err(|e| AppError::internal(format!("hashing task failed: {e}")))?;
@@ -111,11 +113,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// the task and is released when the work really ends — not when a caller stops waiting for
 /// it — so a timed-out inspection still counts against the bound until its decode finishes.
 async fn bounded_blocking<T: Send + 'static>(
-    app: &App,
+    permits: &Arc<Semaphore>,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<tokio::task::JoinHandle<T>, AppError> {
-    let permit = app
-        .inspect_permits
+    let permit = permits
         .clone()
         .acquire_owned()
         .await
@@ -133,7 +134,7 @@ async fn bounded_blocking<T: Send + 'static>(
 async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind: PhotoKind) -> Result<(String, Inspection), AppError> {
     let limits = limits_for(&app.policy, kind);
     let metrics = app.metrics.clone();
-    let task = bounded_blocking(app, move || {
+    let task = bounded_blocking(&app.inspect_permits, move || {
         let sha256 = sha256_hex(&bytes);
         let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| media::inspect(&bytes, declared.as_deref(), &limits)));
@@ -209,5 +210,39 @@ pub async fn content(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Phot
             let stream = app.store.get_stream(&photo.storage_key).await?;
             Ok(PhotoContent::Bytes(Box::new(photo), stream))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use tokio::sync::Semaphore;
+
+    #[tokio::test]
+    async fn a_timed_out_inspection_holds_its_permit_until_the_work_ends() {
+        let permits = Arc::new(Semaphore::new(1));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let task = super::bounded_blocking(&permits, move || wait.recv().is_ok()).await.unwrap();
+        // The caller gives up on the work, as the upload's timeout does.
+        assert!(tokio::time::timeout(Duration::from_millis(20), task).await.is_err());
+        assert_eq!(permits.available_permits(), 0, "the decode goes on, so it still counts against the bound");
+        release.send(()).unwrap();
+        let _permit = tokio::time::timeout(Duration::from_secs(10), permits.acquire()).await.expect("released when the work ends");
+    }
+
+    #[tokio::test]
+    async fn work_waits_for_a_free_permit() {
+        let permits = Arc::new(Semaphore::new(1));
+        let held = permits.clone().acquire_owned().await.unwrap();
+        let waiting = tokio::spawn({
+            let permits = permits.clone();
+            async move { super::bounded_blocking(&permits, || 7).await.unwrap().await.unwrap() }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "no permit, no work");
+        drop(held);
+        assert_eq!(tokio::time::timeout(Duration::from_secs(10), waiting).await.unwrap().unwrap(), 7);
     }
 }

@@ -112,7 +112,7 @@ pub async fn deliveries(app: &App, actor: &Actor, id: Uuid, page: Page) -> Resul
 
 /// The `webhook_event` job: one delivery (and its job) per active subscriber of the event.
 /// Deliveries are keyed by (subscription, event), so running this twice adds nothing.
-#[tracing::instrument(skip_all, fields(event = ?payload["event"].as_str()), err)]
+#[tracing::instrument(skip_all, fields(event = ?payload["event"].as_str()), err(level = "debug"))]
 pub async fn fan_out(app: &App, payload: &serde_json::Value) -> Result<usize, String> {
     let event = payload["event"].as_str().ok_or("event job without an event name")?;
     let event_id: Uuid = payload["id"].as_str().and_then(|s| s.parse().ok()).ok_or("event job without an id")?;
@@ -160,7 +160,7 @@ pub async fn fan_out(app: &App, payload: &serde_json::Value) -> Result<usize, St
 /// The `webhook_delivery` job: one signed POST. A non-2xx answer or a transport error is an
 /// error (the job is retried); the delivery row records every attempt, and the last allowed
 /// attempt's failure marks it `failed`.
-#[tracing::instrument(skip_all, fields(delivery_id = ?payload["delivery_id"].as_str(), attempt), err)]
+#[tracing::instrument(skip_all, fields(delivery_id = ?payload["delivery_id"].as_str(), attempt), err(level = "debug"))]
 pub async fn deliver(app: &App, payload: &serde_json::Value, attempt: i64, max_attempts: u32) -> Result<(), String> {
     let id: Uuid = payload["delivery_id"].as_str().and_then(|s| s.parse().ok()).ok_or("delivery job without a delivery_id")?;
     let Some(mut delivery) = app.repo.get_delivery(id).await.map_err(|e| e.to_string())? else {

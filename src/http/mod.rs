@@ -60,13 +60,18 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
 }
 
 /// Counts and times every answered request by its route template (the outermost middleware but
-/// the logger, so a problem+json written by the error handlers is counted with its status).
+/// the logger, so a problem+json written by the error handlers is counted with its status), in a
+/// `request` span (method, path without the query) that the repository and storage spans of the
+/// request nest in.
 pub async fn record_metrics(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use tracing::Instrument;
     let started = std::time::Instant::now();
-    let response = next.call(req).await?;
+    let span = tracing::info_span!("request", method = %req.method(), path = %req.path(), status = tracing::field::Empty);
+    let response = next.call(req).instrument(span.clone()).await?;
+    span.record("status", response.status().as_u16());
     let request = response.request();
     if let Some(app) = request.app_data::<web::Data<crate::app::App>>() {
         let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_string());

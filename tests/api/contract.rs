@@ -162,7 +162,8 @@ fn every_schema_compiles_and_every_ref_resolves() {
 
 /// The values of a string enum schema of the spec.
 fn spec_enum(schema: &str) -> BTreeSet<String> {
-    let values = spec()["components"]["schemas"][schema]["enum"].as_array().unwrap_or_else(|| panic!("{schema} has no enum in openapi.yaml"));
+    let values =
+        spec()["components"]["schemas"][schema]["enum"].as_array().unwrap_or_else(|| panic!("{schema} has no enum in openapi.yaml"));
     values.iter().map(|v| v.as_str().expect("a string enum").to_string()).collect()
 }
 
@@ -171,7 +172,10 @@ fn spec_enum(schema: &str) -> BTreeSet<String> {
 /// the `code()` mappings, in the layers that answer clients (`app`, `http`, `media`; the
 /// repository's and the store's own codes never reach a client: they become 503 or 500).
 fn codes_in_source() -> BTreeSet<String> {
-    let call = regex::Regex::new(r#"\b(?:forbidden|not_found|conflict|invalid|bad_request|unprocessable|new)\(\s*(?:[\w:]*StatusCode::\w+,\s*)?"([a-z0-9_]+)""#).unwrap();
+    let call = regex::Regex::new(
+        r#"\b(?:forbidden|not_found|conflict|invalid|bad_request|unprocessable|new)\(\s*(?:[\w:]*StatusCode::\w+,\s*)?"([a-z0-9_]+)""#,
+    )
+    .unwrap();
     let field = regex::Regex::new(r#"\bcode:\s*"([a-z0-9_]+)""#).unwrap();
     let arm = regex::Regex::new(r#"=>\s*"([a-z0-9_]+)""#).unwrap();
     let mappings = ["src/app/error.rs", "src/http/error.rs", "src/media/mod.rs"];

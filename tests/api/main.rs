@@ -13,6 +13,7 @@ mod errors;
 mod health_auth;
 mod imports;
 mod jobs;
+mod layers;
 mod photos;
 mod pixels;
 mod repo;

@@ -19,31 +19,37 @@ pub(super) fn uuid_opt<T: Into<Uuid>>(v: Option<T>) -> Option<Uuid> {
     v.map(Into::into)
 }
 
+/// The task columns every insert binds ([`push_task`]).
+pub(super) const TASK_WRITE_COLUMNS: &str = "id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
+     origin_visit_id, origin, note, created_by, created_at, updated_at";
+
+/// Binds a task's values in [`TASK_WRITE_COLUMNS`] order (one task, and the visit plans'
+/// multi-row insert).
+pub(super) fn push_task<'args>(b: &mut sqlx::query_builder::Separated<'_, 'args, Db, &'static str>, t: &'args Task) {
+    b.push_bind(t.id.0)
+        .push_bind(t.customer_id.0)
+        .push_bind(t.branch_id.0)
+        .push_bind(t.assignee_id.0)
+        .push_bind(t.task_type.as_str())
+        .push_bind(t.required_method.as_str())
+        .push_bind(t.due_date)
+        .push_bind(t.status.as_str())
+        .push_bind(uuid_opt(t.origin_visit_id))
+        .push_bind(&t.origin)
+        .push_bind(&t.note)
+        .push_bind(uuid_opt(t.created_by))
+        .push_bind(t.created_at)
+        .push_bind(t.created_at);
+}
+
 pub(super) async fn insert_task_in<'c, E>(exec: E, t: &Task) -> Result<bool, RepoError>
 where
     E: sqlx::Executor<'c, Database = Db>,
 {
-    let done = sqlx::query(
-        "INSERT INTO tasks (id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
-         origin_visit_id, origin, note, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) ON CONFLICT DO NOTHING",
-    )
-    .bind(t.id.0)
-    .bind(t.customer_id.0)
-    .bind(t.branch_id.0)
-    .bind(t.assignee_id.0)
-    .bind(t.task_type.as_str())
-    .bind(t.required_method.as_str())
-    .bind(t.due_date)
-    .bind(t.status.as_str())
-    .bind(uuid_opt(t.origin_visit_id))
-    .bind(&t.origin)
-    .bind(&t.note)
-    .bind(uuid_opt(t.created_by))
-    .bind(t.created_at)
-    .execute(exec)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let mut qb = QueryBuilder::<Db>::new(format!("INSERT INTO tasks ({TASK_WRITE_COLUMNS}) "));
+    qb.push_values(std::iter::once(t), |mut b, t| push_task(&mut b, t));
+    qb.push(" ON CONFLICT DO NOTHING");
+    Ok(qb.build().execute(exec).await?.rows_affected() == 1)
 }
 
 /// Binds a customer's values in [`CUSTOMER_WRITE_COLUMNS`] order (the single write and

@@ -91,26 +91,10 @@ impl TaskRepo for SqlRepo<Db> {
         let mut created = 0;
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
         for chunk in tasks.chunks(500) {
-            let mut qb = QueryBuilder::<Db>::new(
-                "INSERT INTO tasks (id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
-                 origin_visit_id, origin, note, created_by, created_at, updated_at, plan_key) ",
-            );
+            let mut qb = QueryBuilder::<Db>::new(format!("INSERT INTO tasks ({TASK_WRITE_COLUMNS}, plan_key) "));
             qb.push_values(chunk, |mut b, (t, key)| {
-                b.push_bind(t.id.0)
-                    .push_bind(t.customer_id.0)
-                    .push_bind(t.branch_id.0)
-                    .push_bind(t.assignee_id.0)
-                    .push_bind(t.task_type.as_str())
-                    .push_bind(t.required_method.as_str())
-                    .push_bind(t.due_date)
-                    .push_bind(t.status.as_str())
-                    .push_bind(uuid_opt(t.origin_visit_id))
-                    .push_bind(&t.origin)
-                    .push_bind(&t.note)
-                    .push_bind(uuid_opt(t.created_by))
-                    .push_bind(t.created_at)
-                    .push_bind(t.created_at)
-                    .push_bind(key);
+                push_task(&mut b, t);
+                b.push_bind(key);
             });
             qb.push(" ON CONFLICT DO NOTHING");
             created += qb.build().execute(&mut *tx).await?.rows_affected();
