@@ -178,25 +178,15 @@ fn codes_in_source() -> BTreeSet<String> {
     .unwrap();
     let field = regex::Regex::new(r#"\bcode:\s*"([a-z0-9_]+)""#).unwrap();
     let arm = regex::Regex::new(r#"=>\s*"([a-z0-9_]+)""#).unwrap();
-    let mappings = ["src/app/error.rs", "src/http/error.rs", "src/media/mod.rs"];
+    let mappings = ["app/error.rs", "http/error.rs", "media/mod.rs"];
     let mut codes = BTreeSet::new();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut dirs = vec![root.join("src/app"), root.join("src/http"), root.join("src/media")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().to_string();
-            let mut found: Vec<_> = call.captures_iter(code).chain(field.captures_iter(code)).map(|c| c[1].to_string()).collect();
-            if mappings.contains(&rel.as_str()) {
-                found.extend(arm.captures_iter(code).map(|c| c[1].to_string()));
-            }
-            codes.extend(found);
+    for (rel, code) in crate::helpers::source_files() {
+        if !["app/", "http/", "media/"].iter().any(|layer| rel.starts_with(layer)) {
+            continue;
+        }
+        codes.extend(call.captures_iter(&code).chain(field.captures_iter(&code)).map(|c| c[1].to_string()));
+        if mappings.contains(&rel.as_str()) {
+            codes.extend(arm.captures_iter(&code).map(|c| c[1].to_string()));
         }
     }
     codes

@@ -415,3 +415,25 @@ impl TestApp {
 pub fn today_in(tz: chrono_tz::Tz) -> chrono::NaiveDate {
     chrono::Utc::now().with_timezone(&tz).date_naive()
 }
+
+/// Every Rust file under `src/`: its path from `src/` (`app/photos.rs`) and its code before its
+/// `#[cfg(test)]` module, for the tests that read the source (layers, error codes).
+pub fn source_files() -> Vec<(String, String)> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default().to_string();
+                out.push((path.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/"), code));
+            }
+        }
+    }
+    out.sort();
+    out
+}

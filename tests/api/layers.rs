@@ -4,34 +4,21 @@
 //! modules left out), with `db/sql/` placed where it is compiled (`db::sqlite::sql`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 /// Every source file by its module path (`["app", "photos"]` for `src/app/photos.rs`).
 fn modules() -> BTreeMap<Vec<String>, (String, String)> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut out = BTreeMap::new();
-    let mut dirs = vec![src.clone()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-                continue;
-            }
-            let rel = path.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
-            let Some(stem) = rel.strip_suffix(".rs") else { continue };
-            let mut parts: Vec<String> = stem.split('/').map(String::from).collect();
-            if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
-                parts.pop();
-            }
-            if parts.first().map(String::as_str) == Some("db") && parts.get(1).map(String::as_str) == Some("sql") {
-                parts.splice(0..2, ["db".to_string(), "sqlite".to_string(), "sql".to_string()]);
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            let code: String = code.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
-            out.insert(parts, (rel, code));
+    for (rel, code) in crate::helpers::source_files() {
+        let Some(stem) = rel.strip_suffix(".rs") else { continue };
+        let mut parts: Vec<String> = stem.split('/').map(String::from).collect();
+        if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            parts.pop();
         }
+        if parts.first().map(String::as_str) == Some("db") && parts.get(1).map(String::as_str) == Some("sql") {
+            parts.splice(0..2, ["db".to_string(), "sqlite".to_string(), "sql".to_string()]);
+        }
+        let code: String = code.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+        out.insert(parts, (rel, code));
     }
     out
 }
