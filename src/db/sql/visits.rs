@@ -16,57 +16,53 @@ use crate::domain::ids::{UserId, VisitId};
 use crate::domain::page::{Page, Paged};
 use crate::domain::visit::{Visit, VisitContent};
 
+/// What a draft's record decides, written at its insert and at every change of the draft
+/// ([`push_visit_content`] binds them).
+const VISIT_CONTENT_COLUMNS: &str = "customer_id, task_id, method, content, content_hash, visited_at, visit_date, branch_id";
+
+fn push_visit_content<'args>(b: &mut sqlx::query_builder::Separated<'_, 'args, Db, &'static str>, v: &'args Visit) {
+    b.push_bind(v.content.customer_id.0)
+        .push_bind(uuid_opt(v.content.task_id))
+        .push_bind(v.content.method.as_str())
+        .push_bind(Json(&v.content))
+        .push_bind(&v.content_hash)
+        .push_bind(v.content.visited_at)
+        .push_bind(v.visit_date)
+        .push_bind(v.branch_id.0);
+}
+
 #[async_trait]
 impl VisitRepo for SqlRepo<Db> {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %v.id))]
     async fn insert_visit(&self, v: &Visit) -> Result<bool, RepoError> {
-        let done = sqlx::query(
-            "INSERT INTO visits (id, rep_id, branch_id, customer_id, task_id, method, content, content_hash, visited_at, \
-             visit_date, status, review_status, score, deducted_points, submitted_at, revisit_task_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING",
-        )
-        .bind(v.id.0)
-        .bind(v.rep_id.0)
-        .bind(v.branch_id.0)
-        .bind(v.content.customer_id.0)
-        .bind(uuid_opt(v.content.task_id))
-        .bind(v.content.method.as_str())
-        .bind(Json(&v.content))
-        .bind(&v.content_hash)
-        .bind(v.content.visited_at)
-        .bind(v.visit_date)
-        .bind(v.status.as_str())
-        .bind(v.review_status.as_str())
-        .bind(v.score.map(i64::from))
-        .bind(i64::from(v.deducted_points))
-        .bind(v.submitted_at)
-        .bind(uuid_opt(v.revisit_task_id))
-        .bind(v.created_at)
-        .bind(v.updated_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "INSERT INTO visits (id, rep_id, {VISIT_CONTENT_COLUMNS}, status, review_status, score, deducted_points, submitted_at, \
+             revisit_task_id, created_at, updated_at) "
+        ));
+        qb.push_values(std::iter::once(v), |mut b, v| {
+            b.push_bind(v.id.0).push_bind(v.rep_id.0);
+            push_visit_content(&mut b, v);
+            b.push_bind(v.status.as_str())
+                .push_bind(v.review_status.as_str())
+                .push_bind(v.score.map(i64::from))
+                .push_bind(i64::from(v.deducted_points))
+                .push_bind(v.submitted_at)
+                .push_bind(uuid_opt(v.revisit_task_id))
+                .push_bind(v.created_at)
+                .push_bind(v.updated_at);
+        });
+        qb.push(" ON CONFLICT DO NOTHING");
+        Ok(qb.build().execute(&self.pool).await?.rows_affected() == 1)
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %v.id))]
     async fn update_draft_visit(&self, v: &Visit) -> Result<bool, RepoError> {
-        let done = sqlx::query(
-            "UPDATE visits SET customer_id = $2, task_id = $3, method = $4, content = $5, content_hash = $6, \
-             visited_at = $7, visit_date = $8, branch_id = $9, updated_at = $10 WHERE id = $1 AND status = 'draft'",
-        )
-        .bind(v.id.0)
-        .bind(v.content.customer_id.0)
-        .bind(uuid_opt(v.content.task_id))
-        .bind(v.content.method.as_str())
-        .bind(Json(&v.content))
-        .bind(&v.content_hash)
-        .bind(v.content.visited_at)
-        .bind(v.visit_date)
-        .bind(v.branch_id.0)
-        .bind(v.updated_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let mut qb = QueryBuilder::<Db>::new(format!("UPDATE visits SET ({VISIT_CONTENT_COLUMNS}, updated_at) = ("));
+        let mut values = qb.separated(", ");
+        push_visit_content(&mut values, v);
+        values.push_bind(v.updated_at);
+        qb.push(") WHERE id = ").push_bind(v.id.0).push(" AND status = 'draft'");
+        Ok(qb.build().execute(&self.pool).await?.rows_affected() == 1)
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %id))]
