@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand};
 
 use crate::app::auth::{new_token, token_hash};
 use crate::config::Settings;
-use crate::db::{Branch, HolidaySource, User};
+use crate::domain::directory::{Branch, User};
+use crate::domain::holiday::HolidaySource;
 use crate::domain::ids::{stable_uuid, BranchId, UserId};
 use crate::domain::role::Role;
 

@@ -26,6 +26,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 
+/// Why a file is not a photo, as the API answers it (carried by [`AppError::Media`]).
+pub use crate::media::MediaError;
 pub use error::{AppError, ItemError};
 
 use crate::db::{AuditEntry, Branch, Repo};

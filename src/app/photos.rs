@@ -234,15 +234,20 @@ mod tests {
 
     #[tokio::test]
     async fn work_waits_for_a_free_permit() {
+        use futures_util::FutureExt;
+        use std::sync::atomic::{AtomicBool, Ordering};
         let permits = Arc::new(Semaphore::new(1));
         let held = permits.clone().acquire_owned().await.unwrap();
-        let waiting = tokio::spawn({
-            let permits = permits.clone();
-            async move { super::bounded_blocking(&permits, || 7).await.unwrap().await.unwrap() }
-        });
-        tokio::task::yield_now().await;
-        assert!(!waiting.is_finished(), "no permit, no work");
+        let ran = Arc::new(AtomicBool::new(false));
+        let work = {
+            let ran = ran.clone();
+            move || ran.store(true, Ordering::SeqCst)
+        };
+        let mut start = Box::pin(super::bounded_blocking(&permits, work));
+        assert!((&mut start).now_or_never().is_none(), "no permit: the work is not started");
+        assert!(!ran.load(Ordering::SeqCst));
         drop(held);
-        assert_eq!(tokio::time::timeout(Duration::from_secs(10), waiting).await.unwrap().unwrap(), 7);
+        start.await.unwrap().await.unwrap();
+        assert!(ran.load(Ordering::SeqCst), "started once the permit was free");
     }
 }

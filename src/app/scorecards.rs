@@ -100,11 +100,11 @@ pub fn month_span(month: &str) -> Option<(NaiveDate, NaiveDate)> {
     Some((from, next.pred_opt()?))
 }
 
-/// `GET /v1/scorecards?month=YYYY-MM`, in the caller's scope: a rep sees only their own card,
-/// branch marketing their branch's reps and branch, HQ and admins every branch.
 /// A branch's lost-customer reasons, counted by (level 1, level 2).
 type LostReasons = BTreeMap<(String, String), i64>;
 
+/// `GET /v1/scorecards?month=YYYY-MM`, in the caller's scope: a rep sees only their own card,
+/// branch marketing their branch's reps and branch, HQ and admins every branch.
 pub async fn month(app: &App, actor: &Actor, month: &str, branch: Option<BranchId>) -> Result<Scorecards, AppError> {
     let (from, to) =
         month_span(month).ok_or_else(|| AppError::invalid("invalid_month", format!("{month:?} is not a month written YYYY-MM")))?;

@@ -160,7 +160,7 @@ pub async fn fan_out(app: &App, payload: &serde_json::Value) -> Result<usize, St
 /// The `webhook_delivery` job: one signed POST. A non-2xx answer or a transport error is an
 /// error (the job is retried); the delivery row records every attempt, and the last allowed
 /// attempt's failure marks it `failed`.
-#[tracing::instrument(skip_all, fields(delivery_id = ?payload["delivery_id"].as_str(), attempt), err(level = "debug"))]
+#[tracing::instrument(skip_all, fields(delivery_id = ?payload["delivery_id"].as_str(), attempt = attempt), err(level = "debug"))]
 pub async fn deliver(app: &App, payload: &serde_json::Value, attempt: i64, max_attempts: u32) -> Result<(), String> {
     let id: Uuid = payload["delivery_id"].as_str().and_then(|s| s.parse().ok()).ok_or("delivery job without a delivery_id")?;
     let Some(mut delivery) = app.repo.get_delivery(id).await.map_err(|e| e.to_string())? else {
@@ -216,7 +216,7 @@ async fn send(app: &App, w: &Webhook, d: &Delivery) -> Result<u16, (Option<u16>,
         .body(body)
         .send()
         .await
-        .map_err(|e| (None, format!("request failed: {e}")))?;
+        .map_err(|e| (None, format!("request failed: {}", e.without_url())))?;
     let status = response.status().as_u16();
     tracing::Span::current().record("status", status);
     if response.status().is_success() {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::RepoError;
+use super::error::RepoError;
 use crate::domain::audit::AuditEntry;
 
 #[async_trait]

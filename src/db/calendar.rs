@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::error::RepoError;
 use super::jobs::NewJob;
-use super::RepoError;
 use crate::domain::customer::CustomerClass;
 use crate::domain::finding::Finding;
 use crate::domain::holiday::{Holiday, HolidaySource};

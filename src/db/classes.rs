@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 
 use super::customers::UpsertCounts;
-use super::RepoError;
+use super::error::RepoError;
 use crate::domain::classify::ClassChange;
 use crate::domain::customer::Customer;
 use crate::domain::ids::{BranchId, CustomerId};

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use super::RepoError;
+use super::error::RepoError;
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::ids::{BranchId, CustomerId, UserId};
 use crate::domain::page::{Page, Paged};

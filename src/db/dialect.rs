@@ -3,7 +3,7 @@
 
 use sqlx::{Postgres, Sqlite};
 
-use super::Backend;
+use super::repo::Backend;
 
 pub(crate) trait Dialect: sqlx::Database {
     const BACKEND: Backend;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::RepoError;
+use super::error::RepoError;
 use crate::domain::directory::{Branch, User};
 use crate::domain::ids::{BranchId, UserId};
 

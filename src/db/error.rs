@@ -13,7 +13,7 @@ pub enum RepoError {
     ForeignKey { constraint: Option<String> },
     /// The database is busy (no connection free in time) or the connection broke under the
     /// query: safe to retry.
-    #[error("database unavailable: {reason}")]
+    #[error("database unavailable: {reason} ({source})")]
     Unavailable {
         reason: &'static str,
         #[source]
@@ -68,8 +68,10 @@ impl From<sqlx::migrate::MigrateError> for RepoError {
 }
 
 /// `table.column[,column…]` for a unique violation. SQLite says it in its message
-/// (`UNIQUE constraint failed: customers.code`); PostgreSQL in the error's table and detail
-/// (`Key (code)=(C-1) already exists.`). Anything else keeps the backend's own name.
+/// (`UNIQUE constraint failed: customers.code`). PostgreSQL says it in the error's table and
+/// detail (`Key (code)=(C-1) already exists.`); where the detail is in another language or
+/// missing, the constraint's name is read instead: a column's `UNIQUE` is named
+/// `<table>_<column>_key` whatever the server's language. Failing both, the backend's own name.
 fn unique_constraint(db: &dyn sqlx::error::DatabaseError) -> String {
     if let Some(cols) = db.message().strip_prefix("UNIQUE constraint failed: ") {
         let mut table = None;
@@ -82,10 +84,17 @@ fn unique_constraint(db: &dyn sqlx::error::DatabaseError) -> String {
         return format!("{}.{}", table.unwrap_or(""), columns.join(","));
     }
     if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-        let columns =
-            pg.detail().and_then(|d| d.strip_prefix("Key (")).and_then(|d| d.split_once(")=")).map(|(cols, _)| cols.replace(", ", ","));
-        if let (Some(table), Some(columns)) = (pg.table(), columns) {
-            return format!("{table}.{columns}");
+        if let Some(table) = pg.table() {
+            let columns =
+                pg.detail().and_then(|d| d.strip_prefix("Key (")).and_then(|d| d.split_once(")=")).map(|(cols, _)| cols.replace(", ", ","));
+            if let Some(columns) = columns {
+                return format!("{table}.{columns}");
+            }
+            let column =
+                pg.constraint().and_then(|n| n.strip_prefix(table)).and_then(|n| n.strip_prefix('_')).and_then(|n| n.strip_suffix("_key"));
+            if let Some(column) = column {
+                return format!("{table}.{column}");
+            }
         }
     }
     db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string())

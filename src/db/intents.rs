@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::RepoError;
+use super::error::RepoError;
 
 #[async_trait]
 pub trait ObjectIntentRepo: Send + Sync {

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::RepoError;
+use super::error::RepoError;
 
 /// A job to queue.
 #[derive(Debug, Clone)]

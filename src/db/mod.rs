@@ -2,7 +2,7 @@
 //! each in its own file with its record types; [`Repo`] is their sum. The statements are in
 //! `sql/`, one file per area, written once for both backends and compiled for each in
 //! `sqlite.rs` and `postgres.rs`; what the two dialects disagree on is named in `dialect.rs`.
-//! One conformance suite (`tests/api/repo.rs`, a case per area) runs against both.
+//! One conformance suite (`tests/api/repo/`, a case per area) runs against both.
 //!
 //! Promises: every write that must be atomic is one transaction here (a verdict with its
 //! findings, re-visit task and audit entry; a review with its task); idempotency rests on
@@ -25,6 +25,7 @@ pub mod hash_keys;
 pub mod intents;
 pub mod jobs;
 pub mod photos;
+mod repo;
 pub mod reviews;
 pub mod scorecards;
 pub mod tasks;
@@ -32,9 +33,6 @@ pub mod visits;
 pub mod webhooks;
 
 use std::sync::Arc;
-
-use async_trait::async_trait;
-use serde::Serialize;
 
 pub use audit::AuditRepo;
 pub use calendar::{CalendarRepo, DayCloseDone, DayCloseFound, DayClosePlan};
@@ -46,7 +44,7 @@ pub use hash_keys::{hash_keys, probe_keys, HASH_KEY_SLOTS};
 pub use intents::ObjectIntentRepo;
 pub use jobs::{ClaimedJob, JobRecord, JobRepo, JobStat, NewJob};
 pub use photos::{HashCandidate, PhotoInsert, PhotoRepo};
-pub(crate) use pool::{pool_options, SqlRepo};
+pub use repo::{Backend, Repo};
 pub use reviews::{ReviewRecord, ReviewRepo, VisitsEvidence};
 pub use scorecards::{ScoreTasks, ScoreVisit, ScorecardRepo};
 pub use tasks::{TaskFilter, TaskRepo};
@@ -60,53 +58,6 @@ pub use crate::domain::directory::{Branch, User, MONDAY_TO_FRIDAY};
 pub use crate::domain::holiday::{Holiday, HolidaySource};
 pub use crate::domain::page::{Page, Paged};
 
-/// Which database a repository talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    /// The backend a database URL names by its scheme: `sqlite:…` or `postgres://…`
-    /// (`postgresql://…`). The configuration's check and [`connect`] both ask this.
-    pub fn from_url(url: &str) -> Result<Backend, String> {
-        if url.starts_with("sqlite:") {
-            Ok(Backend::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Backend::Postgres)
-        } else {
-            Err(format!("database URL {:?} must start with sqlite:// or postgres://", redact_url(url)))
-        }
-    }
-}
-
-/// The repository: every query FieldProof makes, area by area.
-#[async_trait]
-pub trait Repo:
-    JobRepo
-    + ObjectIntentRepo
-    + DirectoryRepo
-    + CustomerRepo
-    + TaskRepo
-    + VisitRepo
-    + PhotoRepo
-    + ReviewRepo
-    + WebhookRepo
-    + ScorecardRepo
-    + CalendarRepo
-    + ClassRepo
-    + AuditRepo
-    + Send
-    + Sync
-    + 'static
-{
-    fn backend(&self) -> Backend;
-    async fn migrate(&self) -> Result<(), RepoError>;
-    async fn ping(&self) -> Result<(), RepoError>;
-}
-
 /// Connects to the database named by the URL: `sqlite://…` or `postgres://…`.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Arc<dyn Repo>> {
     match Backend::from_url(url).map_err(anyhow::Error::msg)? {
@@ -115,18 +66,31 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Arc<dyn 
     }
 }
 
-/// A URL with its password replaced, for messages.
+/// A URL with its password replaced, for messages: the userinfo's (`postgres://u:***@h/db`) and a
+/// `password=` query parameter's (`…?password=***`).
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => match base[scheme_end + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{}:***{}", &base[..scheme_end + 3], user, &base[at..]),
+            None => base.to_string(),
+        },
+        _ => base.to_string(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out = format!("{out}?{}", params.join("&"));
     }
+    out
 }
 
 #[cfg(test)]
@@ -137,6 +101,11 @@ mod tests {
     fn passwords_are_redacted() {
         assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(super::redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert_eq!(
+            super::redact_url("postgres://h/db?user=u&password=secret&sslmode=require"),
+            "postgres://h/db?user=u&password=***&sslmode=require"
+        );
+        assert_eq!(super::redact_url("sqlite://data/x.db?mode=rwc"), "sqlite://data/x.db?mode=rwc");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::RepoError;
+use super::error::RepoError;
 use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::visit::Photo;
 

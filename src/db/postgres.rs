@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::Postgres;
 
-use super::SqlRepo;
+use super::pool::SqlRepo;
 
 /// The backend the statements in `sql/` are compiled for here.
 type Db = Postgres;
@@ -18,11 +18,11 @@ pub type PgRepo = SqlRepo<Postgres>;
 
 impl SqlRepo<Postgres> {
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
-        let pool = crate::db::pool_options::<Postgres>(max_connections).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+        let pool = super::pool::pool_options::<Postgres>(max_connections).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         Ok(Self { pool })
     }
 
-    async fn run_migrations(&self) -> Result<(), crate::db::RepoError> {
+    async fn run_migrations(&self) -> Result<(), super::error::RepoError> {
         sqlx::migrate!("./migrations/postgres").run(&self.pool).await.map_err(Into::into)
     }
 }

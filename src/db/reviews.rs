@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 
+use super::error::RepoError;
 use super::jobs::NewJob;
 use super::visits::VisitFilter;
-use super::RepoError;
 use crate::domain::audit::AuditEntry;
 use crate::domain::finding::Finding;
 use crate::domain::ids::{ReviewId, VisitId};

@@ -5,8 +5,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{AuditEntry, Branch, RepoError, User};
+use super::error::RepoError;
+use crate::domain::audit::AuditEntry;
 use crate::domain::customer::{Customer, CustomerClass, GeoPoint};
+use crate::domain::directory::{Branch, User};
 use crate::domain::finding::{Finding, FindingCode, Severity};
 use crate::domain::role::Role;
 use crate::domain::task::{RequiredMethod, Task, TaskStatus, TaskType};

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-use super::RepoError;
+use super::error::RepoError;
 use crate::domain::ids::{BranchId, UserId};
 use crate::domain::role::Scope;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::Sqlite;
 
-use super::SqlRepo;
+use super::pool::SqlRepo;
 
 /// The backend the statements in `sql/` are compiled for here.
 type Db = Sqlite;
@@ -38,11 +38,11 @@ impl SqlRepo<Sqlite> {
                 std::fs::create_dir_all(parent)?;
             }
         }
-        let pool = crate::db::pool_options::<Sqlite>(max_connections).connect_with(options).await?;
+        let pool = super::pool::pool_options::<Sqlite>(max_connections).connect_with(options).await?;
         Ok(Self { pool })
     }
 
-    async fn run_migrations(&self) -> Result<(), crate::db::RepoError> {
+    async fn run_migrations(&self) -> Result<(), super::error::RepoError> {
         sqlx::migrate!("./migrations/sqlite").run(&self.pool).await.map_err(Into::into)
     }
 }

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::error::RepoError;
 use super::jobs::NewJob;
-use super::RepoError;
 use crate::domain::ids::{BranchId, CustomerId, TaskId, UserId};
 use crate::domain::page::{Page, Paged};
 use crate::domain::role::Scope;

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::error::RepoError;
 use super::jobs::NewJob;
-use super::RepoError;
 use crate::domain::audit::AuditEntry;
 use crate::domain::finding::{Finding, FindingCode};
 use crate::domain::ids::{BranchId, CustomerId, TaskId, UserId, VisitId};

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::error::RepoError;
 use super::jobs::NewJob;
-use super::RepoError;
 use crate::domain::page::{Page, Paged};
 use crate::domain::webhook::{Delivery, Webhook};
 

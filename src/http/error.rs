@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::app::AppError;
-use crate::media::MediaError;
+use crate::app::MediaError;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {

@@ -8,12 +8,14 @@
 //! → EXIF and editing markers → one reduced-scale grayscale decode → brightness, backlight, blur,
 //! perceptual hashes.
 
+mod error;
 mod exif;
 pub mod faces;
 mod markers;
 pub mod pixels;
 mod sniff;
 
+pub use error::MediaError;
 pub use exif::ExifInfo;
 pub use markers::EditMarkers;
 pub use pixels::{PerceptualHash, PixelMetrics};
@@ -28,37 +30,6 @@ pub struct Limits {
     /// Count faces at least this many pixels tall (on the reduced-scale image); `None` skips
     /// face detection (it is only needed for photos with the customer).
     pub faces_min_px: Option<u32>,
-}
-
-/// Why a file is not accepted as a photo. Each has a stable code.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum MediaError {
-    #[error("the file is empty")]
-    Empty,
-    #[error("the file is {size} bytes; the limit is {limit}")]
-    TooLarge { size: u64, limit: u64 },
-    #[error("the file is not a JPEG, PNG, HEIC/HEIF or WebP image")]
-    UnsupportedFormat,
-    #[error("the file was declared as {declared} but is {actual}")]
-    TypeMismatch { declared: String, actual: &'static str },
-    #[error("the image header cannot be read: {0}")]
-    Unreadable(String),
-    #[error("the image is {width}×{height}; the limits are {max_side} px a side and {max_pixels} pixels")]
-    DimensionsTooLarge { width: u32, height: u32, max_side: u32, max_pixels: u64 },
-}
-
-impl MediaError {
-    /// The stable code clients branch on.
-    pub fn code(&self) -> &'static str {
-        match self {
-            MediaError::Empty => "photo_empty",
-            MediaError::TooLarge { .. } => "photo_too_large",
-            MediaError::UnsupportedFormat => "photo_unsupported_format",
-            MediaError::TypeMismatch { .. } => "photo_type_mismatch",
-            MediaError::Unreadable(_) => "photo_unreadable",
-            MediaError::DimensionsTooLarge { .. } => "photo_dimensions_too_large",
-        }
-    }
 }
 
 /// What inspection read from a file.

@@ -14,7 +14,8 @@ use std::io::Cursor;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ImageFormat, MediaError};
+use super::error::MediaError;
+use super::sniff::ImageFormat;
 
 /// Long side of the working image, in pixels.
 pub const WORK_SIDE: u32 = 384;

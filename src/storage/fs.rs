@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
-use super::{is_valid_key, ByteStream, ObjectStore, StorageError};
+use super::keys::is_valid_key;
+use super::store::{ByteStream, ObjectStore, StorageError};
 
 pub struct FsStore {
     root: PathBuf,
@@ -44,8 +45,7 @@ const STREAM_CHUNK: usize = 256 * 1024;
 
 #[async_trait]
 impl ObjectStore for FsStore {
-    #[tracing::instrument(skip_all, fields(key), err)]
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key, bytes = bytes.len()))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key = %key, bytes = bytes.len()))]
     async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError> {
         let path = self.path(key)?;
         let tmp = self.root.join(".tmp").join(uuid::Uuid::new_v4().simple().to_string());
@@ -78,8 +78,7 @@ impl ObjectStore for FsStore {
         .map_err(|e| StorageError::Io(std::io::Error::other(format!("write task failed: {e}"))))?
     }
 
-    #[tracing::instrument(skip_all, fields(key), err)]
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key = %key))]
     async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
         let path = self.path(key)?;
         match tokio::fs::read(&path).await {
@@ -89,7 +88,7 @@ impl ObjectStore for FsStore {
         }
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key = %key))]
     async fn get_stream(&self, key: &str) -> Result<ByteStream, StorageError> {
         use futures_util::StreamExt;
         use tokio::io::AsyncReadExt;
@@ -109,7 +108,7 @@ impl ObjectStore for FsStore {
         Ok(stream.map(|r: Result<bytes::Bytes, std::io::Error>| r.map_err(StorageError::from)).boxed())
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key = %key))]
     async fn delete(&self, key: &str) -> Result<(), StorageError> {
         let path = self.path(key)?;
         match tokio::fs::remove_file(&path).await {
@@ -119,7 +118,7 @@ impl ObjectStore for FsStore {
         }
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", prefix))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", prefix = %prefix))]
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
         let root = self.root.clone();
         let prefix = prefix.to_string();

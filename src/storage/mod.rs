@@ -3,65 +3,14 @@
 //! database stores keys (never paths or URLs), and nothing is ever overwritten.
 
 pub mod fs;
+mod keys;
 pub mod s3;
+mod store;
+
+pub use keys::{is_valid_key, new_photo_key};
+pub use store::{ByteStream, ObjectStore, StorageError};
 
 use std::sync::Arc;
-
-use async_trait::async_trait;
-
-/// Why a storage call failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error("object {0} not found")]
-    NotFound(String),
-    #[error("object {0} already exists")]
-    AlreadyExists(String),
-    #[error("invalid object key {0:?}")]
-    InvalidKey(String),
-    #[error("storage I/O failed: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("storage backend failed: {0}")]
-    Backend(String),
-}
-
-impl StorageError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            StorageError::NotFound(_) => "object_not_found",
-            StorageError::AlreadyExists(_) => "object_exists",
-            StorageError::InvalidKey(_) => "object_key_invalid",
-            StorageError::Io(_) | StorageError::Backend(_) => "storage_unavailable",
-        }
-    }
-}
-
-/// An object's bytes as they arrive, chunk by chunk.
-pub type ByteStream = futures_util::stream::BoxStream<'static, Result<bytes::Bytes, StorageError>>;
-
-/// A place for immutable objects.
-#[async_trait]
-pub trait ObjectStore: Send + Sync + 'static {
-    /// Stores a new object; fails with `AlreadyExists` rather than overwrite. Takes the upload's
-    /// own buffer (`Bytes` is reference-counted), so a store sends it without copying it.
-    async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError>;
-    /// Reads a whole object.
-    async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError>;
-    /// Reads an object as a stream of chunks, so a download holds one chunk at a time. A missing
-    /// object is `NotFound` here, before the first chunk.
-    async fn get_stream(&self, key: &str) -> Result<ByteStream, StorageError>;
-    /// Deletes an object; deleting a missing one is not an error.
-    async fn delete(&self, key: &str) -> Result<(), StorageError>;
-    /// Checks that the store is reachable and writable.
-    async fn ping(&self) -> Result<(), StorageError>;
-    /// A URL that reads the object directly from the store for `expires`, if the store has
-    /// such URLs (S3 presigned GET); `None` for the filesystem.
-    async fn presigned_get(&self, _key: &str, _expires: std::time::Duration) -> Result<Option<String>, StorageError> {
-        Ok(None)
-    }
-    /// Every key that starts with `prefix` (e.g. `photos/`), in no particular order: for
-    /// operators and for checks that nothing is left behind. Reads the whole listing.
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError>;
-}
 
 /// Where a store URL points: `file:///abs/path`, `file://relative/path`, or
 /// `s3://bucket?endpoint=…&region=…`. The configuration's check and [`open`] both parse it here.
@@ -90,21 +39,6 @@ pub fn open(url: &str, credentials: &s3::S3Credentials) -> anyhow::Result<Arc<dy
         StoreUrl::File(path) => Arc::new(fs::FsStore::new(path)?),
         StoreUrl::S3(location) => Arc::new(s3::S3Store::new(&location, credentials)?),
     })
-}
-
-/// A fresh key for a photo's bytes: random, sharded two levels deep so no directory or
-/// prefix grows without bound. Example: `photos/3f/a2/3fa2…-….jpeg`.
-pub fn new_photo_key(extension: &str) -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    format!("photos/{}/{}/{}.{}", &id[0..2], &id[2..4], id, extension)
-}
-
-/// Whether a key is one of ours: relative, no `..`, only `[a-z0-9./_-]`.
-pub fn is_valid_key(key: &str) -> bool {
-    !key.is_empty()
-        && !key.starts_with('/')
-        && key.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
-        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"./_-".contains(&b))
 }
 
 /// Deletes a just-written object when dropped, unless [`CleanupGuard::disarm`]ed: a write whose
@@ -137,21 +71,6 @@ impl Drop for CleanupGuard {
                     }
                 });
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_ours_and_valid() {
-        let key = new_photo_key("jpeg");
-        assert!(is_valid_key(&key), "{key}");
-        assert_ne!(key, new_photo_key("jpeg"));
-        for bad in ["", "/etc/passwd", "photos/../x", "photos//x", "Photos/X", "a/./b"] {
-            assert!(!is_valid_key(bad), "{bad}");
         }
     }
 }

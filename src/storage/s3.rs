@@ -12,7 +12,8 @@ use reqwest::header::{HeaderMap, HeaderValue, IF_NONE_MATCH};
 use s3::creds::Credentials;
 use s3::{Bucket, Region};
 
-use super::{is_valid_key, ByteStream, ObjectStore, StorageError};
+use super::keys::is_valid_key;
+use super::store::{ByteStream, ObjectStore, StorageError};
 
 /// Longest one request to the store may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -104,6 +105,12 @@ impl S3Store {
     }
 }
 
+/// A request to a presigned URL failed: its message, without the URL (which carries the
+/// request's signature and credential scope).
+fn without_url(e: reqwest::Error) -> StorageError {
+    backend(e.without_url())
+}
+
 fn backend(e: impl std::fmt::Display) -> StorageError {
     StorageError::Backend(e.to_string())
 }
@@ -114,8 +121,7 @@ fn unexpected(what: &str, key: &str, status: u16) -> StorageError {
 
 #[async_trait]
 impl ObjectStore for S3Store {
-    #[tracing::instrument(skip_all, fields(key), err)]
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key, bytes = bytes.len()))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key = %key, bytes = bytes.len()))]
     async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError> {
         let key = self.checked(key)?;
         let (_, status) = self.bucket.head_object(key).await.map_err(backend)?;
@@ -127,7 +133,7 @@ impl ObjectStore for S3Store {
         let mut headers = HeaderMap::new();
         headers.insert(IF_NONE_MATCH, HeaderValue::from_static("*"));
         let url = self.bucket.presign_put(key, PRESIGN_SECS, Some(headers), None).await.map_err(backend)?;
-        let response = self.http.put(url).header(IF_NONE_MATCH, "*").body(bytes).send().await.map_err(backend)?;
+        let response = self.http.put(url).header(IF_NONE_MATCH, "*").body(bytes).send().await.map_err(without_url)?;
         match response.status().as_u16() {
             200..=299 => Ok(()),
             412 => Err(StorageError::AlreadyExists(key.to_string())),
@@ -135,22 +141,21 @@ impl ObjectStore for S3Store {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(key), err)]
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key = %key))]
     async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
         use futures_util::TryStreamExt;
         let chunks: Vec<bytes::Bytes> = self.get_stream(key).await?.try_collect().await?;
         Ok(chunks.concat())
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key = %key))]
     async fn get_stream(&self, key: &str) -> Result<ByteStream, StorageError> {
         use futures_util::StreamExt;
         let key = self.checked(key)?;
         let url = self.bucket.presign_get(key, PRESIGN_SECS, None).await.map_err(backend)?;
-        let response = self.streaming.get(url).send().await.map_err(backend)?;
+        let response = self.streaming.get(url).send().await.map_err(without_url)?;
         match response.status().as_u16() {
-            200 => Ok(response.bytes_stream().map(|chunk| chunk.map_err(backend)).boxed()),
+            200 => Ok(response.bytes_stream().map(|chunk| chunk.map_err(without_url)).boxed()),
             // A missing bucket is a broken configuration, not a missing photo.
             404 => {
                 let body = response.bytes().await.unwrap_or_default();
@@ -164,7 +169,7 @@ impl ObjectStore for S3Store {
         }
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key = %key))]
     async fn delete(&self, key: &str) -> Result<(), StorageError> {
         let key = self.checked(key)?;
         let response = self.bucket.delete_object(key).await.map_err(backend)?;
@@ -174,14 +179,14 @@ impl ObjectStore for S3Store {
         }
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key = %key))]
     async fn presigned_get(&self, key: &str, expires: Duration) -> Result<Option<String>, StorageError> {
         let key = self.checked(key)?;
         let secs = u32::try_from(expires.as_secs()).unwrap_or(u32::MAX).clamp(1, 604_800);
         self.bucket.presign_get(key, secs, None).await.map(Some).map_err(backend)
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", prefix))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", prefix = %prefix))]
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
         let pages = self.bucket.list(prefix.to_string(), None).await.map_err(backend)?;
         Ok(pages.into_iter().flat_map(|page| page.contents.into_iter().map(|object| object.key)).collect())

@@ -178,7 +178,7 @@ fn codes_in_source() -> BTreeSet<String> {
     .unwrap();
     let field = regex::Regex::new(r#"\bcode:\s*"([a-z0-9_]+)""#).unwrap();
     let arm = regex::Regex::new(r#"=>\s*"([a-z0-9_]+)""#).unwrap();
-    let mappings = ["app/error.rs", "http/error.rs", "media/mod.rs"];
+    let mappings = ["app/error.rs", "http/error.rs", "media/error.rs"];
     let mut codes = BTreeSet::new();
     for (rel, code) in crate::helpers::source_files() {
         if !["app/", "http/", "media/"].iter().any(|layer| rel.starts_with(layer)) {

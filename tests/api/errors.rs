@@ -203,3 +203,15 @@ async fn lost_database_connections_are_503s_and_a_retry_gets_through() {
     assert!(unavailable >= 1, "no request met an ended session: the test did not test");
     assert!(unavailable <= 5, "more 503s ({unavailable}) than the pool has connections");
 }
+
+/// A database that is busy or whose connection broke is a 503 `database_unavailable` (safe to
+/// retry); any other database error is a 500 `internal_error`.
+#[test]
+fn a_lost_or_exhausted_database_is_unavailable_not_internal() {
+    use fieldproof::app::AppError;
+    use fieldproof::db::RepoError;
+    let lost = RepoError::from(sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset)));
+    assert_eq!(AppError::from(lost).code(), "database_unavailable");
+    assert_eq!(AppError::from(RepoError::from(sqlx::Error::PoolTimedOut)).code(), "database_unavailable");
+    assert_eq!(AppError::from(RepoError::from(sqlx::Error::RowNotFound)).code(), "internal_error");
+}

@@ -1,6 +1,6 @@
 //! The layer picture of the README holds: no cycle between source files, and no arrow from a
 //! lower layer up — `domain`, `media` and `storage` use nothing of ours, `db` only `domain`,
-//! `app` no `sqlx` and no `actix`. Read from the source's `crate::`/`super::` paths (test
+//! `app` no `sqlx` and no `actix`, `http` only `app` and `domain`. Read from the source's `crate::`/`super::` paths (test
 //! modules left out), with `db/sql/` placed where it is compiled (`db::sqlite::sql`).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,42 +23,55 @@ fn modules() -> BTreeMap<Vec<String>, (String, String)> {
     out
 }
 
-/// The files a file's paths name: the longest module prefix of each `crate::…`/`super::…` path.
+/// The files a file's paths name: the longest module prefix of each `crate::…`, `super::…` or
+/// `self::…` path, of each name in a `use …::{a, b}` group, and of each path that starts with one
+/// of the file's own child modules (`pub use error::AppError` in `app/mod.rs`).
 fn edges(mods: &BTreeMap<Vec<String>, (String, String)>) -> BTreeMap<String, BTreeSet<String>> {
-    let path = regex::Regex::new(r"\b((?:crate|super|self)(?:::\w+)+)(?:::\{([^}]*)\})?").unwrap();
+    let group = regex::Regex::new(r"\b((?:crate|super|self)(?:::\w+)*)::\{([^}]*)\}").unwrap();
+    let path = regex::Regex::new(r"\b(?:crate|super|self)(?:::\w+)+").unwrap();
+    let child = regex::Regex::new(r"(?m)^\s*(?:pub(?:\([a-z]+\))? )?mod (\w+);").unwrap();
     let mut out = BTreeMap::new();
     for (module, (rel, code)) in mods {
-        let mut targets = BTreeSet::new();
-        for c in path.captures_iter(code) {
-            let segments: Vec<&str> = c[1].split("::").collect();
-            let mut names: Vec<Vec<&str>> = vec![segments.clone()];
-            if let Some(group) = c.get(2) {
-                names = group
-                    .as_str()
-                    .split(',')
-                    .map(|n| n.trim().split("::").next().unwrap_or(""))
-                    .filter(|n| !n.is_empty() && *n != "self")
-                    .map(|n| [segments.clone(), vec![n]].concat())
-                    .collect();
-            }
-            for name in names {
-                let mut full: Vec<String> = match name[0] {
-                    "crate" => Vec::new(),
-                    _ => module.clone(),
-                };
-                for s in &name {
-                    match *s {
-                        "crate" | "self" => {}
-                        "super" => {
-                            full.pop();
-                        }
-                        other => full.push(other.to_string()),
+        let resolve = |segments: &[&str]| -> Option<String> {
+            let mut full: Vec<String> = match segments.first() {
+                Some(&"crate") => Vec::new(),
+                _ => module.clone(),
+            };
+            for s in segments {
+                match *s {
+                    "crate" | "self" => {}
+                    "super" => {
+                        full.pop();
                     }
+                    other => full.push(other.to_string()),
                 }
-                if let Some(target) = (1..=full.len()).rev().find_map(|n| mods.get(&full[..n])) {
-                    if &target.0 != rel {
-                        targets.insert(target.0.clone());
-                    }
+            }
+            (1..=full.len()).rev().find_map(|n| mods.get(&full[..n])).map(|t| t.0.clone())
+        };
+        let mut paths: Vec<Vec<String>> = Vec::new();
+        for c in group.captures_iter(code) {
+            for name in c[2].split(',') {
+                let name = name.trim().split("::").next().unwrap_or("").trim_start_matches('{').trim();
+                if !name.is_empty() && name != "self" && name != "*" {
+                    paths.push(c[1].split("::").chain([name]).map(String::from).collect());
+                }
+            }
+        }
+        paths.extend(path.find_iter(code).map(|m| m.as_str().split("::").map(String::from).collect()));
+        // Paths from a child module of this file, written without `self::`.
+        let children: Vec<String> = child.captures_iter(code).map(|c| c[1].to_string()).collect();
+        if !children.is_empty() {
+            let relative = regex::Regex::new(&format!(r"(?:^|[^:\w])((?:{})(?:::\w+)*)::", children.join("|"))).unwrap();
+            for c in relative.captures_iter(code) {
+                paths.push(["self"].into_iter().chain(c[1].split("::")).map(String::from).collect());
+            }
+        }
+        let mut targets = BTreeSet::new();
+        for p in paths {
+            let segments: Vec<&str> = p.iter().map(String::as_str).collect();
+            if let Some(target) = resolve(&segments) {
+                if &target != rel {
+                    targets.insert(target);
                 }
             }
         }
@@ -124,6 +137,10 @@ fn every_arrow_points_down() {
         ("storage", &[]),
         ("db", &["domain"]),
         ("app", &["domain", "media", "db", "storage", "metrics"]),
+        // The entry points: the API through the use cases only; the worker drives the job
+        // queue's own records (claim, heartbeat, fail) through `db` and runs each job in `app`.
+        ("http", &["app", "domain"]),
+        ("jobs", &["app", "config", "db"]),
     ]
     .into_iter()
     .collect();

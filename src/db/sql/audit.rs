@@ -4,8 +4,10 @@ use async_trait::async_trait;
 
 use super::shared::*;
 use super::Db;
+use crate::db::audit::AuditRepo;
+use crate::db::error::RepoError;
+use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
-use crate::db::*;
 use crate::domain::audit::AuditEntry;
 
 #[async_trait]
@@ -15,7 +17,7 @@ impl AuditRepo for SqlRepo<Db> {
         append_audit_in(&self.pool, entry).await
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(subject_type, subject_id))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(subject_type = %subject_type, subject_id = %subject_id))]
     async fn list_audit(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEntry>, RepoError> {
         let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT at, actor_id, action, subject_type, subject_id, detail FROM audit_log \

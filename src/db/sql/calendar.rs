@@ -8,10 +8,12 @@ use uuid::Uuid;
 
 use super::shared::*;
 use super::Db;
+use crate::db::calendar::{CalendarRepo, DayCloseDone, DayCloseFound, DayClosePlan};
 use crate::db::columns::*;
 use crate::db::dialect::Dialect;
+use crate::db::error::RepoError;
+use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
-use crate::db::*;
 use crate::domain::customer::CustomerClass;
 use crate::domain::finding::Finding;
 use crate::domain::holiday::{Holiday, HolidaySource};
@@ -21,7 +23,7 @@ use crate::domain::visit::Visit;
 
 #[async_trait]
 impl CalendarRepo for SqlRepo<Db> {
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(year))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(year = year))]
     async fn replace_holidays(&self, year: i32, holidays: &[Holiday], source: HolidaySource) -> Result<(), RepoError> {
         let (from, to) = (
             NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| RepoError::Corrupt(format!("year {year}")))?,
@@ -46,7 +48,7 @@ impl CalendarRepo for SqlRepo<Db> {
         Ok(())
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(year))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(year = year))]
     async fn holiday_source(&self, year: i32) -> Result<Option<HolidaySource>, RepoError> {
         let source: Option<String> =
             sqlx::query_scalar("SELECT source FROM holiday_years WHERE year = $1").bind(year).fetch_optional(&self.pool).await?;

@@ -9,10 +9,13 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::Db;
+use crate::db::classes::{ClassRepo, VolumeSums};
 use crate::db::columns::*;
+use crate::db::customers::UpsertCounts;
 use crate::db::dialect::Dialect;
+use crate::db::error::RepoError;
+use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
-use crate::db::*;
 use crate::domain::classify::ClassChange;
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::ids::{BranchId, CustomerId};

@@ -6,8 +6,10 @@ use sqlx::QueryBuilder;
 
 use super::shared::*;
 use super::Db;
+use crate::db::directory::DirectoryRepo;
+use crate::db::error::RepoError;
+use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
-use crate::db::*;
 use crate::domain::directory::{Branch, User};
 use crate::domain::ids::{BranchId, UserId};
 
@@ -47,7 +49,7 @@ impl DirectoryRepo for SqlRepo<Db> {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(code))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(code = %code))]
     async fn branch_by_code(&self, code: &str) -> Result<Option<Branch>, RepoError> {
         let row: Option<BranchRow> = sqlx::query_as("SELECT id, code, name, time_zone, working_days FROM branches WHERE code = $1")
             .bind(code)

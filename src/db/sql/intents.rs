@@ -4,11 +4,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::Db;
-use crate::db::*;
+use crate::db::error::RepoError;
+use crate::db::intents::ObjectIntentRepo;
+use crate::db::pool::SqlRepo;
 
 #[async_trait]
 impl ObjectIntentRepo for SqlRepo<Db> {
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(key))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(key = %key))]
     async fn record_object_intent(&self, key: &str, now: DateTime<Utc>) -> Result<(), RepoError> {
         sqlx::query("INSERT INTO object_intents (storage_key, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(key)
@@ -31,7 +33,7 @@ impl ObjectIntentRepo for SqlRepo<Db> {
         Ok(rows)
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(key))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(key = %key))]
     async fn drop_object_intent(&self, key: &str) -> Result<(), RepoError> {
         sqlx::query("DELETE FROM object_intents WHERE storage_key = $1").bind(key).execute(&self.pool).await?;
         Ok(())

@@ -8,7 +8,9 @@ use uuid::Uuid;
 use super::shared::*;
 use super::Db;
 use crate::db::dialect::Dialect;
-use crate::db::*;
+use crate::db::error::RepoError;
+use crate::db::jobs::{ClaimedJob, JobRecord, JobRepo, JobStat, NewJob};
+use crate::db::pool::SqlRepo;
 
 #[async_trait]
 impl JobRepo for SqlRepo<Db> {
@@ -29,7 +31,7 @@ impl JobRepo for SqlRepo<Db> {
         enqueue_job_in(&self.pool, job, now).await
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(worker))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(worker = %worker))]
     async fn claim_job(&self, worker: &str, now: DateTime<Utc>) -> Result<Option<ClaimedJob>, RepoError> {
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
         let claimed: Option<(Uuid, String, Json<serde_json::Value>, i64)> = sqlx::query_as(&format!(

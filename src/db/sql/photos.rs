@@ -9,8 +9,11 @@ use uuid::Uuid;
 use super::Db;
 use crate::db::columns::*;
 use crate::db::dialect::Dialect;
+use crate::db::error::RepoError;
+use crate::db::hash_keys::{hash_keys, probe_keys};
+use crate::db::photos::{HashCandidate, PhotoInsert, PhotoRepo};
+use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
-use crate::db::*;
 use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::visit::Photo;
 
@@ -108,7 +111,7 @@ impl PhotoRepo for SqlRepo<Db> {
         before: DateTime<Utc>,
         other_than: VisitId,
     ) -> Result<Vec<HashCandidate>, RepoError> {
-        // The probe keys travel as one JSON array parameter; `$key_set` unpacks it in SQL.
+        // The probe keys travel as one JSON array parameter; `Db::KEY_SET` unpacks it in SQL.
         let keys = serde_json::to_string(&probe_keys(dhash, ahash)).unwrap_or_default();
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT photo_id, visit_id, dhash, ahash FROM photo_hashes WHERE photo_id IN (SELECT photo_id FROM photo_hash_keys WHERE ",

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 
 use super::Db;
 use crate::db::dialect::Dialect;
-use crate::db::{Backend, Repo, RepoError, SqlRepo};
+use crate::db::error::RepoError;
+use crate::db::pool::SqlRepo;
+use crate::db::repo::{Backend, Repo};
 
 #[async_trait]
 impl Repo for SqlRepo<Db> {

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::shared::*;
 use super::Db;
-use crate::db::*;
+use crate::db::error::RepoError;
+use crate::db::pool::SqlRepo;
+use crate::db::scorecards::{ScoreTasks, ScoreVisit, ScorecardRepo};
 use crate::domain::ids::{BranchId, UserId};
 use crate::domain::role::Scope;
 use crate::domain::visit::VisitContent;

@@ -7,11 +7,15 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::Db;
+use crate::db::error::RepoError;
+use crate::db::jobs::NewJob;
 use crate::db::rows::*;
-use crate::db::*;
+use crate::db::visits::VisitFilter;
+use crate::domain::audit::AuditEntry;
 use crate::domain::customer::Customer;
 use crate::domain::finding::Finding;
 use crate::domain::ids::{TaskId, VisitId};
+use crate::domain::page::Page;
 use crate::domain::role::Scope;
 use crate::domain::task::Task;
 

@@ -6,8 +6,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
+use super::common::{finding, human_distance, human_minutes, round2, Geofence};
 use super::edits::edit_signs;
-use super::{finding, human_distance, human_minutes, round2, Geofence};
 use crate::domain::customer::GeoPoint;
 use crate::domain::finding::{Finding, FindingCode};
 use crate::domain::ids::{PhotoId, VisitId};

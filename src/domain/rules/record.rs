@@ -5,37 +5,14 @@
 use chrono::{DateTime, Timelike, Utc};
 use serde_json::json;
 
+use super::common::finding;
+use super::facts::{RecordFacts, SimilarSummary, SubmitFacts};
 use super::summary::{self, ASPECTS};
-use super::{finding, SubmitFacts};
 use crate::domain::customer::CustomerClass;
 use crate::domain::finding::{Finding, FindingCode};
-use crate::domain::ids::VisitId;
 use crate::domain::policy::{DetailsRequired, Policy};
-use crate::domain::reasons::Questions;
 use crate::domain::task::RequiredMethod;
 use crate::domain::visit::{Method, PhotoKind, VisitContent};
-
-/// What the record rules need besides the evidence.
-pub struct RecordFacts<'a> {
-    pub content: &'a VisitContent,
-    /// The customer's class when the visit is submitted.
-    pub customer_class: CustomerClass,
-    /// The level (A–F) before the customer became Lost or Lost Warning, when known.
-    pub previous_level: Option<CustomerClass>,
-    /// The method the visit's task requires, when the visit fulfils a task.
-    pub task_method: Option<RequiredMethod>,
-    pub questions: &'a Questions,
-    /// The most similar earlier summary found in the history, if any came close.
-    pub earlier_summary: Option<SimilarSummary>,
-}
-
-/// An earlier summary and its Jaccard similarity to this one.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SimilarSummary {
-    pub visit_id: VisitId,
-    pub similarity: f64,
-    pub same_rep: bool,
-}
 
 pub(super) fn record_findings(policy: &Policy, facts: &SubmitFacts<'_>, record: &RecordFacts<'_>) -> Vec<Finding> {
     let c = record.content;
@@ -210,7 +187,7 @@ fn summary_findings(policy: &Policy, text: &str, earlier: Option<SimilarSummary>
             policy,
             FindingCode::SummaryTemplated,
             None,
-            json!({ "similar_visit_id": e.visit_id, "similarity": super::round2(e.similarity), "same_rep": e.same_rep,
+            json!({ "similar_visit_id": e.visit_id, "similarity": super::common::round2(e.similarity), "same_rep": e.same_rep,
                     "policy": { "summary.templated_min_similarity": s.templated_min_similarity } }),
             format!("Keterangan {pct}% sama dengan keterangan kunjungan {} sebelumnya ({}).", whose.0, e.visit_id),
             format!("The summary is {pct}% the same as {} earlier visit's ({}).", whose.1, e.visit_id),

@@ -1,9 +1,12 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::common::finding;
 use super::*;
 use crate::domain::customer::GeoPoint;
+use crate::domain::finding::FindingCode;
 use crate::domain::ids::{PhotoId, VisitId};
+use crate::domain::policy::Policy;
 use crate::domain::visit::{CaptureMeta, Method, Photo, PhotoFacts, PhotoKind};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{finding, human_distance, human_minutes};
+use super::common::{finding, human_distance, human_minutes};
+use super::facts::SubmitFacts;
 use crate::domain::finding::{Finding, FindingCode};
 use crate::domain::policy::Policy;
 use crate::domain::time::end_of_local_day;
@@ -20,19 +20,6 @@ pub fn required_kinds(method: Method) -> &'static [PhotoKind] {
         Method::Whatsapp => &[PhotoKind::WhatsappScreenshot],
         Method::Phone => &[],
     }
-}
-
-/// Facts about a visit that the visit rules need at submit time.
-pub struct SubmitFacts<'a> {
-    pub method: Method,
-    pub refused: bool,
-    pub visit_date: NaiveDate,
-    pub branch_tz: Tz,
-    pub submitted_at: DateTime<Utc>,
-    /// The visit's photos, their findings judged against the final record.
-    pub photos: &'a [Photo],
-    /// The written record and what it is judged against; `None` judges the evidence alone.
-    pub record: Option<super::RecordFacts<'a>>,
 }
 
 /// Visit-level findings at submit, followed by every photo's own findings.
