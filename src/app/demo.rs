@@ -16,14 +16,26 @@ use crate::domain::role::Role;
 use crate::domain::task::{NewTask, RequiredMethod, Task, TaskType};
 use crate::domain::time::local_date;
 
-/// One demo login and its token.
-#[derive(Debug, Clone)]
+/// One demo login and its token (printed once by `fieldproof demo`; `Debug` hides it).
+#[derive(Clone)]
 pub struct DemoLogin {
     pub login: String,
     pub name: String,
     pub role: Role,
     pub branch: Option<String>,
     pub token: String,
+}
+
+impl std::fmt::Debug for DemoLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoLogin")
+            .field("login", &self.login)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("branch", &self.branch)
+            .field("token", &"***")
+            .finish()
+    }
 }
 
 struct BranchSeed {

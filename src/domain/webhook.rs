@@ -14,8 +14,8 @@ use uuid::Uuid;
 use super::ids::UserId;
 use super::task::str_enum;
 
-/// A subscription.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A subscription. Its secret never prints (`Debug` shows `***`) nor serialises.
+#[derive(Clone, PartialEq, Serialize)]
 pub struct Webhook {
     pub id: Uuid,
     pub url: String,
@@ -25,6 +25,20 @@ pub struct Webhook {
     pub active: bool,
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .field("secret", &"***")
+            .field("events", &self.events)
+            .field("active", &self.active)
+            .field("created_by", &self.created_by)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -71,6 +85,22 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_webhooks_secret_never_prints() {
+        let w = super::Webhook {
+            id: uuid::Uuid::nil(),
+            url: "https://example.test/hook".into(),
+            secret: "whsec_do_not_print".into(),
+            events: vec![],
+            active: true,
+            created_by: None,
+            created_at: chrono::Utc::now(),
+        };
+        let printed = format!("{w:?} {}", serde_json::to_string(&w).unwrap());
+        assert!(!printed.contains("whsec_do_not_print"), "{printed}");
+    }
+
     use super::*;
 
     #[test]

@@ -12,12 +12,23 @@ use crate::app::webhooks::{self, NewWebhook};
 use crate::app::App;
 use crate::domain::webhook::Webhook;
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     pub url: String,
     pub events: Vec<String>,
     pub secret: Option<String>,
+}
+
+/// The secret a client chose never prints.
+impl std::fmt::Debug for WebhookInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookInput")
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 #[derive(Debug, Deserialize)]
