@@ -15,7 +15,7 @@ use std::time::Instant;
 use chrono::{Datelike, Days, NaiveDate, Utc};
 use fieldproof::app::imports::{import_file, ImportKind};
 use fieldproof::config::{Settings, StorageSettings};
-use fieldproof::db::{Branch, User};
+use fieldproof::domain::directory::{Branch, User};
 use fieldproof::domain::ids::{BranchId, CustomerId, TaskId, UserId};
 use fieldproof::domain::role::Role;
 use fieldproof::domain::task::{RequiredMethod, Task, TaskStatus, TaskType};
@@ -82,7 +82,7 @@ async fn run(backend: &'static str, url: String, dir: &std::path::Path, n: usize
         code: "JKT".into(),
         name: "Jakarta".into(),
         time_zone: chrono_tz::Asia::Jakarta,
-        working_days: fieldproof::db::MONDAY_TO_FRIDAY,
+        working_days: fieldproof::domain::directory::MONDAY_TO_FRIDAY,
     };
     app.repo.upsert_branch(&branch).await.unwrap();
     let rep = User { id: UserId(Uuid::from_u128(2)), name: "andi".into(), role: Role::Sales, branch_id: Some(branch.id) };

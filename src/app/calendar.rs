@@ -14,9 +14,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{events, App, AppError};
-use crate::db::{Branch, DayCloseDone, DayCloseFound, DayClosePlan, Holiday, HolidaySource, NewJob};
+use crate::db::{DayCloseDone, DayCloseFound, DayClosePlan, NewJob};
 use crate::domain::customer::CustomerClass;
+use crate::domain::directory::Branch;
 use crate::domain::finding::FindingCode;
+use crate::domain::holiday::{Holiday, HolidaySource};
 use crate::domain::ids::BranchId;
 use crate::domain::role::{Actor, Role};
 use crate::domain::rules;
@@ -57,11 +59,7 @@ pub async fn set_holidays(
     mut list: Vec<Holiday>,
     source: HolidaySource,
 ) -> Result<Vec<Holiday>, AppError> {
-    if let Some(a) = actor {
-        if a.role != Role::Admin {
-            return Err(AppError::forbidden("role_forbidden", "holidays are managed by admins"));
-        }
-    }
+    super::access::require(actor.is_none_or(|a| a.role == Role::Admin), "holidays are managed by admins")?;
     let (from, to) = year_span(year)?;
     list.sort_by_key(|h| h.date);
     for h in &list {

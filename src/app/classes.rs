@@ -7,8 +7,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{App, AppError};
-use crate::db::{Branch, ClassChange, NewJob};
+use crate::db::NewJob;
+use crate::domain::classify::ClassChange;
 use crate::domain::classify::{classify, spans};
+use crate::domain::directory::Branch;
 use crate::domain::ids::BranchId;
 use crate::domain::ids::TaskId;
 use crate::domain::plan::plan;
@@ -95,11 +97,7 @@ pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Re
 
 /// `POST /v1/classification/run`: now, for one branch or every branch the caller may see.
 pub async fn run_now(app: &App, actor: Option<&Actor>, branch: Option<BranchId>) -> Result<Vec<ClassifyRun>, AppError> {
-    if let Some(a) = actor {
-        if !a.role.is_marketing() {
-            return Err(AppError::forbidden("role_forbidden", "classification runs are for marketing roles"));
-        }
-    }
+    super::access::require(actor.is_none_or(|a| a.role.is_marketing()), "classification runs are for marketing roles")?;
     let now = app.now();
     let mut runs = Vec::new();
     for b in app.repo.list_branches().await? {

@@ -2,9 +2,9 @@
 
 use super::{App, AppError};
 pub use crate::db::CustomerFilter;
-use crate::db::{Page, Paged};
 use crate::domain::customer::Customer;
 use crate::domain::ids::{BranchId, CustomerId, UserId};
+use crate::domain::page::{Page, Paged};
 use crate::domain::role::{Actor, Role};
 
 fn require_marketing(actor: &Actor) -> Result<(), AppError> {
@@ -18,7 +18,7 @@ pub async fn get(app: &App, actor: &Actor, id: CustomerId) -> Result<Customer, A
 /// A customer's class history and volumes, for `GET /v1/customers/{id}`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CustomerClassView {
-    pub class_history: Vec<crate::db::ClassChange>,
+    pub class_history: Vec<crate::domain::classify::ClassChange>,
     pub volumes: serde_json::Value,
 }
 

@@ -9,8 +9,8 @@ use chrono::{Days, NaiveDate};
 
 use super::auth::token_hash;
 use super::{App, AppError};
-use crate::db::{Branch, User};
 use crate::domain::customer::{Customer, CustomerClass, GeoPoint};
+use crate::domain::directory::{Branch, User};
 use crate::domain::ids::{stable_uuid, BranchId, CustomerId, TaskId, UserId};
 use crate::domain::role::Role;
 use crate::domain::task::{NewTask, RequiredMethod, Task, TaskType};
@@ -149,7 +149,7 @@ pub async fn load(app: &App) -> Result<Vec<DemoLogin>, AppError> {
             code: seed.code.into(),
             name: seed.name.into(),
             time_zone: seed.tz,
-            working_days: crate::db::MONDAY_TO_FRIDAY,
+            working_days: crate::domain::directory::MONDAY_TO_FRIDAY,
         };
         for rep in seed.reps {
             users.push(add_user(Role::Sales, rep, Some((branch.id, seed.code))));

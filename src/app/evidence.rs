@@ -16,7 +16,6 @@ use crate::media::{Inspection, Limits};
 
 /// What a photo is judged against.
 pub(crate) struct Against<'a> {
-    pub visit_id: VisitId,
     /// The visit's date in the branch's zone, once the record says when the visit was.
     pub visit_date: Option<NaiveDate>,
     pub customer: &'a Customer,
@@ -25,7 +24,7 @@ pub(crate) struct Against<'a> {
 
 /// The photo's findings: its own (resolution, light, blur, time, place, edits) and reuse.
 pub(crate) async fn judge_photo(app: &App, against: &Against<'_>, photo: &Photo) -> Result<Vec<Finding>, AppError> {
-    let earlier_copies = earlier_copies(app, &photo.sha256, &photo.facts, photo.received_at, against.visit_id).await?;
+    let earlier_copies = earlier_copies(app, &photo.sha256, &photo.facts, photo.received_at, photo.visit_id).await?;
     let ctx = PhotoContext {
         photo_id: photo.id,
         kind: photo.kind,

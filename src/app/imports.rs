@@ -17,8 +17,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{App, AppError};
-use crate::db::{Branch, UpsertCounts};
+use crate::db::UpsertCounts;
 use crate::domain::customer::{Customer, CustomerClass, GeoPoint};
+use crate::domain::directory::Branch;
 use crate::domain::ids::{BranchId, CustomerId, UserId};
 use crate::domain::role::{Actor, Role};
 
@@ -79,11 +80,7 @@ pub async fn import_file(
     path: &Path,
     progress: &(dyn Fn(&ImportReport) + Send + Sync),
 ) -> Result<ImportReport, AppError> {
-    if let Some(a) = actor {
-        if !a.role.is_marketing() {
-            return Err(AppError::forbidden("role_forbidden", "imports are for marketing roles and admins"));
-        }
-    }
+    super::access::require(actor.is_none_or(|a| a.role.is_marketing()), "imports are for marketing roles and admins")?;
     let file = std::fs::File::open(path).map_err(|e| AppError::internal(format!("opening the upload: {e}")))?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<(u64, csv::StringRecord)>, String>>(2);
     let expected: Vec<&'static str> = match kind {

@@ -30,7 +30,11 @@ use tokio::sync::Semaphore;
 pub use crate::media::MediaError;
 pub use error::{AppError, ItemError};
 
-use crate::db::{AuditEntry, Branch, Repo};
+use crate::db::Repo;
+
+use crate::domain::audit::AuditEntry;
+
+use crate::domain::directory::Branch;
 use crate::domain::ids::BranchId;
 use crate::domain::policy::Policy;
 use crate::domain::reasons::Taxonomy;

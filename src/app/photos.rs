@@ -74,7 +74,7 @@ pub async fn upload(
         findings: Vec::new(),
         received_at: app.now(),
     };
-    let against = Against { visit_id, visit_date: visit.visit_date, customer: &customer, branch_tz: branch.time_zone };
+    let against = Against { visit_date: visit.visit_date, customer: &customer, branch_tz: branch.time_zone };
     photo.findings = evidence::judge_photo(app, &against, &photo).await?;
 
     // Object first, then the row; the guard removes the object if the row never lands. The

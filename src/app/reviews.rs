@@ -82,9 +82,7 @@ async fn prepare(app: &App, actor: &Actor, visit: &Visit, input: &ReviewInput) -
 /// Records a decision; returns the review, the visit as it now stands, and whether this call
 /// created the review (false for a retry under the same `id`).
 pub async fn review(app: &App, actor: &Actor, visit_id: VisitId, input: ReviewInput) -> Result<(Review, VisitDetail, bool), AppError> {
-    if !actor.role.is_marketing() {
-        return Err(AppError::forbidden("role_forbidden", "reviews need a marketing role"));
-    }
+    super::access::require(actor.role.is_marketing(), "reviews need a marketing role")?;
     let visit = visible_visit(app, actor, visit_id).await?;
     let record = match prepare(app, actor, &visit, &input).await? {
         Prepared::Replay(existing) => return Ok((existing, super::visits::detail(app, visit).await?, false)),
@@ -112,9 +110,7 @@ pub struct BulkOutcome {
 /// if any is refused, nothing is written and each refusal is reported with its index. Items
 /// with an `id` already stored (a retried request) are answered with the stored review.
 pub async fn bulk(app: &App, actor: &Actor, items: Vec<(VisitId, ReviewInput)>) -> Result<Vec<BulkOutcome>, AppError> {
-    if !actor.role.is_marketing() {
-        return Err(AppError::forbidden("role_forbidden", "reviews need a marketing role"));
-    }
+    super::access::require(actor.role.is_marketing(), "reviews need a marketing role")?;
     let mut errors = Vec::new();
     let mut prepared = Vec::with_capacity(items.len());
     let mut seen = std::collections::HashSet::new();
@@ -198,12 +194,10 @@ pub async fn queue(
     actor: &Actor,
     mut filter: crate::db::VisitFilter,
     review_status: Option<crate::domain::visit::ReviewStatus>,
-    page: crate::db::Page,
-) -> Result<crate::db::Paged<QueueEntry>, AppError> {
+    page: crate::domain::page::Page,
+) -> Result<crate::domain::page::Paged<QueueEntry>, AppError> {
     use crate::domain::visit::{PhotoKind, ReviewStatus};
-    if !actor.role.is_marketing() {
-        return Err(AppError::forbidden("role_forbidden", "the review queue is for marketing roles"));
-    }
+    super::access::require(actor.role.is_marketing(), "the review queue is for marketing roles")?;
     filter.scope = actor.scope();
     let statuses = review_status.map_or_else(|| vec![ReviewStatus::Pending, ReviewStatus::Flagged], |s| vec![s]);
     let paged = app.repo.review_queue(&filter, &statuses, page).await?;
@@ -257,5 +251,5 @@ pub async fn queue(
             .append_audit(&app.audit(actor, "review_queue.viewed", "visit", ids.join(","), serde_json::json!({ "visits": ids.len() })))
             .await?;
     }
-    Ok(crate::db::Paged { items, next: paged.next })
+    Ok(crate::domain::page::Paged { items, next: paged.next })
 }

@@ -2,8 +2,8 @@
 
 use super::{App, AppError};
 pub use crate::db::TaskFilter;
-use crate::db::{Page, Paged};
 use crate::domain::ids::{CustomerId, TaskId, UserId};
+use crate::domain::page::{Page, Paged};
 use crate::domain::role::{Actor, Role};
 use chrono::NaiveDate;
 

@@ -6,10 +6,11 @@ use sha2::{Digest, Sha256};
 use super::access::{owned_visit, visible_visit};
 use super::{events, evidence, App, AppError};
 pub use crate::db::VisitFilter;
-use crate::db::{Page, Paged, VerdictOutcome, VerdictRecord};
+use crate::db::{VerdictOutcome, VerdictRecord};
 use crate::domain::customer::Customer;
 use crate::domain::finding::Finding;
 use crate::domain::ids::{TaskId, VisitId};
+use crate::domain::page::{Page, Paged};
 use crate::domain::role::{Actor, Role};
 use crate::domain::rules::{self, summary, RecordFacts, SimilarSummary, SubmitFacts};
 use crate::domain::task::{NewTask, RequiredMethod, Task, TaskStatus, TaskType};
@@ -43,9 +44,7 @@ fn content_hash(content: &VisitContent) -> String {
 /// `PUT /v1/visits/{id}`: creates or updates a draft. The same body again changes nothing;
 /// a different body for a submitted visit is a conflict.
 pub async fn put_visit(app: &App, actor: &Actor, id: VisitId, content: VisitContent) -> Result<(Visit, Written), AppError> {
-    if actor.role != Role::Sales {
-        return Err(AppError::forbidden("role_forbidden", "only sales reps record visits"));
-    }
+    super::access::require(actor.role == Role::Sales, "only sales reps record visits")?;
     let hash = content_hash(&content);
     for _attempt in 0..3 {
         let existing = app.repo.get_visit(id).await?;
@@ -154,7 +153,7 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         // Photos were judged at upload against the draft as it was; judge them again against
         // the final record (its date may have changed since).
         let mut photos = app.repo.list_photos(id).await?;
-        let against = evidence::Against { visit_id: id, visit_date: Some(visit_date), customer: &customer, branch_tz: branch.time_zone };
+        let against = evidence::Against { visit_date: Some(visit_date), customer: &customer, branch_tz: branch.time_zone };
         for p in &mut photos {
             p.findings = evidence::judge_photo(app, &against, p).await?;
         }

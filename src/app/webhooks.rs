@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::events::EVENTS;
 use super::{App, AppError};
-use crate::db::{NewJob, Page, Paged};
+use crate::db::NewJob;
+use crate::domain::page::{Page, Paged};
 use crate::domain::role::{Actor, Role};
 use crate::domain::webhook::{signature, Delivery, DeliveryStatus, Webhook};
 
@@ -38,10 +39,7 @@ pub struct NewWebhook {
 }
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    if actor.role != Role::Admin {
-        return Err(AppError::forbidden("role_forbidden", "webhooks are managed by admins"));
-    }
-    Ok(())
+    super::access::require(actor.role == Role::Admin, "webhooks are managed by admins")
 }
 
 /// `POST /v1/webhooks`: the created subscription, with its secret (shown this once).

@@ -11,6 +11,10 @@ pub(crate) const CUSTOMER_WRITE_COLUMNS: &str = "id, code, name, customer_type, 
      geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at";
 pub(crate) const TASK_COLUMNS: &str = "seq, id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
      origin_visit_id, origin, note, created_by, created_at, confirmed_at, confirmed_by, confirmation_note";
+/// The task columns every insert binds (`push_task` in `sql/shared.rs`).
+pub(crate) const TASK_WRITE_COLUMNS: &str = "id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
+     origin_visit_id, origin, note, created_by, created_at, updated_at";
+
 pub(crate) const VISIT_COLUMNS: &str = "seq, id, rep_id, branch_id, content, content_hash, visit_date, status, review_status, score, \
      deducted_points, submitted_at, revisit_task_id, created_at, updated_at";
 pub(crate) const PHOTO_COLUMNS: &str =

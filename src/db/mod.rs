@@ -51,13 +51,6 @@ pub use tasks::{TaskFilter, TaskRepo};
 pub use visits::{SummaryCandidate, VerdictOutcome, VerdictRecord, VisitFilter, VisitRepo};
 pub use webhooks::WebhookRepo;
 
-// The entities the repository stores that live in `domain`, where older code looked for them.
-pub use crate::domain::audit::AuditEntry;
-pub use crate::domain::classify::ClassChange;
-pub use crate::domain::directory::{Branch, User, MONDAY_TO_FRIDAY};
-pub use crate::domain::holiday::{Holiday, HolidaySource};
-pub use crate::domain::page::{Page, Paged};
-
 /// Connects to the database named by the URL: `sqlite://…` or `postgres://…`.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Arc<dyn Repo>> {
     match Backend::from_url(url).map_err(anyhow::Error::msg)? {

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use fieldproof::app::auth::token_hash;
 use fieldproof::config::{Settings, StorageSettings};
-use fieldproof::db::{Branch, Repo, User};
+use fieldproof::db::Repo;
+use fieldproof::domain::directory::{Branch, User};
 use fieldproof::domain::ids::{BranchId, UserId};
 use fieldproof::domain::role::Role;
 use rand::Rng;
@@ -111,7 +112,7 @@ async fn seed(repo: &dyn Repo) -> Seeded {
         code: "JKT".into(),
         name: "Jakarta".into(),
         time_zone: chrono_tz::Asia::Jakarta,
-        working_days: fieldproof::db::MONDAY_TO_FRIDAY,
+        working_days: fieldproof::domain::directory::MONDAY_TO_FRIDAY,
     })
     .await
     .unwrap();

@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use fieldproof::app::calendar;
 use fieldproof::config::JobsSettings;
-use fieldproof::db::{Holiday, HolidaySource};
+use fieldproof::domain::holiday::{Holiday, HolidaySource};
 use fieldproof::domain::ids::{BranchId, CustomerId};
 use fieldproof::jobs::Worker;
 use serde_json::{json, Value};

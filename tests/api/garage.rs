@@ -40,12 +40,17 @@ pub fn garage() -> Option<&'static Garage> {
         }
     });
     if garage.is_none() {
-        // To the process's stderr itself, past the test harness's capture: a skip shows.
-        use std::io::Write;
-        let test = std::thread::current().name().unwrap_or("a test").to_string();
-        let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: Garage (no garage binary); S3 runs are left out");
+        skipped("Garage (no garage binary); S3 runs are left out");
     }
     garage.as_ref()
+}
+
+/// Says in the test output that part of the running test was skipped. Written to the process's
+/// stderr itself, which the test harness does not capture, so it shows for a passing test too.
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {what}");
 }
 
 fn find_binary() -> Option<PathBuf> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use fieldproof::app::auth::token_hash;
 use fieldproof::app::App;
 use fieldproof::config::Settings;
-use fieldproof::db::{Branch, User};
+use fieldproof::domain::directory::{Branch, User};
 use fieldproof::domain::ids::{BranchId, UserId};
 use fieldproof::domain::policy::ClockTime;
 use fieldproof::domain::role::Role;
@@ -52,17 +52,9 @@ pub fn postgres_url() -> Option<String> {
         if std::env::var("FIELDPROOF_REQUIRE_POSTGRES").as_deref() == Ok("1") {
             panic!("FIELDPROOF_REQUIRE_POSTGRES=1 but DATABASE_URL is not a postgres:// URL");
         }
-        skipped("the PostgreSQL leg (DATABASE_URL is not a postgres:// URL)");
+        crate::garage::skipped("the PostgreSQL leg (DATABASE_URL is not a postgres:// URL)");
     }
     url
-}
-
-/// Says in the test output that part of the running test was skipped. Written to the process's
-/// stderr itself, which the test harness does not capture, so it shows for a passing test too.
-pub fn skipped(what: &str) {
-    use std::io::Write;
-    let test = std::thread::current().name().unwrap_or("a test").to_string();
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {what}");
 }
 
 /// The server's clock in tests: the wall clock until a test sets an instant (deadlines, business
@@ -193,7 +185,7 @@ async fn spawn_app_with(db: Db, sop_hours: bool) -> TestApp {
             code: "JKT".into(),
             name: "Jakarta".into(),
             time_zone: chrono_tz::Asia::Jakarta,
-            working_days: fieldproof::db::MONDAY_TO_FRIDAY,
+            working_days: fieldproof::domain::directory::MONDAY_TO_FRIDAY,
         })
         .await
         .unwrap();
@@ -203,7 +195,7 @@ async fn spawn_app_with(db: Db, sop_hours: bool) -> TestApp {
             code: "JAP".into(),
             name: "Jayapura".into(),
             time_zone: chrono_tz::Asia::Jayapura,
-            working_days: fieldproof::db::MONDAY_TO_FRIDAY,
+            working_days: fieldproof::domain::directory::MONDAY_TO_FRIDAY,
         })
         .await
         .unwrap();

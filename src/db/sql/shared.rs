@@ -7,6 +7,7 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::Db;
+use crate::db::columns::TASK_WRITE_COLUMNS;
 use crate::db::error::RepoError;
 use crate::db::jobs::NewJob;
 use crate::db::rows::*;
@@ -22,10 +23,6 @@ use crate::domain::task::Task;
 pub(super) fn uuid_opt<T: Into<Uuid>>(v: Option<T>) -> Option<Uuid> {
     v.map(Into::into)
 }
-
-/// The task columns every insert binds ([`push_task`]).
-pub(super) const TASK_WRITE_COLUMNS: &str = "id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
-     origin_visit_id, origin, note, created_by, created_at, updated_at";
 
 /// Binds a task's values in [`TASK_WRITE_COLUMNS`] order (one task, and the visit plans'
 /// multi-row insert).

@@ -1,7 +1,9 @@
 //! The audit log: append-only, every entry of a subject in the order it was written, whether
 //! appended alone or with the verdict or review that caused it.
 
-use fieldproof::db::{AuditEntry, Repo, ReviewRecord, VerdictOutcome};
+use fieldproof::db::{Repo, ReviewRecord, VerdictOutcome};
+
+use fieldproof::domain::audit::AuditEntry;
 use fieldproof::domain::ids::*;
 use fieldproof::domain::visit::*;
 use serde_json::json;

@@ -3,9 +3,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use fieldproof::db::{DayCloseDone, DayCloseFound, DayClosePlan, Holiday, HolidaySource, Repo};
+use fieldproof::db::{DayCloseDone, DayCloseFound, DayClosePlan, Repo};
+
 use fieldproof::domain::customer::CustomerClass;
 use fieldproof::domain::finding::FindingCode;
+use fieldproof::domain::holiday::{Holiday, HolidaySource};
 use fieldproof::domain::ids::*;
 use fieldproof::domain::task::{Task, TaskStatus, TaskType};
 use fieldproof::domain::visit::*;

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use fieldproof::db::{ClassChange, Repo, UpsertCounts, VerdictOutcome};
+use fieldproof::db::{Repo, UpsertCounts, VerdictOutcome};
+
+use fieldproof::domain::classify::ClassChange;
 use fieldproof::domain::customer::CustomerClass;
 use fieldproof::domain::ids::*;
 use fieldproof::domain::visit::*;

@@ -1,9 +1,11 @@
 //! Customers: one at a time (unique code, upsert by code, update), lists with filters and
 //! pages, batched reads, and the import's batch upsert.
 
-use fieldproof::db::{CustomerFilter, Page, Repo, UpsertCounts};
+use fieldproof::db::{CustomerFilter, Repo, UpsertCounts};
+
 use fieldproof::domain::customer::{Customer, CustomerClass};
 use fieldproof::domain::ids::{BranchId, CustomerId, UserId};
+use fieldproof::domain::page::Page;
 
 use super::{customer, first};
 use crate::backend_tests;

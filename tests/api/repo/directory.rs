@@ -1,7 +1,9 @@
 //! The repository as a whole (backend, migrations, ping) and the directory: branches, users
 //! and their tokens.
 
-use fieldproof::db::{Backend, Branch, Repo, User};
+use fieldproof::db::{Backend, Repo};
+
+use fieldproof::domain::directory::{Branch, User};
 use fieldproof::domain::ids::{BranchId, UserId};
 use fieldproof::domain::role::Role;
 use uuid::Uuid;
@@ -29,7 +31,7 @@ async fn the_directory_keeps_branches_users_and_tokens(app: TestApp) {
     // Branches round-trip, by id and by code; unknown ones are `None`.
     let branch = repo.get_branch(BranchId(app.jkt)).await.unwrap().unwrap();
     assert_eq!((branch.code.as_str(), branch.time_zone), ("JKT", chrono_tz::Asia::Jakarta));
-    assert_eq!(branch.working_days, fieldproof::db::MONDAY_TO_FRIDAY);
+    assert_eq!(branch.working_days, fieldproof::domain::directory::MONDAY_TO_FRIDAY);
     assert_eq!(repo.branch_by_code("JAP").await.unwrap().unwrap().id.0, app.jap);
     assert!(repo.get_branch(BranchId(Uuid::new_v4())).await.unwrap().is_none());
     assert!(repo.branch_by_code("jkt").await.unwrap().is_none(), "codes match exactly");

@@ -7,7 +7,8 @@
 //! test.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use fieldproof::db::{AuditEntry, NewJob, VerdictRecord};
+use fieldproof::db::{NewJob, VerdictRecord};
+use fieldproof::domain::audit::AuditEntry;
 use fieldproof::domain::customer::{Customer, CustomerClass, GeoPoint};
 use fieldproof::domain::finding::{Finding, FindingCode, Severity};
 use fieldproof::domain::ids::*;
@@ -222,8 +223,8 @@ pub async fn stored_visit(repo: &dyn fieldproof::db::Repo, rep: Uuid, branch: Uu
 }
 
 /// The first page of `limit` rows.
-pub fn first(limit: u32) -> fieldproof::db::Page {
-    fieldproof::db::Page { before: None, limit }
+pub fn first(limit: u32) -> fieldproof::domain::page::Page {
+    fieldproof::domain::page::Page { before: None, limit }
 }
 
 /// Every visit, unfiltered.

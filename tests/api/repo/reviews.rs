@@ -1,9 +1,11 @@
 //! Reviews: one decision at a time or a batch (all or none), each with what it causes in one
 //! transaction; the review queue in priority order and pages; the queue's batched reads.
 
-use fieldproof::db::{Page, PhotoInsert, Repo, ReviewRecord, VerdictOutcome, VerdictRecord, VisitFilter};
+use fieldproof::db::{PhotoInsert, Repo, ReviewRecord, VerdictOutcome, VerdictRecord, VisitFilter};
+
 use fieldproof::domain::finding::FindingCode;
 use fieldproof::domain::ids::*;
+use fieldproof::domain::page::Page;
 use fieldproof::domain::role::Scope;
 use fieldproof::domain::visit::*;
 

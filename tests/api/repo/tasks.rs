@@ -1,8 +1,10 @@
 //! Tasks: inserted once (with their event, in one transaction), listed by scope and filters in
 //! pages, confirmed H-1 once, and planned under keys that a rerun never doubles.
 
-use fieldproof::db::{Page, Repo, TaskFilter};
+use fieldproof::db::{Repo, TaskFilter};
+
 use fieldproof::domain::ids::{BranchId, TaskId, UserId, VisitId};
+use fieldproof::domain::page::Page;
 use fieldproof::domain::role::Scope;
 use fieldproof::domain::task::{Task, TaskStatus, TaskType};
 

@@ -2,9 +2,10 @@
 //! transaction (or not at all), findings, lists with filters, and similar summaries.
 
 use chrono::Days;
-use fieldproof::db::{Page, PhotoInsert, Repo, VerdictOutcome, VerdictRecord, VisitFilter};
+use fieldproof::db::{PhotoInsert, Repo, VerdictOutcome, VerdictRecord, VisitFilter};
 use fieldproof::domain::finding::FindingCode;
 use fieldproof::domain::ids::*;
+use fieldproof::domain::page::Page;
 use fieldproof::domain::role::Scope;
 use fieldproof::domain::task::{TaskStatus, TaskType};
 use fieldproof::domain::visit::*;

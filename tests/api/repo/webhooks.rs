@@ -1,8 +1,10 @@
 //! Webhooks: subscriptions (kept when stopped), deliveries written once per subscription and
 //! event with their jobs, each attempt's outcome, and the delivery log in pages.
 
-use fieldproof::db::{NewJob, Page, Repo};
+use fieldproof::db::{NewJob, Repo};
+
 use fieldproof::domain::ids::UserId;
+use fieldproof::domain::page::Page;
 use fieldproof::domain::webhook::{Delivery, DeliveryStatus, Webhook};
 use serde_json::json;
 use uuid::Uuid;
