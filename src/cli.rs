@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `branch add`, `user add`, `demo`.
+//! The command line: `serve` (default), `migrate`, `branch add`, `user add`, `user set-password`, `demo` …
 
 use std::path::PathBuf;
 
@@ -104,16 +104,26 @@ pub enum BranchCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user and print a new API token (shown once).
+    /// Add a user and print a new API token and a one-time console password (shown once; the
+    /// first sign-in must choose another).
     Add {
         #[arg(long)]
         name: String,
+        /// The console login (default: the name in lower case, spaces as dots).
+        #[arg(long)]
+        login: Option<String>,
         /// sales, branch_marketing, hq or admin.
         #[arg(long)]
         role: String,
         /// Branch code (required for sales and branch_marketing).
         #[arg(long)]
         branch: Option<String>,
+    },
+    /// Print a new one-time console password for a login (its sessions end; the next sign-in
+    /// must choose another password).
+    SetPassword {
+        #[arg(long)]
+        login: String,
     },
 }
 
@@ -201,7 +211,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let days = crate::app::calendar::load_holiday_file(&app, &text, source).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{days} holidays loaded");
         }
-        Command::User { command: UserCommand::Add { name, role, branch } } => {
+        Command::User { command: UserCommand::SetPassword { login } } => {
+            let app = crate::startup::build_app(&settings).await?;
+            let credentials = app.repo.credentials_by_login(&login).await?.ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
+            let password = crate::app::sessions::new_password();
+            crate::app::sessions::set_password(&app, credentials.user.id, &password, true).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("one-time console password for {login} (shown once; the first sign-in chooses another):\n{password}");
+        }
+        Command::User { command: UserCommand::Add { name, login, role, branch } } => {
             let app = crate::startup::build_app(&settings).await?;
             let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("role must be sales, branch_marketing, hq or admin"))?;
             let branch_id = match branch {
@@ -211,20 +228,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 None if matches!(role, Role::Sales | Role::BranchMarketing) => anyhow::bail!("--branch is required for {}", role.as_str()),
                 None => None,
             };
+            let login = login.unwrap_or_else(|| name.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join("."));
+            if app.repo.credentials_by_login(&login).await?.is_some() {
+                anyhow::bail!("login {login:?} is taken; choose another with --login");
+            }
             let user = User { id: UserId::new_random(), name, role, branch_id };
             let now = chrono::Utc::now();
             app.repo.upsert_user(&user, now).await?;
+            crate::app::sessions::set_login(&app, user.id, &login).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let password = crate::app::sessions::new_password();
+            crate::app::sessions::set_password(&app, user.id, &password, true).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let token = new_token();
             app.repo.add_token(user.id, &token_hash(&token), "cli", now).await?;
-            println!("user {} ({}) added; token (shown once):\n{token}", user.name, user.id);
+            println!("user {} ({}) added, console login {login}.", user.name, user.id);
+            println!("API token (shown once):\n{token}");
+            println!("one-time console password (shown once; the first sign-in chooses another):\n{password}");
         }
         Command::CheckPhoto { .. } => unreachable!("handled above: it needs no configuration"),
         Command::Demo => {
             let app = crate::startup::build_app(&settings).await?;
             let logins = crate::app::demo::load(&app).await?;
-            println!("Demo data loaded (3 branches, {} users, 30 customers, today's tasks). Demo tokens:", logins.len());
+            println!(
+                "Demo data loaded (3 branches, {} users, 30 customers, today's tasks). Demo logins (console password, API token):",
+                logins.len()
+            );
             for l in logins {
-                println!("  {:<8} {:<17} {:<4} {}", l.login, l.role.as_str(), l.branch.as_deref().unwrap_or("-"), l.token);
+                println!("  {:<8} {:<17} {:<4} {:<20} {}", l.login, l.role.as_str(), l.branch.as_deref().unwrap_or("-"), l.password, l.token);
             }
         }
     }

@@ -20,6 +20,7 @@ pub struct Settings {
     pub jobs: JobsSettings,
     pub policy: PolicySettings,
     pub log: LogSettings,
+    pub console: ConsoleSettings,
 }
 
 /// A secret from the configuration: read like any string, printed as `***`.
@@ -73,6 +74,29 @@ pub enum LogFormat {
 impl Default for LogSettings {
     fn default() -> Self {
         Self { format: LogFormat::Text, span_timings: false }
+    }
+}
+
+/// The web console's sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Where people reach the console; `https://…` marks the session cookie `Secure`.
+    pub public_url: String,
+    pub session_idle_minutes: u64,
+    pub session_absolute_hours: u64,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self { public_url: String::new(), session_idle_minutes: 120, session_absolute_hours: 12 }
+    }
+}
+
+impl ConsoleSettings {
+    /// Whether the session cookie must only travel over HTTPS.
+    pub fn secure_cookie(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 }
 
@@ -241,6 +265,14 @@ impl Settings {
         if self.jobs.orphan_grace_secs < 60 {
             problems.push("jobs.orphan_grace_secs must be at least 60 (longer than any upload takes)".into());
         }
+        if !self.console.public_url.is_empty()
+            && !(self.console.public_url.starts_with("http://") || self.console.public_url.starts_with("https://"))
+        {
+            problems.push(format!("console.public_url {:?} must start with http:// or https://", self.console.public_url));
+        }
+        if self.console.session_idle_minutes == 0 || self.console.session_absolute_hours == 0 {
+            problems.push("console.session_idle_minutes and console.session_absolute_hours must be at least 1".into());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -293,6 +325,9 @@ mod tests {
             "file",
             "format",
             "span_timings",
+            "public_url",
+            "session_idle_minutes",
+            "session_absolute_hours",
         ] {
             assert!(example.contains(&format!("\n{key} =")), "{key} missing from the example");
         }

@@ -34,6 +34,10 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         inspect_permits: Arc::new(Semaphore::new(permits)),
         inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),
         metrics: Arc::new(crate::metrics::Metrics::new()),
+        sessions: crate::app::sessions::SessionLimits {
+            idle: Duration::from_secs(settings.console.session_idle_minutes * 60),
+            absolute: Duration::from_secs(settings.console.session_absolute_hours * 3600),
+        },
     };
     // Indonesia's national holidays, for the years never set or set by an earlier release.
     if let Err(e) = crate::app::calendar::load_shipped(&app).await {
@@ -81,12 +85,14 @@ impl Application {
         });
         let data = web::Data::new(app);
         let max_json = settings.server.max_json_bytes;
+        let cookies = web::Data::new(crate::http::console::session::CookiePolicy { secure: settings.console.secure_cookie() });
         let mut server = HttpServer::new(move || {
             actix_web::App::new()
                 .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(crate::http::error::problem_for_plain_errors))
                 .wrap(actix_web::middleware::from_fn(crate::http::record_metrics))
                 .wrap(actix_web::middleware::Logger::new("%r %s %b %Dms").log_target("fieldproof::http"))
                 .app_data(data.clone())
+                .app_data(cookies.clone())
                 .configure(|cfg| crate::http::configure(cfg, max_json))
         })
         .shutdown_timeout(30)

@@ -2,8 +2,9 @@
 //! role, 30 customers with coordinates, classes and contacts, and open tasks for today.
 //!
 //! Every row has an id derived from a stable name, so running it again updates rather than
-//! duplicates. Demo tokens are derived from the user's name (`fpdemo_<login>`) so that the
-//! README walk-through can use them; never load demo data into a production database.
+//! duplicates. Demo tokens are derived from the user's name (`fpdemo_<login>`) and so are the
+//! console passwords (`demo-<login>-pass`), so that the README walk-through can use them;
+//! never load demo data into a production database.
 
 use chrono::{Days, NaiveDate};
 
@@ -24,6 +25,8 @@ pub struct DemoLogin {
     pub role: Role,
     pub branch: Option<String>,
     pub token: String,
+    /// The console password (`demo-<login>-pass`).
+    pub password: String,
 }
 
 impl std::fmt::Debug for DemoLogin {
@@ -34,6 +37,7 @@ impl std::fmt::Debug for DemoLogin {
             .field("role", &self.role)
             .field("branch", &self.branch)
             .field("token", &"***")
+            .field("password", &"***")
             .finish()
     }
 }
@@ -138,7 +142,8 @@ pub async fn load(app: &App) -> Result<Vec<DemoLogin>, AppError> {
     let mut logins = Vec::new();
     let mut add_user = |role: Role, name: &str, branch: Option<(BranchId, &str)>| {
         let (id, token) = login(name);
-        logins.push(DemoLogin { login: name.to_string(), name: title(name), role, branch: branch.map(|b| b.1.to_string()), token });
+        let password = format!("demo-{name}-pass");
+        logins.push(DemoLogin { login: name.to_string(), name: title(name), role, branch: branch.map(|b| b.1.to_string()), token, password });
         User { id, name: title(name), role, branch_id: branch.map(|b| b.0) }
     };
     let mut users = vec![add_user(Role::Hq, "hana", None), add_user(Role::Admin, "admin", None)];
@@ -164,7 +169,16 @@ pub async fn load(app: &App) -> Result<Vec<DemoLogin>, AppError> {
         app.repo.upsert_user(user, now).await?;
     }
     for l in &logins {
-        app.repo.add_token(login(&l.login).0, &token_hash(&l.token), "demo", now).await?;
+        let id = login(&l.login).0;
+        app.repo.add_token(id, &token_hash(&l.token), "demo", now).await?;
+        super::sessions::set_login(app, id, &l.login).await?;
+        let keeps_password = match app.repo.credentials_of(id).await? {
+            Some(c) => c.password_hash.is_some_and(|h| super::sessions::verify_password(&l.password, &h)),
+            None => false,
+        };
+        if !keeps_password {
+            super::sessions::set_password(app, id, &l.password, false).await?;
+        }
     }
 
     for (seed, branch) in &branches {

@@ -8,6 +8,12 @@ use crate::storage::StorageError;
 pub enum AppError {
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// A console sign-in whose login or password is wrong (which of the two is not said).
+    #[error("the login or the password is wrong")]
+    SignInFailed,
+    /// Too many attempts: retry after the wait (429).
+    #[error("{detail}")]
+    TooManyRequests { code: &'static str, detail: String, retry_after_secs: u64 },
     #[error("{detail}")]
     Forbidden { code: &'static str, detail: String },
     #[error("{detail}")]
@@ -58,6 +64,8 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthorized => "unauthorized",
+            AppError::SignInFailed => "sign_in_failed",
+            AppError::TooManyRequests { code, .. } => code,
             AppError::Forbidden { code, .. }
             | AppError::NotFound { code, .. }
             | AppError::Conflict { code, .. }

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod photos;
 pub mod reviews;
 pub mod scorecards;
+pub mod sessions;
 pub mod tasks;
 pub mod visits;
 pub mod webhooks;
@@ -67,6 +68,8 @@ pub struct App {
     pub inspect_permits: Arc<Semaphore>,
     pub inspect_timeout: Duration,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// How long a console session lives.
+    pub sessions: sessions::SessionLimits,
 }
 
 impl App {

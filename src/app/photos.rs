@@ -213,12 +213,59 @@ pub async fn content(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Phot
     }
 }
 
+/// Where a photo's thumbnail lives: beside the original, `….thumb.jpg`.
+pub fn thumbnail_key(photo_key: &str) -> String {
+    let stem = photo_key.rsplit_once('.').map_or(photo_key, |(stem, _)| stem);
+    format!("{stem}.thumb.jpg")
+}
+
+/// A photo's thumbnail (JPEG, about 480 px, no metadata) to those who may see its visit. Made
+/// from the original the first time it is asked for, behind the inspection semaphore, and
+/// stored beside it; every later read is one object-store read. Not audited: it shows the
+/// picture small, not the EXIF (the queue page that lists them is audited).
+pub async fn thumbnail(app: &App, actor: &Actor, visit_id: VisitId, photo_id: PhotoId) -> Result<Vec<u8>, AppError> {
+    let visit = visible_visit(app, actor, visit_id).await?;
+    let photo = match app.repo.get_photo(photo_id).await? {
+        Some(p) if p.visit_id == visit.id => p,
+        _ => return Err(AppError::not_found("photo_not_found", format!("photo {photo_id} not found"))),
+    };
+    let key = thumbnail_key(&photo.storage_key);
+    match app.store.get(&key).await {
+        Ok(bytes) => return Ok(bytes),
+        Err(crate::storage::StorageError::NotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let original = app.store.get(&photo.storage_key).await?;
+    let max_pixels = app.policy.photo.max_pixels;
+    let made = bounded_blocking(&app.inspect_permits, move || {
+        let started = std::time::Instant::now();
+        let thumb = std::panic::catch_unwind(AssertUnwindSafe(|| media::thumbnail::thumbnail(&original, max_pixels)));
+        (thumb, started.elapsed())
+    })
+    .await?;
+    let (thumb, took) = tokio::time::timeout(app.inspect_timeout, made)
+        .await
+        .map_err(|_| AppError::Unavailable { code: "inspection_timeout", detail: "making the thumbnail took too long".into() })?
+        .map_err(|e| AppError::internal(format!("thumbnail task: {e}")))?;
+    let thumb = thumb.map_err(|_| AppError::internal("the thumbnail decoder panicked"))?.map_err(AppError::Media)?;
+    tracing::debug!(photo_id = %photo_id, bytes = thumb.len(), ms = took.as_secs_f64() * 1000.0, "thumbnail made");
+    // Two first views at once make the same bytes twice; either write wins.
+    app.store.put(&key, bytes::Bytes::from(thumb.clone())).await?;
+    Ok(thumb)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
     use tokio::sync::Semaphore;
+
+    #[test]
+    fn thumbnails_sit_beside_their_photo() {
+        assert_eq!(super::thumbnail_key("photos/3f/a2/3fa2.jpeg"), "photos/3f/a2/3fa2.thumb.jpg");
+        assert!(crate::storage::is_valid_key(&super::thumbnail_key(&crate::storage::new_photo_key("heic"))));
+    }
 
     #[tokio::test]
     async fn a_timed_out_inspection_holds_its_permit_until_the_work_ends() {

@@ -16,6 +16,8 @@ pub trait DirectoryRepo: Send + Sync {
     async fn upsert_user(&self, user: &User, at: DateTime<Utc>) -> Result<(), RepoError>;
     async fn get_user(&self, id: UserId) -> Result<Option<User>, RepoError>;
     async fn users_by_id(&self, ids: &[UserId]) -> Result<Vec<User>, RepoError>;
+    /// The users of one branch (every user when `None`), by name: the console's pickers.
+    async fn list_users(&self, branch: Option<BranchId>) -> Result<Vec<User>, RepoError>;
     /// Users with this exact name (an import names reps by id or by name).
     async fn users_by_name(&self, name: &str) -> Result<Vec<User>, RepoError>;
     /// Adds a token hash; adding the same hash again is a no-op.

@@ -14,6 +14,7 @@ use super::jobs::JobRepo;
 use super::photos::PhotoRepo;
 use super::reviews::ReviewRepo;
 use super::scorecards::ScorecardRepo;
+use super::sessions::SessionRepo;
 use super::tasks::TaskRepo;
 use super::visits::VisitRepo;
 use super::webhooks::WebhookRepo;
@@ -56,6 +57,7 @@ pub trait Repo:
     + CalendarRepo
     + ClassRepo
     + AuditRepo
+    + SessionRepo
     + Send
     + Sync
     + 'static

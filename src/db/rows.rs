@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::error::RepoError;
 use crate::domain::audit::AuditEntry;
 use crate::domain::customer::{Customer, CustomerClass, GeoPoint};
-use crate::domain::directory::{Branch, User};
+use crate::domain::directory::{Branch, Credentials, Locale, User};
 use crate::domain::finding::{Finding, FindingCode, Severity};
 use crate::domain::role::Role;
 use crate::domain::task::{RequiredMethod, Task, TaskStatus, TaskType};
@@ -56,6 +56,58 @@ impl TryFrom<UserRow> for User {
     type Error = RepoError;
     fn try_from(r: UserRow) -> Result<Self, RepoError> {
         Ok(User { id: r.id.into(), name: r.name, role: parse("role", &r.role, Role::parse)?, branch_id: r.branch_id.map(Into::into) })
+    }
+}
+
+/// `users` as signing in reads it.
+#[derive(sqlx::FromRow)]
+pub struct CredentialsRow {
+    pub id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub branch_id: Option<Uuid>,
+    pub login: Option<String>,
+    pub password_hash: Option<String>,
+    pub password_must_change: bool,
+    pub locale: String,
+}
+
+impl TryFrom<CredentialsRow> for Credentials {
+    type Error = RepoError;
+    fn try_from(r: CredentialsRow) -> Result<Self, RepoError> {
+        Ok(Credentials {
+            user: UserRow { id: r.id, name: r.name, role: r.role, branch_id: r.branch_id }.try_into()?,
+            login: r.login.unwrap_or_default(),
+            password_hash: r.password_hash,
+            must_change: r.password_must_change,
+            locale: parse("locale", &r.locale, Locale::parse)?,
+        })
+    }
+}
+
+/// A console session joined with its user.
+#[derive(sqlx::FromRow)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    #[sqlx(flatten)]
+    pub user: CredentialsRow,
+}
+
+impl TryFrom<SessionRow> for crate::db::sessions::SessionRecord {
+    type Error = RepoError;
+    fn try_from(r: SessionRow) -> Result<Self, RepoError> {
+        Ok(crate::db::sessions::SessionRecord {
+            id_hash: r.id_hash,
+            credentials: r.user.try_into()?,
+            csrf_token: r.csrf_token,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            ended_at: r.ended_at,
+        })
     }
 }
 

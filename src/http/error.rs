@@ -16,6 +16,8 @@ pub struct ApiError {
     pub fields: Vec<String>,
     /// Per-item reasons of a refused bulk request.
     pub errors: Vec<crate::app::ItemError>,
+    /// The `Retry-After` of a 429 or 503, in seconds.
+    pub retry_after_secs: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -34,7 +36,7 @@ struct Problem<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), fields: Vec::new(), errors: Vec::new() }
+        Self { status, code, detail: detail.into(), fields: Vec::new(), errors: Vec::new(), retry_after_secs: None }
     }
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
@@ -70,8 +72,14 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, "2"));
+        match (self.retry_after_secs, self.status) {
+            (Some(secs), _) => {
+                response.insert_header((header::RETRY_AFTER, secs.to_string()));
+            }
+            (None, StatusCode::SERVICE_UNAVAILABLE) => {
+                response.insert_header((header::RETRY_AFTER, "2"));
+            }
+            _ => {}
         }
         response.body(serde_json::to_string(&problem).unwrap_or_default())
     }
@@ -82,15 +90,19 @@ impl From<AppError> for ApiError {
         let code = e.code();
         match e {
             AppError::Unauthorized => ApiError::new(StatusCode::UNAUTHORIZED, code, "a valid bearer token is required"),
+            AppError::SignInFailed => ApiError::new(StatusCode::UNAUTHORIZED, code, e.to_string()),
+            AppError::TooManyRequests { detail, retry_after_secs, .. } => {
+                ApiError { retry_after_secs: Some(retry_after_secs), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, detail) }
+            }
             AppError::Forbidden { detail, .. } => ApiError::new(StatusCode::FORBIDDEN, code, detail),
             AppError::NotFound { detail, .. } => ApiError::new(StatusCode::NOT_FOUND, code, detail),
             AppError::Conflict { detail, .. } => ApiError::new(StatusCode::CONFLICT, code, detail),
             AppError::Invalid { detail, fields, .. } => {
-                ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code, detail, fields, errors: Vec::new() }
+                ApiError { fields, ..ApiError::unprocessable(code, detail) }
             }
             AppError::BulkRejected { ref errors } => {
                 let detail = e.to_string();
-                ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code, detail, fields: Vec::new(), errors: errors.clone() }
+                ApiError { errors: errors.clone(), ..ApiError::unprocessable(code, detail) }
             }
             AppError::Media(m) => {
                 let status = match m {

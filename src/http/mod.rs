@@ -5,6 +5,7 @@
 
 mod auth;
 mod calendar;
+pub mod console;
 mod customers;
 pub mod error;
 mod health;
@@ -80,9 +81,9 @@ pub async fn record_metrics(
     Ok(response)
 }
 
-/// Method and path of every endpoint, for the contract test.
+/// Method and path of every endpoint, the console's pages included, for the contract test.
 pub fn route_table() -> Vec<(String, String)> {
-    routes().into_iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect()
+    routes().into_iter().chain(console::routes()).map(|(m, p, _)| (m.to_string(), p.to_string())).collect()
 }
 
 /// Registers the routes, the extractor error handlers and the problem+json 404.
@@ -93,5 +94,21 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
     for (_, path, route) in routes() {
         cfg.route(path, route);
     }
+    // The console's pages and assets are compressed for browsers that ask (images say
+    // `identity`); the API's bodies are left as they are.
+    let mut console_routes = Vec::new();
+    for (_, path, route) in console::routes() {
+        match path.strip_prefix("/hq") {
+            Some(rest) => console_routes.push((console::actix_path(rest), route)),
+            None => {
+                cfg.route(path, route);
+            }
+        }
+    }
+    cfg.service(web::scope("/hq").wrap(actix_web::middleware::Compress::default()).configure(move |scope| {
+        for (path, route) in console_routes {
+            scope.route(&path, route);
+        }
+    }));
     cfg.default_service(web::to(error::not_found));
 }

@@ -14,6 +14,7 @@ pub mod faces;
 mod markers;
 pub mod pixels;
 mod sniff;
+pub mod thumbnail;
 
 pub use error::MediaError;
 pub use exif::ExifInfo;

@@ -137,7 +137,7 @@ fn jpeg_luma_unguarded(bytes: &[u8]) -> Result<Luma, MediaError> {
 /// truncated upload is refused instead of judged with its missing rows painted grey. Other
 /// warnings — a missing end marker after complete data, extraneous bytes between markers, both
 /// seen in phone files — are ignored, as libjpeg itself does.
-fn strict_error_mgr() -> mozjpeg_sys::jpeg_error_mgr {
+pub(super) fn strict_error_mgr() -> mozjpeg_sys::jpeg_error_mgr {
     use mozjpeg_sys::{jpeg_common_struct, jpeg_std_error, JWRN_HIT_MARKER};
     use std::os::raw::c_int;
 

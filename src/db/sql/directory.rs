@@ -94,6 +94,20 @@ impl DirectoryRepo for SqlRepo<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn list_users(&self, branch: Option<BranchId>) -> Result<Vec<User>, RepoError> {
+        let rows: Vec<UserRow> = match branch {
+            Some(b) => {
+                sqlx::query_as("SELECT id, name, role, branch_id FROM users WHERE branch_id = $1 ORDER BY name, id")
+                    .bind(b.0)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => sqlx::query_as("SELECT id, name, role, branch_id FROM users ORDER BY name, id").fetch_all(&self.pool).await?,
+        };
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn users_by_name(&self, name: &str) -> Result<Vec<User>, RepoError> {
         let rows: Vec<UserRow> =
             sqlx::query_as("SELECT id, name, role, branch_id FROM users WHERE name = $1").bind(name).fetch_all(&self.pool).await?;

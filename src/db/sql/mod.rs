@@ -15,6 +15,7 @@ mod photos;
 mod repo;
 mod reviews;
 mod scorecards;
+mod sessions;
 mod shared;
 mod tasks;
 mod visits;

@@ -1,0 +1,139 @@
+//! What the console's templates show, made from the domain's records: words in the user's
+//! language, times in the branch's zone, numbers rounded as a reviewer reads them.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::i18n::Texts;
+use crate::domain::directory::Locale;
+use crate::domain::finding::{Finding, Severity};
+use crate::domain::visit::{Decision, Photo, ReviewStatus, VisitStatus};
+
+pub fn visit_status(t: &Texts, s: VisitStatus) -> &'static str {
+    match s {
+        VisitStatus::Draft => t.status_draft,
+        VisitStatus::Compliant => t.status_compliant,
+        VisitStatus::Flagged => t.status_flagged,
+        VisitStatus::NonCompliant => t.status_non_compliant,
+    }
+}
+
+pub fn review_status(t: &Texts, s: ReviewStatus) -> &'static str {
+    match s {
+        ReviewStatus::Pending => t.review_pending,
+        ReviewStatus::Approved => t.review_approved,
+        ReviewStatus::Rejected => t.review_rejected,
+        ReviewStatus::Flagged => t.review_flagged,
+    }
+}
+
+pub fn decision(t: &Texts, d: Decision) -> &'static str {
+    match d {
+        Decision::Approve => t.decision_approve,
+        Decision::Reject => t.decision_reject,
+        Decision::Flag => t.decision_flag,
+    }
+}
+
+/// One finding as the queue and the visit page list it.
+pub struct FindingView {
+    pub code: &'static str,
+    pub severity: &'static str,
+    /// `blocking`, `major`, `minor`: the badge's class.
+    pub severity_class: &'static str,
+    pub penalty: u32,
+    pub message: String,
+    /// What the check measured, compactly (`key: value`, …).
+    pub evidence: String,
+}
+
+impl FindingView {
+    pub fn new(t: &Texts, f: &Finding) -> FindingView {
+        let (severity, severity_class) = match f.severity {
+            Severity::Blocking => (t.severity_blocking, "blocking"),
+            Severity::Major => (t.severity_major, "major"),
+            Severity::Minor => (t.severity_minor, "minor"),
+        };
+        let message = if t.lang == Locale::Id.as_str() { f.message_id.clone() } else { f.message_en.clone() };
+        FindingView {
+            code: f.code.as_str(),
+            severity,
+            severity_class,
+            penalty: f.penalty,
+            message,
+            evidence: evidence_text(&f.evidence),
+        }
+    }
+}
+
+/// `{"distance_m": 812.4, "limit_m": 100}` → `distance_m: 812.4 · limit_m: 100`.
+pub fn evidence_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}: {s}"),
+                other => format!("{k}: {other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" · "),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A photo's thumbnail and the links to it.
+pub struct PhotoView {
+    pub id: String,
+    pub thumb_url: String,
+    pub full_url: String,
+    pub alt: String,
+}
+
+impl PhotoView {
+    pub fn new(p: &Photo) -> PhotoView {
+        let base = format!("/hq/visits/{}/photos/{}", p.visit_id, p.id);
+        PhotoView {
+            id: p.id.to_string(),
+            thumb_url: format!("{base}/thumbnail"),
+            full_url: base,
+            alt: format!("{} {}", p.kind.as_str(), p.id),
+        }
+    }
+}
+
+/// An instant in the branch's zone, `2026-11-10 10:05 WIB`.
+pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+pub fn optional(v: &Option<String>, t: &Texts) -> String {
+    v.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| t.unknown.to_string())
+}
+
+/// Metres as a reviewer reads them: `85 m`, `1.2 km`.
+pub fn distance(m: f64) -> String {
+    if m < 1000.0 {
+        format!("{m:.0} m")
+    } else {
+        format!("{:.1} km", m / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_reads_as_key_value_pairs() {
+        let v = serde_json::json!({ "distance_m": 812.4, "limit_m": 100, "source": "exif" });
+        assert_eq!(evidence_text(&v), "distance_m: 812.4 · limit_m: 100 · source: exif");
+        assert_eq!(evidence_text(&serde_json::Value::Null), "");
+    }
+
+    #[test]
+    fn distances_round_for_reading() {
+        assert_eq!(distance(84.6), "85 m");
+        assert_eq!(distance(1234.0), "1.2 km");
+    }
+}
