@@ -213,7 +213,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User { command: UserCommand::SetPassword { login } } => {
             let app = crate::startup::build_app(&settings).await?;
-            let credentials = app.repo.credentials_by_login(&login).await?.ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
+            let credentials =
+                app.repo.credentials_by_login(&login).await?.ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))?;
             let password = crate::app::sessions::new_password();
             crate::app::sessions::set_password(&app, credentials.user.id, &password, true).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("one-time console password for {login} (shown once; the first sign-in chooses another):\n{password}");
@@ -253,7 +254,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 logins.len()
             );
             for l in logins {
-                println!("  {:<8} {:<17} {:<4} {:<20} {}", l.login, l.role.as_str(), l.branch.as_deref().unwrap_or("-"), l.password, l.token);
+                println!(
+                    "  {:<8} {:<17} {:<4} {:<20} {}",
+                    l.login,
+                    l.role.as_str(),
+                    l.branch.as_deref().unwrap_or("-"),
+                    l.password,
+                    l.token
+                );
             }
         }
     }

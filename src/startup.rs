@@ -34,7 +34,7 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         inspect_permits: Arc::new(Semaphore::new(permits)),
         inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),
         metrics: Arc::new(crate::metrics::Metrics::new()),
-        sessions: crate::app::sessions::SessionLimits {
+        sessions: crate::app::SessionLimits {
             idle: Duration::from_secs(settings.console.session_idle_minutes * 60),
             absolute: Duration::from_secs(settings.console.session_absolute_hours * 3600),
         },

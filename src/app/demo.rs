@@ -143,7 +143,14 @@ pub async fn load(app: &App) -> Result<Vec<DemoLogin>, AppError> {
     let mut add_user = |role: Role, name: &str, branch: Option<(BranchId, &str)>| {
         let (id, token) = login(name);
         let password = format!("demo-{name}-pass");
-        logins.push(DemoLogin { login: name.to_string(), name: title(name), role, branch: branch.map(|b| b.1.to_string()), token, password });
+        logins.push(DemoLogin {
+            login: name.to_string(),
+            name: title(name),
+            role,
+            branch: branch.map(|b| b.1.to_string()),
+            token,
+            password,
+        });
         User { id, name: title(name), role, branch_id: branch.map(|b| b.0) }
     };
     let mut users = vec![add_user(Role::Hq, "hana", None), add_user(Role::Admin, "admin", None)];

@@ -69,7 +69,14 @@ pub struct App {
     pub inspect_timeout: Duration,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// How long a console session lives.
-    pub sessions: sessions::SessionLimits,
+    pub sessions: SessionLimits,
+}
+
+/// How long a console session lives: `idle` since its last request, `absolute` since sign-in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SessionLimits {
+    pub idle: Duration,
+    pub absolute: Duration,
 }
 
 impl App {

@@ -245,7 +245,7 @@ pub async fn thumbnail(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Ph
     .await?;
     let (thumb, took) = tokio::time::timeout(app.inspect_timeout, made)
         .await
-        .map_err(|_| AppError::Unavailable { code: "inspection_timeout", detail: "making the thumbnail took too long".into() })?
+        .map_err(|_| AppError::Unavailable { code: "thumbnail_timeout", detail: "making the thumbnail took too long".into() })?
         .map_err(|e| AppError::internal(format!("thumbnail task: {e}")))?;
     let thumb = thumb.map_err(|_| AppError::internal("the thumbnail decoder panicked"))?.map_err(AppError::Media)?;
     tracing::debug!(photo_id = %photo_id, bytes = thumb.len(), ms = took.as_secs_f64() * 1000.0, "thumbnail made");

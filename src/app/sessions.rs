@@ -2,31 +2,15 @@
 //! SHA-256, with its own CSRF token), idle and absolute expiry, and a throttle on failed
 //! attempts per login and per client address. The API keeps its bearer tokens (`auth.rs`).
 
-use std::time::Duration;
-
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
-use super::auth::{new_token, token_hash};
 use super::{App, AppError};
 use crate::domain::directory::{Credentials, Locale};
 use crate::domain::ids::UserId;
 use crate::domain::role::Actor;
-
-/// How long a session lives: `idle` since its last request, `absolute` since sign-in.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SessionLimits {
-    pub idle: Duration,
-    pub absolute: Duration,
-}
-
-impl Default for SessionLimits {
-    fn default() -> Self {
-        SessionLimits { idle: Duration::from_secs(2 * 3600), absolute: Duration::from_secs(12 * 3600) }
-    }
-}
 
 /// A signed-in console user, as each request finds them.
 #[derive(Debug, Clone)]
@@ -64,7 +48,10 @@ pub const MAX_PASSWORD_BYTES: usize = 256;
 /// minimum). CPU work: call from a blocking thread.
 pub fn hash_password(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| AppError::internal(format!("argon2: {e}")))
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::internal(format!("argon2: {e}")))
 }
 
 /// Whether a password matches a stored PHC string (a malformed one matches nothing).
@@ -77,19 +64,18 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 pub fn new_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rngs::OsRng;
-    let groups: Vec<String> =
-        (0..4).map(|_| (0..4).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()).collect();
+    let groups: Vec<String> = (0..4).map(|_| (0..4).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()).collect();
     groups.join("-")
 }
 
 /// Why a chosen password is refused, if it is.
-pub fn password_problem(login: &str, password: &str) -> Option<&'static str> {
+pub fn password_problem(login: &str, password: &str) -> Option<AppError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        Some("password_too_short")
+        Some(AppError::invalid("password_too_short", format!("a password has at least {MIN_PASSWORD_CHARS} characters")))
     } else if password.len() > MAX_PASSWORD_BYTES {
-        Some("password_too_long")
+        Some(AppError::invalid("password_too_long", format!("a password has at most {MAX_PASSWORD_BYTES} bytes")))
     } else if password.eq_ignore_ascii_case(login) {
-        Some("password_is_login")
+        Some(AppError::invalid("password_is_login", "a password is not the login"))
     } else {
         None
     }
@@ -176,9 +162,9 @@ pub async fn sign_in(app: &App, login: &str, password: &str, address: Option<&st
         return Err(AppError::SignInFailed);
     };
     app.repo.clear_sign_in_failures(&keys[0]).await?;
-    let cookie = new_token();
-    let csrf_token = new_token();
-    let id_hash = token_hash(&cookie);
+    let cookie = super::auth::new_token();
+    let csrf_token = super::auth::new_token();
+    let id_hash = super::auth::token_hash(&cookie);
     app.repo.create_session(&id_hash, credentials.user.id, &csrf_token, now).await?;
     let actor = actor_of(&credentials);
     app.repo
@@ -201,7 +187,7 @@ pub async fn session(app: &App, cookie: &str) -> Result<Option<Session>, AppErro
     if cookie.is_empty() || cookie.len() > 256 {
         return Ok(None);
     }
-    let id_hash = token_hash(cookie);
+    let id_hash = super::auth::token_hash(cookie);
     let Some(record) = app.repo.get_session(&id_hash).await? else { return Ok(None) };
     let now = app.now();
     let limits = app.sessions;
@@ -230,8 +216,8 @@ pub async fn change_password(app: &App, session: &Session, current: &str, new: &
     if current.len() > MAX_PASSWORD_BYTES || !verify_blocking(current.to_string(), phc).await? {
         return Err(AppError::invalid("password_wrong", "the current password is not right"));
     }
-    if let Some(code) = password_problem(&credentials.login, new) {
-        return Err(AppError::invalid(code, format!("a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_BYTES} characters and is not the login")));
+    if let Some(problem) = password_problem(&credentials.login, new) {
+        return Err(problem);
     }
     if new == current {
         return Err(AppError::invalid("password_unchanged", "the new password must differ from the current one"));
@@ -283,15 +269,16 @@ mod tests {
         assert_eq!(p.len(), 19, "{p}");
         assert!(!p.contains(['0', 'O', '1', 'l', 'I']), "{p}");
         assert_ne!(p, new_password());
-        assert_eq!(password_problem("rina", &p), None);
+        assert!(password_problem("rina", &p).is_none());
     }
 
     #[test]
     fn chosen_passwords_are_checked() {
-        assert_eq!(password_problem("rina", "short"), Some("password_too_short"));
-        assert_eq!(password_problem("rina.sales", "Rina.Sales"), Some("password_is_login"));
-        assert_eq!(password_problem("rina", &"x".repeat(300)), Some("password_too_long"));
-        assert_eq!(password_problem("rina", "long enough pass"), None);
+        let code = |login: &str, password: &str| password_problem(login, password).map(|e| e.code());
+        assert_eq!(code("rina", "short"), Some("password_too_short"));
+        assert_eq!(code("rina.sales", "Rina.Sales"), Some("password_is_login"));
+        assert_eq!(code("rina", &"x".repeat(300)), Some("password_too_long"));
+        assert_eq!(code("rina", "long enough pass"), None);
     }
 
     #[test]

@@ -97,9 +97,7 @@ impl From<AppError> for ApiError {
             AppError::Forbidden { detail, .. } => ApiError::new(StatusCode::FORBIDDEN, code, detail),
             AppError::NotFound { detail, .. } => ApiError::new(StatusCode::NOT_FOUND, code, detail),
             AppError::Conflict { detail, .. } => ApiError::new(StatusCode::CONFLICT, code, detail),
-            AppError::Invalid { detail, fields, .. } => {
-                ApiError { fields, ..ApiError::unprocessable(code, detail) }
-            }
+            AppError::Invalid { detail, fields, .. } => ApiError { fields, ..ApiError::unprocessable(code, detail) },
             AppError::BulkRejected { ref errors } => {
                 let detail = e.to_string();
                 ApiError { errors: errors.clone(), ..ApiError::unprocessable(code, detail) }
@@ -157,8 +155,12 @@ pub fn problem_for_plain_errors<B>(
     res: actix_web::dev::ServiceResponse<B>,
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
     use actix_web::middleware::ErrorHandlerResponse;
-    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem {
+    // A problem already, or one of the console's HTML error pages.
+    let is_answer = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html"));
+    if is_answer {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

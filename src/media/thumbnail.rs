@@ -70,8 +70,8 @@ fn jpeg_rgb(bytes: &[u8]) -> Result<RgbImage, MediaError> {
     let scale = [1u8, 2, 4].into_iter().find(|&n| long * usize::from(n) / 8 >= THUMB_SIDE as usize).unwrap_or(8);
     decompress.scale(scale);
     let cmyk = matches!(decompress.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
-    let mut started = if cmyk { decompress.to_colorspace(ColorSpace::JCS_CMYK) } else { decompress.rgb() }
-        .map_err(|e| unreadable("data", e))?;
+    let mut started =
+        if cmyk { decompress.to_colorspace(ColorSpace::JCS_CMYK) } else { decompress.rgb() }.map_err(|e| unreadable("data", e))?;
     let (w, h) = (started.width(), started.height());
     let samples: Vec<u8> = started.read_scanlines().map_err(|e| unreadable("data", e))?;
     let rgb = if cmyk {

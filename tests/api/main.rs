@@ -3,6 +3,7 @@
 //! per test.
 
 mod cluster;
+mod console;
 mod contract;
 mod garage;
 mod helpers;

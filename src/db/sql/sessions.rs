@@ -41,19 +41,15 @@ impl SessionRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn credentials_by_login(&self, login: &str) -> Result<Option<Credentials>, RepoError> {
-        let row: Option<CredentialsRow> = sqlx::query_as(&format!("SELECT {CREDENTIALS} FROM users u WHERE u.login = $1"))
-            .bind(login)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<CredentialsRow> =
+            sqlx::query_as(&format!("SELECT {CREDENTIALS} FROM users u WHERE u.login = $1")).bind(login).fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(user_id = %user))]
     async fn credentials_of(&self, user: UserId) -> Result<Option<Credentials>, RepoError> {
-        let row: Option<CredentialsRow> = sqlx::query_as(&format!("SELECT {CREDENTIALS} FROM users u WHERE u.id = $1"))
-            .bind(user.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<CredentialsRow> =
+            sqlx::query_as(&format!("SELECT {CREDENTIALS} FROM users u WHERE u.id = $1")).bind(user.0).fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -109,8 +105,8 @@ impl SessionRepo for SqlRepo<Db> {
         .bind(at)
         .bind(user.0)
         .bind(except)
-            .execute(&self.pool)
-            .await?;
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected())
     }
 
@@ -133,7 +129,11 @@ impl SessionRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn lock_sign_in(&self, key: &str, until: DateTime<Utc>) -> Result<(), RepoError> {
-        sqlx::query("UPDATE sign_in_failures SET locked_until = $1 WHERE throttle_key = $2").bind(until).bind(key).execute(&self.pool).await?;
+        sqlx::query("UPDATE sign_in_failures SET locked_until = $1 WHERE throttle_key = $2")
+            .bind(until)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -142,7 +142,8 @@ impl SessionRepo for SqlRepo<Db> {
         if keys.is_empty() {
             return Ok(None);
         }
-        let mut qb = QueryBuilder::<Db>::new("SELECT locked_until FROM sign_in_failures WHERE locked_until IS NOT NULL AND throttle_key IN (");
+        let mut qb =
+            QueryBuilder::<Db>::new("SELECT locked_until FROM sign_in_failures WHERE locked_until IS NOT NULL AND throttle_key IN (");
         let mut list = qb.separated(", ");
         for k in keys {
             list.push_bind(k.clone());

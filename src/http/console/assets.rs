@@ -4,7 +4,7 @@
 //! in the path and are cached for a year; the console's own are revalidated by ETag.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use sha2::{Digest, Sha256};
 
 struct Asset {
@@ -48,7 +48,8 @@ static LICENCES: &[Asset] = &[
 pub async fn get(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let path = path.into_inner();
     let Some(asset) = ASSETS.iter().chain(LICENCES).find(|a| a.path == path) else {
-        return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("no such asset");
+        return crate::http::error::ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "route_not_found", "no such asset")
+            .error_response();
     };
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(asset.bytes))[..16]);
     let vendored = asset.path.starts_with("vendor/");

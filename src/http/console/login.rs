@@ -6,7 +6,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::i18n::{texts, Texts, EN, ID};
-use super::session::{check_csrf, check_login_csrf, cookie, html, removal, safe_next, ConsoleError, Signed, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use super::session::{
+    check_csrf, check_login_csrf, cookie, html, removal, safe_next, ConsoleError, Signed, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+};
 use crate::app::{sessions, App, AppError};
 use crate::domain::directory::Locale;
 use crate::domain::role::Role;
@@ -58,7 +60,14 @@ fn guest_locale(req: &HttpRequest, lang: Option<&str>) -> Locale {
     }
 }
 
-fn login_page(req: &HttpRequest, locale: Locale, next: &str, login: &str, error: Option<String>, status: actix_web::http::StatusCode) -> HttpResponse {
+fn login_page(
+    req: &HttpRequest,
+    locale: Locale,
+    next: &str,
+    login: &str,
+    error: Option<String>,
+    status: actix_web::http::StatusCode,
+) -> HttpResponse {
     let csrf = crate::app::auth::new_token();
     let t = texts(locale);
     let other = if locale == Locale::Id { &EN } else { &ID };
@@ -138,7 +147,12 @@ pub struct CsrfForm {
 }
 
 /// `POST /hq/logout`.
-pub async fn logout(req: HttpRequest, app: web::Data<App>, signed: Signed, form: web::Form<CsrfForm>) -> Result<HttpResponse, ConsoleError> {
+pub async fn logout(
+    req: HttpRequest,
+    app: web::Data<App>,
+    signed: Signed,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, ConsoleError> {
     check_csrf(&req, &signed, form.csrf.as_deref())?;
     sessions::sign_out(&app, &signed.session).await.map_err(|e| ConsoleError::from_app(e, signed.session.locale))?;
     Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/hq/login")).cookie(removal(&req, SESSION_COOKIE)).finish())
@@ -203,11 +217,15 @@ pub struct LocaleForm {
 }
 
 /// `POST /hq/locale`: remembers the language and goes back to the page.
-pub async fn set_locale(req: HttpRequest, app: web::Data<App>, signed: Signed, form: web::Form<LocaleForm>) -> Result<HttpResponse, ConsoleError> {
+pub async fn set_locale(
+    req: HttpRequest,
+    app: web::Data<App>,
+    signed: Signed,
+    form: web::Form<LocaleForm>,
+) -> Result<HttpResponse, ConsoleError> {
     check_csrf(&req, &signed, form.csrf.as_deref())?;
-    let locale = Locale::parse(&form.locale).ok_or_else(|| {
-        ConsoleError::from_app(AppError::invalid("invalid_locale", "the language is id or en"), signed.session.locale)
-    })?;
+    let locale = Locale::parse(&form.locale)
+        .ok_or_else(|| ConsoleError::from_app(AppError::invalid("invalid_locale", "the language is id or en"), signed.session.locale))?;
     sessions::set_locale(&app, &signed.session, locale).await.map_err(|e| ConsoleError::from_app(e, signed.session.locale))?;
     Ok(see_other(safe_next(&form.back)))
 }

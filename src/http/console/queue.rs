@@ -46,16 +46,12 @@ pub struct QueueQuery {
     cursor: String,
 }
 
-fn bad_filter(signed: &Signed, field: &str) -> ConsoleError {
-    ConsoleError::from_app(AppError::invalid("invalid_query", format!("{field} is not valid")), signed.session.locale)
-}
-
 fn parsed<T>(signed: &Signed, field: &str, value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ConsoleError> {
     let value = value.trim();
     if value.is_empty() {
         return Ok(None);
     }
-    parse(value).map(Some).ok_or_else(|| bad_filter(signed, field))
+    parse(value).map(Some).ok_or_else(|| ConsoleError::bad_query(signed.t, field))
 }
 
 struct Choice {
@@ -293,11 +289,14 @@ pub async fn decide(
     check_csrf(&req, &signed, form.csrf.as_deref())?;
     let input = review_input(&signed, &form.id, &form.decision, &form.comment, &form.deduct_points)?;
     let visit_id = VisitId(path.into_inner());
-    let (review, detail, _) =
-        reviews::review(&app, &signed.session.actor, visit_id, input).await.map_err(|e| ConsoleError::from_app(e, signed.session.locale))?;
+    let (review, detail, _) = reviews::review(&app, &signed.session.actor, visit_id, input)
+        .await
+        .map_err(|e| ConsoleError::from_app(e, signed.session.locale))?;
     if req.headers().contains_key("hx-request") {
-        let revisit = review.revisit_task_id.or(detail.visit.revisit_task_id.filter(|_| review.decision == Decision::Reject)).map(|t| t.to_string());
-        let body = Decided { t: signed.t, id: visit_id.to_string(), decision: views::decision(signed.t, review.decision), oob: false, revisit };
+        let revisit =
+            review.revisit_task_id.or(detail.visit.revisit_task_id.filter(|_| review.decision == Decision::Reject)).map(|t| t.to_string());
+        let body =
+            Decided { t: signed.t, id: visit_id.to_string(), decision: views::decision(signed.t, review.decision), oob: false, revisit };
         return html(body.render());
     }
     let back = super::session::safe_next(&form.back);
@@ -325,7 +324,13 @@ pub async fn bulk(req: HttpRequest, app: web::Data<App>, signed: Signed, body: w
     for (_, visit) in fields.iter().filter(|(k, _)| k == "visit") {
         let id = Uuid::parse_str(visit)
             .map_err(|_| ConsoleError::from_app(AppError::invalid("invalid_field", "a selected visit id is not a UUID"), locale))?;
-        let input = review_input(&signed, review_ids.get(visit.as_str()).copied().unwrap_or(""), one("decision"), one("comment"), one("deduct_points"))?;
+        let input = review_input(
+            &signed,
+            review_ids.get(visit.as_str()).copied().unwrap_or(""),
+            one("decision"),
+            one("comment"),
+            one("deduct_points"),
+        )?;
         items.push((VisitId(id), input));
     }
     if items.is_empty() {

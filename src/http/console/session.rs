@@ -143,7 +143,12 @@ pub fn check_csrf(req: &HttpRequest, signed: &Signed, field: Option<&str>) -> Re
     let given = field.or(header).unwrap_or_default();
     if !same_origin(req) || !constant_time_eq(given.as_bytes(), signed.session.csrf_token.as_bytes()) {
         tracing::info!(path = req.path(), user = %signed.session.actor.id, "console request refused: CSRF token or origin");
-        return Err(ConsoleError::Page { status: StatusCode::FORBIDDEN, code: "csrf_failed", message: signed.t.error_csrf.into(), t: signed.t });
+        return Err(ConsoleError::Page {
+            status: StatusCode::FORBIDDEN,
+            code: "csrf_failed",
+            message: signed.t.error_csrf.into(),
+            t: signed.t,
+        });
     }
     Ok(())
 }
@@ -183,10 +188,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Why a console request ends other than with its page.
 pub enum ConsoleError {
     /// No live session: to the sign-in page (an htmx request is told to go there whole).
-    SignIn { next: String, htmx: bool },
+    SignIn {
+        next: String,
+        htmx: bool,
+    },
     Redirect(String),
     /// An error page with the status and the stable code the API would give.
-    Page { status: StatusCode, code: &'static str, message: String, t: &'static Texts },
+    Page {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        t: &'static Texts,
+    },
 }
 
 impl std::fmt::Debug for ConsoleError {
@@ -206,6 +219,11 @@ impl std::fmt::Display for ConsoleError {
 }
 
 impl ConsoleError {
+    /// A query parameter of a page is not valid (400 `invalid_query`, as the API says it).
+    pub fn bad_query(t: &'static Texts, field: &str) -> ConsoleError {
+        ConsoleError::Page { status: StatusCode::BAD_REQUEST, code: "invalid_query", message: format!("{}: {field}", t.error_other), t }
+    }
+
     /// A use case's error as a page: the API's status and code, the console's words.
     pub fn from_app(e: AppError, locale: Locale) -> ConsoleError {
         let t = texts(locale);
@@ -243,7 +261,11 @@ impl ResponseError for ConsoleError {
             ConsoleError::SignIn { next, htmx } => {
                 let to = format!("/hq/login?next={}", urlencode(next));
                 if *htmx {
-                    HttpResponse::Unauthorized().insert_header(("HX-Redirect", to)).finish()
+                    HttpResponse::Unauthorized()
+                        .content_type("text/html; charset=utf-8")
+                        .insert_header(("X-Error-Code", "unauthorized"))
+                        .insert_header(("HX-Redirect", to))
+                        .body("<p>sign-in required</p>")
                 } else {
                     HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
                 }

@@ -61,16 +61,16 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let t = signed.t;
     let locale = signed.session.locale;
     let fail = |e: AppError| ConsoleError::from_app(e, locale);
-    let invalid = |field: &str| fail(AppError::invalid("invalid_query", format!("{field} is not valid")));
+    let bad = |field: &str| ConsoleError::bad_query(t, field);
     let date = |field: &str, v: &str| -> Result<Option<NaiveDate>, ConsoleError> {
         match v.trim() {
             "" => Ok(None),
-            s => s.parse().map(Some).map_err(|_| invalid(field)),
+            s => s.parse().map(Some).map_err(|_| bad(field)),
         }
     };
     let status = match q.status.trim() {
         "" => None,
-        s => Some(TaskStatus::parse(s).ok_or_else(|| invalid("status"))?),
+        s => Some(TaskStatus::parse(s).ok_or_else(|| bad("status"))?),
     };
     let actor = &signed.session.actor;
     let filter = TaskFilter {
@@ -98,7 +98,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let mut ids: Vec<_> = tasks.iter().map(|t| t.customer_id).chain(visits.iter().map(|v| v.content.customer_id)).collect();
     ids.sort_by_key(|c| c.0);
     ids.dedup();
-    let names: HashMap<_, _> = app.repo.customers_by_id(&ids).await.map_err(|e| fail(e.into()))?.into_iter().map(|c| (c.id, c.name)).collect();
+    let names: HashMap<_, _> =
+        app.repo.customers_by_id(&ids).await.map_err(|e| fail(e.into()))?.into_iter().map(|c| (c.id, c.name)).collect();
     let name = |id: crate::domain::ids::CustomerId| names.get(&id).cloned().unwrap_or_else(|| id.to_string());
     let tasks = tasks
         .iter()
@@ -123,5 +124,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         })
         .collect();
     let q = q.into_inner();
-    html(TasksPage { chrome: signed.chrome(&req, "tasks"), status: q.status, due_from: q.due_from, due_to: q.due_to, tasks, visits }.render())
+    html(
+        TasksPage { chrome: signed.chrome(&req, "tasks"), status: q.status, due_from: q.due_from, due_to: q.due_to, tasks, visits }
+            .render(),
+    )
 }

@@ -55,14 +55,7 @@ impl FindingView {
             Severity::Minor => (t.severity_minor, "minor"),
         };
         let message = if t.lang == Locale::Id.as_str() { f.message_id.clone() } else { f.message_en.clone() };
-        FindingView {
-            code: f.code.as_str(),
-            severity,
-            severity_class,
-            penalty: f.penalty,
-            message,
-            evidence: evidence_text(&f.evidence),
-        }
+        FindingView { code: f.code.as_str(), severity, severity_class, penalty: f.penalty, message, evidence: evidence_text(&f.evidence) }
     }
 }
 

@@ -117,7 +117,10 @@ fn photo_facts(t: &Texts, p: &Photo, tz: chrono_tz::Tz) -> Vec<Fact> {
                 },
             ),
         },
-        Fact { label: t.camera, value: optional(&[f.make.clone(), f.model.clone()].into_iter().flatten().reduce(|a, b| format!("{a} {b}")), t) },
+        Fact {
+            label: t.camera,
+            value: optional(&[f.make.clone(), f.model.clone()].into_iter().flatten().reduce(|a, b| format!("{a} {b}")), t),
+        },
         Fact { label: t.size, value: format!("{} × {} px, {} kB, {}", f.width, f.height, p.size_bytes / 1024, f.format) },
     ];
     if let Some(px) = f.pixels {
@@ -146,7 +149,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, path: w
     let customer = app.repo.get_customer(v.content.customer_id).await.map_err(|e| fail(e.into()))?;
     let mut people: Vec<_> = detail.reviews.iter().map(|r| r.reviewer_id).collect();
     people.push(v.rep_id);
-    let names: HashMap<_, _> = app.repo.users_by_id(&people).await.map_err(|e| fail(e.into()))?.into_iter().map(|u| (u.id, u.name)).collect();
+    let names: HashMap<_, _> =
+        app.repo.users_by_id(&people).await.map_err(|e| fail(e.into()))?.into_iter().map(|u| (u.id, u.name)).collect();
     let task_view = |task: crate::domain::task::Task| TaskView {
         id: task.id.to_string(),
         kind: task.task_type.as_str(),
@@ -187,14 +191,18 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, path: w
     let photos: Vec<PhotoPanel> = detail
         .photos
         .iter()
-        .map(|p| PhotoPanel { photo: PhotoView::new(p), facts: photo_facts(t, p, tz), findings: by_photo.remove(&p.id).unwrap_or_default() })
+        .map(|p| PhotoPanel {
+            photo: PhotoView::new(p),
+            facts: photo_facts(t, p, tz),
+            findings: by_photo.remove(&p.id).unwrap_or_default(),
+        })
         .collect();
     // Findings of photos no longer listed (none today) still show, with the visit's.
     visit_findings.extend(by_photo.into_values().flatten());
     let map = MapData {
-        customer: customer.as_ref().and_then(|c| {
-            c.location.map(|g| MapPoint { lat: g.latitude, lon: g.longitude, label: c.name.clone(), accuracy_m: None })
-        }),
+        customer: customer
+            .as_ref()
+            .and_then(|c| c.location.map(|g| MapPoint { lat: g.latitude, lon: g.longitude, label: c.name.clone(), accuracy_m: None })),
         radius_m: customer.as_ref().and_then(|c| c.geofence_radius_m).unwrap_or(app.policy.default_geofence_radius_m),
         photos: detail
             .photos
@@ -302,6 +310,8 @@ pub async fn photo(app: web::Data<App>, signed: Signed, path: web::Path<(Uuid, U
                 .no_chunking(photo.size_bytes)
                 .streaming(body))
         }
-        PhotoContent::Link(_) => Err(ConsoleError::from_app(AppError::internal("a link was given where bytes were asked for"), signed.session.locale)),
+        PhotoContent::Link(_) => {
+            Err(ConsoleError::from_app(AppError::internal("a link was given where bytes were asked for"), signed.session.locale))
+        }
     }
 }

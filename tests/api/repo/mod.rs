@@ -27,6 +27,7 @@ mod jobs;
 mod photos;
 mod reviews;
 mod scorecards;
+mod sessions;
 mod tasks;
 mod visits;
 mod webhooks;
