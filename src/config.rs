@@ -265,9 +265,8 @@ impl Settings {
         if self.jobs.orphan_grace_secs < 60 {
             problems.push("jobs.orphan_grace_secs must be at least 60 (longer than any upload takes)".into());
         }
-        if !self.console.public_url.is_empty()
-            && !(self.console.public_url.starts_with("http://") || self.console.public_url.starts_with("https://"))
-        {
+        let url = &self.console.public_url;
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             problems.push(format!("console.public_url {:?} must start with http:// or https://", self.console.public_url));
         }
         if self.console.session_idle_minutes == 0 || self.console.session_absolute_hours == 0 {

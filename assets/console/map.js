@@ -29,7 +29,22 @@
       .addTo(map).bindTooltip(data.labels.customer + ": " + data.customer.label);
     bounds.push(c);
   }
-  data.photos.forEach(function (p) {
+  var colours = { compliant: "#177245", flagged: "#a15c07", non_compliant: "#b42318", draft: "#5b6577" };
+  (data.places || []).forEach(function (c) {
+    var at = [c.lat, c.lon];
+    L.circleMarker(at, { radius: 5, color: "#0b5cad", weight: 2, fillColor: "#fff", fillOpacity: 1, className: "place-marker" })
+      .addTo(map).bindTooltip(data.labels.customer + ": " + c.label);
+    bounds.push(at);
+  });
+  (data.visits || []).forEach(function (v) {
+    var at = [v.lat, v.lon];
+    var m = L.circleMarker(at, { radius: 7, color: "#fff", weight: 2, fillColor: colours[v.status] || "#5b6577", fillOpacity: 1,
+                                 className: "visit-marker status-" + v.status });
+    m.addTo(map).bindTooltip(v.label);
+    m.on("click", function () { window.location = v.url; });
+    bounds.push(at);
+  });
+  (data.photos || []).forEach(function (p) {
     var at = [p.lat, p.lon];
     if (p.accuracy_m) {
       L.circle(at, { radius: p.accuracy_m, color: "#b42318", weight: 1, fillOpacity: 0.08, interactive: false }).addTo(map);
@@ -38,7 +53,9 @@
       .addTo(map).bindTooltip(data.labels.photo + ": " + p.label);
     bounds.push(at);
   });
-  if (bounds.length === 1) {
+  if (bounds.length === 0) {
+    map.setView([-2.5, 118], 5); // Indonesia
+  } else if (bounds.length === 1) {
     map.setView(bounds[0], 17);
   } else {
     map.fitBounds(L.latLngBounds(bounds).pad(0.3), { maxZoom: 18 });

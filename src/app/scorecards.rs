@@ -198,3 +198,63 @@ mod tests {
         }
     }
 }
+
+/// The month `n` months before a `YYYY-MM` month, written the same way.
+pub fn months_back(month: &str, n: u32) -> Option<String> {
+    let (from, _) = month_span(month)?;
+    let total = from.year() * 12 + from.month0() as i32 - n as i32;
+    Some(format!("{:04}-{:02}", total.div_euclid(12), total.rem_euclid(12) + 1))
+}
+
+/// One month of the compliance trend.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendPoint {
+    pub month: String,
+    pub visits: i64,
+    pub compliant_rate: Option<f64>,
+}
+
+/// The compliance rate of the caller's scope (one branch when given) over the `months` months
+/// ending with `month`, oldest first.
+pub async fn trend(app: &App, actor: &Actor, month: &str, branch: Option<BranchId>, months: u32) -> Result<Vec<TrendPoint>, AppError> {
+    let mut points = Vec::new();
+    for back in (0..months).rev() {
+        let m = months_back(month, back)
+            .ok_or_else(|| AppError::invalid("invalid_month", format!("{month:?} is not a month written YYYY-MM")))?;
+        let cards = self::month(app, actor, &m, branch).await?;
+        let (mut visits, mut compliant) = (0i64, 0f64);
+        for b in &cards.branches {
+            let n = b.card.door_visits + b.card.whatsapp_visits + b.card.phone_visits;
+            visits += n;
+            compliant += b.card.compliant_rate.unwrap_or(0.0) * n as f64;
+        }
+        let rate = (visits > 0).then(|| (compliant / visits as f64 * 1000.0).round() / 1000.0);
+        points.push(TrendPoint { month: m, visits, compliant_rate: rate });
+    }
+    Ok(points)
+}
+
+/// The most frequent findings of a month in the caller's scope (one branch when given).
+pub async fn top_findings(
+    app: &App,
+    actor: &Actor,
+    month: &str,
+    branch: Option<BranchId>,
+    limit: usize,
+) -> Result<Vec<(String, i64)>, AppError> {
+    let (from, to) =
+        month_span(month).ok_or_else(|| AppError::invalid("invalid_month", format!("{month:?} is not a month written YYYY-MM")))?;
+    let mut counts = app.repo.finding_counts(actor.scope(), branch, from, to).await?;
+    counts.truncate(limit);
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod trend_tests {
+    #[test]
+    fn months_go_back_across_years() {
+        assert_eq!(super::months_back("2026-03", 5).as_deref(), Some("2025-10"));
+        assert_eq!(super::months_back("2026-12", 0).as_deref(), Some("2026-12"));
+        assert_eq!(super::months_back("2026-13", 1), None);
+    }
+}

@@ -42,4 +42,13 @@ pub trait ScorecardRepo: Send + Sync {
     /// Re-visit tasks still open that came from visits dated within [from, to], per assignee
     /// and branch, in the scope.
     async fn open_revisits(&self, scope: Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<(UserId, BranchId, i64)>, RepoError>;
+    /// How often each finding code was found on the submitted visits dated in the span, in the
+    /// scope (one branch when given), most frequent first.
+    async fn finding_counts(
+        &self,
+        scope: Scope,
+        branch: Option<BranchId>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(String, i64)>, RepoError>;
 }

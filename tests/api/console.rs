@@ -248,7 +248,7 @@ async fn state_changes_need_the_csrf_token_and_the_language_is_remembered(app: T
 }
 
 /// A door visit by the rep with one photo taken at the customer's place, submitted.
-async fn visit_with_photo(app: &TestApp, customer: Uuid) -> (Uuid, Uuid) {
+pub async fn visit_with_photo(app: &TestApp, customer: Uuid) -> (Uuid, Uuid) {
     let visit = Uuid::new_v4();
     let r = app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
     assert_eq!(r.status, 201, "{}", r.json);

@@ -2,6 +2,7 @@
 //! `DATABASE_URL`) on PostgreSQL with photos in Garage, with a fresh database and object store
 //! per test.
 
+mod browser;
 mod cluster;
 mod console;
 mod contract;

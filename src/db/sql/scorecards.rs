@@ -73,4 +73,24 @@ impl ScorecardRepo for SqlRepo<Db> {
         let rows: Vec<(Uuid, Uuid, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(|(a, b, n)| (UserId(a), BranchId(b), n)).collect())
     }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(%from, %to))]
+    async fn finding_counts(
+        &self,
+        scope: Scope,
+        branch: Option<BranchId>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(String, i64)>, RepoError> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT f.code, COUNT(*) FROM findings f JOIN visits v ON v.id = f.visit_id WHERE v.status <> 'draft' AND v.visit_date >= ",
+        );
+        qb.push_bind(from).push(" AND v.visit_date <= ").push_bind(to);
+        push_scope(&mut qb, scope, "v.rep_id", "v.branch_id");
+        if let Some(b) = branch {
+            qb.push(" AND v.branch_id = ").push_bind(b.0);
+        }
+        qb.push(" GROUP BY f.code ORDER BY COUNT(*) DESC, f.code");
+        Ok(qb.build_query_as().fetch_all(&self.pool).await?)
+    }
 }

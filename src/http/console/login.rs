@@ -72,17 +72,15 @@ fn login_page(
     let t = texts(locale);
     let other = if locale == Locale::Id { &EN } else { &ID };
     let body = LoginPage { t, other, csrf: csrf.clone(), next, error, login }.render().unwrap_or_default();
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .cookie(cookie(req, LOGIN_CSRF_COOKIE, csrf))
-        .body(body)
+    super::session::page_headers(&mut HttpResponse::build(status)).cookie(cookie(req, LOGIN_CSRF_COOKIE, csrf)).body(body)
 }
 
 /// `GET /hq/login`.
 pub async fn login_form(req: HttpRequest, q: web::Query<LoginQuery>) -> HttpResponse {
     let locale = guest_locale(&req, q.lang.as_deref());
-    login_page(&req, locale, safe_next(q.next.as_deref().unwrap_or("")), "", None, actix_web::http::StatusCode::OK)
+    // No `next`: after signing in, the user's own start page.
+    let next = q.next.as_deref().filter(|n| !n.is_empty()).map_or("", safe_next);
+    login_page(&req, locale, next, "", None, actix_web::http::StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -105,12 +103,13 @@ pub async fn login(req: HttpRequest, app: web::Data<App>, form: web::Form<LoginF
     let t = texts(locale);
     check_login_csrf(&req, &form.csrf, t)?;
     let address = req.peer_addr().map(|a| a.ip().to_string());
-    let next = safe_next(&form.next);
+    let next = if form.next.is_empty() { "" } else { safe_next(&form.next) };
     match sessions::sign_in(&app, form.login.trim(), &form.password, address.as_deref()).await {
         Ok(signed_in) => {
             let to = if signed_in.session.must_change {
                 "/hq/password"
-            } else if form.next.is_empty() {
+            } else if form.next.is_empty() || (!signed_in.session.actor.role.is_marketing() && next.starts_with("/hq/queue")) {
+                // A rep sent to the queue (which is not theirs) starts on their tasks instead.
                 start_page(signed_in.session.actor.role)
             } else {
                 next

@@ -5,7 +5,9 @@
 mod assets;
 mod i18n;
 mod login;
+mod map;
 mod queue;
+mod scorecards;
 pub mod session;
 mod tasks;
 mod views;
@@ -33,6 +35,8 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/hq/visits/{visit_id}/photos/{photo_id}", web::get().to(visit::photo)),
         (Method::GET, "/hq/visits/{visit_id}/photos/{photo_id}/thumbnail", web::get().to(visit::thumbnail)),
         (Method::GET, "/hq/tasks", web::get().to(tasks::page)),
+        (Method::GET, "/hq/scorecards", web::get().to(scorecards::page)),
+        (Method::GET, "/hq/map", web::get().to(map::page)),
     ]
 }
 

@@ -267,11 +267,23 @@ fn review_input(signed: &Signed, id: &str, decision: &str, comment: &str, deduct
     Ok(ReviewInput { id, decision, comment: (!comment.is_empty()).then(|| comment.to_string()), deduct_points })
 }
 
+/// "Toko Maju Jaya · 2026-12-01": which visit a decided entry was (best effort: the decision is
+/// recorded whatever this finds).
+async fn visit_label(app: &App, v: &crate::domain::visit::Visit) -> String {
+    let name = match app.repo.get_customer(v.content.customer_id).await {
+        Ok(Some(c)) => c.name,
+        _ => v.content.customer_id.to_string(),
+    };
+    format!("{name} · {}", v.visit_date.map(|d| d.to_string()).unwrap_or_default())
+}
+
 #[derive(Template)]
 #[template(path = "console/decided.html")]
 struct Decided {
     t: &'static Texts,
     id: String,
+    /// The customer and the visit's date.
+    label: String,
     decision: &'static str,
     oob: bool,
     revisit: Option<String>,
@@ -295,8 +307,9 @@ pub async fn decide(
     if req.headers().contains_key("hx-request") {
         let revisit =
             review.revisit_task_id.or(detail.visit.revisit_task_id.filter(|_| review.decision == Decision::Reject)).map(|t| t.to_string());
-        let body =
-            Decided { t: signed.t, id: visit_id.to_string(), decision: views::decision(signed.t, review.decision), oob: false, revisit };
+        let label = visit_label(&app, &detail.visit).await;
+        let decision = views::decision(signed.t, review.decision);
+        let body = Decided { t: signed.t, id: visit_id.to_string(), label, decision, oob: false, revisit };
         return html(body.render());
     }
     let back = super::session::safe_next(&form.back);
@@ -339,16 +352,20 @@ pub async fn bulk(req: HttpRequest, app: web::Data<App>, signed: Signed, body: w
     let ids: Vec<VisitId> = items.iter().map(|(v, _)| *v).collect();
     let decision = items[0].1.decision;
     let outcomes = reviews::bulk(&app, &signed.session.actor, items).await.map_err(|e| ConsoleError::from_app(e, locale))?;
-    let decided = ids
-        .iter()
-        .zip(&outcomes)
-        .map(|(id, o)| Decided {
+    let mut decided = Vec::with_capacity(ids.len());
+    for (id, o) in ids.iter().zip(&outcomes) {
+        let label = match app.repo.get_visit(*id).await {
+            Ok(Some(v)) => visit_label(&app, &v).await,
+            _ => String::new(),
+        };
+        decided.push(Decided {
             t: signed.t,
             id: id.to_string(),
+            label,
             decision: views::decision(signed.t, decision),
             oob: true,
             revisit: o.review.revisit_task_id.map(|t| t.to_string()),
-        })
-        .collect();
+        });
+    }
     html(BulkDone { t: signed.t, count: outcomes.len(), decided }.render())
 }

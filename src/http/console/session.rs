@@ -273,7 +273,7 @@ impl ResponseError for ConsoleError {
             ConsoleError::Redirect(to) => HttpResponse::SeeOther().insert_header((header::LOCATION, to.as_str())).finish(),
             ConsoleError::Page { status, code, message, t } => {
                 let body = ErrorPage { t, status: status.as_u16(), code, message }.render().unwrap_or_else(|_| message.clone());
-                HttpResponse::build(*status).content_type("text/html; charset=utf-8").insert_header(("X-Error-Code", *code)).body(body)
+                page_headers(&mut HttpResponse::build(*status)).insert_header(("X-Error-Code", *code)).body(body)
             }
         }
     }
@@ -289,10 +289,27 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// The console's pages may load nothing from another origin, be framed by no one, and post
+/// only to themselves; the browser enforces it. (Leaflet positions its layers with inline
+/// styles, so styles may be inline; scripts may not.)
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+/// The headers every console page carries.
+pub fn page_headers(response: &mut actix_web::HttpResponseBuilder) -> &mut actix_web::HttpResponseBuilder {
+    response
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
+}
+
 /// A rendered page as a response.
 pub fn html(rendered: Result<String, askama::Error>) -> Result<HttpResponse, ConsoleError> {
     let body = rendered.map_err(|e| ConsoleError::from_app(AppError::internal(format!("template: {e}")), Locale::Id))?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header((header::CACHE_CONTROL, "no-store")).body(body))
+    Ok(page_headers(&mut HttpResponse::Ok()).body(body))
 }
 
 #[cfg(test)]

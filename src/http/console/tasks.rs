@@ -25,6 +25,13 @@ pub struct TasksQuery {
     due_from: String,
     #[serde(default)]
     due_to: String,
+    /// One rep's tasks and visits (a scorecard's link).
+    #[serde(default)]
+    rep_id: String,
+    #[serde(default)]
+    visit_from: String,
+    #[serde(default)]
+    visit_to: String,
 }
 
 struct TaskRow {
@@ -73,9 +80,13 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         s => Some(TaskStatus::parse(s).ok_or_else(|| bad("status"))?),
     };
     let actor = &signed.session.actor;
+    let rep = match q.rep_id.trim() {
+        "" => None,
+        s => Some(crate::domain::ids::UserId(uuid::Uuid::parse_str(s).map_err(|_| bad("rep_id"))?)),
+    };
     let filter = TaskFilter {
         scope: Scope::All,
-        assignee_id: None,
+        assignee_id: rep,
         status,
         due_from: date("due_from", &q.due_from)?,
         due_to: date("due_to", &q.due_to)?,
@@ -87,11 +98,11 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         scope: Scope::All,
         status: None,
         review_status: None,
-        rep_id: None,
+        rep_id: rep,
         branch_id: None,
         customer_id: None,
-        date_from: None,
-        date_to: None,
+        date_from: date("visit_from", &q.visit_from)?,
+        date_to: date("visit_to", &q.visit_to)?,
         finding_code: None,
     };
     let visits = crate::app::visits::list(&app, actor, visit_filter, Page { before: None, limit: 50 }).await.map_err(fail)?.items;

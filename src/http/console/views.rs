@@ -59,19 +59,28 @@ impl FindingView {
     }
 }
 
-/// `{"distance_m": 812.4, "limit_m": 100}` → `distance_m: 812.4 · limit_m: 100`.
+/// `{"distance_m": 812.4, "limit_m": 100}` → `distance_m: 812.4 · limit_m: 100`. A list of
+/// records (the earlier copies of a reused photo) reads as its length, a nested record as its
+/// own pairs, and a long value is cut, so one finding stays a line or two.
 pub fn evidence_text(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    fn value(v: &Value) -> String {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            Value::Array(items) if items.iter().any(Value::is_object) => format!("{} ×", items.len()),
+            Value::Array(items) => items.iter().map(value).collect::<Vec<_>>().join(", "),
+            Value::Object(map) => map.iter().map(|(k, v)| format!("{k} = {}", value(v))).collect::<Vec<_>>().join(", "),
+            other => other.to_string(),
+        };
+        match text.char_indices().nth(80) {
+            Some((cut, _)) => format!("{}…", &text[..cut]),
+            None => text,
+        }
+    }
     match v {
-        serde_json::Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => format!("{k}: {s}"),
-                other => format!("{k}: {other}"),
-            })
-            .collect::<Vec<_>>()
-            .join(" · "),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
+        Value::Object(map) => map.iter().map(|(k, v)| format!("{k}: {}", value(v))).collect::<Vec<_>>().join(" · "),
+        Value::Null => String::new(),
+        other => value(other),
     }
 }
 
@@ -122,6 +131,9 @@ mod tests {
         let v = serde_json::json!({ "distance_m": 812.4, "limit_m": 100, "source": "exif" });
         assert_eq!(evidence_text(&v), "distance_m: 812.4 · limit_m: 100 · source: exif");
         assert_eq!(evidence_text(&serde_json::Value::Null), "");
+        let reused = serde_json::json!({ "earlier": [{ "photo_id": "a" }, { "photo_id": "b" }], "policy": { "photo.x": 10 }, "kinds": ["storefront"] });
+        assert_eq!(evidence_text(&reused), "earlier: 2 × · kinds: storefront · policy: photo.x = 10");
+        assert!(evidence_text(&serde_json::json!({ "long": "x".repeat(200) })).ends_with('…'));
     }
 
     #[test]

@@ -1,0 +1,87 @@
+//! The console in a real browser, on both backends: the server is filled with visits here, then
+//! `tests/browser/console_test.py` drives Debian's headless Chromium through Playwright for
+//! Python (pointed at `/usr/bin/chromium`; never `playwright install`): sign in as HQ, see the
+//! thumbnails loaded, open a visit and its map, reject with a deduction and find the re-visit
+//! task in the list and the API, bulk-approve three, switch to English; branch marketing sees
+//! only its branch; a rep has no review controls and no other rep's visit; a request without
+//! its CSRF token is refused; no request leaves the origin; no console errors. Screenshots go to
+//! `target/console-screenshots/<backend>/`.
+//!
+//! Skipped (saying so) where Chromium or Playwright is missing, unless
+//! `FIELDPROOF_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs both).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::console::console_user;
+use crate::helpers::{Db, TestApp};
+
+backend_tests!(the_console_works_in_a_real_browser);
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Python with Playwright, and Chromium, or why not.
+fn browser_tools() -> Result<String, String> {
+    let python = std::env::var("FIELDPROOF_PYTHON").unwrap_or_else(|_| "python3".into());
+    if !std::path::Path::new(CHROMIUM).exists() {
+        return Err(format!("{CHROMIUM} is missing (Debian package chromium)"));
+    }
+    match Command::new(&python).args(["-c", "import playwright.sync_api"]).output() {
+        Ok(out) if out.status.success() => Ok(python),
+        Ok(_) => Err(format!("{python} has no playwright (pip install -r tests/browser/requirements.txt)")),
+        Err(e) => Err(format!("{python}: {e}")),
+    }
+}
+
+async fn the_console_works_in_a_real_browser(app: TestApp) {
+    let python = match browser_tools() {
+        Ok(p) => p,
+        Err(why) if std::env::var("FIELDPROOF_REQUIRE_BROWSER").as_deref() == Ok("1") => {
+            panic!("FIELDPROOF_REQUIRE_BROWSER=1 but {why}")
+        }
+        Err(why) => return crate::garage::skipped(&format!("the browser test ({why})")),
+    };
+    let customer = app.customer_at(-6.2, 106.8).await;
+    let mut visits = Vec::new();
+    for _ in 0..4 {
+        visits.push(crate::console::visit_with_photo(&app, customer).await.0);
+    }
+    console_user(&app, &app.hq, "hana", "hana-password-1", false).await;
+    console_user(&app, &app.jap_marketing, "petrus", "petrus-password-1", false).await;
+    console_user(&app, &app.rep, "rina", "rina-password-1", false).await;
+    console_user(&app, &app.rep2, "rudi", "rudi-password-1", false).await;
+    let case = json!({
+        "base_url": app.address,
+        "chromium": CHROMIUM,
+        "visits": visits,
+        "hq": { "login": "hana", "password": "hana-password-1" },
+        "jap_marketing": { "login": "petrus", "password": "petrus-password-1" },
+        "rep": { "login": "rina", "password": "rina-password-1" },
+        "rep2": { "login": "rudi", "password": "rudi-password-1" },
+        "hq_token": app.hq.token,
+        "rep_token": app.rep.token,
+    });
+    let backend = match app.db {
+        Db::Sqlite => "sqlite",
+        Db::Postgres => "postgres",
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shots = root.join("target/console-screenshots").join(backend);
+    let script = root.join("tests/browser/console_test.py");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .env("FP_BROWSER_CASE", case.to_string())
+            .env("FP_SCREENSHOTS", &shots)
+            .output()
+            .expect("run the browser test")
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the browser test failed ({}):\n{stdout}\n{stderr}", out.status);
+    assert!(stdout.contains("all checks passed"), "{stdout}\n{stderr}");
+}
