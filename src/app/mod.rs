@@ -11,6 +11,7 @@ pub mod demo;
 mod error;
 pub mod events;
 mod evidence;
+pub mod exports;
 pub mod imports;
 pub mod jobs;
 pub mod photos;

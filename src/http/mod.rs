@@ -8,6 +8,7 @@ mod calendar;
 pub mod console;
 mod customers;
 pub mod error;
+pub mod exports;
 mod health;
 mod imports;
 mod multipart;
@@ -53,6 +54,11 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/v1/review-queue", web::get().to(reviews::queue)),
         (Method::POST, "/v1/reviews/bulk", web::post().to(reviews::bulk)),
         (Method::GET, "/v1/scorecards", web::get().to(reviews::scorecards)),
+        (Method::GET, "/v1/exports/visits.csv", web::get().to(exports::api_visits_csv)),
+        (Method::GET, "/v1/exports/visits.geojson", web::get().to(exports::api_visits_geojson)),
+        (Method::GET, "/v1/exports/photos.zip", web::get().to(exports::api_photos_zip)),
+        (Method::GET, "/v1/exports/tasks.csv", web::get().to(exports::api_tasks_csv)),
+        (Method::GET, "/v1/exports/scorecards.csv", web::get().to(exports::api_scorecards_csv)),
         (Method::GET, "/v1/webhooks", web::get().to(webhooks::list)),
         (Method::POST, "/v1/webhooks", web::post().to(webhooks::create)),
         (Method::DELETE, "/v1/webhooks/{webhook_id}", web::delete().to(webhooks::delete)),

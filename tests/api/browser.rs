@@ -44,6 +44,7 @@ async fn the_console_works_in_a_real_browser(app: TestApp) {
         }
         Err(why) => return crate::garage::skipped(&format!("the browser test ({why})")),
     };
+    let _heavy = crate::helpers::HEAVY.lock().await;
     let customer = app.customer_at(-6.2, 106.8).await;
     let mut visits = Vec::new();
     for _ in 0..4 {

@@ -271,6 +271,7 @@ async fn backend(postgres: bool, dir: &std::path::Path) -> Option<Settings> {
 }
 
 async fn fault_test(postgres: bool) {
+    let _heavy = crate::helpers::HEAVY.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let Some(settings) = backend(postgres, dir.path()).await else { return };
     let mut server = Instance::start(&settings, dir.path().join("server.log"));

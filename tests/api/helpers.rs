@@ -68,6 +68,11 @@ impl fieldproof::app::Clock for TestClock {
     }
 }
 
+/// Held by the tests that load the whole machine — the kill -9 fault tests, whose phones must
+/// get an upload through between two kills, and the browser tests, whose Chromium takes a core —
+/// so that they never starve one another when the suite runs them in parallel.
+pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub struct Login {
     pub id: Uuid,
     pub token: String,

@@ -12,6 +12,7 @@ mod helpers;
 mod customers_tasks;
 mod day_close;
 mod errors;
+mod exports;
 mod health_auth;
 mod imports;
 mod jobs;

@@ -3,6 +3,7 @@
 //! words in `i18n.rs`, the embedded static files in `assets.rs`.
 
 mod assets;
+mod exports;
 mod i18n;
 mod login;
 mod map;
@@ -37,6 +38,8 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/hq/tasks", web::get().to(tasks::page)),
         (Method::GET, "/hq/scorecards", web::get().to(scorecards::page)),
         (Method::GET, "/hq/map", web::get().to(map::page)),
+        (Method::GET, "/hq/exports", web::get().to(exports::page)),
+        (Method::GET, "/hq/exports/{file}", web::get().to(exports::download)),
     ]
 }
 
