@@ -109,3 +109,72 @@ pub async fn create(app: &App, actor: &Actor, request: TaskRequest) -> Result<(T
     }
     Ok((stored, created))
 }
+
+/// Done / not done / missed over a filter (every page of it), in the actor's scope.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TaskCounts {
+    pub open: i64,
+    pub done: i64,
+    pub missed: i64,
+    pub cancelled: i64,
+}
+
+pub async fn counts(app: &App, actor: &Actor, mut filter: TaskFilter) -> Result<TaskCounts, AppError> {
+    filter.scope = actor.scope();
+    let mut counts = TaskCounts::default();
+    for (status, n) in app.repo.count_tasks(&filter).await? {
+        match status {
+            TaskStatus::Open => counts.open = n,
+            TaskStatus::Done => counts.done = n,
+            TaskStatus::Missed => counts.missed = n,
+            TaskStatus::Cancelled => counts.cancelled = n,
+        }
+    }
+    Ok(counts)
+}
+
+/// Gives an open task to another rep of its branch (marketing roles; audited). Giving it to the
+/// rep who has it changes nothing.
+pub async fn reassign(app: &App, actor: &Actor, id: TaskId, assignee: UserId) -> Result<Task, AppError> {
+    super::access::require(actor.role.is_marketing(), "tasks are assigned by marketing roles")?;
+    let task = super::access::visible_task(app, actor, id).await?;
+    if task.assignee_id == assignee {
+        return Ok(task);
+    }
+    match app.repo.get_user(assignee).await? {
+        Some(u) if u.role == Role::Sales && u.branch_id == Some(task.branch_id) => {}
+        _ => return Err(AppError::invalid("rep_not_found", "the assignee must be a sales rep of the task's branch")),
+    }
+    if !app.repo.reassign_task(id, assignee, app.now()).await? {
+        return Err(AppError::conflict("task_not_open", "only an open task can be given to another rep"));
+    }
+    let entry =
+        app.audit(actor, "task.reassigned", "task", id.to_string(), serde_json::json!({ "from": task.assignee_id, "to": assignee }));
+    app.repo.append_audit(&entry).await?;
+    app.repo.get_task(id).await?.ok_or_else(|| AppError::internal("task vanished"))
+}
+
+/// Deletes a task made by hand that no visit followed up yet (marketing roles; audited). A
+/// planned task, a re-visit, or one a visit names stays: it is part of the record.
+pub async fn delete_manual(app: &App, actor: &Actor, id: TaskId) -> Result<(), AppError> {
+    super::access::require(actor.role.is_marketing(), "tasks are deleted by marketing roles")?;
+    let task = super::access::visible_task(app, actor, id).await?;
+    if task.origin != "manual" {
+        return Err(AppError::conflict("task_not_manual", "only a task made by hand can be deleted"));
+    }
+    if task.status != TaskStatus::Open || app.repo.task_has_visit(id).await? {
+        return Err(AppError::conflict("task_followed_up", "a task that was followed up stays on the record"));
+    }
+    if !app.repo.delete_manual_task(id).await? {
+        return Err(AppError::conflict("task_followed_up", "a task that was followed up stays on the record"));
+    }
+    let entry = app.audit(
+        actor,
+        "task.deleted",
+        "task",
+        id.to_string(),
+        serde_json::json!({ "customer_id": task.customer_id, "due_date": task.due_date }),
+    );
+    app.repo.append_audit(&entry).await?;
+    Ok(())
+}

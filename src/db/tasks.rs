@@ -5,10 +5,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::error::RepoError;
 use super::jobs::NewJob;
+use crate::domain::customer::CustomerClass;
 use crate::domain::ids::{BranchId, CustomerId, TaskId, UserId};
 use crate::domain::page::{Page, Paged};
 use crate::domain::role::Scope;
-use crate::domain::task::{Task, TaskStatus};
+use crate::domain::task::{Task, TaskStatus, TaskType};
 
 #[derive(Debug, Clone)]
 pub struct TaskFilter {
@@ -21,6 +22,11 @@ pub struct TaskFilter {
     /// H-1: only open, unconfirmed tasks due on the given date of each branch (each branch's
     /// "tomorrow" in its own time zone). `Some(empty)` matches nothing.
     pub needs_confirmation: Option<Vec<(BranchId, NaiveDate)>>,
+    pub task_type: Option<TaskType>,
+    /// Tasks of customers now of this class.
+    pub customer_class: Option<CustomerClass>,
+    /// Tasks of customers whose name or code contains this (any case).
+    pub customer_query: Option<String>,
 }
 
 #[async_trait]
@@ -36,5 +42,13 @@ pub trait TaskRepo: Send + Sync {
     async fn confirm_task(&self, id: TaskId, by: UserId, note: Option<&str>, at: DateTime<Utc>) -> Result<bool, RepoError>;
     /// Inserts planned tasks under their plan keys; a key that exists is skipped. Returns how
     /// many were created.
+    /// How many tasks of each status match the filter (every page of it).
+    async fn count_tasks(&self, filter: &TaskFilter) -> Result<Vec<(TaskStatus, i64)>, RepoError>;
+    /// Gives an open task to another rep; false when the task is not open (or not there).
+    async fn reassign_task(&self, id: TaskId, assignee: UserId, at: DateTime<Utc>) -> Result<bool, RepoError>;
+    /// Deletes a task made by hand that is still open and that no visit names; false otherwise.
+    async fn delete_manual_task(&self, id: TaskId) -> Result<bool, RepoError>;
+    /// Whether any visit names the task.
+    async fn task_has_visit(&self, id: TaskId) -> Result<bool, RepoError>;
     async fn insert_planned_tasks(&self, tasks: &[(Task, String)]) -> Result<u64, RepoError>;
 }

@@ -437,6 +437,9 @@ pub async fn api_tasks_csv(app: web::Data<App>, Authed(actor): Authed, q: web::Q
         due_to: q.due_to,
         customer_id: q.customer_id.map(crate::domain::ids::CustomerId),
         needs_confirmation: None,
+        task_type: None,
+        customer_class: None,
+        customer_query: None,
     };
     let pages = TaskPages::start(&app, &actor, filter).await?;
     let zones = branch_zones(&app).await?;

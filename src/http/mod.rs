@@ -38,6 +38,8 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/v1/tasks", web::get().to(tasks::list)),
         (Method::POST, "/v1/tasks", web::post().to(tasks::create)),
         (Method::GET, "/v1/tasks/{task_id}", web::get().to(tasks::get)),
+        (Method::DELETE, "/v1/tasks/{task_id}", web::delete().to(tasks::delete)),
+        (Method::POST, "/v1/tasks/{task_id}/assign", web::post().to(tasks::assign)),
         (Method::POST, "/v1/tasks/{task_id}/confirm", web::post().to(tasks::confirm)),
         (Method::GET, "/v1/visits", web::get().to(visits::list)),
         (Method::GET, "/v1/visits/{visit_id}", web::get().to(visits::get)),

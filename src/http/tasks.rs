@@ -29,7 +29,10 @@ pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<Task
         due_from: q.due_from,
         due_to: q.due_to,
         customer_id: q.customer_id.map(CustomerId),
-        needs_confirmation: None, // set from the branches' clocks by the use case
+        needs_confirmation: None, // set from the branches' clocks by the use case,
+        task_type: None,
+        customer_class: None,
+        customer_query: None,
     };
     let filter = TaskFilter { needs_confirmation: q.needs_confirmation.unwrap_or(false).then(Vec::new), ..filter };
     let paged = tasks::list(&app, &actor, filter, page).await?;
@@ -63,4 +66,27 @@ pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<
     };
     let (stored, created) = tasks::create(&app, &actor, request).await?;
     Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(stored))
+}
+
+/// `POST /v1/tasks/{task_id}/assign`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignInput {
+    pub assignee_id: Uuid,
+}
+
+pub async fn assign(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    body: web::Json<AssignInput>,
+) -> Result<HttpResponse, ApiError> {
+    let task = tasks::reassign(&app, &actor, TaskId(id.into_inner()), UserId(body.assignee_id)).await?;
+    Ok(HttpResponse::Ok().json(task))
+}
+
+/// `DELETE /v1/tasks/{task_id}`: a task made by hand that no visit followed up.
+pub async fn delete(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    tasks::delete_manual(&app, &actor, TaskId(id.into_inner())).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -18,7 +18,8 @@ backend_tests!(
     failed_sign_ins_are_throttled_and_one_time_passwords_must_be_changed,
     state_changes_need_the_csrf_token_and_the_language_is_remembered,
     the_queue_shows_thumbnails_and_takes_decisions,
-    each_role_sees_its_own_in_the_console
+    each_role_sees_its_own_in_the_console,
+    the_task_list_counts_filters_and_manages_tasks
 );
 
 /// A browser, as far as the console cares: a cookie jar, and pages checked against the contract.
@@ -377,4 +378,97 @@ async fn each_role_sees_its_own_in_the_console(app: TestApp) {
     assert_eq!(queue.status, 200);
     assert!(!queue.body.contains(&visit.to_string()), "JAP's marketing does not see a JKT visit");
     assert!(!queue.body.contains(&format!("value=\"{}\"", app.jkt)), "nor JKT in the branch filter");
+}
+
+async fn the_task_list_counts_filters_and_manages_tasks(app: TestApp) {
+    let customer = app.customer_at(-6.2, 106.8).await;
+    let code = app.get(&format!("/v1/customers/{customer}"), &app.hq.token).await.json["code"].as_str().unwrap().to_string();
+    let (visit, _) = visit_with_photo(&app, customer).await;
+    console_user(&app, &app.marketing, "mira", "mira-password-1", false).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("mira", "mira-password-1").await;
+    let page = b.get("/hq/tasks").await;
+    assert_eq!(page.status, 200);
+    let csrf = csrf_of(&page);
+    let counts = |p: &Page, which: &str| -> i64 {
+        let at = p.body.find(&format!("id=\"count-{which}\">")).unwrap_or_else(|| panic!("no {which} count"));
+        let rest = &p.body[at + which.len() + 12..];
+        rest[..rest.find('<').unwrap()].parse().unwrap()
+    };
+    let open_before = counts(&page, "open");
+
+    // Add a manual task by customer code; the same form twice adds one.
+    let id = Uuid::new_v4().to_string();
+    let today = crate::helpers::today_in(chrono_tz::Asia::Jakarta).to_string();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("id", &id),
+        ("customer", &code),
+        ("assignee_id", &app.rep.id.to_string()),
+        ("due_date", &today),
+        ("required_method", "door_visit"),
+        ("note", "Cek stok"),
+    ];
+    for _ in 0..2 {
+        let r = b.post("/hq/tasks", &form).await;
+        assert_eq!((r.status, r.location()), (303, "/hq/tasks?done=added"), "{}", r.body);
+    }
+    let page = b.get("/hq/tasks?done=added").await;
+    assert_eq!(counts(&page, "open"), open_before + 1);
+    assert!(page.body.contains(&format!("id=\"task-{id}\"")) && page.body.contains("Tugas ditambahkan"));
+    let t = app.get(&format!("/v1/tasks/{id}"), &app.rep.token).await;
+    assert_eq!((t.json["task_type"].as_str(), t.json["origin"].as_str()), (Some("manual"), Some("manual")), "{}", t.json);
+
+    // Filters: by type, by customer name (any case), by class; counts follow the filter.
+    let manual = b.get("/hq/tasks?task_type=manual").await;
+    assert_eq!(counts(&manual, "open"), 1);
+    assert!(b.get("/hq/tasks?customer=maju%20JAYA").await.body.contains(&format!("id=\"task-{id}\"")));
+    assert!(!b.get("/hq/tasks?customer=nobody").await.body.contains(&format!("id=\"task-{id}\"")));
+    assert!(!b.get("/hq/tasks?class=lost").await.body.contains(&format!("id=\"task-{id}\"")));
+    assert_eq!(b.get("/hq/tasks?class=Z").await.status, 400);
+    // The calendar puts it on its day.
+    let month = b.get("/hq/tasks?view=month").await;
+    assert_eq!(month.status, 200);
+    assert!(month.body.contains(&format!("data-date=\"{today}\"")));
+    assert!(b.get("/hq/tasks?view=week").await.body.contains("class=\"calendar\""));
+
+    // Give it to the other rep; the API sees the change; an unknown rep is refused.
+    let r = b.post(&format!("/hq/tasks/{id}/assign"), &[("_csrf", &csrf), ("assignee_id", &app.rep2.id.to_string())]).await;
+    assert_eq!(r.location(), "/hq/tasks?done=assigned");
+    assert_eq!(app.get(&format!("/v1/tasks/{id}"), &app.hq.token).await.json["assignee_id"], app.rep2.id.to_string());
+    let r = b.post(&format!("/hq/tasks/{id}/assign"), &[("_csrf", &csrf), ("assignee_id", &app.jap_rep.id.to_string())]).await;
+    assert_eq!(r.status, 422, "a rep of another branch");
+    let r = app.post(&format!("/v1/tasks/{id}/assign"), &app.marketing.token, json!({ "assignee_id": app.rep.id })).await;
+    assert_eq!((r.status, r.json["assignee_id"].as_str()), (200, Some(app.rep.id.to_string().as_str())));
+    assert_eq!(
+        app.post(&format!("/v1/tasks/{id}/assign"), &app.rep.token, json!({ "assignee_id": app.rep.id })).await.code(),
+        "role_forbidden"
+    );
+
+    // Delete: the manual task goes; a task that is not manual, or that a visit named, stays.
+    let planned = app.get(&format!("/v1/visits/{visit}"), &app.hq.token).await.json["revisit_task_id"].as_str().map(str::to_string);
+    if let Some(revisit) = planned {
+        let r = b.post(&format!("/hq/tasks/{revisit}/delete"), &[("_csrf", &csrf)]).await;
+        assert_eq!((r.status, r.headers.get("x-error-code").unwrap().to_str().unwrap()), (409, "task_not_manual"));
+    }
+    let r = b.post(&format!("/hq/tasks/{id}/delete"), &[("_csrf", &csrf)]).await;
+    assert_eq!(r.location(), "/hq/tasks?done=deleted");
+    assert_eq!(app.get(&format!("/v1/tasks/{id}"), &app.hq.token).await.status, 404);
+    let followed = Uuid::new_v4();
+    let r = app
+        .post(
+            "/v1/tasks",
+            &app.marketing.token,
+            json!({ "id": followed, "customer_id": customer, "assignee_id": app.rep.id, "task_type": "manual",
+                    "required_method": "any", "due_date": today }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let mut body = app.visit_body(customer, "phone", 0);
+    body["task_id"] = json!(followed);
+    assert_eq!(app.put(&format!("/v1/visits/{}", Uuid::new_v4()), &app.rep.token, body).await.status, 201);
+    let r = app.send(Method::DELETE, &format!("/v1/tasks/{followed}"), Some(&app.marketing.token), crate::helpers::Body::None).await;
+    assert_eq!(r.code(), "task_followed_up", "a visit names it");
+    let r = app.send(Method::DELETE, &format!("/v1/tasks/{followed}"), Some(&app.rep.token), crate::helpers::Body::None).await;
+    assert_eq!(r.code(), "role_forbidden");
 }

@@ -5,10 +5,13 @@ needs arrive as one JSON document in FP_BROWSER_CASE. Screenshots of every page 
 FP_SCREENSHOTS for a person to look at. Exits non-zero on the first failed check, naming it.
 """
 
+import csv
+import io
 import json
 import os
 import sys
 import urllib.request
+import zipfile
 
 from playwright.sync_api import sync_playwright, expect
 
@@ -154,10 +157,44 @@ def main():
         assert page.evaluate("window.__same_page") is True, "the page reloaded"
         shot(page, "05-bulk-approved")
 
+        # Export the visits as CSV and their photos as a ZIP, and read both back.
+        page.goto(BASE + "/hq/exports")
+        shot(page, "06-exports")
+        with page.expect_download() as dl:
+            page.get_by_role("button", name="Unduh").first.click()
+        rows = list(csv.reader(io.StringIO(open(dl.value.path(), encoding="utf-8").read())))
+        assert rows[0][0] == "visit_id", rows[0]
+        exported = {r[0] for r in rows[1:]}
+        assert set(visits) <= exported, f"the CSV lacks visits: {set(visits) - exported}"
+        by_id = {r[0]: r for r in rows[1:]}
+        assert by_id[first][rows[0].index("last_decision")] == "reject", by_id[first]
+        with page.expect_download() as dl:
+            page.locator("button[formaction='/hq/exports/photos.zip']").click()
+        with zipfile.ZipFile(dl.value.path()) as z:
+            names = z.namelist()
+            assert "manifest.csv" in names, names
+            manifest = list(csv.reader(io.StringIO(z.read("manifest.csv").decode())))
+            assert len(manifest) - 1 == len(names) - 1 >= len(visits), (len(manifest), names)
+            for row in manifest[1:]:
+                assert len(z.read(row[0])) == int(row[7]), row
+
         # The re-visit task is in the task list.
         page.goto(BASE + "/hq/tasks")
         expect(page.locator("table.list").first).to_contain_text("revisit")
-        shot(page, "06-tasks")
+        shot(page, "07-tasks")
+
+        # The scorecards and the branch map.
+        page.goto(BASE + "/hq/scorecards")
+        expect(page.locator("svg.chart")).to_be_visible()
+        shot(page, "08-scorecards")
+        page.goto(BASE + "/hq/map")
+        page.wait_for_selector("#map[data-ready='true']")
+        page.wait_for_selector("#map[data-basemap='loaded']", timeout=20000)
+        assert page.locator("#map path.visit-marker").count() >= 1, "no visit on the branch map"
+        shot(page, "09-map")
+        page.locator("#map path.visit-marker").first.click(force=True)
+        page.wait_for_url("**/hq/visits/*")
+        page.goto(BASE + "/hq/tasks")
 
         # English, remembered.
         page.get_by_role("button", name="Ganti bahasa ke English").click()
@@ -165,7 +202,7 @@ def main():
         expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
         page.goto(BASE + "/hq/queue")
         expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
-        shot(page, "07-queue-english")
+        shot(page, "10-queue-english")
         watch.check()
         ctx.close()
 
@@ -178,7 +215,7 @@ def main():
             assert page.locator(f"#entry-{v}").count() == 0, f"JAP marketing sees JKT visit {v}"
         r = page.goto(BASE + f"/hq/visits/{first}")
         assert r.status == 404, f"JAP marketing opened a JKT visit: {r.status}"
-        shot(page, "08-other-branch")
+        shot(page, "11-other-branch")
         watch.check()
         ctx.close()
 
@@ -191,7 +228,9 @@ def main():
         page.goto(BASE + f"/hq/visits/{first}")
         expect(page.locator("h1")).to_contain_text("Kunjungan")
         assert page.locator("button[name='decision']").count() == 0, "a rep has review controls"
-        shot(page, "09-rep-visit")
+        shot(page, "12-rep-visit")
+        page.goto(BASE + "/hq/tasks")
+        shot(page, "13-rep-tasks")
         r = page.goto(BASE + "/hq/queue")
         assert r.status == 403, f"a rep opened the queue: {r.status}"
         watch.check()

@@ -15,7 +15,7 @@ use crate::db::rows::*;
 use crate::db::tasks::{TaskFilter, TaskRepo};
 use crate::domain::ids::{TaskId, UserId};
 use crate::domain::page::{Page, Paged};
-use crate::domain::task::Task;
+use crate::domain::task::{Task, TaskStatus};
 
 #[async_trait]
 impl TaskRepo for SqlRepo<Db> {
@@ -45,29 +45,7 @@ impl TaskRepo for SqlRepo<Db> {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn list_tasks(&self, f: &TaskFilter, page: Page) -> Result<Paged<Task>, RepoError> {
         let mut qb = QueryBuilder::<Db>::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE 1 = 1"));
-        push_scope(&mut qb, f.scope, "assignee_id", "branch_id");
-        if let Some(a) = f.assignee_id {
-            qb.push(" AND assignee_id = ").push_bind(a.0);
-        }
-        if let Some(s) = f.status {
-            qb.push(" AND status = ").push_bind(s.as_str());
-        }
-        if let Some(d) = f.due_from {
-            qb.push(" AND due_date >= ").push_bind(d);
-        }
-        if let Some(d) = f.due_to {
-            qb.push(" AND due_date <= ").push_bind(d);
-        }
-        if let Some(c) = f.customer_id {
-            qb.push(" AND customer_id = ").push_bind(c.0);
-        }
-        if let Some(due) = &f.needs_confirmation {
-            qb.push(" AND status = 'open' AND confirmed_at IS NULL AND (1 = 0");
-            for (branch, date) in due {
-                qb.push(" OR (branch_id = ").push_bind(branch.0).push(" AND due_date = ").push_bind(*date).push(")");
-            }
-            qb.push(")");
-        }
+        push_task_filter(&mut qb, f);
         push_page(&mut qb, page, "seq");
         let rows: Vec<TaskRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         paginate(rows, page.limit, |r| r.seq, TryInto::try_into)
@@ -89,6 +67,49 @@ impl TaskRepo for SqlRepo<Db> {
         Ok(n == 1)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn count_tasks(&self, f: &TaskFilter) -> Result<Vec<(TaskStatus, i64)>, RepoError> {
+        let mut qb = QueryBuilder::<Db>::new("SELECT status, COUNT(*) FROM tasks WHERE 1 = 1");
+        push_task_filter(&mut qb, f);
+        qb.push(" GROUP BY status ORDER BY status");
+        let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|(s, n)| TaskStatus::parse(&s).map(|s| (s, n)).ok_or_else(|| RepoError::Corrupt(format!("unknown task status {s:?}"))))
+            .collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(task_id = %id))]
+    async fn reassign_task(&self, id: TaskId, assignee: UserId, at: DateTime<Utc>) -> Result<bool, RepoError> {
+        let n = sqlx::query("UPDATE tasks SET assignee_id = $2, updated_at = $3 WHERE id = $1 AND status = 'open'")
+            .bind(id.0)
+            .bind(assignee.0)
+            .bind(at)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(task_id = %id))]
+    async fn delete_manual_task(&self, id: TaskId) -> Result<bool, RepoError> {
+        let n = sqlx::query(
+            "DELETE FROM tasks WHERE id = $1 AND origin = 'manual' AND status = 'open' \
+             AND NOT EXISTS (SELECT 1 FROM visits WHERE task_id = $1)",
+        )
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(task_id = %id))]
+    async fn task_has_visit(&self, id: TaskId) -> Result<bool, RepoError> {
+        let (has,): (bool,) =
+            sqlx::query_as("SELECT EXISTS (SELECT 1 FROM visits WHERE task_id = $1)").bind(id.0).fetch_one(&self.pool).await?;
+        Ok(has)
+    }
+
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(count = tasks.len()))]
     async fn insert_planned_tasks(&self, tasks: &[(Task, String)]) -> Result<u64, RepoError> {
         let mut created = 0;
@@ -104,5 +125,51 @@ impl TaskRepo for SqlRepo<Db> {
         }
         tx.commit().await?;
         Ok(created)
+    }
+}
+
+/// The filter's conditions, after `WHERE 1 = 1`.
+fn push_task_filter(qb: &mut QueryBuilder<'_, Db>, f: &TaskFilter) {
+    push_scope(qb, f.scope, "assignee_id", "branch_id");
+    if let Some(a) = f.assignee_id {
+        qb.push(" AND assignee_id = ").push_bind(a.0);
+    }
+    if let Some(s) = f.status {
+        qb.push(" AND status = ").push_bind(s.as_str());
+    }
+    if let Some(d) = f.due_from {
+        qb.push(" AND due_date >= ").push_bind(d);
+    }
+    if let Some(d) = f.due_to {
+        qb.push(" AND due_date <= ").push_bind(d);
+    }
+    if let Some(c) = f.customer_id {
+        qb.push(" AND customer_id = ").push_bind(c.0);
+    }
+    if let Some(t) = f.task_type {
+        qb.push(" AND task_type = ").push_bind(t.as_str());
+    }
+    if let Some(due) = &f.needs_confirmation {
+        qb.push(" AND status = 'open' AND confirmed_at IS NULL AND (1 = 0");
+        for (branch, date) in due {
+            qb.push(" OR (branch_id = ").push_bind(branch.0).push(" AND due_date = ").push_bind(*date).push(")");
+        }
+        qb.push(")");
+    }
+    if f.customer_class.is_some() || f.customer_query.is_some() {
+        qb.push(" AND customer_id IN (SELECT c.id FROM customers c WHERE 1 = 1");
+        if let Some(class) = f.customer_class {
+            qb.push(" AND c.class = ").push_bind(class.as_str());
+        }
+        if let Some(q) = &f.customer_query {
+            // LIKE with the pattern's own wildcards escaped: the query is text, not a pattern.
+            let pattern = format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            qb.push(" AND (LOWER(c.name) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR LOWER(c.code) LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        qb.push(")");
     }
 }

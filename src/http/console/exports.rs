@@ -123,6 +123,9 @@ pub async fn download(
                 due_to: visits.date_to,
                 customer_id: None,
                 needs_confirmation: None,
+                task_type: None,
+                customer_class: None,
+                customer_query: None,
             };
             let pages = TaskPages::start(&app, actor, filter).await.map_err(fail)?;
             Ok(writers::download("text/csv; charset=utf-8", "tasks.csv", writers::tasks_csv(pages, zones)))

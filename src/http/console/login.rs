@@ -142,7 +142,7 @@ pub async fn login(req: HttpRequest, app: web::Data<App>, form: web::Form<LoginF
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(rename = "_csrf", default)]
-    csrf: Option<String>,
+    pub csrf: Option<String>,
 }
 
 /// `POST /hq/logout`.

@@ -1,4 +1,5 @@
-//! `/hq/map`: one branch's visits of a day or a range on the embedded basemap, coloured by
+//! `/hq/map`: one branch's visits (every branch's, for HQ until it picks one) of a day or a
+//! range on the embedded basemap, coloured by
 //! status, each at the position its photos were taken (the customer's place when none has
 //! one), with the customers' registered places; a click opens the visit.
 
@@ -73,6 +74,8 @@ struct BranchChoice {
 #[template(path = "console/map.html")]
 struct MapPage {
     chrome: Chrome,
+    /// Whether "every branch" is a choice (HQ).
+    all_branches: bool,
     branches: Vec<BranchChoice>,
     date_from: String,
     date_to: String,
@@ -89,8 +92,9 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let actor = &signed.session.actor;
     let branches: Vec<_> =
         app.repo.list_branches().await.map_err(|e| fail(e.into()))?.into_iter().filter(|b| actor.can_see_branch(b.id)).collect();
+    // A branch's own people see their branch; HQ sees every branch until it picks one.
     let branch = match q.branch_id.trim() {
-        "" => actor.branch_id.and_then(|id| branches.iter().find(|b| b.id == id)).or(branches.first()),
+        "" => actor.branch_id.and_then(|id| branches.iter().find(|b| b.id == id)),
         s => {
             let id = BranchId(Uuid::parse_str(s).map_err(|_| ConsoleError::bad_query(t, "branch_id"))?);
             Some(branches.iter().find(|b| b.id == id).ok_or_else(|| fail(AppError::not_found("branch_not_found", "no such branch")))?)
@@ -105,21 +109,18 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let today = local_date(app.now(), branch.map_or(chrono_tz::Asia::Jakarta, |b| b.time_zone));
     let from = date("date_from", &q.date_from)?.unwrap_or(today);
     let to = date("date_to", &q.date_to)?.unwrap_or(from);
-    let mut visits = Vec::new();
-    if let Some(b) = branch {
-        let filter = VisitFilter {
-            scope: Scope::All,
-            status: None,
-            review_status: None,
-            rep_id: None,
-            branch_id: Some(b.id),
-            customer_id: None,
-            date_from: Some(from),
-            date_to: Some(to),
-            finding_code: None,
-        };
-        visits = crate::app::visits::list(&app, actor, filter, Page { before: None, limit: MAP_LIMIT }).await.map_err(fail)?.items;
-    }
+    let filter = VisitFilter {
+        scope: Scope::All,
+        status: None,
+        review_status: None,
+        rep_id: None,
+        branch_id: branch.map(|b| b.id),
+        customer_id: None,
+        date_from: Some(from),
+        date_to: Some(to),
+        finding_code: None,
+    };
+    let visits = crate::app::visits::list(&app, actor, filter, Page { before: None, limit: MAP_LIMIT }).await.map_err(fail)?.items;
     let ids: Vec<_> = visits.iter().map(|v| v.id).collect();
     let evidence = app.repo.visits_evidence(&ids).await.map_err(|e| fail(e.into()))?;
     let mut first_position = HashMap::new();
@@ -177,6 +178,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     html(
         MapPage {
             chrome: signed.chrome(&req, "map"),
+            all_branches: matches!(actor.scope(), Scope::All),
             branches,
             date_from: from.to_string(),
             date_to: to.to_string(),

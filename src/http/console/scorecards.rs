@@ -80,7 +80,7 @@ struct ScorecardsPage {
 /// The trend as an SVG line chart: compliance 0–100 % per month, a point and a label each.
 fn trend_svg(points: &[TrendPoint], title: &str) -> String {
     let (w, h, left, bottom, top) = (640.0, 200.0, 44.0, 28.0, 12.0);
-    let step = if points.len() > 1 { (w - left - 16.0) / (points.len() - 1) as f64 } else { 0.0 };
+    let step = if points.len() > 1 { (w - left - 40.0) / (points.len() - 1) as f64 } else { 0.0 };
     let y = |rate: f64| top + (1.0 - rate) * (h - top - bottom);
     let mut svg = format!(
         "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
