@@ -137,6 +137,22 @@ async fn the_console_offers_exports_scorecards_and_the_map(app: TestApp) {
     assert!(map.body.contains(&format!("/hq/visits/{visit}")), "the visit is on today's map");
     assert_eq!(b.get(&format!("/hq/map?branch_id={}", app.jap)).await.status, 404, "another branch is not JKT marketing's");
 
+    // Customers: the search, and one customer's page with its chart, tasks and visits.
+    let list = b.get("/hq/customers?q=maju&class=").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(&format!("/hq/customers/{customer}")), "{}", list.body);
+    assert!(!b.get("/hq/customers?q=nobody-has-this").await.body.contains(&format!("/hq/customers/{customer}")));
+    assert_eq!(b.get("/hq/customers?class=Z").await.status, 400);
+    let one = b.get(&format!("/hq/customers/{customer}")).await;
+    assert_eq!(one.status, 200);
+    assert_eq!(one.body.matches("<rect").count(), 12, "a bar a month");
+    assert!(one.body.contains(&format!("/hq/visits/{visit}")));
+    console_user(&app, &app.jap_marketing, "petrus", "petrus-password-1", false).await;
+    let mut petrus = Browser::new(&app);
+    petrus.sign_in("petrus", "petrus-password-1").await;
+    assert_eq!(petrus.get(&format!("/hq/customers/{customer}")).await.status, 404, "another branch's customer");
+    assert!(!petrus.get("/hq/customers").await.body.contains(&customer.to_string()));
+
     let mut rep = Browser::new(&app);
     rep.sign_in("rina", "rina-password-1").await;
     assert_eq!(rep.get("/hq/exports").await.status, 403);

@@ -64,6 +64,21 @@ def shot(page, name):
     page.screenshot(path=os.path.join(SHOTS, name + ".png"), full_page=True)
 
 
+UNNAMED = """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea, button, a[href]'))
+  .filter(el => el.offsetParent !== null)
+  .filter(el => {
+    const label = (el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('title')
+      || (el.textContent || '').trim() || el.getAttribute('alt') || el.querySelector('img[alt]');
+    return !label;
+  }).map(el => el.outerHTML.slice(0, 120))"""
+
+
+def named(page):
+    """Every visible control has an accessible name."""
+    missing = page.evaluate(UNNAMED)
+    assert not missing, f"{page.url}: controls without an accessible name: {missing}"
+
+
 def sign_in(page, login, password):
     page.goto(BASE + "/hq/login?lang=id")
     page.get_by_label("Nama pengguna").fill(login)
@@ -104,6 +119,13 @@ def main():
             expect(page.locator(f"#entry-{v}")).to_be_visible()
         n = thumbnails_loaded(page)
         assert n >= len(visits), f"{n} thumbnails for {len(visits)} visits"
+        named(page)
+        # The keyboard: j moves to the first entry, x selects it, x again unselects it.
+        page.keyboard.press("j")
+        expect(page.locator(".entry.current")).to_have_count(1)
+        page.keyboard.press("x")
+        expect(page.locator("#selected-count")).to_contain_text("1")
+        page.keyboard.press("x")
         shot(page, "02-queue")
 
         # CSRF: a state change without the token is refused (the page's cookies, no token).
@@ -120,6 +142,7 @@ def main():
         assert page.locator("#map path.photo-marker").count() >= 1, "no photo marker on the map"
         expect(page.locator(".leaflet-control-scale")).to_be_visible()
         thumbnails_loaded(page)
+        named(page)
         shot(page, "03-visit")
         # The full-size photo opens from this origin.
         with ctx.expect_page() as popup:
@@ -159,6 +182,7 @@ def main():
 
         # Export the visits as CSV and their photos as a ZIP, and read both back.
         page.goto(BASE + "/hq/exports")
+        named(page)
         shot(page, "06-exports")
         with page.expect_download() as dl:
             page.get_by_role("button", name="Unduh").first.click()
@@ -181,11 +205,22 @@ def main():
         # The re-visit task is in the task list.
         page.goto(BASE + "/hq/tasks")
         expect(page.locator("table.list").first).to_contain_text("revisit")
+        named(page)
         shot(page, "07-tasks")
+        page.goto(BASE + "/hq/tasks?view=month")
+        expect(page.locator("table.calendar")).to_be_visible()
+        shot(page, "07b-tasks-month")
+        page.goto(BASE + "/hq/customers")
+        page.locator("table.list a").first.click()
+        page.wait_for_url("**/hq/customers/*")
+        expect(page.locator("svg.chart rect")).to_have_count(12)
+        named(page)
+        shot(page, "07c-customer")
 
         # The scorecards and the branch map.
         page.goto(BASE + "/hq/scorecards")
         expect(page.locator("svg.chart")).to_be_visible()
+        named(page)
         shot(page, "08-scorecards")
         page.goto(BASE + "/hq/map")
         page.wait_for_selector("#map[data-ready='true']")
@@ -202,6 +237,7 @@ def main():
         expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
         page.goto(BASE + "/hq/queue")
         expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
+        named(page)
         shot(page, "10-queue-english")
         watch.check()
         ctx.close()

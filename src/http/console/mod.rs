@@ -3,6 +3,7 @@
 //! words in `i18n.rs`, the embedded static files in `assets.rs`.
 
 mod assets;
+mod customers;
 mod exports;
 mod i18n;
 mod login;
@@ -41,6 +42,8 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::POST, "/hq/tasks/{task_id}/delete", web::post().to(tasks::delete)),
         (Method::GET, "/hq/scorecards", web::get().to(scorecards::page)),
         (Method::GET, "/hq/map", web::get().to(map::page)),
+        (Method::GET, "/hq/customers", web::get().to(customers::list)),
+        (Method::GET, "/hq/customers/{customer_id}", web::get().to(customers::page)),
         (Method::GET, "/hq/exports", web::get().to(exports::page)),
         (Method::GET, "/hq/exports/{file}", web::get().to(exports::download)),
     ]
