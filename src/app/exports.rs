@@ -13,7 +13,6 @@ use crate::domain::ids::{CustomerId, UserId};
 use crate::domain::page::Page;
 use crate::domain::role::Actor;
 use crate::domain::task::Task;
-use crate::domain::visit::PhotoKind;
 
 /// Rows read per page.
 pub const EXPORT_PAGE: u32 = 500;
@@ -24,7 +23,6 @@ pub type ExportVisit = QueueEntry;
 /// The visits of a filter, a page at a time, newest first.
 pub struct VisitPages {
     app: App,
-    actor: Actor,
     filter: VisitFilter,
     before: Option<i64>,
     done: bool,
@@ -44,7 +42,7 @@ impl VisitPages {
                 serde_json::json!({ "filter": format!("{filter:?}") }),
             ))
             .await?;
-        Ok(VisitPages { app: app.clone(), actor: actor.clone(), filter, before: None, done: false })
+        Ok(VisitPages { app: app.clone(), filter, before: None, done: false })
     }
 
     /// The next page, or `None` after the last.
@@ -58,56 +56,8 @@ impl VisitPages {
         if paged.items.is_empty() {
             return Ok(None);
         }
-        Ok(Some(with_evidence(&self.app, &self.actor, paged.items).await?))
+        Ok(Some(super::reviews::entries(&self.app, paged.items).await?))
     }
-}
-
-/// Visits with their photos, findings, reviews, customers and reps: five queries a page.
-async fn with_evidence(app: &App, _actor: &Actor, visits: Vec<crate::domain::visit::Visit>) -> Result<Vec<ExportVisit>, AppError> {
-    let ids: Vec<_> = visits.iter().map(|v| v.id).collect();
-    let mut customer_ids: Vec<CustomerId> = visits.iter().map(|v| v.content.customer_id).collect();
-    customer_ids.sort_by_key(|c| c.0);
-    customer_ids.dedup();
-    let mut rep_ids: Vec<UserId> = visits.iter().map(|v| v.rep_id).collect();
-    rep_ids.sort_by_key(|r| r.0);
-    rep_ids.dedup();
-    let evidence = app.repo.visits_evidence(&ids).await?;
-    let customers: HashMap<_, _> = app.repo.customers_by_id(&customer_ids).await?.into_iter().map(|c| (c.id, c)).collect();
-    let reps: HashMap<_, _> = app.repo.users_by_id(&rep_ids).await?.into_iter().map(|u| (u.id, u.name)).collect();
-    let mut photos: HashMap<_, Vec<_>> = HashMap::new();
-    for p in evidence.photos {
-        photos.entry(p.visit_id).or_default().push(p);
-    }
-    let mut findings: HashMap<_, Vec<_>> = HashMap::new();
-    for (v, f) in evidence.findings {
-        findings.entry(v).or_default().push(f);
-    }
-    let mut reviews: HashMap<_, Vec<_>> = HashMap::new();
-    for r in evidence.reviews {
-        reviews.entry(r.visit_id).or_default().push(r);
-    }
-    Ok(visits
-        .into_iter()
-        .map(|visit| {
-            let customer: Option<Customer> = customers.get(&visit.content.customer_id).cloned();
-            let detail = super::visits::VisitDetail {
-                photos: photos.remove(&visit.id).unwrap_or_default(),
-                findings: findings.remove(&visit.id).unwrap_or_default(),
-                reviews: reviews.remove(&visit.id).unwrap_or_default(),
-                visit,
-            };
-            let distance_m = customer.as_ref().and_then(|c| c.location).and_then(|home| {
-                detail
-                    .photos
-                    .iter()
-                    .filter(|p| p.kind != PhotoKind::WhatsappScreenshot)
-                    .filter_map(|p| p.facts.exif_location.or(p.capture.location))
-                    .map(|at| (home.distance_m(at) * 10.0).round() / 10.0)
-                    .reduce(f64::max)
-            });
-            QueueEntry { rep_name: reps.get(&detail.visit.rep_id).cloned(), customer, detail, distance_m }
-        })
-        .collect())
 }
 
 /// A task with its customer and assignee, as an export writes it.

@@ -196,17 +196,31 @@ pub async fn queue(
     review_status: Option<crate::domain::visit::ReviewStatus>,
     page: crate::domain::page::Page,
 ) -> Result<crate::domain::page::Paged<QueueEntry>, AppError> {
-    use crate::domain::visit::{PhotoKind, ReviewStatus};
+    use crate::domain::visit::ReviewStatus;
     super::access::require(actor.role.is_marketing(), "the review queue is for marketing roles")?;
     filter.scope = actor.scope();
     let statuses = review_status.map_or_else(|| vec![ReviewStatus::Pending, ReviewStatus::Flagged], |s| vec![s]);
     let paged = app.repo.review_queue(&filter, &statuses, page).await?;
-    // The page's evidence, customers and reps in five queries, whatever the page size.
-    let visit_ids: Vec<_> = paged.items.iter().map(|v| v.id).collect();
-    let mut customer_ids: Vec<_> = paged.items.iter().map(|v| v.content.customer_id).collect();
+    let items = entries(app, paged.items).await?;
+    if !items.is_empty() {
+        let ids: Vec<String> = items.iter().map(|e| e.detail.visit.id.to_string()).collect();
+        app.repo
+            .append_audit(&app.audit(actor, "review_queue.viewed", "visit", ids.join(","), serde_json::json!({ "visits": ids.len() })))
+            .await?;
+    }
+    Ok(crate::domain::page::Paged { items, next: paged.next })
+}
+
+/// Visits with their photos, findings, reviews, customers and reps, and each one's distance
+/// from its customer: five queries, whatever the number of visits (the queue's page, an
+/// export's page).
+pub(crate) async fn entries(app: &App, visits: Vec<Visit>) -> Result<Vec<QueueEntry>, AppError> {
+    use crate::domain::visit::PhotoKind;
+    let visit_ids: Vec<_> = visits.iter().map(|v| v.id).collect();
+    let mut customer_ids: Vec<_> = visits.iter().map(|v| v.content.customer_id).collect();
     customer_ids.sort_by_key(|c| c.0);
     customer_ids.dedup();
-    let mut rep_ids: Vec<_> = paged.items.iter().map(|v| v.rep_id).collect();
+    let mut rep_ids: Vec<_> = visits.iter().map(|v| v.rep_id).collect();
     rep_ids.sort_by_key(|r| r.0);
     rep_ids.dedup();
     let evidence = app.repo.visits_evidence(&visit_ids).await?;
@@ -224,8 +238,8 @@ pub async fn queue(
     for r in evidence.reviews {
         reviews.entry(r.visit_id).or_default().push(r);
     }
-    let mut items = Vec::with_capacity(paged.items.len());
-    for visit in paged.items {
+    let mut items = Vec::with_capacity(visits.len());
+    for visit in visits {
         let customer = customers.get(&visit.content.customer_id).cloned();
         let rep_name = reps.get(&visit.rep_id).cloned();
         let detail = VisitDetail {
@@ -245,11 +259,5 @@ pub async fn queue(
         });
         items.push(QueueEntry { detail, customer, rep_name, distance_m });
     }
-    if !items.is_empty() {
-        let ids: Vec<String> = items.iter().map(|e| e.detail.visit.id.to_string()).collect();
-        app.repo
-            .append_audit(&app.audit(actor, "review_queue.viewed", "visit", ids.join(","), serde_json::json!({ "visits": ids.len() })))
-            .await?;
-    }
-    Ok(crate::domain::page::Paged { items, next: paged.next })
+    Ok(items)
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::{html, Chrome, ConsoleError, Signed};
+use super::views::Choice;
 use crate::app::exports::{TaskPages, VisitPages};
 use crate::app::visits::VisitFilter;
 use crate::app::{App, AppError};
@@ -59,11 +60,6 @@ impl ExportQuery {
     }
 }
 
-struct Choice {
-    value: String,
-    label: String,
-}
-
 #[derive(Template)]
 #[template(path = "console/exports.html")]
 struct ExportsPage {
@@ -85,7 +81,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed) -> Resu
         .map_err(|e| fail(e.into()))?
         .into_iter()
         .filter(|b| actor.can_see_branch(b.id))
-        .map(|b| Choice { value: b.id.to_string(), label: format!("{} — {}", b.code, b.name) })
+        .map(|b| Choice { value: b.id.to_string(), label: format!("{} — {}", b.code, b.name), selected: false })
         .collect();
     let month = local_date(app.now(), chrono_tz::Asia::Jakarta).format("%Y-%m").to_string();
     html(ExportsPage { chrome: signed.chrome(&req, "exports"), branches, month }.render())

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::session::{html, Chrome, ConsoleError, Signed};
+use super::views::Choice;
 use crate::app::visits::VisitFilter;
 use crate::app::{App, AppError};
 use crate::domain::ids::BranchId;
@@ -64,19 +65,13 @@ struct MapData {
     labels: Labels,
 }
 
-struct BranchChoice {
-    id: String,
-    label: String,
-    selected: bool,
-}
-
 #[derive(Template)]
 #[template(path = "console/map.html")]
 struct MapPage {
     chrome: Chrome,
     /// Whether "every branch" is a choice (HQ).
     all_branches: bool,
-    branches: Vec<BranchChoice>,
+    branches: Vec<Choice>,
     date_from: String,
     date_to: String,
     shown: usize,
@@ -169,8 +164,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let map_json = serde_json::to_string(&data).unwrap_or_default().replace("</", "<\\/");
     let branches = branches
         .iter()
-        .map(|b| BranchChoice {
-            id: b.id.to_string(),
+        .map(|b| Choice {
+            value: b.id.to_string(),
             label: format!("{} — {}", b.code, b.name),
             selected: branch.is_some_and(|x| x.id == b.id),
         })

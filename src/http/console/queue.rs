@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::i18n::Texts;
 use super::session::{check_csrf, html, urlencode, Chrome, ConsoleError, Signed};
-use super::views::{self, FindingView, PhotoView};
+use super::views::{self, choices, Choice, FindingView, PhotoView};
 use crate::app::reviews::{self, QueueEntry, ReviewInput};
 use crate::app::visits::VisitFilter;
 use crate::app::{App, AppError};
@@ -52,16 +52,6 @@ fn parsed<T>(signed: &Signed, field: &str, value: &str, parse: impl Fn(&str) -> 
         return Ok(None);
     }
     parse(value).map(Some).ok_or_else(|| ConsoleError::bad_query(signed.t, field))
-}
-
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
-fn choices(current: &str, options: impl IntoIterator<Item = (String, String)>) -> Vec<Choice> {
-    options.into_iter().map(|(value, label)| Choice { selected: value == current, value, label }).collect()
 }
 
 struct FilterForm {

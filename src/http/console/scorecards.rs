@@ -8,6 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::{html, Chrome, ConsoleError, Signed};
+use super::views::Choice;
 use crate::app::scorecards::{self, Card, TrendPoint};
 use crate::app::{App, AppError};
 use crate::domain::ids::BranchId;
@@ -57,18 +58,12 @@ impl CardRow {
     }
 }
 
-struct BranchChoice {
-    id: String,
-    label: String,
-    selected: bool,
-}
-
 #[derive(Template)]
 #[template(path = "console/scorecards.html")]
 struct ScorecardsPage {
     chrome: Chrome,
     month: String,
-    branches: Vec<BranchChoice>,
+    branches: Vec<Choice>,
     branch_rows: Vec<CardRow>,
     rep_rows: Vec<CardRow>,
     trend_svg: String,
@@ -172,7 +167,7 @@ pub async fn page(
     lost.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let branches = visible
         .iter()
-        .map(|b| BranchChoice { id: b.id.to_string(), label: format!("{} — {}", b.code, b.name), selected: Some(b.id) == branch })
+        .map(|b| Choice { value: b.id.to_string(), label: format!("{} — {}", b.code, b.name), selected: Some(b.id) == branch })
         .collect();
     let trend_svg = trend_svg(&trend, t.trend);
     html(

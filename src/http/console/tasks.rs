@@ -14,7 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::{check_csrf, html, urlencode, Chrome, ConsoleError, Signed};
-use super::views;
+use super::views::{self, choices, Choice};
 use crate::app::tasks::{TaskCounts, TaskFilter, TaskRequest};
 use crate::app::visits::VisitFilter;
 use crate::app::{App, AppError};
@@ -58,16 +58,6 @@ pub struct TasksQuery {
     /// What the last action did, shown once.
     #[serde(default)]
     done: String,
-}
-
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
-fn choices(current: &str, options: impl IntoIterator<Item = (String, String)>) -> Vec<Choice> {
-    options.into_iter().map(|(value, label)| Choice { selected: value == current, value, label }).collect()
 }
 
 struct TaskRow {

@@ -35,6 +35,18 @@ pub fn decision(t: &Texts, d: Decision) -> &'static str {
     }
 }
 
+/// One option of a filter's `<select>`.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The options of a `<select>`, the current value selected.
+pub fn choices(current: &str, options: impl IntoIterator<Item = (String, String)>) -> Vec<Choice> {
+    options.into_iter().map(|(value, label)| Choice { selected: value == current, value, label }).collect()
+}
+
 /// One finding as the queue and the visit page list it.
 pub struct FindingView {
     pub code: &'static str,
