@@ -333,6 +333,18 @@ mod tests {
     }
 
     #[test]
+    fn the_session_cookie_is_secure_behind_https() {
+        let mut s = Settings::default();
+        assert!(!s.console.secure_cookie());
+        s.console.public_url = "https://fieldproof.example.co.id".into();
+        assert!(s.console.secure_cookie());
+        assert_eq!(s.validate(), Ok(()));
+        s.console.public_url = "fieldproof.example".into();
+        s.console.session_idle_minutes = 0;
+        assert_eq!(s.validate().unwrap_err().len(), 2);
+    }
+
+    #[test]
     fn debug_output_hides_the_database_password() {
         let mut s = Settings::default();
         s.database.url = "postgres://fp:hunter2@db/fp".into();
