@@ -115,35 +115,36 @@ impl ReviewRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn review_queue(&self, f: &VisitFilter, review_statuses: &[ReviewStatus], page: Page) -> Result<Paged<Visit>, RepoError> {
-        // One top-n per rank, each read down the (status, review_status, seq) index, merged: the
-        // page costs what its rows cost, not a sort of every visit awaiting review.
+        // One top-n per rank and review status, each read newest first down the (status,
+        // review_status, seq) index, merged: the page costs what its rows cost, not a sort of
+        // every visit awaiting review.
         let limit = i64::from(page.limit) + 1;
         let cursor = page.before.map(|key| (key >> QUEUE_RANK_SHIFT, key & ((1 << QUEUE_RANK_SHIFT) - 1)));
         let mut qb = QueryBuilder::<Db>::new(format!("SELECT {VISIT_COLUMNS} FROM ("));
-        let mut first = true;
+        let mut part = 0;
         for (rank, status) in [(0i64, "non_compliant"), (1, "flagged"), (2, "compliant")] {
             if cursor.is_some_and(|(r, _)| rank < r) {
                 continue;
             }
-            if !first {
-                qb.push(" UNION ALL ");
-            }
-            first = false;
-            qb.push(format!("SELECT * FROM (SELECT {VISIT_COLUMNS}, {rank} AS queue_rank FROM visits v WHERE v.status = "));
-            qb.push_bind(status);
-            push_visit_filter(&mut qb, f);
-            qb.push(" AND v.review_status IN (");
-            let mut statuses = qb.separated(", ");
-            for s in review_statuses {
-                statuses.push_bind(s.as_str());
-            }
-            qb.push(")");
-            if let Some((r, seq)) = cursor {
-                if r == rank {
-                    qb.push(" AND v.seq < ").push_bind(seq);
+            for review_status in review_statuses {
+                if part > 0 {
+                    qb.push(" UNION ALL ");
                 }
+                qb.push(format!("SELECT * FROM (SELECT {VISIT_COLUMNS}, {rank} AS queue_rank FROM visits v WHERE v.status = "));
+                qb.push_bind(status);
+                qb.push(" AND v.review_status = ").push_bind(review_status.as_str());
+                push_visit_filter(&mut qb, f);
+                if let Some((r, seq)) = cursor {
+                    if r == rank {
+                        qb.push(" AND v.seq < ").push_bind(seq);
+                    }
+                }
+                qb.push(" ORDER BY v.seq DESC LIMIT ").push_bind(limit).push(format!(") AS part{part}"));
+                part += 1;
             }
-            qb.push(" ORDER BY v.seq DESC LIMIT ").push_bind(limit).push(format!(") AS rank{rank}"));
+        }
+        if part == 0 {
+            return Ok(Paged { items: Vec::new(), next: None });
         }
         qb.push(") AS queue ORDER BY queue_rank, seq DESC LIMIT ").push_bind(limit);
         let rows: Vec<VisitRow> = qb.build_query_as().fetch_all(&self.pool).await?;
