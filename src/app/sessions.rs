@@ -112,6 +112,8 @@ pub async fn set_login(app: &App, user: UserId, login: &str) -> Result<(), AppEr
 }
 
 fn throttle_keys(login: &str, address: Option<&str>) -> Vec<String> {
+    // No login is longer than 64: a longer one is counted under its first 64 characters.
+    let login: String = login.chars().take(64).collect();
     let mut keys = vec![format!("login:{}", login.to_lowercase())];
     if let Some(a) = address {
         keys.push(format!("addr:{a}"));

@@ -161,7 +161,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         visits: points,
     };
     let shown = data.visits.len();
-    let map_json = serde_json::to_string(&data).unwrap_or_default().replace("</", "<\\/");
+    let map_json = super::views::script_json(&data);
     let branches = branches
         .iter()
         .map(|b| Choice {

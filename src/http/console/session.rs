@@ -120,7 +120,8 @@ impl FromRequest for Signed {
         let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
         let next = here(req);
         let htmx = is_htmx(req);
-        let on_password_page = req.path() == "/hq/password";
+        // After a one-time password only the password page (and signing out) is open.
+        let on_password_page = req.path() == "/hq/password" || req.path() == "/hq/logout";
         Box::pin(async move {
             let app = app.ok_or_else(|| ConsoleError::from_app(AppError::internal("app data missing"), Locale::Id))?;
             let Some(cookie) = cookie else { return Err(ConsoleError::SignIn { next, htmx }) };

@@ -116,6 +116,12 @@ impl PhotoView {
     }
 }
 
+/// JSON to embed in a `<script type="application/json">`: `<`, `>` and `&` written as JSON
+/// escapes, so no value (a customer's name) can end the element or open a comment in it.
+pub fn script_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+}
+
 /// An instant in the branch's zone, `2026-11-10 10:05 WIB`.
 pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
@@ -146,6 +152,14 @@ mod tests {
         let reused = serde_json::json!({ "earlier": [{ "photo_id": "a" }, { "photo_id": "b" }], "policy": { "photo.x": 10 }, "kinds": ["storefront"] });
         assert_eq!(evidence_text(&reused), "earlier: 2 × · kinds: storefront · policy: photo.x = 10");
         assert!(evidence_text(&serde_json::json!({ "long": "x".repeat(200) })).ends_with('…'));
+    }
+
+    #[test]
+    fn embedded_json_cannot_end_its_script() {
+        let v = serde_json::json!({ "name": "Toko </script><script>alert(1)</script> <!-- & co" });
+        let text = script_json(&v);
+        assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'), "{text}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), v, "still the same JSON");
     }
 
     #[test]

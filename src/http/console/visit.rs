@@ -220,8 +220,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, path: w
         labels: MapLabels { customer: t.map_legend_customer, photo: t.map_legend_photo, geofence: t.map_legend_geofence },
     };
     let has_positions = map.customer.is_some() || !map.photos.is_empty();
-    // `</` cannot end the script element the JSON sits in.
-    let map_json = serde_json::to_string(&map).unwrap_or_default().replace("</", "<\\/");
+    // Written without `<`, `>` or `&`: no value can end the script element the JSON sits in.
+    let map_json = super::views::script_json(&map);
     let mut timeline = Vec::new();
     if let Some(at) = c.visited_at {
         timeline.push(TimelineStep { label: t.visited, at: views::local_time(at, tz) });
