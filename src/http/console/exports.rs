@@ -37,24 +37,17 @@ pub struct ExportQuery {
     month: String,
 }
 
-fn field<T>(signed: &Signed, name: &str, value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ConsoleError> {
-    match value.trim() {
-        "" => Ok(None),
-        v => parse(v).map(Some).ok_or_else(|| ConsoleError::bad_query(signed.t, name)),
-    }
-}
-
 impl ExportQuery {
     fn visit_filter(&self, signed: &Signed) -> Result<VisitFilter, ConsoleError> {
         Ok(VisitFilter {
             scope: Scope::All,
-            status: field(signed, "status", &self.status, VisitStatus::parse)?,
-            review_status: field(signed, "review_status", &self.review_status, ReviewStatus::parse)?,
-            rep_id: field(signed, "rep_id", &self.rep_id, |s| Uuid::parse_str(s).ok().map(UserId))?,
-            branch_id: field(signed, "branch_id", &self.branch_id, |s| Uuid::parse_str(s).ok().map(BranchId))?,
+            status: ConsoleError::field(signed.t, "status", &self.status, VisitStatus::parse)?,
+            review_status: ConsoleError::field(signed.t, "review_status", &self.review_status, ReviewStatus::parse)?,
+            rep_id: ConsoleError::field(signed.t, "rep_id", &self.rep_id, |s| Uuid::parse_str(s).ok().map(UserId))?,
+            branch_id: ConsoleError::field(signed.t, "branch_id", &self.branch_id, |s| Uuid::parse_str(s).ok().map(BranchId))?,
             customer_id: None,
-            date_from: field(signed, "date_from", &self.date_from, |s| s.parse::<NaiveDate>().ok())?,
-            date_to: field(signed, "date_to", &self.date_to, |s| s.parse::<NaiveDate>().ok())?,
+            date_from: ConsoleError::field(signed.t, "date_from", &self.date_from, |s| s.parse::<NaiveDate>().ok())?,
+            date_to: ConsoleError::field(signed.t, "date_to", &self.date_to, |s| s.parse::<NaiveDate>().ok())?,
             finding_code: None,
         })
     }
@@ -128,7 +121,7 @@ pub async fn download(
         }
         "scorecards.csv" => {
             crate::app::access::require(signed.is_marketing(), "exports are for marketing roles").map_err(fail)?;
-            let branch = field(&signed, "branch_id", &q.branch_id, |s| Uuid::parse_str(s).ok().map(BranchId))?;
+            let branch = ConsoleError::field(signed.t, "branch_id", &q.branch_id, |s| Uuid::parse_str(s).ok().map(BranchId))?;
             let month = match q.month.trim() {
                 "" => local_date(app.now(), chrono_tz::Asia::Jakarta).format("%Y-%m").to_string(),
                 m => m.to_string(),

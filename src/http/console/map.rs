@@ -95,12 +95,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
             Some(branches.iter().find(|b| b.id == id).ok_or_else(|| fail(AppError::not_found("branch_not_found", "no such branch")))?)
         }
     };
-    let date = |field: &str, v: &str| -> Result<Option<NaiveDate>, ConsoleError> {
-        match v.trim() {
-            "" => Ok(None),
-            s => s.parse().map(Some).map_err(|_| ConsoleError::bad_query(t, field)),
-        }
-    };
+    let date = |field: &str, v: &str| ConsoleError::field(t, field, v, |s| s.parse::<NaiveDate>().ok());
     let today = local_date(app.now(), branch.map_or(chrono_tz::Asia::Jakarta, |b| b.time_zone));
     let from = date("date_from", &q.date_from)?.unwrap_or(today);
     let to = date("date_to", &q.date_to)?.unwrap_or(from);

@@ -46,14 +46,6 @@ pub struct QueueQuery {
     cursor: String,
 }
 
-fn parsed<T>(signed: &Signed, field: &str, value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ConsoleError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    parse(value).map(Some).ok_or_else(|| ConsoleError::bad_query(signed.t, field))
-}
-
 struct FilterForm {
     branches: Vec<Choice>,
     reps: Vec<Choice>,
@@ -144,19 +136,19 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
             ),
         },
     };
-    let review_status = parsed(&signed, "review_status", &q.review_status, ReviewStatus::parse)?;
+    let review_status = ConsoleError::field(signed.t, "review_status", &q.review_status, ReviewStatus::parse)?;
     let filter = VisitFilter {
         scope: Scope::All,
-        status: parsed(&signed, "status", &q.status, VisitStatus::parse)?,
+        status: ConsoleError::field(signed.t, "status", &q.status, VisitStatus::parse)?,
         review_status: None,
-        rep_id: parsed(&signed, "rep_id", &q.rep_id, |s| Uuid::parse_str(s).ok().map(UserId))?,
-        branch_id: parsed(&signed, "branch_id", &q.branch_id, |s| Uuid::parse_str(s).ok().map(BranchId))?,
+        rep_id: ConsoleError::field(signed.t, "rep_id", &q.rep_id, |s| Uuid::parse_str(s).ok().map(UserId))?,
+        branch_id: ConsoleError::field(signed.t, "branch_id", &q.branch_id, |s| Uuid::parse_str(s).ok().map(BranchId))?,
         customer_id,
-        date_from: parsed(&signed, "date_from", &q.date_from, |s| s.parse::<NaiveDate>().ok())?,
-        date_to: parsed(&signed, "date_to", &q.date_to, |s| s.parse::<NaiveDate>().ok())?,
-        finding_code: parsed(&signed, "finding_code", &q.finding_code, FindingCode::parse)?,
+        date_from: ConsoleError::field(signed.t, "date_from", &q.date_from, |s| s.parse::<NaiveDate>().ok())?,
+        date_to: ConsoleError::field(signed.t, "date_to", &q.date_to, |s| s.parse::<NaiveDate>().ok())?,
+        finding_code: ConsoleError::field(signed.t, "finding_code", &q.finding_code, FindingCode::parse)?,
     };
-    let before = parsed(&signed, "cursor", &q.cursor, |s| s.parse::<i64>().ok())?;
+    let before = ConsoleError::field(signed.t, "cursor", &q.cursor, |s| s.parse::<i64>().ok())?;
     let paged = reviews::queue(&app, actor, filter, review_status, Page { before, limit: 50 }).await.map_err(fail)?;
     let entries = paged.items.iter().map(|e| EntryView::new(t, e)).collect();
     let next_url = paged.next.map(|seq| {

@@ -225,6 +225,15 @@ impl ConsoleError {
         ConsoleError::Page { status: StatusCode::BAD_REQUEST, code: "invalid_query", message: format!("{}: {field}", t.error_other), t }
     }
 
+    /// A query or form field of a page: empty is "not given", anything `parse` refuses is
+    /// `400 invalid_query` naming the field.
+    pub fn field<T>(t: &'static Texts, name: &str, value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ConsoleError> {
+        match value.trim() {
+            "" => Ok(None),
+            v => parse(v).map(Some).ok_or_else(|| ConsoleError::bad_query(t, name)),
+        }
+    }
+
     /// A use case's error as a page: the API's status and code, the console's words.
     pub fn from_app(e: AppError, locale: Locale) -> ConsoleError {
         let t = texts(locale);

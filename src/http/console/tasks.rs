@@ -122,10 +122,7 @@ struct TasksPage {
 }
 
 fn date(t: &'static super::i18n::Texts, field: &str, v: &str) -> Result<Option<NaiveDate>, ConsoleError> {
-    match v.trim() {
-        "" => Ok(None),
-        s => s.parse().map(Some).map_err(|_| ConsoleError::bad_query(t, field)),
-    }
+    ConsoleError::field(t, field, v, |s| s.parse().ok())
 }
 
 /// The page's query without `view`/`at`/`done`, to build the view switches on.
