@@ -10,9 +10,14 @@ use crate::domain::ids::{BranchId, CustomerId, TaskId, UserId};
 use crate::domain::page::{Page, Paged};
 use crate::domain::role::Scope;
 use crate::domain::task::{Task, TaskStatus, TaskType};
+use crate::domain::visit::ReviewStatus;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone)]
+/// Which tasks a list, a count or an export reads. Kept with an export job as JSON; the scope is
+/// not (it is the requester's, set again when the job runs: until then it sees nothing).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TaskFilter {
+    #[serde(skip, default = "Scope::nothing")]
     pub scope: Scope,
     pub assignee_id: Option<UserId>,
     pub status: Option<TaskStatus>,
@@ -27,6 +32,10 @@ pub struct TaskFilter {
     pub customer_class: Option<CustomerClass>,
     /// Tasks of customers whose name or code contains this (any case).
     pub customer_query: Option<String>,
+    /// Tasks of customers whose class before their latest change was this.
+    pub previous_class: Option<CustomerClass>,
+    /// Tasks followed up by a visit of this review status.
+    pub review_status: Option<ReviewStatus>,
 }
 
 #[async_trait]

@@ -13,9 +13,13 @@ use crate::domain::page::{Page, Paged};
 use crate::domain::role::Scope;
 use crate::domain::task::Task;
 use crate::domain::visit::{ReviewStatus, Visit, VisitStatus};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone)]
+/// Which visits a list or an export reads. Kept with an export job as JSON; the scope is not
+/// (it is the requester's, set again when the job runs: until then it sees nothing).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VisitFilter {
+    #[serde(skip, default = "Scope::nothing")]
     pub scope: Scope,
     pub status: Option<VisitStatus>,
     pub review_status: Option<ReviewStatus>,

@@ -64,6 +64,14 @@ pub enum Scope {
     All,
 }
 
+impl Scope {
+    /// A scope no row is in (the nil user owns nothing): what a filter read back from storage
+    /// holds until its reader's own scope is set.
+    pub fn nothing() -> Scope {
+        Scope::Own(UserId(uuid::Uuid::nil()))
+    }
+}
+
 impl Actor {
     pub fn scope(&self) -> Scope {
         match (self.role, self.branch_id) {

@@ -421,26 +421,7 @@ pub async fn api_photos_zip(app: web::Data<App>, Authed(actor): Authed, q: web::
 
 /// `GET /v1/exports/tasks.csv`.
 pub async fn api_tasks_csv(app: web::Data<App>, Authed(actor): Authed, q: web::Query<TaskListQuery>) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
-    let assignee_id = match q.assignee.as_deref() {
-        None => None,
-        Some("me") => Some(actor.id),
-        Some(other) => Some(crate::domain::ids::UserId(
-            other.parse().map_err(|_| ApiError::bad_request("invalid_query", "assignee must be `me` or a user id"))?,
-        )),
-    };
-    let filter = crate::app::tasks::TaskFilter {
-        scope: crate::domain::role::Scope::All,
-        assignee_id,
-        status: q.status,
-        due_from: q.due_from,
-        due_to: q.due_to,
-        customer_id: q.customer_id.map(crate::domain::ids::CustomerId),
-        needs_confirmation: None,
-        task_type: None,
-        customer_class: None,
-        customer_query: None,
-    };
+    let filter = q.filter(&actor)?;
     let pages = TaskPages::start(&app, &actor, filter).await?;
     let zones = branch_zones(&app).await?;
     Ok(download("text/csv; charset=utf-8", "tasks.csv", tasks_csv(pages, zones)))

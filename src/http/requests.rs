@@ -276,8 +276,50 @@ pub struct TaskListQuery {
     pub customer_id: Option<Uuid>,
     /// H-1: tomorrow's open tasks (in each branch's time zone) not yet confirmed.
     pub needs_confirmation: Option<bool>,
+    pub task_type: Option<TaskType>,
+    /// The customer's class now.
+    pub class: Option<CustomerClass>,
+    /// The customer's class before its latest change.
+    pub previous_class: Option<CustomerClass>,
+    /// The review status of the visit that followed the task up.
+    pub review_status: Option<ReviewStatus>,
+    /// Part of the customer's name or code (any case).
+    pub q: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+}
+
+impl TaskListQuery {
+    /// The filter these parameters ask for (narrowed to the caller's scope by the use case).
+    pub fn filter(&self, actor: &crate::domain::role::Actor) -> Result<crate::app::tasks::TaskFilter, ApiError> {
+        let assignee_id = match self.assignee.as_deref() {
+            None => None,
+            Some("me") => Some(actor.id),
+            Some(other) => Some(crate::domain::ids::UserId(
+                other.parse().map_err(|_| ApiError::bad_request("invalid_query", "assignee must be `me` or a user id"))?,
+            )),
+        };
+        let customer_query = match self.q.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(q) if q.chars().count() > 100 => return Err(ApiError::bad_request("invalid_query", "q is at most 100 characters")),
+            Some(q) => Some(q.to_string()),
+        };
+        Ok(crate::app::tasks::TaskFilter {
+            scope: crate::domain::role::Scope::All,
+            assignee_id,
+            status: self.status,
+            due_from: self.due_from,
+            due_to: self.due_to,
+            customer_id: self.customer_id.map(CustomerId),
+            // H-1's dates come from the branches' clocks, in the use case.
+            needs_confirmation: self.needs_confirmation.unwrap_or(false).then(Vec::new),
+            task_type: self.task_type,
+            customer_class: self.class,
+            customer_query,
+            previous_class: self.previous_class,
+            review_status: self.review_status,
+        })
+    }
 }
 
 /// `POST /v1/tasks/{id}/confirm`.

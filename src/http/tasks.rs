@@ -7,34 +7,13 @@ use super::auth::Authed;
 use super::error::ApiError;
 use super::requests::{self, text, ConfirmInput, TaskInput, TaskListQuery};
 use super::responses::List;
-use crate::app::tasks::TaskFilter;
 use crate::app::{tasks, App};
 use crate::domain::ids::{CustomerId, TaskId, UserId};
-use crate::domain::role::Scope;
 
 pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<TaskListQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = requests::page(q.limit, q.cursor.as_deref())?;
-    let assignee_id = match q.assignee.as_deref() {
-        None => None,
-        Some("me") => Some(actor.id),
-        Some(other) => {
-            Some(UserId(other.parse().map_err(|_| ApiError::bad_request("invalid_query", "assignee must be `me` or a user id"))?))
-        }
-    };
-    let filter = TaskFilter {
-        scope: Scope::All, // narrowed to the caller's scope by the use case
-        assignee_id,
-        status: q.status,
-        due_from: q.due_from,
-        due_to: q.due_to,
-        customer_id: q.customer_id.map(CustomerId),
-        needs_confirmation: None, // set from the branches' clocks by the use case,
-        task_type: None,
-        customer_class: None,
-        customer_query: None,
-    };
-    let filter = TaskFilter { needs_confirmation: q.needs_confirmation.unwrap_or(false).then(Vec::new), ..filter };
+    let filter = q.filter(&actor)?;
     let paged = tasks::list(&app, &actor, filter, page).await?;
     Ok(HttpResponse::Ok().json(List::from_paged(paged, |t| t)))
 }

@@ -156,6 +156,19 @@ fn push_task_filter(qb: &mut QueryBuilder<'_, Db>, f: &TaskFilter) {
         }
         qb.push(")");
     }
+    if let Some(r) = f.review_status {
+        qb.push(" AND id IN (SELECT v.task_id FROM visits v WHERE v.task_id IS NOT NULL AND v.review_status = ")
+            .push_bind(r.as_str())
+            .push(")");
+    }
+    if let Some(class) = f.previous_class {
+        qb.push(
+            " AND customer_id IN (SELECT h.customer_id FROM customer_class_history h WHERE h.seq = \
+             (SELECT MAX(l.seq) FROM customer_class_history l WHERE l.customer_id = h.customer_id) AND h.from_class = ",
+        )
+        .push_bind(class.as_str())
+        .push(")");
+    }
     if f.customer_class.is_some() || f.customer_query.is_some() {
         qb.push(" AND customer_id IN (SELECT c.id FROM customers c WHERE 1 = 1");
         if let Some(class) = f.customer_class {

@@ -246,6 +246,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, path: w
         task_type: None,
         customer_class: None,
         customer_query: None,
+        previous_class: None,
+        review_status: None,
     };
     let tasks = crate::app::tasks::list(&app, actor, task_filter, Page { before: None, limit: 50 }).await.map_err(fail)?.items;
     let visit_filter = VisitFilter {

@@ -115,6 +115,8 @@ pub async fn download(
                 task_type: None,
                 customer_class: None,
                 customer_query: None,
+                previous_class: None,
+                review_status: None,
             };
             let pages = TaskPages::start(&app, actor, filter).await.map_err(fail)?;
             Ok(writers::download("text/csv; charset=utf-8", "tasks.csv", writers::tasks_csv(pages, zones)))

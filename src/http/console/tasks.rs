@@ -1,5 +1,5 @@
-//! `/hq/tasks` — JMS's Record Visit list, done better: filters (task type, customer class,
-//! status, due range, rep, customer name or code), the done / not done / missed counts over the
+//! `/hq/tasks` — JMS's Record Visit list, done better: filters (task type, customer class and
+//! previous class, status, review status of the follow-up visit, due range, rep, customer name or code), the done / not done / missed counts over the
 //! whole filter, a list or a month / week calendar, and for marketing roles: give a task to
 //! another rep, add a manual task, delete a manual task no visit followed up. Below, the visits
 //! recorded in the same scope (a rep's own, read-only).
@@ -24,6 +24,7 @@ use crate::domain::page::Page;
 use crate::domain::role::{Role, Scope};
 use crate::domain::task::{RequiredMethod, TaskStatus, TaskType};
 use crate::domain::time::local_date;
+use crate::domain::visit::ReviewStatus;
 
 /// The most tasks one page lists.
 const LIST_LIMIT: u32 = 200;
@@ -40,6 +41,10 @@ pub struct TasksQuery {
     task_type: String,
     #[serde(default)]
     class: String,
+    #[serde(default)]
+    previous_class: String,
+    #[serde(default)]
+    review_status: String,
     #[serde(default)]
     customer: String,
     /// One rep's tasks and visits (a scorecard's link).
@@ -101,6 +106,8 @@ struct TasksPage {
     statuses: Vec<Choice>,
     types: Vec<Choice>,
     classes: Vec<Choice>,
+    previous_classes: Vec<Choice>,
+    review_statuses: Vec<Choice>,
     reps: Vec<Choice>,
     counts: TaskCounts,
     tasks: Vec<TaskRow>,
@@ -133,6 +140,8 @@ fn filter_query(q: &TasksQuery) -> String {
         ("due_to", &q.due_to),
         ("task_type", &q.task_type),
         ("class", &q.class),
+        ("previous_class", &q.previous_class),
+        ("review_status", &q.review_status),
         ("customer", &q.customer),
         ("rep_id", &q.rep_id),
     ]
@@ -162,6 +171,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         "" => None,
         s => Some(CustomerClass::parse(s).ok_or_else(|| bad("class"))?),
     };
+    let previous_class = ConsoleError::field(t, "previous_class", &q.previous_class, CustomerClass::parse)?;
+    let review_status = ConsoleError::field(t, "review_status", &q.review_status, ReviewStatus::parse)?;
     let rep = match q.rep_id.trim() {
         "" => None,
         s => Some(UserId(Uuid::parse_str(s).map_err(|_| bad("rep_id"))?)),
@@ -207,6 +218,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         task_type,
         customer_class: class,
         customer_query,
+        previous_class,
+        review_status,
     };
     let counts = crate::app::tasks::counts(&app, actor, filter.clone()).await.map_err(fail)?;
     let limit = if view == "list" { LIST_LIMIT } else { 1000 };
@@ -318,9 +331,21 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
                 .map(|s| (s.to_string(), s.to_string())),
         ),
     );
-    let classes = choices(
-        &q.class,
-        std::iter::once(any()).chain(["A", "B", "C", "D", "E", "F", "lost", "lost_warning", "new"].map(|s| (s.to_string(), s.to_string()))),
+    let class_choices = |current: &str| {
+        choices(
+            current,
+            std::iter::once(any())
+                .chain(["A", "B", "C", "D", "E", "F", "lost", "lost_warning", "new"].map(|s| (s.to_string(), s.to_string()))),
+        )
+    };
+    let classes = class_choices(&q.class);
+    let previous_classes = class_choices(&q.previous_class);
+    let review_statuses = choices(
+        &q.review_status,
+        std::iter::once(any()).chain(
+            [ReviewStatus::Pending, ReviewStatus::Approved, ReviewStatus::Rejected, ReviewStatus::Flagged]
+                .map(|s| (s.as_str().to_string(), views::review_status(t, s).to_string())),
+        ),
     );
     let rep_choices = choices(&q.rep_id, std::iter::once(any()).chain(reps.iter().map(|u| (u.id.to_string(), u.name.clone()))));
     let assignable = reps.iter().map(|u| (u.id.to_string(), u.name.clone())).collect();
@@ -335,6 +360,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         statuses,
         types,
         classes,
+        previous_classes,
+        review_statuses,
         reps: rep_choices,
         counts,
         tasks: rows,

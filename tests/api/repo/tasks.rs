@@ -37,6 +37,8 @@ async fn tasks_are_inserted_once_and_listed_by_scope(app: TestApp) {
         task_type: None,
         customer_class: None,
         customer_query: None,
+        previous_class: None,
+        review_status: None,
     };
     let tasks = repo.list_tasks(&own, Page { before: None, limit: 10 }).await.unwrap();
     assert_eq!(tasks.items.iter().map(|t| t.id).collect::<Vec<_>>(), vec![revisit_id]);
