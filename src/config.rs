@@ -21,6 +21,7 @@ pub struct Settings {
     pub policy: PolicySettings,
     pub log: LogSettings,
     pub console: ConsoleSettings,
+    pub exports: ExportSettings,
 }
 
 /// A secret from the configuration: read like any string, printed as `***`.
@@ -74,6 +75,25 @@ pub enum LogFormat {
 impl Default for LogSettings {
     fn default() -> Self {
         Self { format: LogFormat::Text, span_timings: false }
+    }
+}
+
+/// Exports: which stream at once, and how long a prepared one is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExportSettings {
+    /// Visits or tasks a CSV/GeoJSON download may have before it is prepared in the background.
+    pub stream_max_rows: u64,
+    /// Visits a photo ZIP download may have before it is prepared in the background.
+    pub stream_max_zip_visits: u64,
+    /// Hours a prepared export stays in the download centre.
+    pub retention_hours: u64,
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        let d = crate::app::downloads::ExportLimits::default();
+        Self { stream_max_rows: d.stream_rows, stream_max_zip_visits: d.stream_zip_visits, retention_hours: d.retention.as_secs() / 3600 }
     }
 }
 
@@ -268,6 +288,9 @@ impl Settings {
         let url = &self.console.public_url;
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             problems.push(format!("console.public_url {:?} must start with http:// or https://", self.console.public_url));
+        }
+        if self.exports.retention_hours == 0 {
+            problems.push("exports.retention_hours must be at least 1".into());
         }
         if self.console.session_idle_minutes == 0 || self.console.session_absolute_hours == 0 {
             problems.push("console.session_idle_minutes and console.session_absolute_hours must be at least 1".into());

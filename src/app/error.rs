@@ -20,6 +20,9 @@ pub enum AppError {
     NotFound { code: &'static str, detail: String },
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// Existed, and is gone for good (410): an expired export's file.
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
     /// Well-formed but unacceptable input (422).
     #[error("{detail}")]
     Invalid { code: &'static str, detail: String, fields: Vec<String> },
@@ -69,6 +72,7 @@ impl AppError {
             AppError::Forbidden { code, .. }
             | AppError::NotFound { code, .. }
             | AppError::Conflict { code, .. }
+            | AppError::Gone { code, .. }
             | AppError::Invalid { code, .. }
             | AppError::Unavailable { code, .. } => code,
             AppError::Media(e) => e.code(),

@@ -4,6 +4,8 @@
 //! Every export is audited once, with its filter.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use super::reviews::QueueEntry;
 use super::{App, AppError};
@@ -26,6 +28,7 @@ pub struct VisitPages {
     filter: VisitFilter,
     before: Option<i64>,
     done: bool,
+    rows: Arc<AtomicU64>,
 }
 
 impl VisitPages {
@@ -42,7 +45,18 @@ impl VisitPages {
                 serde_json::json!({ "filter": format!("{filter:?}") }),
             ))
             .await?;
-        Ok(VisitPages { app: app.clone(), filter, before: None, done: false })
+        Ok(VisitPages::resume(app, actor, filter))
+    }
+
+    /// The pages of an export requested (and audited) before: an export job's.
+    pub fn resume(app: &App, actor: &Actor, mut filter: VisitFilter) -> VisitPages {
+        filter.scope = actor.scope();
+        VisitPages { app: app.clone(), filter, before: None, done: false, rows: Arc::default() }
+    }
+
+    /// Counts the rows handed out so far (readable after the pages are moved into a writer).
+    pub fn counter(&self) -> Arc<AtomicU64> {
+        self.rows.clone()
     }
 
     /// The next page, or `None` after the last.
@@ -56,6 +70,7 @@ impl VisitPages {
         if paged.items.is_empty() {
             return Ok(None);
         }
+        self.rows.fetch_add(paged.items.len() as u64, Ordering::Relaxed);
         Ok(Some(super::reviews::entries(&self.app, paged.items).await?))
     }
 }
@@ -73,6 +88,7 @@ pub struct TaskPages {
     filter: TaskFilter,
     before: Option<i64>,
     done: bool,
+    rows: Arc<AtomicU64>,
 }
 
 impl TaskPages {
@@ -88,7 +104,17 @@ impl TaskPages {
                 serde_json::json!({ "filter": format!("{filter:?}") }),
             ))
             .await?;
-        Ok(TaskPages { app: app.clone(), filter, before: None, done: false })
+        TaskPages::resume(app, actor, filter).await
+    }
+
+    /// The pages of an export requested (and audited) before: an export job's.
+    pub async fn resume(app: &App, actor: &Actor, filter: TaskFilter) -> Result<TaskPages, AppError> {
+        let filter = super::tasks::scoped(app, actor, filter).await?;
+        Ok(TaskPages { app: app.clone(), filter, before: None, done: false, rows: Arc::default() })
+    }
+
+    pub fn counter(&self) -> Arc<AtomicU64> {
+        self.rows.clone()
     }
 
     pub async fn next(&mut self) -> Result<Option<Vec<ExportTask>>, AppError> {
@@ -101,6 +127,7 @@ impl TaskPages {
         if paged.items.is_empty() {
             return Ok(None);
         }
+        self.rows.fetch_add(paged.items.len() as u64, Ordering::Relaxed);
         let mut customer_ids: Vec<CustomerId> = paged.items.iter().map(|t| t.customer_id).collect();
         customer_ids.sort_by_key(|c| c.0);
         customer_ids.dedup();

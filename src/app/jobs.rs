@@ -6,6 +6,7 @@
 //!   that died between the object write and the row — once they are older than the grace
 //!   period, and never an object a photo row references.
 //! - `prune_jobs` (daily): deletes `done` jobs older than 7 days.
+//! - `export`, `expire_exports` (every 10 minutes): see `downloads`.
 //! - `day_close`, `classify` (per branch and day), `webhook_event` and `webhook_delivery`: see
 //!   `calendar`, `classes` and `webhooks`.
 
@@ -35,7 +36,11 @@ pub struct JobOptions {
 /// Enqueues this period's periodic jobs (a no-op for the instances that come second).
 #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn enqueue_periodic(app: &App, now: DateTime<Utc>) -> Result<(), RepoError> {
-    for (kind, period) in [(ORPHAN_SWEEP_JOB, chrono::Duration::minutes(10)), (PRUNE_JOBS_JOB, chrono::Duration::days(1))] {
+    for (kind, period) in [
+        (ORPHAN_SWEEP_JOB, chrono::Duration::minutes(10)),
+        (PRUNE_JOBS_JOB, chrono::Duration::days(1)),
+        (super::downloads::EXPIRE_EXPORTS_JOB, chrono::Duration::minutes(10)),
+    ] {
         let slot = now.duration_trunc(period).unwrap_or(now);
         let job = NewJob {
             id: Uuid::new_v4(),
@@ -65,6 +70,8 @@ pub async fn run(app: &App, options: &JobOptions, job: &ClaimedJob) -> Result<()
         super::classes::CLASSIFY_JOB => super::classes::run_job(app, &job.payload).await,
         super::calendar::DAY_CLOSE_JOB => super::calendar::run_day_close(app, &job.payload).await,
         super::events::EVENT_JOB => super::webhooks::fan_out(app, &job.payload).await.map(drop),
+        super::downloads::EXPORT_JOB => super::downloads::run_job(app, &job.payload, job.attempts, options.max_attempts).await,
+        super::downloads::EXPIRE_EXPORTS_JOB => super::downloads::expire(app).await.map(drop),
         super::webhooks::DELIVERY_JOB => super::webhooks::deliver(app, &job.payload, job.attempts, options.max_attempts).await,
         other => Err(format!("unknown job kind {other:?}")),
     }

@@ -8,9 +8,11 @@ pub mod calendar;
 pub mod classes;
 pub mod customers;
 pub mod demo;
+pub mod downloads;
 mod error;
 pub mod events;
 mod evidence;
+pub mod export_files;
 pub mod exports;
 pub mod imports;
 pub mod jobs;
@@ -71,6 +73,8 @@ pub struct App {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// How long a console session lives.
     pub sessions: SessionLimits,
+    /// When an export streams at once, and how long a prepared one is kept.
+    pub exports: downloads::ExportLimits,
 }
 
 /// How long a console session lives: `idle` since its last request, `absolute` since sign-in.

@@ -14,7 +14,13 @@ pub async fn get(app: &App, actor: &Actor, id: TaskId) -> Result<Task, AppError>
     super::access::visible_task(app, actor, id).await
 }
 
-pub async fn list(app: &App, actor: &Actor, mut filter: TaskFilter, page: Page) -> Result<Paged<Task>, AppError> {
+pub async fn list(app: &App, actor: &Actor, filter: TaskFilter, page: Page) -> Result<Paged<Task>, AppError> {
+    let filter = scoped(app, actor, filter).await?;
+    Ok(app.repo.list_tasks(&filter, page).await?)
+}
+
+/// The filter narrowed to the actor's scope, with H-1's "tomorrow" of each branch filled in.
+pub async fn scoped(app: &App, actor: &Actor, mut filter: TaskFilter) -> Result<TaskFilter, AppError> {
     filter.scope = actor.scope();
     if filter.needs_confirmation.is_some() {
         // "Tomorrow" is each branch's own: a WIT branch's day starts two hours before a WIB one's.
@@ -28,7 +34,7 @@ pub async fn list(app: &App, actor: &Actor, mut filter: TaskFilter, page: Page) 
                 .collect(),
         );
     }
-    Ok(app.repo.list_tasks(&filter, page).await?)
+    Ok(filter)
 }
 
 /// H-1: records that the visit was confirmed with the customer. The assignee or the branch's
@@ -119,8 +125,8 @@ pub struct TaskCounts {
     pub cancelled: i64,
 }
 
-pub async fn counts(app: &App, actor: &Actor, mut filter: TaskFilter) -> Result<TaskCounts, AppError> {
-    filter.scope = actor.scope();
+pub async fn counts(app: &App, actor: &Actor, filter: TaskFilter) -> Result<TaskCounts, AppError> {
+    let filter = scoped(app, actor, filter).await?;
     let mut counts = TaskCounts::default();
     for (status, n) in app.repo.count_tasks(&filter).await? {
         match status {

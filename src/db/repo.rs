@@ -9,6 +9,7 @@ use super::classes::ClassRepo;
 use super::customers::CustomerRepo;
 use super::directory::DirectoryRepo;
 use super::error::RepoError;
+use super::exports::ExportRepo;
 use super::intents::ObjectIntentRepo;
 use super::jobs::JobRepo;
 use super::photos::PhotoRepo;
@@ -58,6 +59,7 @@ pub trait Repo:
     + ClassRepo
     + AuditRepo
     + SessionRepo
+    + ExportRepo
     + Send
     + Sync
     + 'static

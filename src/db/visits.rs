@@ -79,6 +79,8 @@ pub trait VisitRepo: Send + Sync {
     async fn update_draft_visit(&self, visit: &Visit) -> Result<bool, RepoError>;
     async fn get_visit(&self, id: VisitId) -> Result<Option<Visit>, RepoError>;
     async fn list_visits(&self, filter: &VisitFilter, page: Page) -> Result<Paged<Visit>, RepoError>;
+    /// How many visits the filter matches (an export's size, before it starts).
+    async fn count_visits(&self, filter: &VisitFilter) -> Result<i64, RepoError>;
     async fn record_verdict(&self, record: &VerdictRecord) -> Result<VerdictOutcome, RepoError>;
     async fn list_findings(&self, visit: VisitId) -> Result<Vec<Finding>, RepoError>;
     /// Submitted visits (not `other_than`) whose summaries share any of these band keys, the

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod classify;
 pub mod customer;
 pub mod directory;
+pub mod export;
 pub mod finding;
 pub mod holiday;
 pub mod ids;

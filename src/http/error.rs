@@ -97,6 +97,7 @@ impl From<AppError> for ApiError {
             AppError::Forbidden { detail, .. } => ApiError::new(StatusCode::FORBIDDEN, code, detail),
             AppError::NotFound { detail, .. } => ApiError::new(StatusCode::NOT_FOUND, code, detail),
             AppError::Conflict { detail, .. } => ApiError::new(StatusCode::CONFLICT, code, detail),
+            AppError::Gone { detail, .. } => ApiError::new(StatusCode::GONE, code, detail),
             AppError::Invalid { detail, fields, .. } => ApiError { fields, ..ApiError::unprocessable(code, detail) },
             AppError::BulkRejected { ref errors } => {
                 let detail = e.to_string();

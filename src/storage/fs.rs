@@ -45,6 +45,38 @@ const STREAM_CHUNK: usize = 256 * 1024;
 
 #[async_trait]
 impl ObjectStore for FsStore {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key = %key))]
+    async fn put_file(&self, key: &str, source: &Path) -> Result<(), StorageError> {
+        let path = self.path(key)?;
+        let tmp = self.root.join(".tmp").join(uuid::Uuid::new_v4().simple().to_string());
+        let (key, source) = (key.to_string(), source.to_path_buf());
+        tokio::task::spawn_blocking(move || -> Result<(), StorageError> {
+            if path.try_exists()? {
+                return Err(StorageError::AlreadyExists(key));
+            }
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let result = (|| {
+                // A copy, not a rename: the source may be on another filesystem (the temporary
+                // directory), and it is the caller's to delete.
+                std::fs::copy(&source, &tmp)?;
+                let file = std::fs::File::open(&tmp)?;
+                file.sync_all()?;
+                forget_cached_pages(&file);
+                drop(file);
+                std::fs::rename(&tmp, &path)
+            })();
+            if let Err(e) = result {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| StorageError::Io(std::io::Error::other(format!("write task failed: {e}"))))?
+    }
+
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key = %key, bytes = bytes.len()))]
     async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError> {
         let path = self.path(key)?;

@@ -27,6 +27,17 @@ pub struct S3Store {
     streaming: reqwest::Client,
 }
 
+/// Reads up to one part of a file.
+async fn read_part(file: &mut tokio::fs::File) -> Result<Vec<u8>, StorageError> {
+    use tokio::io::AsyncReadExt;
+    let mut part = Vec::with_capacity(PART_BYTES);
+    file.take(PART_BYTES as u64).read_to_end(&mut part).await?;
+    Ok(part)
+}
+
+/// One part of a multipart upload (S3's minimum is 5 MiB; 10 000 parts make 160 GiB).
+const PART_BYTES: usize = 16 * 1024 * 1024;
+
 /// Lifetime of the presigned URL of one PUT.
 const PRESIGN_SECS: u32 = 300;
 
@@ -139,6 +150,48 @@ impl ObjectStore for S3Store {
             412 => Err(StorageError::AlreadyExists(key.to_string())),
             status => Err(unexpected("put", key, status)),
         }
+    }
+
+    /// Up to one part: one PUT of the whole file. Beyond: a multipart upload, one part at a time
+    /// (rust-s3's `put_object_stream` uploads up to 100 parts at once, 800 MiB in memory).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key = %key))]
+    async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<(), StorageError> {
+        let key = self.checked(key)?;
+        let mut file = tokio::fs::File::open(path).await?;
+        let first = read_part(&mut file).await?;
+        if first.len() < PART_BYTES {
+            return self.put(key, bytes::Bytes::from(first)).await;
+        }
+        let (_, status) = self.bucket.head_object(key).await.map_err(backend)?;
+        if status == 200 {
+            return Err(StorageError::AlreadyExists(key.to_string()));
+        }
+        let upload = self.bucket.initiate_multipart_upload(key, "application/octet-stream").await.map_err(backend)?;
+        let result = async {
+            let (mut parts, mut part, mut number) = (Vec::new(), first, 1u32);
+            while !part.is_empty() {
+                parts.push(
+                    self.bucket
+                        .put_multipart_chunk(part, key, number, &upload.upload_id, "application/octet-stream")
+                        .await
+                        .map_err(backend)?,
+                );
+                number += 1;
+                part = read_part(&mut file).await?;
+            }
+            let done = self.bucket.complete_multipart_upload(key, &upload.upload_id, parts).await.map_err(backend)?;
+            match done.status_code() {
+                200..=299 => Ok(()),
+                status => Err(unexpected("complete", key, status)),
+            }
+        }
+        .await;
+        if result.is_err() {
+            if let Err(e) = self.bucket.abort_upload(key, &upload.upload_id).await {
+                tracing::warn!(%key, error = %e, "aborting a failed multipart upload failed");
+            }
+        }
+        result
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "s3", key = %key))]

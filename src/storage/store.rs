@@ -37,6 +37,9 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// Stores a new object; fails with `AlreadyExists` rather than overwrite. Takes the upload's
     /// own buffer (`Bytes` is reference-counted), so a store sends it without copying it.
     async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError>;
+    /// Stores a new object from a file, reading it a part at a time (memory stays a part
+    /// whatever the file's size): for exports, which may be gigabytes. Same promises as `put`.
+    async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<(), StorageError>;
     /// Reads a whole object.
     async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError>;
     /// Reads an object as a stream of chunks, so a download holds one chunk at a time. A missing

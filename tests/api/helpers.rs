@@ -131,16 +131,21 @@ pub async fn new_postgres_database(base: &str) -> String {
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
-    spawn_app_with(db, false).await
+    spawn_app_with(db, false, |_| {}).await
+}
+
+/// A server with some settings of the test's own (small export limits, say).
+pub async fn spawn_app_tuned(db: Db, tune: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with(db, false, tune).await
 }
 
 /// A server with the SOP's business hours (09:00–17:00, lunch 12:00–13:00), for tests that set
 /// the clock.
 pub async fn spawn_app_sop(db: Db) -> TestApp {
-    spawn_app_with(db, true).await
+    spawn_app_with(db, true, |_| {}).await
 }
 
-async fn spawn_app_with(db: Db, sop_hours: bool) -> TestApp {
+async fn spawn_app_with(db: Db, sop_hours: bool, tune: impl FnOnce(&mut Settings)) -> TestApp {
     fieldproof::telemetry::init_for_tests();
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings::default();
@@ -163,6 +168,7 @@ async fn spawn_app_with(db: Db, sop_hours: bool) -> TestApp {
         },
         Db::Sqlite => fieldproof::config::StorageSettings { url: format!("file://{}", objects_dir.display()), ..Default::default() },
     };
+    tune(&mut settings);
     let mut app = fieldproof::startup::build_app(&settings).await.expect("build app");
     // A smaller cap than production so the oversize test sends little.
     let mut policy = (*app.policy).clone();

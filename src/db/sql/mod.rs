@@ -9,6 +9,7 @@ mod calendar;
 mod classes;
 mod customers;
 mod directory;
+mod exports;
 mod intents;
 mod jobs;
 mod photos;

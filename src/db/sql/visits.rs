@@ -83,6 +83,13 @@ impl VisitRepo for SqlRepo<Db> {
         paginate(rows, page.limit, |r| r.seq, TryInto::try_into)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn count_visits(&self, f: &VisitFilter) -> Result<i64, RepoError> {
+        let mut qb = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM visits v WHERE 1 = 1");
+        push_visit_filter(&mut qb, f);
+        Ok(qb.build_query_scalar().fetch_one(&self.pool).await?)
+    }
+
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %r.visit_id))]
     async fn record_verdict(&self, r: &VerdictRecord) -> Result<VerdictOutcome, RepoError> {
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;

@@ -45,7 +45,10 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/hq/customers", web::get().to(customers::list)),
         (Method::GET, "/hq/customers/{customer_id}", web::get().to(customers::page)),
         (Method::GET, "/hq/exports", web::get().to(exports::page)),
+        (Method::GET, "/hq/exports/list", web::get().to(exports::list)),
+        (Method::GET, "/hq/exports/files/{export_id}", web::get().to(exports::stored)),
         (Method::GET, "/hq/exports/{file}", web::get().to(exports::download)),
+        (Method::POST, "/hq/exports/{file}", web::post().to(exports::request)),
     ]
 }
 
