@@ -1,6 +1,6 @@
 //! The `ObjectStore` promises, checked the same way on the filesystem store and on the S3 store
 //! against a real Garage: whole objects, never overwritten, missing is `NotFound`, deleting is
-//! idempotent, keys are ours.
+//! idempotent, keys are ours; a file is stored whole, in parts when it is large.
 
 use std::sync::Arc;
 
@@ -46,6 +46,18 @@ async fn keeps_its_promises(store: Arc<dyn ObjectStore>) {
     store.delete(&key).await.expect("deleting twice is not an error");
     store.delete(&missing).await.expect("deleting what never existed is not an error");
     assert_eq!(store.list("photos/").await.unwrap(), std::slice::from_ref(&empty));
+    // A file, read a part at a time: one PUT when small, a multipart upload (16 MiB parts) when
+    // larger — both whole, neither over an existing object.
+    for size in [5_000usize, 16 * 1024 * 1024 + 12_345] {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        let content: Vec<u8> = (0..size).map(|i| (i * 13 % 253) as u8).collect();
+        std::io::Write::write_all(&mut file, &content).unwrap();
+        let key = format!("exports/te/st-{size}.zip");
+        store.put_file(&key, file.path()).await.expect("put_file");
+        assert!(store.get(&key).await.unwrap() == content, "a {size}-byte file comes back whole");
+        assert!(matches!(store.put_file(&key, file.path()).await, Err(StorageError::AlreadyExists(_))), "never overwritten");
+        store.delete(&key).await.unwrap();
+    }
     for bad in ["../etc/passwd", "/abs", "photos/UPPER.jpeg", "a//b", ""] {
         assert!(matches!(store.put(bad, Bytes::from_static(b"x")).await, Err(StorageError::InvalidKey(_))), "{bad:?}");
         assert!(matches!(store.get(bad).await, Err(StorageError::InvalidKey(_))), "{bad:?}");
