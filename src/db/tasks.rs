@@ -20,6 +20,8 @@ pub struct TaskFilter {
     #[serde(skip, default = "Scope::nothing")]
     pub scope: Scope,
     pub assignee_id: Option<UserId>,
+    /// One branch's tasks (within the scope).
+    pub branch_id: Option<BranchId>,
     pub status: Option<TaskStatus>,
     pub due_from: Option<NaiveDate>,
     pub due_to: Option<NaiveDate>,

@@ -125,8 +125,9 @@ pub struct ExportInput {
 /// The filter keys each kind takes: those of its list's query, but the page's.
 const VISIT_FILTER_KEYS: [&str; 8] =
     ["status", "review_status", "rep_id", "branch_id", "customer_id", "date_from", "date_to", "finding_code"];
-const TASK_FILTER_KEYS: [&str; 11] = [
+const TASK_FILTER_KEYS: [&str; 12] = [
     "assignee",
+    "branch_id",
     "status",
     "due_from",
     "due_to",

@@ -270,6 +270,7 @@ pub struct CustomerListQuery {
 pub struct TaskListQuery {
     /// `me` or a user id.
     pub assignee: Option<String>,
+    pub branch_id: Option<Uuid>,
     pub status: Option<TaskStatus>,
     pub due_from: Option<NaiveDate>,
     pub due_to: Option<NaiveDate>,
@@ -307,6 +308,7 @@ impl TaskListQuery {
         Ok(crate::app::tasks::TaskFilter {
             scope: crate::domain::role::Scope::All,
             assignee_id,
+            branch_id: self.branch_id.map(crate::domain::ids::BranchId),
             status: self.status,
             due_from: self.due_from,
             due_to: self.due_to,

@@ -15,11 +15,26 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::backend_tests;
 use crate::console::console_user;
 use crate::helpers::{Db, TestApp};
 
-backend_tests!(the_console_works_in_a_real_browser);
+/// The server of the browser test prepares a photo ZIP of more than two visits as a job (its
+/// ZIP has four), so the download centre is driven too.
+mod the_console_works_in_a_real_browser {
+    async fn app(db: crate::helpers::Db) -> crate::helpers::TestApp {
+        crate::helpers::spawn_app_tuned(db, |s| s.exports.stream_max_zip_visits = 2).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::the_console_works_in_a_real_browser(app(crate::helpers::Db::Sqlite).await).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if crate::helpers::postgres_url().is_some() {
+            super::the_console_works_in_a_real_browser(app(crate::helpers::Db::Postgres).await).await
+        }
+    }
+}
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -72,6 +87,13 @@ async fn the_console_works_in_a_real_browser(app: TestApp) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let shots = root.join("target/console-screenshots").join(backend);
     let script = root.join("tests/browser/console_test.py");
+    // A job worker, as a server runs one, for the exports prepared in the background.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = fieldproof::jobs::Worker::new(
+        app.app.clone(),
+        fieldproof::config::JobsSettings { poll_interval_ms: 100, ..fieldproof::config::JobsSettings::default() },
+    );
+    let worker = tokio::spawn(worker.run_until(stopped));
     let out = tokio::task::spawn_blocking(move || {
         Command::new(python)
             .arg(script)
@@ -82,6 +104,8 @@ async fn the_console_works_in_a_real_browser(app: TestApp) {
     })
     .await
     .unwrap();
+    stop.send(true).unwrap();
+    worker.await.unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the browser test failed ({}):\n{stdout}\n{stderr}", out.status);
     assert!(stdout.contains("all checks passed"), "{stdout}\n{stderr}");

@@ -9,7 +9,96 @@ backend_tests!(
     a_duplicate_customer_code_is_a_conflict,
     tasks_are_created_by_marketing_and_listed_for_their_assignee,
     tomorrows_visits_are_listed_until_confirmed_with_the_customer,
+    tasks_filter_by_previous_class_review_status_branch_and_customer,
 );
+
+/// The task list's filters beyond the task's own columns: the customer's class before its
+/// latest change, the review status of the visit that followed the task up, the branch, and
+/// the customer's name or code — in the API, its export, and the console.
+async fn tasks_filter_by_previous_class_review_status_branch_and_customer(app: TestApp) {
+    use fieldproof::domain::classify::ClassChange;
+    use fieldproof::domain::customer::CustomerClass;
+    use fieldproof::domain::ids::CustomerId;
+    let demoted = app.customer_at(-6.2, 106.8).await;
+    let steady = app.customer_at(-6.2, 106.8).await;
+    let change = |from, to| ClassChange { at: chrono::Utc::now(), from_class: from, to_class: to, previous_level: None, reason: json!({}) };
+    // Two changes: only the latest one's "from" is the previous class.
+    app.app.repo.change_class(CustomerId(demoted), &change(CustomerClass::A, CustomerClass::B)).await.unwrap();
+    app.app.repo.change_class(CustomerId(demoted), &change(CustomerClass::B, CustomerClass::D)).await.unwrap();
+    let task = |customer: uuid::Uuid, assignee: uuid::Uuid| {
+        json!({ "id": uuid::Uuid::new_v4(), "customer_id": customer, "assignee_id": assignee, "task_type": "routine",
+                "due_date": crate::helpers::today_in(chrono_tz::Asia::Jakarta) })
+    };
+    let followed = task(demoted, app.rep.id);
+    let followed_id = followed["id"].as_str().unwrap().to_string();
+    assert_eq!(app.post("/v1/tasks", &app.marketing.token, followed).await.status, 201);
+    let other = task(steady, app.rep.id);
+    let other_id = other["id"].as_str().unwrap().to_string();
+    assert_eq!(app.post("/v1/tasks", &app.marketing.token, other).await.status, 201);
+    // A JAP customer's task, for the branch filter.
+    let r = app
+        .post(
+            "/v1/customers",
+            &app.jap_marketing.token,
+            json!({ "code": format!("J{}", &uuid::Uuid::new_v4().simple().to_string()[..8]), "name": "Kios Papua",
+                    "customer_type": "retail", "assigned_rep_id": app.jap_rep.id, "latitude": -2.5, "longitude": 140.7 }),
+        )
+        .await;
+    let jap_customer: uuid::Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
+    let jap = task(jap_customer, app.jap_rep.id);
+    let jap_id = jap["id"].as_str().unwrap().to_string();
+    assert_eq!(app.post("/v1/tasks", &app.jap_marketing.token, jap).await.status, 201);
+    // The first task is followed up by a visit, which HQ approves.
+    let visit = uuid::Uuid::new_v4();
+    let mut body = app.visit_body(demoted, "door_visit", 0);
+    body["task_id"] = json!(followed_id);
+    assert_eq!(app.put(&format!("/v1/visits/{visit}"), &app.rep.token, body).await.status, 201);
+    let photo = uuid::Uuid::new_v4();
+    app.put_photo(visit, photo, &app.rep.token, crate::helpers::with_customer_photo(-6.2, 106.8)).await;
+    assert_eq!(app.post(&format!("/v1/visits/{visit}/submit"), &app.rep.token, json!({})).await.status, 200);
+    let review = app.post(&format!("/v1/visits/{visit}/reviews"), &app.hq.token, json!({ "decision": "approve" })).await;
+    assert!(review.status == 200 || review.status == 201, "{}", review.json);
+
+    let ids = |r: &crate::helpers::Resp| -> Vec<String> {
+        r.json["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
+    };
+    let customers = |r: &crate::helpers::Resp| -> std::collections::BTreeSet<String> {
+        r.json["items"].as_array().unwrap().iter().map(|t| t["customer_id"].as_str().unwrap().to_string()).collect()
+    };
+    let hq = &app.hq.token;
+    // The visit asked for its next follow-up: the demoted customer has two tasks now.
+    let of_demoted = app.get("/v1/tasks?previous_class=B", hq).await;
+    assert_eq!(customers(&of_demoted), [demoted.to_string()].into());
+    assert!(ids(&of_demoted).contains(&followed_id));
+    assert!(ids(&app.get("/v1/tasks?previous_class=A", hq).await).is_empty(), "A was the class before last");
+    assert_eq!(customers(&app.get("/v1/tasks?class=D", hq).await), [demoted.to_string()].into());
+    assert_eq!(ids(&app.get("/v1/tasks?review_status=approved", hq).await), [followed_id.clone()]);
+    assert!(ids(&app.get("/v1/tasks?review_status=rejected", hq).await).is_empty());
+    assert_eq!(ids(&app.get(&format!("/v1/tasks?branch_id={}", app.jap), hq).await), [jap_id.clone()]);
+    assert!(ids(&app.get(&format!("/v1/tasks?branch_id={}", app.jap), &app.marketing.token).await).is_empty(), "never beyond the scope");
+    let jkt = ids(&app.get(&format!("/v1/tasks?branch_id={}&task_type=routine", app.jkt), hq).await);
+    assert!(jkt.contains(&followed_id) && jkt.contains(&other_id) && !jkt.contains(&jap_id), "{jkt:?}");
+    assert_eq!(ids(&app.get("/v1/tasks?q=kios%20PAPUA", hq).await), [jap_id.clone()], "name, any case");
+    assert_eq!(app.get("/v1/tasks?previous_class=Z", hq).await.status, 400);
+    // The export takes the same filter.
+    let csv = app.get("/v1/exports/tasks.csv?previous_class=B", hq).await;
+    let text = String::from_utf8(csv.bytes).unwrap();
+    assert_eq!(text.lines().count(), 1 + ids(&of_demoted).len(), "{text}");
+    assert!(text.contains(&followed_id) && !text.contains(&other_id));
+
+    // The console's task list: the same filters as selects.
+    crate::console::console_user(&app, &app.hq, "hana", "hana-password-1", false).await;
+    let mut b = crate::console::Browser::new(&app);
+    b.sign_in("hana", "hana-password-1").await;
+    let page = b.get("/hq/tasks?previous_class=B&review_status=approved").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("data-task-id=\"{followed_id}\"")) || page.body.contains(&followed_id), "{}", page.body);
+    assert!(!page.body.contains(&other_id) && !page.body.contains(&jap_id));
+    assert!(page.body.contains("id=\"t-prev\"") && page.body.contains("id=\"t-review\"") && page.body.contains("id=\"t-branch\""));
+    let by_branch = b.get(&format!("/hq/tasks?branch_id={}&view=month", app.jap)).await;
+    assert!(by_branch.body.contains("Kios Papua") && !by_branch.body.contains("Toko Maju Jaya"), "a branch's calendar");
+    assert_eq!(b.get("/hq/tasks?review_status=maybe").await.status, 400);
+}
 
 /// H-1: the day before, marketing or the rep confirms each planned visit with the customer.
 async fn tomorrows_visits_are_listed_until_confirmed_with_the_customer(app: TestApp) {

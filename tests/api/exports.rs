@@ -260,7 +260,11 @@ async fn large_exports_are_prepared_in_the_background(app: TestApp) {
     let doomed = Uuid::new_v4();
     assert_eq!(app.post("/v1/exports", &app.admin.token, json!({ "id": doomed, "kind": "visits.csv" })).await.status, 202);
     let admin = app.app.repo.users_by_id(&[fieldproof::domain::ids::UserId(app.admin.id)]).await.unwrap().pop().unwrap();
-    let demoted = fieldproof::domain::directory::User { role: fieldproof::domain::role::Role::Sales, branch_id: Some(fieldproof::domain::ids::BranchId(app.jkt)), ..admin.clone() };
+    let demoted = fieldproof::domain::directory::User {
+        role: fieldproof::domain::role::Role::Sales,
+        branch_id: Some(fieldproof::domain::ids::BranchId(app.jkt)),
+        ..admin.clone()
+    };
     app.app.repo.upsert_user(&demoted, chrono::Utc::now()).await.unwrap();
     work_off(&app, 1).await;
     app.app.repo.upsert_user(&admin, chrono::Utc::now()).await.unwrap();

@@ -134,6 +134,9 @@ fn push_task_filter(qb: &mut QueryBuilder<'_, Db>, f: &TaskFilter) {
     if let Some(a) = f.assignee_id {
         qb.push(" AND assignee_id = ").push_bind(a.0);
     }
+    if let Some(b) = f.branch_id {
+        qb.push(" AND branch_id = ").push_bind(b.0);
+    }
     if let Some(s) = f.status {
         qb.push(" AND status = ").push_bind(s.as_str());
     }

@@ -238,6 +238,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, path: w
     let task_filter = TaskFilter {
         scope: Scope::All,
         assignee_id: None,
+        branch_id: None,
         status: None,
         due_from: None,
         due_to: None,

@@ -71,6 +71,7 @@ impl ExportQuery {
         Ok(crate::app::tasks::TaskFilter {
             scope: Scope::All,
             assignee_id: visits.rep_id,
+            branch_id: visits.branch_id,
             status: None,
             due_from: visits.date_from,
             due_to: visits.date_to,

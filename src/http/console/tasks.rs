@@ -19,7 +19,7 @@ use crate::app::tasks::{TaskCounts, TaskFilter, TaskRequest};
 use crate::app::visits::VisitFilter;
 use crate::app::{App, AppError};
 use crate::domain::customer::CustomerClass;
-use crate::domain::ids::{CustomerId, TaskId, UserId};
+use crate::domain::ids::{BranchId, CustomerId, TaskId, UserId};
 use crate::domain::page::Page;
 use crate::domain::role::{Role, Scope};
 use crate::domain::task::{RequiredMethod, TaskStatus, TaskType};
@@ -50,6 +50,9 @@ pub struct TasksQuery {
     /// One rep's tasks and visits (a scorecard's link).
     #[serde(default)]
     rep_id: String,
+    /// One branch's (HQ and admin, who see every branch).
+    #[serde(default)]
+    branch_id: String,
     #[serde(default)]
     visit_from: String,
     #[serde(default)]
@@ -109,6 +112,8 @@ struct TasksPage {
     previous_classes: Vec<Choice>,
     review_statuses: Vec<Choice>,
     reps: Vec<Choice>,
+    /// Every branch, for HQ and admin (empty for a branch's own people: no choice to make).
+    branches: Vec<Choice>,
     counts: TaskCounts,
     tasks: Vec<TaskRow>,
     truncated: bool,
@@ -144,6 +149,7 @@ fn filter_query(q: &TasksQuery) -> String {
         ("review_status", &q.review_status),
         ("customer", &q.customer),
         ("rep_id", &q.rep_id),
+        ("branch_id", &q.branch_id),
     ]
     .iter()
     .filter(|(_, v)| !v.is_empty())
@@ -173,6 +179,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     };
     let previous_class = ConsoleError::field(t, "previous_class", &q.previous_class, CustomerClass::parse)?;
     let review_status = ConsoleError::field(t, "review_status", &q.review_status, ReviewStatus::parse)?;
+    let branch = ConsoleError::field(t, "branch_id", &q.branch_id, |s| Uuid::parse_str(s).ok().map(BranchId))?;
     let rep = match q.rep_id.trim() {
         "" => None,
         s => Some(UserId(Uuid::parse_str(s).map_err(|_| bad("rep_id"))?)),
@@ -210,6 +217,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let filter = TaskFilter {
         scope: Scope::All,
         assignee_id: rep,
+        branch_id: branch,
         status,
         due_from,
         due_to,
@@ -231,7 +239,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         status: None,
         review_status: None,
         rep_id: rep,
-        branch_id: None,
+        branch_id: branch,
         customer_id: None,
         date_from: date(t, "visit_from", &q.visit_from)?,
         date_to: date(t, "visit_to", &q.visit_to)?,
@@ -244,6 +252,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let customers: HashMap<_, _> =
         app.repo.customers_by_id(&ids).await.map_err(|e| fail(e.into()))?.into_iter().map(|c| (c.id, c)).collect();
     let people: Vec<_> = match actor.scope() {
+        Scope::All if branch.is_some() => app.repo.list_users(branch).await,
         Scope::All => app.repo.list_users(None).await,
         Scope::Branch(b) => app.repo.list_users(Some(b)).await,
         Scope::Own(_) => Ok(Vec::new()),
@@ -347,6 +356,15 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
                 .map(|s| (s.as_str().to_string(), views::review_status(t, s).to_string())),
         ),
     );
+    let branches = match actor.scope() {
+        Scope::All => app.repo.list_branches().await.map_err(|e| fail(e.into()))?,
+        _ => Vec::new(),
+    };
+    let branch_choices = choices(
+        &q.branch_id,
+        std::iter::once((String::new(), t.all_branches.to_string()))
+            .chain(branches.iter().map(|b| (b.id.to_string(), format!("{} — {}", b.code, b.name)))),
+    );
     let rep_choices = choices(&q.rep_id, std::iter::once(any()).chain(reps.iter().map(|u| (u.id.to_string(), u.name.clone()))));
     let assignable = reps.iter().map(|u| (u.id.to_string(), u.name.clone())).collect();
     let notice = match q.done.as_str() {
@@ -363,6 +381,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         previous_classes,
         review_statuses,
         reps: rep_choices,
+        branches: branch_choices,
         counts,
         tasks: rows,
         truncated,

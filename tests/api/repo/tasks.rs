@@ -29,6 +29,7 @@ async fn tasks_are_inserted_once_and_listed_by_scope(app: TestApp) {
     let own = TaskFilter {
         scope: Scope::Own(UserId(app.rep.id)),
         assignee_id: None,
+        branch_id: None,
         status: Some(TaskStatus::Open),
         due_from: None,
         due_to: None,
