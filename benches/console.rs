@@ -5,7 +5,10 @@
 //! - the review queue page (`GET /hq/queue`, 50 entries) and, beside it, the API's queue
 //!   (`GET /v1/review-queue?limit=50`): p50 / p99 over N requests;
 //! - a CSV export of all 100 000 visits (`GET /v1/exports/visits.csv`): time, rows, bytes, and the
-//!   server's resident memory before and at its peak during the export (sampled every 5 ms).
+//!   server's resident memory before and at its peak during the export (sampled every 5 ms);
+//! - the same export prepared in the background (`POST /v1/exports`'s job, run by a worker in
+//!   this process after the server stops): time to a stored file, its size, and this process's
+//!   heap (`RssAnon`) before and at its peak.
 //!
 //! `cargo bench --bench console -- [--visits 100000] [--requests 200] [--backends sqlite,postgres]`.
 //! PostgreSQL needs `DATABASE_URL` (photos are not needed here: the store is a directory).
@@ -193,8 +196,43 @@ async fn seed(settings: &Settings, visits: usize) -> (Uuid, Uuid) {
     (hq.id.0, branch.0)
 }
 
+/// Samples a process's `VmRSS` and `RssAnon` every 5 ms until stopped; returns the peaks.
+struct PeakSampler {
+    peak: std::sync::Arc<std::sync::Mutex<(f64, f64)>>,
+    sampling: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl PeakSampler {
+    fn start(pid: u32) -> (PeakSampler, (f64, f64)) {
+        let before = (status_mib(pid, "VmRSS:"), status_mib(pid, "RssAnon:"));
+        let peak = std::sync::Arc::new(std::sync::Mutex::new(before));
+        let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let thread = {
+            let (peak, sampling) = (peak.clone(), sampling.clone());
+            std::thread::spawn(move || {
+                while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                    let now = (status_mib(pid, "VmRSS:"), status_mib(pid, "RssAnon:"));
+                    let mut p = peak.lock().unwrap();
+                    *p = (p.0.max(now.0), p.1.max(now.1));
+                    drop(p);
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            })
+        };
+        (PeakSampler { peak, sampling, thread }, before)
+    }
+
+    fn stop(self) -> (f64, f64) {
+        self.sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap();
+        let peak = *self.peak.lock().unwrap();
+        peak
+    }
+}
+
 async fn run(label: &str, settings: Settings, visits: usize, requests: usize) {
-    seed(&settings, visits).await;
+    let (hq_id, _) = seed(&settings, visits).await;
     let token = std::fs::read_to_string(std::env::temp_dir().join("fp-console-bench-token")).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
@@ -259,21 +297,7 @@ async fn run(label: &str, settings: Settings, visits: usize, requests: usize) {
     }
 
     let pid = server.id();
-    let before = (status_mib(pid, "VmRSS:"), status_mib(pid, "RssAnon:"));
-    let peak = std::sync::Arc::new(std::sync::Mutex::new(before));
-    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let sampler = {
-        let (peak, sampling) = (peak.clone(), sampling.clone());
-        std::thread::spawn(move || {
-            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                let now = (status_mib(pid, "VmRSS:"), status_mib(pid, "RssAnon:"));
-                let mut p = peak.lock().unwrap();
-                *p = (p.0.max(now.0), p.1.max(now.1));
-                drop(p);
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        })
-    };
+    let (sampler, before) = PeakSampler::start(pid);
     let t = Instant::now();
     let mut r = client.get(format!("{base}/v1/exports/visits.csv")).bearer_auth(&token).send().await.unwrap();
     let (mut bytes, mut lines) = (0usize, 0usize);
@@ -282,11 +306,40 @@ async fn run(label: &str, settings: Settings, visits: usize, requests: usize) {
         lines += chunk.iter().filter(|&&b| b == b'\n').count();
     }
     let export_secs = t.elapsed().as_secs_f64();
-    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
-    sampler.join().unwrap();
-    let peak = *peak.lock().unwrap();
+    let peak = sampler.stop();
     let _ = server.kill();
     let _ = server.wait();
+
+    // The same export, prepared: the job a worker runs, into the object store.
+    let app = fieldproof::startup::build_app(&settings).await.expect("build app");
+    let hq = fieldproof::domain::role::Actor { id: UserId(hq_id), name: "Hana".into(), role: Role::Hq, branch_id: None };
+    let (export, _) = fieldproof::app::downloads::request(
+        &app,
+        &hq,
+        None,
+        fieldproof::domain::export::ExportKind::VisitsCsv,
+        fieldproof::app::downloads::ExportFilter::Visits(fieldproof::app::visits::VisitFilter {
+            scope: fieldproof::domain::role::Scope::All,
+            status: None,
+            review_status: None,
+            rep_id: None,
+            branch_id: None,
+            customer_id: None,
+            date_from: None,
+            date_to: None,
+            finding_code: None,
+        }),
+    )
+    .await
+    .unwrap();
+    let worker = fieldproof::jobs::Worker::new(app.clone(), fieldproof::config::JobsSettings::default());
+    let (sampler, job_before) = PeakSampler::start(std::process::id());
+    let t = Instant::now();
+    while worker.step().await.unwrap() != fieldproof::jobs::Step::Idle {}
+    let job_secs = t.elapsed().as_secs_f64();
+    let job_peak = sampler.stop();
+    let done = app.repo.get_export(export.id).await.unwrap().unwrap();
+    assert_eq!(done.status, fieldproof::domain::export::ExportStatus::Ready, "{:?}", done.error);
 
     println!("\n### {label}: {visits} visits\n");
     println!("| request | p50 (ms) | p99 (ms) |\n|---|---:|---:|");
@@ -303,6 +356,16 @@ async fn run(label: &str, settings: Settings, visits: usize, requests: usize) {
         peak.0,
         before.1,
         peak.1
+    );
+    println!(
+        "\nThe same export prepared in the background (the `export` job, in this process): {} rows, {:.1} MB stored in {job_secs:.1} s; \
+         heap (RssAnon) {:.0} MiB before, {:.0} MiB at the peak; VmRSS {:.0} → {:.0} MiB.",
+        done.rows.unwrap_or(0),
+        done.bytes.unwrap_or(0) as f64 / 1e6,
+        job_before.1,
+        job_peak.1,
+        job_before.0,
+        job_peak.0
     );
 }
 

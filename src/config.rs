@@ -92,7 +92,7 @@ pub struct ExportSettings {
 
 impl Default for ExportSettings {
     fn default() -> Self {
-        let d = crate::app::downloads::ExportLimits::default();
+        let d = crate::app::ExportLimits::default();
         Self { stream_max_rows: d.stream_rows, stream_max_zip_visits: d.stream_zip_visits, retention_hours: d.retention.as_secs() / 3600 }
     }
 }

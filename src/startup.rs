@@ -38,7 +38,7 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
             idle: Duration::from_secs(settings.console.session_idle_minutes * 60),
             absolute: Duration::from_secs(settings.console.session_absolute_hours * 3600),
         },
-        exports: crate::app::downloads::ExportLimits {
+        exports: crate::app::ExportLimits {
             stream_rows: settings.exports.stream_max_rows,
             stream_zip_visits: settings.exports.stream_max_zip_visits,
             retention: Duration::from_secs(settings.exports.retention_hours * 3600),

@@ -9,7 +9,6 @@
 //! - The `expire_exports` job (every 10 minutes) deletes the files whose time is up.
 
 use std::io::Write;
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::json;
@@ -25,27 +24,11 @@ use crate::domain::export::{Export, ExportKind, ExportStatus};
 use crate::domain::ids::ExportId;
 use crate::domain::page::{Page, Paged};
 use crate::domain::role::Actor;
-use crate::storage::{ByteStream, CleanupGuard};
+pub use crate::storage::ByteStream;
+use crate::storage::CleanupGuard;
 
 pub const EXPORT_JOB: &str = "export";
 pub const EXPIRE_EXPORTS_JOB: &str = "expire_exports";
-
-/// When an export streams at once, and how long a prepared one is kept.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ExportLimits {
-    /// Visits or tasks a CSV or GeoJSON download may have; above, it is prepared as a job.
-    pub stream_rows: u64,
-    /// Visits whose photos a ZIP download may have.
-    pub stream_zip_visits: u64,
-    /// How long a prepared file (or a failed export's entry) stays in the download centre.
-    pub retention: Duration,
-}
-
-impl Default for ExportLimits {
-    fn default() -> Self {
-        ExportLimits { stream_rows: 20_000, stream_zip_visits: 300, retention: Duration::from_secs(7 * 24 * 3600) }
-    }
-}
 
 /// The rows an export reads.
 #[derive(Debug, Clone)]

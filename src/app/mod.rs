@@ -74,7 +74,24 @@ pub struct App {
     /// How long a console session lives.
     pub sessions: SessionLimits,
     /// When an export streams at once, and how long a prepared one is kept.
-    pub exports: downloads::ExportLimits,
+    pub exports: ExportLimits,
+}
+
+/// When an export streams at once, and how long a prepared one is kept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExportLimits {
+    /// Visits or tasks a CSV or GeoJSON download may have; above, it is prepared as a job.
+    pub stream_rows: u64,
+    /// Visits whose photos a ZIP download may have.
+    pub stream_zip_visits: u64,
+    /// How long a prepared file (or a failed export's entry) stays in the download centre.
+    pub retention: Duration,
+}
+
+impl Default for ExportLimits {
+    fn default() -> Self {
+        ExportLimits { stream_rows: 20_000, stream_zip_visits: 300, retention: Duration::from_secs(7 * 24 * 3600) }
+    }
 }
 
 /// How long a console session lives: `idle` since its last request, `absolute` since sign-in.

@@ -196,7 +196,7 @@ pub async fn api_file(app: web::Data<App>, Authed(actor): Authed, id: web::Path<
 }
 
 /// A prepared export's file as a download, with its length.
-pub fn stored_file(export: &Export, body: crate::storage::ByteStream) -> HttpResponse {
+pub fn stored_file(export: &Export, body: downloads::ByteStream) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     response
         .content_type(export.kind.content_type())

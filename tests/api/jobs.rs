@@ -100,7 +100,11 @@ async fn periodic_work_is_enqueued_once_per_period_by_any_number_of_instances(ap
     done.sort();
     // The two branches' day close of yesterday and classification of today are periodic work
     // too: one each.
-    assert_eq!(done, ["classify", "classify", "day_close", "day_close", "orphan_sweep", "prune_jobs"], "each periodic job ran once");
+    assert_eq!(
+        done,
+        ["classify", "classify", "day_close", "day_close", "expire_exports", "orphan_sweep", "prune_jobs"],
+        "each periodic job ran once"
+    );
     // The key is the period's: a fourth instance later in the same ten minutes adds nothing.
     let slot = now.duration_trunc(chrono::Duration::minutes(10)).unwrap();
     let key = format!("orphan_sweep:{}", slot.format("%Y-%m-%dT%H:%MZ"));
