@@ -88,12 +88,20 @@ pub struct ExportSettings {
     pub stream_max_zip_visits: u64,
     /// Hours a prepared export stays in the download centre.
     pub retention_hours: u64,
+    /// Where export jobs write their file before storing it; empty = the system's temporary
+    /// directory.
+    pub temp_dir: String,
 }
 
 impl Default for ExportSettings {
     fn default() -> Self {
         let d = crate::app::ExportLimits::default();
-        Self { stream_max_rows: d.stream_rows, stream_max_zip_visits: d.stream_zip_visits, retention_hours: d.retention.as_secs() / 3600 }
+        Self {
+            stream_max_rows: d.stream_rows,
+            stream_max_zip_visits: d.stream_zip_visits,
+            retention_hours: d.retention.as_secs() / 3600,
+            temp_dir: String::new(),
+        }
     }
 }
 

@@ -42,6 +42,7 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
             stream_rows: settings.exports.stream_max_rows,
             stream_zip_visits: settings.exports.stream_max_zip_visits,
             retention: Duration::from_secs(settings.exports.retention_hours * 3600),
+            temp_dir: Some(settings.exports.temp_dir.clone()).filter(|d| !d.is_empty()).map(std::path::PathBuf::from),
         },
     };
     // Indonesia's national holidays, for the years never set or set by an earlier release.

@@ -187,7 +187,11 @@ async fn make(app: &App, export: &Export) -> Result<(), String> {
     if !actor.role.is_marketing() {
         return Err("the requester no longer has a marketing role".into());
     }
-    let tmp = tempfile::NamedTempFile::new().map_err(|e| format!("temporary file: {e}"))?;
+    let tmp = match &app.exports.temp_dir {
+        Some(dir) => tempfile::NamedTempFile::new_in(dir),
+        None => tempfile::NamedTempFile::new(),
+    }
+    .map_err(|e| format!("temporary file: {e}"))?;
     let rows = write_file(app, &actor, export, tmp.path()).await?;
     let bytes = std::fs::metadata(tmp.path()).map_err(|e| e.to_string())?.len();
     let attempt = Uuid::new_v4().simple().to_string();

@@ -78,7 +78,7 @@ pub struct App {
 }
 
 /// When an export streams at once, and how long a prepared one is kept.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportLimits {
     /// Visits or tasks a CSV or GeoJSON download may have; above, it is prepared as a job.
     pub stream_rows: u64,
@@ -86,11 +86,14 @@ pub struct ExportLimits {
     pub stream_zip_visits: u64,
     /// How long a prepared file (or a failed export's entry) stays in the download centre.
     pub retention: Duration,
+    /// Where a job writes its file before it goes to the store (`None`: the system's temporary
+    /// directory). A photo ZIP can be gigabytes: not a RAM-backed `/tmp`.
+    pub temp_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ExportLimits {
     fn default() -> Self {
-        ExportLimits { stream_rows: 20_000, stream_zip_visits: 300, retention: Duration::from_secs(7 * 24 * 3600) }
+        ExportLimits { stream_rows: 20_000, stream_zip_visits: 300, retention: Duration::from_secs(7 * 24 * 3600), temp_dir: None }
     }
 }
 

@@ -165,6 +165,9 @@ async fn small_limits(db: crate::helpers::Db) -> TestApp {
     crate::helpers::spawn_app_tuned(db, |s| {
         s.exports.stream_max_rows = 2;
         s.exports.stream_max_zip_visits = 1;
+        let spool = std::env::temp_dir().join(format!("fp-export-spool-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&spool).unwrap();
+        s.exports.temp_dir = spool.display().to_string();
     })
     .await
 }
@@ -225,6 +228,8 @@ async fn large_exports_are_prepared_in_the_background(app: TestApp) {
     let tasks_id = Uuid::new_v4();
     assert_eq!(app.post("/v1/exports", token, json!({ "id": tasks_id, "kind": "tasks.csv", "filter": {} })).await.status, 202);
     work_off(&app, 5).await;
+    let spool = app.app.exports.temp_dir.clone().expect("the test's spool directory");
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0, "the jobs' temporary files are gone");
 
     // Ready: the file is what the streamed download of the same filter is, byte for byte.
     let r = app.get(&format!("/v1/exports/{id}"), token).await;
