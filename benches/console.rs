@@ -318,17 +318,7 @@ async fn run(label: &str, settings: Settings, visits: usize, requests: usize) {
         &hq,
         None,
         fieldproof::domain::export::ExportKind::VisitsCsv,
-        fieldproof::app::downloads::ExportFilter::Visits(fieldproof::app::visits::VisitFilter {
-            scope: fieldproof::domain::role::Scope::All,
-            status: None,
-            review_status: None,
-            rep_id: None,
-            branch_id: None,
-            customer_id: None,
-            date_from: None,
-            date_to: None,
-            finding_code: None,
-        }),
+        fieldproof::app::downloads::ExportFilter::Visits(fieldproof::app::visits::VisitFilter::any()),
     )
     .await
     .unwrap();

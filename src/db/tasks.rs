@@ -40,6 +40,27 @@ pub struct TaskFilter {
     pub review_status: Option<ReviewStatus>,
 }
 
+impl TaskFilter {
+    /// No condition: every task of the scope (`All` here; a use case narrows it to its actor's).
+    pub fn any() -> TaskFilter {
+        TaskFilter {
+            scope: Scope::All,
+            assignee_id: None,
+            branch_id: None,
+            status: None,
+            due_from: None,
+            due_to: None,
+            customer_id: None,
+            needs_confirmation: None,
+            task_type: None,
+            customer_class: None,
+            customer_query: None,
+            previous_class: None,
+            review_status: None,
+        }
+    }
+}
+
 #[async_trait]
 pub trait TaskRepo: Send + Sync {
     /// Inserts a task; returns false when its id exists already.

@@ -31,6 +31,23 @@ pub struct VisitFilter {
     pub finding_code: Option<FindingCode>,
 }
 
+impl VisitFilter {
+    /// No condition: every visit of the scope (`All` here; a use case narrows it to its actor's).
+    pub fn any() -> VisitFilter {
+        VisitFilter {
+            scope: Scope::All,
+            status: None,
+            review_status: None,
+            rep_id: None,
+            branch_id: None,
+            customer_id: None,
+            date_from: None,
+            date_to: None,
+            finding_code: None,
+        }
+    }
+}
+
 /// Everything a submit writes, in one transaction.
 #[derive(Debug, Clone)]
 pub struct VerdictRecord {

@@ -20,6 +20,41 @@ impl FsStore {
         Ok(Self { root })
     }
 
+    /// Writes a new object: `write` fills a temporary file (and returns it open), which is
+    /// synced and renamed into place, all in one blocking task — tokio's file would copy a photo
+    /// into its own buffer and hop threads once per 2 MB chunk. An existing key is refused.
+    async fn place(
+        &self,
+        key: &str,
+        write: impl FnOnce(&Path) -> std::io::Result<std::fs::File> + Send + 'static,
+    ) -> Result<(), StorageError> {
+        let path = self.path(key)?;
+        let tmp = self.root.join(".tmp").join(uuid::Uuid::new_v4().simple().to_string());
+        let key = key.to_string();
+        tokio::task::spawn_blocking(move || -> Result<(), StorageError> {
+            if path.try_exists()? {
+                return Err(StorageError::AlreadyExists(key));
+            }
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let result = (|| {
+                let file = write(&tmp)?;
+                file.sync_all()?;
+                forget_cached_pages(&file);
+                drop(file);
+                std::fs::rename(&tmp, &path)
+            })();
+            if let Err(e) = result {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| StorageError::Io(std::io::Error::other(format!("write task failed: {e}"))))?
+    }
+
     fn path(&self, key: &str) -> Result<PathBuf, StorageError> {
         if !is_valid_key(key) {
             return Err(StorageError::InvalidKey(key.to_string()));
@@ -47,67 +82,25 @@ const STREAM_CHUNK: usize = 256 * 1024;
 impl ObjectStore for FsStore {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key = %key))]
     async fn put_file(&self, key: &str, source: &Path) -> Result<(), StorageError> {
-        let path = self.path(key)?;
-        let tmp = self.root.join(".tmp").join(uuid::Uuid::new_v4().simple().to_string());
-        let (key, source) = (key.to_string(), source.to_path_buf());
-        tokio::task::spawn_blocking(move || -> Result<(), StorageError> {
-            if path.try_exists()? {
-                return Err(StorageError::AlreadyExists(key));
-            }
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            let result = (|| {
-                // A copy, not a rename: the source may be on another filesystem (the temporary
-                // directory), and it is the caller's to delete.
-                std::fs::copy(&source, &tmp)?;
-                let file = std::fs::File::open(&tmp)?;
-                file.sync_all()?;
-                forget_cached_pages(&file);
-                drop(file);
-                std::fs::rename(&tmp, &path)
-            })();
-            if let Err(e) = result {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e.into());
-            }
-            Ok(())
+        let source = source.to_path_buf();
+        // A copy, not a rename: the source may be on another filesystem (the temporary
+        // directory), and it is the caller's to delete.
+        self.place(key, move |tmp| {
+            std::fs::copy(&source, tmp)?;
+            std::fs::File::open(tmp)
         })
         .await
-        .map_err(|e| StorageError::Io(std::io::Error::other(format!("write task failed: {e}"))))?
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key = %key, bytes = bytes.len()))]
     async fn put(&self, key: &str, bytes: bytes::Bytes) -> Result<(), StorageError> {
-        let path = self.path(key)?;
-        let tmp = self.root.join(".tmp").join(uuid::Uuid::new_v4().simple().to_string());
-        let key = key.to_string();
-        // One blocking task writes, syncs and renames: tokio's file would copy the photo into its
-        // own buffer and hop threads once per 2 MB chunk.
-        tokio::task::spawn_blocking(move || -> Result<(), StorageError> {
+        self.place(key, move |tmp| {
             use std::io::Write;
-            if path.try_exists()? {
-                return Err(StorageError::AlreadyExists(key));
-            }
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            let result = (|| {
-                let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-                file.write_all(&bytes)?;
-                file.sync_all()?;
-                forget_cached_pages(&file);
-                drop(file);
-                std::fs::rename(&tmp, &path)
-            })();
-            if let Err(e) = result {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e.into());
-            }
-            Ok(())
+            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(tmp)?;
+            file.write_all(&bytes)?;
+            Ok(file)
         })
         .await
-        .map_err(|e| StorageError::Io(std::io::Error::other(format!("write task failed: {e}"))))?
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(store = "fs", key = %key))]

@@ -19,7 +19,6 @@ use crate::app::{App, AppError};
 use crate::domain::customer::CustomerClass;
 use crate::domain::ids::CustomerId;
 use crate::domain::page::Page;
-use crate::domain::role::Scope;
 use crate::domain::time::local_date;
 
 #[derive(Debug, Default, Deserialize)]
@@ -235,33 +234,9 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, path: w
             why: views::evidence_text(&h.reason),
         })
         .collect();
-    let task_filter = TaskFilter {
-        scope: Scope::All,
-        assignee_id: None,
-        branch_id: None,
-        status: None,
-        due_from: None,
-        due_to: None,
-        customer_id: Some(c.id),
-        needs_confirmation: None,
-        task_type: None,
-        customer_class: None,
-        customer_query: None,
-        previous_class: None,
-        review_status: None,
-    };
+    let task_filter = TaskFilter { customer_id: Some(c.id), ..TaskFilter::any() };
     let tasks = crate::app::tasks::list(&app, actor, task_filter, Page { before: None, limit: 50 }).await.map_err(fail)?.items;
-    let visit_filter = VisitFilter {
-        scope: Scope::All,
-        status: None,
-        review_status: None,
-        rep_id: None,
-        branch_id: None,
-        customer_id: Some(c.id),
-        date_from: None,
-        date_to: None,
-        finding_code: None,
-    };
+    let visit_filter = VisitFilter { customer_id: Some(c.id), ..VisitFilter::any() };
     let visits = crate::app::visits::list(&app, actor, visit_filter, Page { before: None, limit: 50 }).await.map_err(fail)?.items;
     let page = CustomerPage {
         chrome: signed.chrome(&req, "customers"),

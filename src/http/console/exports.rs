@@ -69,19 +69,11 @@ impl ExportQuery {
     fn task_filter(&self, signed: &Signed) -> Result<crate::app::tasks::TaskFilter, ConsoleError> {
         let visits = self.visit_filter(signed)?;
         Ok(crate::app::tasks::TaskFilter {
-            scope: Scope::All,
             assignee_id: visits.rep_id,
             branch_id: visits.branch_id,
-            status: None,
             due_from: visits.date_from,
             due_to: visits.date_to,
-            customer_id: None,
-            needs_confirmation: None,
-            task_type: None,
-            customer_class: None,
-            customer_query: None,
-            previous_class: None,
-            review_status: None,
+            ..crate::app::tasks::TaskFilter::any()
         })
     }
 
@@ -91,7 +83,7 @@ impl ExportQuery {
 
     /// The filter's fields as a query string (`&key=value…`), to come back to the same form.
     fn as_query(&self) -> String {
-        [
+        super::session::query_rest(&[
             ("branch_id", &self.branch_id),
             ("rep_id", &self.rep_id),
             ("status", &self.status),
@@ -99,11 +91,7 @@ impl ExportQuery {
             ("date_from", &self.date_from),
             ("date_to", &self.date_to),
             ("month", &self.month),
-        ]
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("&{k}={}", super::session::urlencode(v)))
-        .collect()
+        ])
     }
 }
 

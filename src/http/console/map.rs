@@ -99,17 +99,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let today = local_date(app.now(), branch.map_or(chrono_tz::Asia::Jakarta, |b| b.time_zone));
     let from = date("date_from", &q.date_from)?.unwrap_or(today);
     let to = date("date_to", &q.date_to)?.unwrap_or(from);
-    let filter = VisitFilter {
-        scope: Scope::All,
-        status: None,
-        review_status: None,
-        rep_id: None,
-        branch_id: branch.map(|b| b.id),
-        customer_id: None,
-        date_from: Some(from),
-        date_to: Some(to),
-        finding_code: None,
-    };
+    let filter = VisitFilter { branch_id: branch.map(|b| b.id), date_from: Some(from), date_to: Some(to), ..VisitFilter::any() };
     let visits = crate::app::visits::list(&app, actor, filter, Page { before: None, limit: MAP_LIMIT }).await.map_err(fail)?.items;
     let ids: Vec<_> = visits.iter().map(|v| v.id).collect();
     let evidence = app.repo.visits_evidence(&ids).await.map_err(|e| fail(e.into()))?;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::i18n::Texts;
-use super::session::{check_csrf, html, urlencode, Chrome, ConsoleError, Signed};
+use super::session::{check_csrf, html, query_rest, Chrome, ConsoleError, Signed};
 use super::views::{self, choices, Choice, FindingView, PhotoView};
 use crate::app::reviews::{self, QueueEntry, ReviewInput};
 use crate::app::visits::VisitFilter;
@@ -152,8 +152,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let paged = reviews::queue(&app, actor, filter, review_status, Page { before, limit: 50 }).await.map_err(fail)?;
     let entries = paged.items.iter().map(|e| EntryView::new(t, e)).collect();
     let next_url = paged.next.map(|seq| {
-        let mut url = format!("/hq/queue?cursor={seq}");
-        for (k, v) in [
+        let rest = query_rest(&[
             ("branch_id", &q.branch_id),
             ("rep_id", &q.rep_id),
             ("status", &q.status),
@@ -162,12 +161,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
             ("date_from", &q.date_from),
             ("date_to", &q.date_to),
             ("customer", &q.customer),
-        ] {
-            if !v.is_empty() {
-                url.push_str(&format!("&{k}={}", urlencode(v)));
-            }
-        }
-        url
+        ]);
+        format!("/hq/queue?cursor={seq}{rest}")
     });
     let filter = filter_form(&app, &signed, &q).await.map_err(fail)?;
     html(QueuePage { chrome: signed.chrome(&req, "queue"), filter, entries, next_url }.render())

@@ -290,6 +290,11 @@ impl ResponseError for ConsoleError {
 }
 
 /// Percent-encodes a query value.
+/// The non-empty fields as the rest of a query string: `&key=value…`, each value encoded.
+pub fn query_rest(fields: &[(&str, &String)]) -> String {
+    fields.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("&{k}={}", urlencode(v))).collect()
+}
+
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

@@ -13,7 +13,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::session::{check_csrf, html, urlencode, Chrome, ConsoleError, Signed};
+use super::session::{check_csrf, html, query_rest, Chrome, ConsoleError, Signed};
 use super::views::{self, choices, Choice};
 use crate::app::tasks::{TaskCounts, TaskFilter, TaskRequest};
 use crate::app::visits::VisitFilter;
@@ -139,7 +139,7 @@ fn date(t: &'static super::i18n::Texts, field: &str, v: &str) -> Result<Option<N
 
 /// The page's query without `view`/`at`/`done`, to build the view switches on.
 fn filter_query(q: &TasksQuery) -> String {
-    [
+    query_rest(&[
         ("status", &q.status),
         ("due_from", &q.due_from),
         ("due_to", &q.due_to),
@@ -150,11 +150,7 @@ fn filter_query(q: &TasksQuery) -> String {
         ("customer", &q.customer),
         ("rep_id", &q.rep_id),
         ("branch_id", &q.branch_id),
-    ]
-    .iter()
-    .filter(|(_, v)| !v.is_empty())
-    .map(|(k, v)| format!("&{k}={}", urlencode(v)))
-    .collect()
+    ])
 }
 
 /// `GET /hq/tasks`.
@@ -235,15 +231,11 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let truncated = tasks.next.is_some();
     let tasks = tasks.items;
     let visit_filter = VisitFilter {
-        scope: Scope::All,
-        status: None,
-        review_status: None,
         rep_id: rep,
         branch_id: branch,
-        customer_id: None,
         date_from: date(t, "visit_from", &q.visit_from)?,
         date_to: date(t, "visit_to", &q.visit_to)?,
-        finding_code: None,
+        ..VisitFilter::any()
     };
     let visits = crate::app::visits::list(&app, actor, visit_filter, Page { before: None, limit: 50 }).await.map_err(fail)?.items;
     let mut ids: Vec<CustomerId> = tasks.iter().map(|t| t.customer_id).chain(visits.iter().map(|v| v.content.customer_id)).collect();

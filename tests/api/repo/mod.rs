@@ -230,17 +230,7 @@ pub fn first(limit: u32) -> fieldproof::domain::page::Page {
 
 /// Every visit, unfiltered.
 pub fn all_visits() -> fieldproof::db::VisitFilter {
-    fieldproof::db::VisitFilter {
-        scope: fieldproof::domain::role::Scope::All,
-        status: None,
-        review_status: None,
-        rep_id: None,
-        branch_id: None,
-        customer_id: None,
-        date_from: None,
-        date_to: None,
-        finding_code: None,
-    }
+    fieldproof::db::VisitFilter::any()
 }
 
 /// Migration 0003 moves the near-duplicate index from 16-bit chunk columns to slot keys; a

@@ -26,21 +26,7 @@ async fn tasks_are_inserted_once_and_listed_by_scope(app: TestApp) {
     let rv = revisit(c.id, app.jkt, app.rep.id, VisitId::new_random());
     assert!(repo.insert_task(&rv).await.unwrap());
     let revisit_id = rv.id;
-    let own = TaskFilter {
-        scope: Scope::Own(UserId(app.rep.id)),
-        assignee_id: None,
-        branch_id: None,
-        status: Some(TaskStatus::Open),
-        due_from: None,
-        due_to: None,
-        customer_id: None,
-        needs_confirmation: None,
-        task_type: None,
-        customer_class: None,
-        customer_query: None,
-        previous_class: None,
-        review_status: None,
-    };
+    let own = TaskFilter { scope: Scope::Own(UserId(app.rep.id)), status: Some(TaskStatus::Open), ..TaskFilter::any() };
     let tasks = repo.list_tasks(&own, Page { before: None, limit: 10 }).await.unwrap();
     assert_eq!(tasks.items.iter().map(|t| t.id).collect::<Vec<_>>(), vec![revisit_id]);
     let other = TaskFilter { scope: Scope::Own(UserId(app.rep2.id)), ..own.clone() };
