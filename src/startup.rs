@@ -114,6 +114,12 @@ impl Application {
         self.port
     }
 
+    /// What stops the server from outside (tests stop theirs when done, so that their
+    /// database connections do not outlive them).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGINT/SIGTERM: in-flight requests are given 30 s to finish, then the job
     /// worker stops and gives back whatever it had not finished.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

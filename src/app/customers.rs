@@ -2,7 +2,7 @@
 
 use super::{App, AppError};
 pub use crate::db::CustomerFilter;
-use crate::domain::customer::Customer;
+use crate::domain::customer::{Customer, PlaceProposal};
 use crate::domain::ids::{BranchId, CustomerId, UserId};
 use crate::domain::page::{Page, Paged};
 use crate::domain::role::{Actor, Role};
@@ -94,4 +94,71 @@ pub async fn update(app: &App, actor: &Actor, id: CustomerId, change: impl FnOnc
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// After an approved door visit: a customer without coordinates gets a place proposed — the
+/// position of the visit's first camera photo that has one (the camera's GPS before the app's
+/// fix; never a mock location). The first approved visit's proposal stands until branch
+/// marketing accepts or rejects it. Returns whether one was stored.
+pub(crate) async fn propose_place_from(app: &App, detail: &super::visits::VisitDetail) -> Result<bool, AppError> {
+    use crate::domain::visit::{Method, PhotoKind};
+    let v = &detail.visit;
+    if v.content.method != Method::DoorVisit {
+        return Ok(false);
+    }
+    let Some(customer) = app.repo.get_customer(v.content.customer_id).await? else { return Ok(false) };
+    if customer.location.is_some() {
+        return Ok(false);
+    }
+    let place =
+        detail.photos.iter().filter(|p| p.kind != PhotoKind::WhatsappScreenshot && p.capture.is_mock_location != Some(true)).find_map(
+            |p| match (p.facts.exif_location, p.capture.location) {
+                (Some(at), _) => Some((p, at, None, "exif")),
+                (None, Some(at)) => Some((p, at, p.capture.accuracy_m, "app")),
+                (None, None) => None,
+            },
+        );
+    let Some((photo, at, accuracy_m, source)) = place else { return Ok(false) };
+    let proposal = PlaceProposal {
+        customer_id: customer.id,
+        latitude: at.latitude,
+        longitude: at.longitude,
+        accuracy_m,
+        source: source.into(),
+        visit_id: v.id,
+        photo_id: photo.id,
+        proposed_at: app.now(),
+    };
+    Ok(app.repo.propose_place(&proposal).await?)
+}
+
+/// The customer's pending place proposal (its branch's marketing, HQ, admin).
+pub async fn place_proposal(app: &App, actor: &Actor, id: CustomerId) -> Result<PlaceProposal, AppError> {
+    require_marketing(actor)?;
+    get(app, actor, id).await?;
+    app.repo
+        .place_proposal(id)
+        .await?
+        .ok_or_else(|| AppError::not_found("place_proposal_not_found", format!("customer {id} has no proposed place")))
+}
+
+/// Accepts the proposal: the customer's coordinates become it (audited).
+pub async fn accept_place(app: &App, actor: &Actor, id: CustomerId) -> Result<Customer, AppError> {
+    place_proposal(app, actor, id).await?;
+    let Some(p) = app.repo.accept_place(id, app.now()).await? else {
+        return Err(AppError::not_found("place_proposal_not_found", format!("customer {id} has no proposed place")));
+    };
+    let entry = app.audit(actor, "customer.place_accepted", "customer", id.to_string(), serde_json::to_value(&p).unwrap_or_default());
+    app.repo.append_audit(&entry).await?;
+    get(app, actor, id).await
+}
+
+/// Rejects the proposal; the next approved door visit proposes again (audited).
+pub async fn reject_place(app: &App, actor: &Actor, id: CustomerId) -> Result<(), AppError> {
+    let p = place_proposal(app, actor, id).await?;
+    if app.repo.reject_place(id).await? {
+        let entry = app.audit(actor, "customer.place_rejected", "customer", id.to_string(), serde_json::to_value(&p).unwrap_or_default());
+        app.repo.append_audit(&entry).await?;
+    }
+    Ok(())
 }

@@ -29,6 +29,7 @@ pub(crate) async fn judge_photo(app: &App, against: &Against<'_>, photo: &Photo)
         photo_id: photo.id,
         kind: photo.kind,
         geofence: geofence(app, against.customer),
+        customer_unplaced: against.customer.location.is_none(),
         visit_date: against.visit_date,
         branch_tz: against.branch_tz,
         received_at: photo.received_at,

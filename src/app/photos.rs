@@ -167,6 +167,7 @@ pub fn check_file(
         photo_id: PhotoId(uuid::Uuid::nil()),
         kind,
         geofence: None,
+        customer_unplaced: false,
         visit_date: None,
         branch_tz,
         received_at: chrono::Utc::now(),

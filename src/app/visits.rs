@@ -176,6 +176,7 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
                     customer_class: customer.class,
                     previous_level: customer.previous_level,
                     task_method: task.as_ref().map(|t| t.required_method),
+                    task_confirmed_at: task.as_ref().and_then(|t| t.confirmed_at),
                     questions: &app.taxonomy.questions,
                     earlier_summary,
                 }),

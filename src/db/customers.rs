@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::error::RepoError;
+use crate::domain::customer::PlaceProposal;
 use crate::domain::customer::{Customer, CustomerClass};
 use crate::domain::ids::{BranchId, CustomerId, UserId};
 use crate::domain::page::{Page, Paged};
@@ -41,4 +43,13 @@ pub trait CustomerRepo: Send + Sync {
     /// left alone (so importing the same file twice changes nothing).
     async fn upsert_customers(&self, customers: &[Customer]) -> Result<UpsertCounts, RepoError>;
     async fn customer_ids_by_code(&self, codes: &[String]) -> Result<HashMap<String, CustomerId>, RepoError>;
+    /// Stores a proposed place, unless the customer has coordinates or a pending proposal
+    /// already (the first approved visit's stands); true when stored.
+    async fn propose_place(&self, proposal: &PlaceProposal) -> Result<bool, RepoError>;
+    async fn place_proposal(&self, customer: CustomerId) -> Result<Option<PlaceProposal>, RepoError>;
+    /// Accepts the pending proposal in one transaction: the customer's coordinates become it
+    /// (only if it still has none) and the proposal goes. `None` when there was none.
+    async fn accept_place(&self, customer: CustomerId, at: DateTime<Utc>) -> Result<Option<PlaceProposal>, RepoError>;
+    /// Drops the pending proposal; false when there was none.
+    async fn reject_place(&self, customer: CustomerId) -> Result<bool, RepoError>;
 }

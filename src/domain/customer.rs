@@ -92,6 +92,22 @@ pub struct Customer {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A place for a customer who has none, read from the photo of an approved door visit: it waits
+/// for branch marketing to accept it (the customer's coordinates) or reject it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceProposal {
+    pub customer_id: CustomerId,
+    pub latitude: f64,
+    pub longitude: f64,
+    /// The fix's stated accuracy (the app's), when known.
+    pub accuracy_m: Option<f64>,
+    /// `exif` (the camera's GPS) or `app` (the phone's fix).
+    pub source: String,
+    pub visit_id: crate::domain::ids::VisitId,
+    pub photo_id: crate::domain::ids::PhotoId,
+    pub proposed_at: DateTime<Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

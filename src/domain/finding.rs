@@ -38,11 +38,13 @@ pub enum FindingCode {
     ComplaintWithoutDetails,
     QuestionsUnanswered,
     RefusalWithoutReason,
+    VisitNotConfirmed,
+    CustomerLocationUnknown,
 }
 
 impl FindingCode {
     /// All codes, in catalogue order.
-    pub const ALL: [FindingCode; 28] = [
+    pub const ALL: [FindingCode; 30] = [
         FindingCode::PhotoRequiredMissing,
         FindingCode::PhotoResolutionLow,
         FindingCode::PhotoNoTimestamp,
@@ -71,6 +73,8 @@ impl FindingCode {
         FindingCode::ComplaintWithoutDetails,
         FindingCode::QuestionsUnanswered,
         FindingCode::RefusalWithoutReason,
+        FindingCode::VisitNotConfirmed,
+        FindingCode::CustomerLocationUnknown,
     ];
 
     /// The stable snake_case name.
@@ -79,7 +83,7 @@ impl FindingCode {
         Self::NAMES[self as usize]
     }
 
-    const NAMES: [&'static str; 28] = [
+    const NAMES: [&'static str; 30] = [
         "photo_required_missing",
         "photo_resolution_low",
         "photo_no_timestamp",
@@ -108,6 +112,8 @@ impl FindingCode {
         "complaint_without_details",
         "questions_unanswered",
         "refusal_without_reason",
+        "visit_not_confirmed",
+        "customer_location_unknown",
     ];
 
     pub fn parse(s: &str) -> Option<FindingCode> {

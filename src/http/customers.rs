@@ -129,3 +129,20 @@ pub async fn update(
     .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(CustomerView::from(updated)))
 }
+
+/// `GET /v1/customers/{customer_id}/place-proposal`.
+pub async fn place_proposal(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(customers::place_proposal(&app, &actor, CustomerId(id.into_inner())).await?))
+}
+
+/// `POST /v1/customers/{customer_id}/place-proposal/accept`: the customer, placed.
+pub async fn accept_place(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let customer = customers::accept_place(&app, &actor, CustomerId(id.into_inner())).await?;
+    Ok(HttpResponse::Ok().json(CustomerView::from(customer)))
+}
+
+/// `POST /v1/customers/{customer_id}/place-proposal/reject`.
+pub async fn reject_place(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    customers::reject_place(&app, &actor, CustomerId(id.into_inner())).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

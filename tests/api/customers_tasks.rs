@@ -10,7 +10,94 @@ backend_tests!(
     tasks_are_created_by_marketing_and_listed_for_their_assignee,
     tomorrows_visits_are_listed_until_confirmed_with_the_customer,
     tasks_filter_by_previous_class_review_status_branch_and_customer,
+    an_approved_door_visit_proposes_the_place_of_a_customer_without_one,
 );
+
+/// A customer without coordinates: its first approved door visit proposes the photo's place,
+/// which branch marketing accepts (the customer is placed, later visits are distance-checked)
+/// or rejects (the next approval proposes again).
+async fn an_approved_door_visit_proposes_the_place_of_a_customer_without_one(app: TestApp) {
+    let unplaced = |name: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    "/v1/customers",
+                    &app.marketing.token,
+                    json!({ "code": format!("U{}", &uuid::Uuid::new_v4().simple().to_string()[..8]), "name": name,
+                            "customer_type": "retail", "assigned_rep_id": app.rep.id }),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.json);
+            r.json["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap()
+        }
+    };
+    let customer = unplaced("Warung Baru").await;
+    let proposal = format!("/v1/customers/{customer}/place-proposal");
+    let (visit, photo) = crate::console::visit_with_photo(&app, customer).await;
+    let r = app.get(&format!("/v1/visits/{visit}"), &app.marketing.token).await;
+    let codes: Vec<&str> = r.json["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"customer_location_unknown"), "{codes:?}");
+    let none = app.get(&proposal, &app.marketing.token).await;
+    assert_eq!((none.status, none.code()), (404, "place_proposal_not_found"), "nothing before an approval");
+
+    let approve = |visit: uuid::Uuid| {
+        let app = &app;
+        async move {
+            let r = app.post(&format!("/v1/visits/{visit}/reviews"), &app.hq.token, json!({ "decision": "approve" })).await;
+            assert!(r.status == 200 || r.status == 201, "{}", r.json);
+        }
+    };
+    approve(visit).await;
+    let p = app.get(&proposal, &app.marketing.token).await;
+    assert_eq!(p.status, 200, "{}", p.json);
+    assert_eq!((p.json["latitude"].as_f64(), p.json["longitude"].as_f64()), (Some(-6.2), Some(106.8)), "{}", p.json);
+    assert_eq!((p.json["source"].as_str(), p.json["accuracy_m"].as_f64()), (Some("app"), Some(8.0)), "the fixture has no EXIF GPS");
+    assert_eq!(
+        (p.json["visit_id"].as_str(), p.json["photo_id"].as_str()),
+        (Some(visit.to_string().as_str()), Some(photo.to_string().as_str()))
+    );
+    // A later approval leaves the first proposal standing.
+    let (second, _) = crate::console::visit_with_photo(&app, customer).await;
+    approve(second).await;
+    assert_eq!(app.get(&proposal, &app.marketing.token).await.json["visit_id"].as_str(), Some(visit.to_string().as_str()));
+    // Who may see and decide it.
+    assert_eq!(app.get(&proposal, &app.rep.token).await.code(), "role_forbidden");
+    assert_eq!(app.post(&format!("{proposal}/accept"), &app.jap_marketing.token, json!({})).await.code(), "customer_not_found");
+
+    // The console shows it to marketing, with its two buttons.
+    crate::console::console_user(&app, &app.marketing, "mira", "mira-password-1", false).await;
+    let mut b = crate::console::Browser::new(&app);
+    b.sign_in("mira", "mira-password-1").await;
+    let page = b.get(&format!("/hq/customers/{customer}")).await;
+    assert!(page.body.contains("-6.200000, 106.800000 (± 8 m)") && page.body.contains("value=\"accept\""), "{}", page.body);
+    let csrf = page.input("_csrf");
+    assert_eq!(b.post(&format!("/hq/customers/{customer}/place"), &[("decision", "accept")]).await.status, 403, "no CSRF token");
+    assert_eq!(b.post(&format!("/hq/customers/{customer}/place"), &[("_csrf", &csrf), ("decision", "maybe")]).await.status, 422);
+
+    let placed = app.post(&format!("{proposal}/accept"), &app.marketing.token, json!({})).await;
+    assert_eq!(placed.status, 200, "{}", placed.json);
+    assert_eq!((placed.json["latitude"].as_f64(), placed.json["longitude"].as_f64()), (Some(-6.2), Some(106.8)));
+    assert_eq!(app.get(&proposal, &app.marketing.token).await.status, 404, "accepted: gone");
+    assert_eq!(app.post(&format!("{proposal}/accept"), &app.marketing.token, json!({})).await.code(), "place_proposal_not_found");
+    let (third, _) = crate::console::visit_with_photo(&app, customer).await;
+    let r = app.get(&format!("/v1/visits/{third}"), &app.marketing.token).await;
+    assert!(!r.json["findings"].as_array().unwrap().iter().any(|f| f["code"] == "customer_location_unknown"), "placed now");
+
+    // Rejected: the proposal goes and the customer stays unplaced; a bulk approval proposes too.
+    let other = unplaced("Kios Tanpa Alamat").await;
+    let (visit, _) = crate::console::visit_with_photo(&app, other).await;
+    let bulk = app.post("/v1/reviews/bulk", &app.hq.token, json!({ "items": [{ "visit_id": visit, "decision": "approve" }] })).await;
+    assert_eq!(bulk.status, 201, "{}", bulk.json);
+    let other_proposal = format!("/v1/customers/{other}/place-proposal");
+    assert_eq!(app.get(&other_proposal, &app.marketing.token).await.status, 200);
+    let r = b.post(&format!("/hq/customers/{other}/place"), &[("_csrf", &csrf), ("decision", "reject")]).await;
+    assert_eq!((r.status, r.location()), (303, format!("/hq/customers/{other}?done=place_rejected").as_str()), "rejected in the console");
+    assert!(b.get(r.location()).await.body.contains("role=\"status\""));
+    assert_eq!(app.post(&format!("{other_proposal}/reject"), &app.marketing.token, json!({})).await.code(), "place_proposal_not_found");
+    assert_eq!(app.get(&other_proposal, &app.marketing.token).await.status, 404);
+    assert_eq!(app.get(&format!("/v1/customers/{other}"), &app.marketing.token).await.json["latitude"], serde_json::Value::Null);
+}
 
 /// The task list's filters beyond the task's own columns: the customer's class before its
 /// latest change, the review status of the visit that followed the task up, the branch, and

@@ -11,7 +11,70 @@ use crate::backend_tests;
 use crate::helpers::{fresh_at, photo_form, spawn_app_sop, with_customer_photo_at, Login, TestApp};
 use crate::visit_json::{good_summary, visit_json};
 
-backend_tests!(the_sop_table, templated_summaries_are_found_across_reps, follow_up_tasks_come_from_the_record);
+backend_tests!(
+    the_sop_table,
+    templated_summaries_are_found_across_reps,
+    follow_up_tasks_come_from_the_record,
+    planned_visits_are_confirmed_the_day_before_and_unplaced_customers_are_shown
+);
+
+/// H-1: a planned door visit is confirmed with the customer by the end of the day before; a
+/// customer without coordinates cannot be distance-checked, and HQ is told so.
+async fn planned_visits_are_confirmed_the_day_before_and_unplaced_customers_are_shown(first: TestApp) {
+    // The visit at 10:30 WIB on the 18th; the server's clock 20 minutes later.
+    let at = t0();
+    let mut verdicts = Vec::new();
+    for confirm_at in [None, Some(at - Duration::hours(20)), Some(at - Duration::hours(2))] {
+        // Each in its own deployment: the three share their photos.
+        let app = spawn_app_sop(first.db).await;
+        let customer = new_customer(&app, "C", None).await;
+        let task = Uuid::new_v4();
+        let r = app
+            .post(
+                "/v1/tasks",
+                &app.marketing.token,
+                json!({ "id": task, "customer_id": customer, "assignee_id": app.rep.id, "task_type": "routine", "due_date": "2026-11-18" }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.json);
+        if let Some(when) = confirm_at {
+            app.set_now(when);
+            let r = app.post(&format!("/v1/tasks/{task}/confirm"), &app.rep.token, json!({ "note": "Bu Sari ada jam 10" })).await;
+            assert_eq!(r.status, 200, "{}", r.json);
+        }
+        app.set_now(at + Duration::minutes(20));
+        let mut body = visit_json(customer, "door_visit", at);
+        body["task_id"] = json!(task);
+        verdicts.push(visit(&app, &app.rep, body, Some(at)).await);
+    }
+    let [never, day_before, same_day] = &verdicts[..] else { unreachable!() };
+    assert_eq!(codes(never), ["visit_not_confirmed"], "{}", never["findings"]);
+    assert_eq!((never["status"].as_str(), never["score"].as_u64()), (Some("compliant"), Some(95)), "minor, 5 points");
+    assert_eq!(never["findings"][0]["evidence"]["confirmed_at"], Value::Null);
+    assert_eq!(never["findings"][0]["evidence"]["needed_by"], json!("2026-11-17T17:00:00Z"), "midnight WIB");
+    assert!(codes(day_before).is_empty(), "confirmed on the 17th: {}", day_before["findings"]);
+    assert_eq!(codes(same_day), ["visit_not_confirmed"], "confirmed on the visit's own day");
+    assert!(same_day["findings"][0]["message_en"].as_str().unwrap().contains("too late"));
+
+    // A visit without a task was not planned: nothing to confirm. A customer without a place:
+    // each camera photo says its distance could not be checked, at no cost.
+    let app = spawn_app_sop(first.db).await;
+    app.set_now(at + Duration::minutes(20));
+    let r = app
+        .post(
+            "/v1/customers",
+            &app.marketing.token,
+            json!({ "code": format!("N{}", &Uuid::new_v4().simple().to_string()[..8]), "name": "Warung Baru",
+                    "customer_type": "retail", "assigned_rep_id": app.rep.id }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let unplaced: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
+    let verdict = visit(&app, &app.rep, visit_json(unplaced, "door_visit", at), Some(at)).await;
+    assert_eq!(codes(&verdict), ["customer_location_unknown", "customer_location_unknown"], "{}", verdict["findings"]);
+    assert_eq!((verdict["status"].as_str(), verdict["score"].as_u64()), (Some("compliant"), Some(100)));
+    assert!(verdict["findings"][0]["photo_id"].is_string());
+}
 
 /// 10:30 WIB on a Wednesday.
 fn t0() -> DateTime<Utc> {

@@ -249,6 +249,11 @@ def main():
         expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
         named(page)
         shot(page, "10-queue-english")
+        page.goto(BASE + "/hq/exports")
+        expect(page.get_by_role("heading", name="Download centre")).to_be_visible()
+        expect(page.locator("#downloads tr.export-ready")).to_contain_text("Ready")
+        named(page)
+        shot(page, "10b-exports-english")
         watch.check()
         ctx.close()
 

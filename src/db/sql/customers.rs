@@ -14,7 +14,7 @@ use crate::db::dialect::Dialect;
 use crate::db::error::RepoError;
 use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
-use crate::domain::customer::{Customer, CustomerClass};
+use crate::domain::customer::{Customer, CustomerClass, PlaceProposal};
 use crate::domain::ids::CustomerId;
 use crate::domain::page::{Page, Paged};
 
@@ -168,6 +168,58 @@ impl CustomerRepo for SqlRepo<Db> {
         }
         Ok(out)
     }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(customer_id = %p.customer_id))]
+    async fn propose_place(&self, p: &PlaceProposal) -> Result<bool, RepoError> {
+        let n = sqlx::query(
+            "INSERT INTO customer_place_proposals (customer_id, latitude, longitude, accuracy_m, source, visit_id, photo_id, proposed_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM customers WHERE id = $1 AND latitude IS NULL) \
+             ON CONFLICT (customer_id) DO NOTHING",
+        )
+        .bind(p.customer_id.0)
+        .bind(p.latitude)
+        .bind(p.longitude)
+        .bind(p.accuracy_m)
+        .bind(&p.source)
+        .bind(p.visit_id.0)
+        .bind(p.photo_id.0)
+        .bind(p.proposed_at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(customer_id = %customer))]
+    async fn place_proposal(&self, customer: CustomerId) -> Result<Option<PlaceProposal>, RepoError> {
+        place_proposal_in(&self.pool, customer).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(customer_id = %customer))]
+    async fn accept_place(&self, customer: CustomerId, at: chrono::DateTime<chrono::Utc>) -> Result<Option<PlaceProposal>, RepoError> {
+        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
+        let Some(p) = place_proposal_in(&mut *tx, customer).await? else { return Ok(None) };
+        sqlx::query("UPDATE customers SET latitude = $2, longitude = $3, updated_at = $4 WHERE id = $1 AND latitude IS NULL")
+            .bind(customer.0)
+            .bind(p.latitude)
+            .bind(p.longitude)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM customer_place_proposals WHERE customer_id = $1").bind(customer.0).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Some(p))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(customer_id = %customer))]
+    async fn reject_place(&self, customer: CustomerId) -> Result<bool, RepoError> {
+        let n = sqlx::query("DELETE FROM customer_place_proposals WHERE customer_id = $1")
+            .bind(customer.0)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
 }
 
 impl SqlRepo<Db> {
@@ -181,4 +233,29 @@ impl SqlRepo<Db> {
         qb.build().execute(&self.pool).await?;
         Ok(())
     }
+}
+
+type ProposalRow = (Uuid, f64, f64, Option<f64>, String, Uuid, Uuid, chrono::DateTime<chrono::Utc>);
+
+async fn place_proposal_in<'c, E>(exec: E, customer: CustomerId) -> Result<Option<PlaceProposal>, RepoError>
+where
+    E: sqlx::Executor<'c, Database = Db>,
+{
+    let row: Option<ProposalRow> = sqlx::query_as(
+        "SELECT customer_id, latitude, longitude, accuracy_m, source, visit_id, photo_id, proposed_at \
+         FROM customer_place_proposals WHERE customer_id = $1",
+    )
+    .bind(customer.0)
+    .fetch_optional(exec)
+    .await?;
+    Ok(row.map(|(c, latitude, longitude, accuracy_m, source, visit, photo, proposed_at)| PlaceProposal {
+        customer_id: CustomerId(c),
+        latitude,
+        longitude,
+        accuracy_m,
+        source,
+        visit_id: crate::domain::ids::VisitId(visit),
+        photo_id: crate::domain::ids::PhotoId(photo),
+        proposed_at,
+    }))
 }

@@ -36,7 +36,7 @@ impl Default for Policy {
     fn default() -> Self {
         use FindingCode::*;
         use Severity::*;
-        let table: [(FindingCode, Severity, u32); 28] = [
+        let table: [(FindingCode, Severity, u32); 30] = [
             // A photo without time or place is invalid evidence (RULES.md §4 item 3).
             (PhotoRequiredMissing, Blocking, 40),
             (PhotoResolutionLow, Major, 10),
@@ -67,6 +67,12 @@ impl Default for Policy {
             (ComplaintWithoutDetails, Major, 10),
             (QuestionsUnanswered, Minor, 5),
             (RefusalWithoutReason, Major, 15),
+            // "Wajib menghubungi customer minimal H-1" (SOP ch. 1, step 1): a planned door visit
+            // confirmed with the customer the day before at the latest.
+            (VisitNotConfirmed, Minor, 5),
+            // Not the rep's fault: the customer has no registered place to measure against.
+            // Shown to HQ (and proposing the place), costing nothing.
+            (CustomerLocationUnknown, Minor, 0),
         ];
         Self {
             photo: PhotoPolicy::default(),

@@ -141,6 +141,9 @@ pub struct VisitPolicy {
     pub lunch_end: ClockTime,
     /// A refused visit creates a WhatsApp follow-up due this many working days later.
     pub refusal_follow_up_due_working_days: u32,
+    /// A planned door visit is confirmed with the customer at least this many days before its
+    /// day (SOP ch. 1: "minimal H-1"); 0 accepts a confirmation on the day itself.
+    pub confirm_days_before: u32,
     /// An answer to a standard question needs at least this many words …
     pub min_answer_words: u32,
     /// … and is not one of these (compared lower-case, without punctuation).
@@ -155,6 +158,7 @@ impl Default for VisitPolicy {
             lunch_start: ClockTime::hm(12, 0),
             lunch_end: ClockTime::hm(13, 0),
             refusal_follow_up_due_working_days: 1,
+            confirm_days_before: 1,
             min_answer_words: 2,
             filler_answers: [
                 "-",

@@ -31,6 +31,8 @@ pub struct RecordFacts<'a> {
     pub previous_level: Option<CustomerClass>,
     /// The method the visit's task requires, when the visit fulfils a task.
     pub task_method: Option<RequiredMethod>,
+    /// When the visit's task was confirmed with the customer (H-1), if it was.
+    pub task_confirmed_at: Option<DateTime<Utc>>,
     pub questions: &'a Questions,
     /// The most similar earlier summary found in the history, if any came close.
     pub earlier_summary: Option<SimilarSummary>,

@@ -21,6 +21,9 @@ pub struct PhotoContext<'a> {
     pub photo_id: PhotoId,
     pub kind: PhotoKind,
     pub geofence: Option<Geofence>,
+    /// The visit's customer has no registered place (so there is no geofence to measure
+    /// against); false when there is no customer at all (`check-photo`).
+    pub customer_unplaced: bool,
     /// The visit's date in the branch's zone, once the record says when it happened.
     pub visit_date: Option<NaiveDate>,
     pub branch_tz: Tz,
@@ -347,7 +350,19 @@ fn place_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, captu
             out.push(location_mismatch(policy, ctx.photo_id, exif, app, apart, allowed));
         }
     }
-    let Some(fence) = ctx.geofence else { return };
+    let Some(fence) = ctx.geofence else {
+        if ctx.customer_unplaced {
+            out.push(finding(
+                policy,
+                FindingCode::CustomerLocationUnknown,
+                id,
+                json!({ "photo": { "latitude": point.latitude, "longitude": point.longitude }, "source": source, "accuracy_m": accuracy }),
+                "Lokasi customer belum terdaftar: jarak foto tidak dapat diperiksa.".into(),
+                "The customer has no registered place: the photo's distance cannot be checked.".into(),
+            ));
+        }
+        return;
+    };
     let distance = point.distance_m(fence.center);
     // Give the rep the benefit of the fix's stated uncertainty, bounded so a huge claimed
     // accuracy cannot excuse any distance.

@@ -12,6 +12,7 @@ use crate::domain::customer::CustomerClass;
 use crate::domain::finding::{Finding, FindingCode};
 use crate::domain::policy::{DetailsRequired, Policy};
 use crate::domain::task::RequiredMethod;
+use crate::domain::time::end_of_local_day;
 use crate::domain::visit::{Method, PhotoKind, VisitContent};
 
 pub(super) fn record_findings(policy: &Policy, facts: &SubmitFacts<'_>, record: &RecordFacts<'_>) -> Vec<Finding> {
@@ -19,6 +20,7 @@ pub(super) fn record_findings(policy: &Policy, facts: &SubmitFacts<'_>, record: 
     let mut out = Vec::new();
     out.extend(method_not_allowed(policy, record));
     out.extend(outside_hours(policy, facts, c));
+    out.extend(visit_not_confirmed(policy, facts, record));
     if c.refused {
         // A refusal is documented by its reason; the meeting's summary and questions did not happen.
         out.extend(refusal_without_reason(policy, c));
@@ -29,6 +31,37 @@ pub(super) fn record_findings(policy: &Policy, facts: &SubmitFacts<'_>, record: 
     out.extend(complaint_without_details(policy, c));
     out.extend(questions_unanswered(policy, c, record));
     out
+}
+
+/// A planned door visit is confirmed with the customer by phone or WhatsApp the day before at
+/// the latest (SOP ch. 1 step 1, "minimal H-1"): confirmed before the visit day began in the
+/// branch's zone. A visit without a task was not planned, so there was nothing to confirm.
+fn visit_not_confirmed(policy: &Policy, facts: &SubmitFacts<'_>, record: &RecordFacts<'_>) -> Option<Finding> {
+    if record.content.method != Method::DoorVisit || record.task_method.is_none() {
+        return None;
+    }
+    let days = policy.visit.confirm_days_before;
+    // Confirmed by the end of the day `days` before the visit's (H-1: the day before; 0: the
+    // visit's own day), in the branch's zone.
+    let last_day = facts.visit_date.checked_sub_days(chrono::Days::new(u64::from(days)))?;
+    let needed_by = end_of_local_day(last_day, facts.branch_tz);
+    let confirmed = record.task_confirmed_at;
+    if confirmed.is_some_and(|at| at < needed_by) {
+        return None;
+    }
+    let evidence = json!({ "confirmed_at": confirmed, "needed_by": needed_by, "visit_date": facts.visit_date,
+                           "time_zone": facts.branch_tz.name(), "policy": { "visit.confirm_days_before": days } });
+    let (id, en) = match confirmed {
+        None => (
+            format!("Kunjungan terencana tidak dikonfirmasi dengan customer (H-{days})."),
+            format!("The planned visit was not confirmed with the customer (H-{days})."),
+        ),
+        Some(_) => (
+            format!("Kunjungan dikonfirmasi terlambat: kurang dari H-{days}."),
+            format!("The visit was confirmed too late: after H-{days}."),
+        ),
+    };
+    Some(finding(policy, FindingCode::VisitNotConfirmed, None, evidence, id, en))
 }
 
 /// Door visit, WhatsApp or phone, as the class (SOP ch. 2) and the task allow.

@@ -22,6 +22,7 @@ fn codes(findings: &[Finding]) -> Vec<&'static str> {
 
 fn ctx(photo_id: PhotoId, kind: PhotoKind, geofence: Option<Geofence>) -> PhotoContext<'static> {
     PhotoContext {
+        customer_unplaced: false,
         photo_id,
         kind,
         geofence,

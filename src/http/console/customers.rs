@@ -126,6 +126,57 @@ struct CustomerPage {
     chart_svg: String,
     tasks: Vec<TaskRow>,
     visits: Vec<VisitRow>,
+    /// The place an approved door visit proposed, for marketing to accept or reject.
+    proposal: Option<ProposalView>,
+    id: String,
+    notice: Option<&'static str>,
+}
+
+struct ProposalView {
+    position: String,
+    source: &'static str,
+    visit_id: String,
+    at: String,
+}
+
+/// `POST /hq/customers/{id}/place`'s form.
+#[derive(Debug, Deserialize)]
+pub struct PlaceForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: Option<String>,
+    /// `accept` or `reject`.
+    #[serde(default)]
+    decision: String,
+}
+
+/// `POST /hq/customers/{customer_id}/place`: accepts or rejects the proposed place; back to
+/// the customer's page.
+pub async fn decide_place(
+    req: HttpRequest,
+    app: web::Data<App>,
+    signed: Signed,
+    path: web::Path<Uuid>,
+    form: web::Form<PlaceForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    super::session::check_csrf(&req, &signed, form.csrf.as_deref())?;
+    let locale = signed.session.locale;
+    let fail = |e: AppError| ConsoleError::from_app(e, locale);
+    let id = CustomerId(path.into_inner());
+    let actor = &signed.session.actor;
+    let done = match form.decision.as_str() {
+        "accept" => crate::app::customers::accept_place(&app, actor, id).await.map(|_| "placed"),
+        "reject" => crate::app::customers::reject_place(&app, actor, id).await.map(|()| "place_rejected"),
+        _ => Err(AppError::invalid("invalid_field", "decision must be accept or reject")),
+    }
+    .map_err(fail)?;
+    Ok(HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, format!("/hq/customers/{id}?done={done}"))).finish())
+}
+
+/// The customer page's query: what the last action did.
+#[derive(Debug, Default, Deserialize)]
+pub struct CustomerPageQuery {
+    #[serde(default)]
+    done: String,
 }
 
 /// The first days of the `n` months ending with the one of `today`, oldest first.
@@ -177,7 +228,13 @@ fn volume_svg(months: &[(NaiveDate, i64)], title: &str) -> String {
 }
 
 /// `GET /hq/customers/{customer_id}`.
-pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, path: web::Path<Uuid>) -> Result<HttpResponse, ConsoleError> {
+pub async fn page(
+    req: HttpRequest,
+    app: web::Data<App>,
+    signed: Signed,
+    path: web::Path<Uuid>,
+    q: web::Query<CustomerPageQuery>,
+) -> Result<HttpResponse, ConsoleError> {
     let t = signed.t;
     let locale = signed.session.locale;
     let fail = |e: AppError| ConsoleError::from_app(e, locale);
@@ -261,6 +318,26 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, path: w
                 score: v.score.map_or_else(|| "–".into(), |s| s.to_string()),
             })
             .collect(),
+        proposal: match (signed.is_marketing(), c.location) {
+            (true, None) => app.repo.place_proposal(c.id).await.map_err(|e| fail(e.into()))?.map(|p| ProposalView {
+                position: format!(
+                    "{:.6}, {:.6}{}",
+                    p.latitude,
+                    p.longitude,
+                    p.accuracy_m.map(|a| format!(" (± {a:.0} m)")).unwrap_or_default()
+                ),
+                source: if p.source == "exif" { t.source_exif } else { t.source_app },
+                visit_id: p.visit_id.to_string(),
+                at: views::local_time(p.proposed_at, tz),
+            }),
+            _ => None,
+        },
+        id: c.id.to_string(),
+        notice: match q.done.as_str() {
+            "placed" => Some(t.place_accepted),
+            "place_rejected" => Some(t.place_rejected),
+            _ => None,
+        },
     };
     html(page.render())
 }

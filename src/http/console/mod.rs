@@ -44,6 +44,7 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/hq/map", web::get().to(map::page)),
         (Method::GET, "/hq/customers", web::get().to(customers::list)),
         (Method::GET, "/hq/customers/{customer_id}", web::get().to(customers::page)),
+        (Method::POST, "/hq/customers/{customer_id}/place", web::post().to(customers::decide_place)),
         (Method::GET, "/hq/exports", web::get().to(exports::page)),
         (Method::GET, "/hq/exports/list", web::get().to(exports::list)),
         (Method::GET, "/hq/exports/files/{export_id}", web::get().to(exports::stored)),
