@@ -25,6 +25,19 @@ async fn a_complete_door_visit_near_the_customer_is_compliant_and_closes_its_tas
         )
         .await;
     let task_id = task.json["id"].as_str().unwrap().to_string();
+    // Confirmed with the customer the day before (H-1), as the SOP asks.
+    let confirmed = app
+        .app
+        .repo
+        .confirm_task(
+            fieldproof::domain::ids::TaskId(task_id.parse().unwrap()),
+            fieldproof::domain::ids::UserId(app.rep.id),
+            Some("Bu Sari ada besok jam 10"),
+            chrono::Utc::now() - chrono::Duration::days(1),
+        )
+        .await
+        .unwrap();
+    assert!(confirmed);
     let visit = Uuid::new_v4();
     let mut body = app.visit_body(customer, "door_visit", 0);
     body["task_id"] = json!(task_id);
