@@ -96,7 +96,11 @@ impl Application {
             actix_web::App::new()
                 .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(crate::http::error::problem_for_plain_errors))
                 .wrap(actix_web::middleware::from_fn(crate::http::record_metrics))
-                .wrap(actix_web::middleware::Logger::new("%r %s %b %Dms").log_target("fieldproof::http"))
+                .wrap(
+                    actix_web::middleware::Logger::new("%{request}xi %s %b %Dms")
+                        .custom_request_replace("request", crate::http::logged_request)
+                        .log_target("fieldproof::http"),
+                )
                 .app_data(data.clone())
                 .app_data(cookies.clone())
                 .configure(|cfg| crate::http::configure(cfg, max_json))

@@ -14,6 +14,7 @@ pub mod events;
 mod evidence;
 pub mod export_files;
 pub mod exports;
+pub mod feeds;
 pub mod imports;
 pub mod jobs;
 pub mod photos;

@@ -51,4 +51,10 @@ pub trait SessionRepo: Send + Sync {
     async fn sign_in_locked_until(&self, keys: &[String]) -> Result<Option<DateTime<Utc>>, RepoError>;
     /// Forgets a key's failures (a successful sign-in).
     async fn clear_sign_in_failures(&self, key: &str) -> Result<(), RepoError>;
+    /// Gives a user a calendar feed under a token's hash, replacing the one they had.
+    async fn set_calendar_feed(&self, user: UserId, token_hash: &str, at: DateTime<Utc>) -> Result<(), RepoError>;
+    /// The user whose feed a token's hash opens.
+    async fn calendar_feed_user(&self, token_hash: &str) -> Result<Option<UserId>, RepoError>;
+    /// Ends a user's feed; false when they had none.
+    async fn drop_calendar_feed(&self, user: UserId) -> Result<bool, RepoError>;
 }

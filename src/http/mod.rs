@@ -9,6 +9,7 @@ pub mod console;
 mod customers;
 pub mod error;
 pub mod exports;
+mod feeds;
 mod health;
 mod imports;
 mod multipart;
@@ -30,6 +31,9 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/readyz", web::get().to(health::readyz)),
         (Method::GET, "/metrics", web::get().to(health::metrics)),
         (Method::GET, "/v1/me", web::get().to(health::me)),
+        (Method::POST, "/v1/me/calendar-feed", web::post().to(feeds::create)),
+        (Method::DELETE, "/v1/me/calendar-feed", web::delete().to(feeds::revoke)),
+        (Method::GET, "/v1/calendar-feeds/{feed_token}", web::get().to(feeds::get)),
         (Method::GET, "/v1/policy", web::get().to(health::policy)),
         (Method::GET, "/v1/customers", web::get().to(customers::list)),
         (Method::POST, "/v1/customers", web::post().to(customers::create)),
@@ -85,7 +89,8 @@ pub async fn record_metrics(
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use tracing::Instrument;
     let started = std::time::Instant::now();
-    let span = tracing::info_span!("request", method = %req.method(), path = %req.path(), status = tracing::field::Empty);
+    let span =
+        tracing::info_span!("request", method = %req.method(), path = %feeds::loggable_path(req.path()), status = tracing::field::Empty);
     let response = next.call(req).instrument(span.clone()).await?;
     span.record("status", response.status().as_u16());
     let request = response.request();
@@ -99,6 +104,12 @@ pub async fn record_metrics(
 /// Method and path of every endpoint, the console's pages included, for the contract test.
 pub fn route_table() -> Vec<(String, String)> {
     routes().into_iter().chain(console::routes()).map(|(m, p, _)| (m.to_string(), p.to_string())).collect()
+}
+
+/// What the request log writes of a request: its method and path, without the query string
+/// (which may carry a token) and with a calendar feed's secret replaced.
+pub fn logged_request(req: &actix_web::dev::ServiceRequest) -> String {
+    format!("{} {}", req.method(), feeds::loggable_path(req.path()))
 }
 
 /// Registers the routes, the extractor error handlers and the problem+json 404.

@@ -11,7 +11,61 @@ backend_tests!(
     tomorrows_visits_are_listed_until_confirmed_with_the_customer,
     tasks_filter_by_previous_class_review_status_branch_and_customer,
     an_approved_door_visit_proposes_the_place_of_a_customer_without_one,
+    a_reps_calendar_feed_shows_their_tasks_until_it_is_replaced_or_ended,
 );
+
+/// A rep's phone calendar subscribes to a secret address and shows their planned visits.
+async fn a_reps_calendar_feed_shows_their_tasks_until_it_is_replaced_or_ended(app: TestApp) {
+    let customer = app.customer_at(-6.2, 106.8).await;
+    let today = crate::helpers::today_in(chrono_tz::Asia::Jakarta);
+    let task = |assignee: uuid::Uuid, days: u64, note: &str| {
+        json!({ "id": uuid::Uuid::new_v4(), "customer_id": customer, "assignee_id": assignee, "task_type": "routine",
+                "due_date": today + chrono::Days::new(days), "note": note })
+    };
+    let mine = task(app.rep.id, 2, "Bawa brosur promo, tanyakan COD; jangan jam 12");
+    let mine_id = mine["id"].as_str().unwrap().to_string();
+    let theirs = task(app.rep2.id, 2, "another rep's");
+    let theirs_id = theirs["id"].as_str().unwrap().to_string();
+    for t in [&mine, &theirs] {
+        assert_eq!(app.post("/v1/tasks", &app.marketing.token, t.clone()).await.status, 201);
+    }
+    let r = app.post(&format!("/v1/tasks/{mine_id}/confirm"), &app.rep.token, json!({ "note": "Bu Sari ada jam 10" })).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+
+    let feed = app.post("/v1/me/calendar-feed", &app.rep.token, json!({})).await;
+    assert_eq!(feed.status, 201, "{}", feed.json);
+    let path = feed.json["path"].as_str().unwrap().to_string();
+    assert!(path.starts_with("/v1/calendar-feeds/fp_") && path.ends_with(feed.json["token"].as_str().unwrap()));
+    let r = app.send(reqwest::Method::GET, &path, None, crate::helpers::Body::None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["content-type"], "text/calendar; charset=utf-8");
+    let ics = String::from_utf8(r.bytes.clone()).unwrap();
+    // Unfolded, as a calendar reads it (RFC 5545 folds lines at 75 octets).
+    let ics = ics.replace("\r\n ", "");
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.trim_end().ends_with("END:VCALENDAR"), "{ics}");
+    assert!(ics.contains(&format!("UID:{mine_id}@fieldproof")), "{ics}");
+    assert!(!ics.contains(&theirs_id), "another rep's task is not in it");
+    assert!(ics.contains(&format!("DTSTART;VALUE=DATE:{}", (today + chrono::Days::new(2)).format("%Y%m%d"))), "{ics}");
+    assert!(ics.contains("SUMMARY:Kunjungan: Toko Maju Jaya (C"), "{ics}");
+    assert!(ics.contains("STATUS:CONFIRMED"), "confirmed H-1: {ics}");
+    assert!(ics.contains("Bawa brosur promo\\, tanyakan COD\\; jangan jam 12"), "text escaped as RFC 5545 wants: {ics}");
+    assert!(ics.contains("GEO:-6.200000;106.800000"), "{ics}");
+
+    // A new feed ends the old address; ending it ends the new one.
+    let again = app.post("/v1/me/calendar-feed", &app.rep.token, json!({})).await;
+    let new_path = again.json["path"].as_str().unwrap().to_string();
+    let old = app.send(reqwest::Method::GET, &path, None, crate::helpers::Body::None).await;
+    assert_eq!((old.status, old.code()), (404, "calendar_feed_not_found"));
+    assert_eq!(app.send(reqwest::Method::GET, &new_path, None, crate::helpers::Body::None).await.status, 200);
+    assert_eq!(
+        app.send(reqwest::Method::DELETE, "/v1/me/calendar-feed", Some(&app.rep.token), crate::helpers::Body::None).await.status,
+        204
+    );
+    assert_eq!(app.send(reqwest::Method::GET, &new_path, None, crate::helpers::Body::None).await.status, 404);
+    let twice = app.send(reqwest::Method::DELETE, "/v1/me/calendar-feed", Some(&app.rep.token), crate::helpers::Body::None).await;
+    assert_eq!(twice.code(), "calendar_feed_not_found");
+    assert_eq!(app.send(reqwest::Method::POST, "/v1/me/calendar-feed", None, crate::helpers::Body::None).await.status, 401);
+}
 
 /// A customer without coordinates: its first approved door visit proposes the photo's place,
 /// which branch marketing accepts (the customer is placed, later visits are distance-checked)

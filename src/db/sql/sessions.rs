@@ -158,4 +158,33 @@ impl SessionRepo for SqlRepo<Db> {
         sqlx::query("DELETE FROM sign_in_failures WHERE throttle_key = $1").bind(key).execute(&self.pool).await?;
         Ok(())
     }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(user_id = %user))]
+    async fn set_calendar_feed(&self, user: UserId, token_hash: &str, at: DateTime<Utc>) -> Result<(), RepoError> {
+        sqlx::query(
+            "INSERT INTO calendar_feeds (user_id, token_hash, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at",
+        )
+        .bind(user.0)
+        .bind(token_hash)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn calendar_feed_user(&self, token_hash: &str) -> Result<Option<UserId>, RepoError> {
+        let id: Option<uuid::Uuid> = sqlx::query_scalar("SELECT user_id FROM calendar_feeds WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(id.map(UserId))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(user_id = %user))]
+    async fn drop_calendar_feed(&self, user: UserId) -> Result<bool, RepoError> {
+        let n = sqlx::query("DELETE FROM calendar_feeds WHERE user_id = $1").bind(user.0).execute(&self.pool).await?.rows_affected();
+        Ok(n == 1)
+    }
 }
