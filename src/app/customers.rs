@@ -162,3 +162,101 @@ pub async fn reject_place(app: &App, actor: &Actor, id: CustomerId) -> Result<()
     }
     Ok(())
 }
+
+/// What a rep reads before visiting a customer (SOP ch. 3 step 2, "Riset Data Customer"): the
+/// last three months' volumes and this month's so far, the class and its changes, the service
+/// complaints of the last 90 days, and the last visits by anyone — their record, never another
+/// rep's photos or positions.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Research {
+    pub customer_id: CustomerId,
+    pub class: crate::domain::customer::CustomerClass,
+    pub class_history: Vec<crate::domain::classify::ClassChange>,
+    /// Oldest first: three full months, then the month so far.
+    pub volumes: Vec<MonthVolume>,
+    pub complaints: Vec<PastVisit>,
+    pub last_visits: Vec<PastVisit>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MonthVolume {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub awb: i64,
+    /// The month is not over yet.
+    pub partial: bool,
+}
+
+/// A visit as the research view shows it: the record, no photos, no GPS.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PastVisit {
+    pub visit_id: crate::domain::ids::VisitId,
+    pub visit_date: Option<chrono::NaiveDate>,
+    pub rep_name: Option<String>,
+    pub method: crate::domain::visit::Method,
+    pub status: crate::domain::visit::VisitStatus,
+    pub review_status: crate::domain::visit::ReviewStatus,
+    pub result_reason: Option<crate::domain::visit::ResultReason>,
+    pub summary: Option<String>,
+    pub details: Option<String>,
+    pub next_steps: Option<String>,
+    pub next_follow_up_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Visits a research view reads; the complaints are among them.
+const RESEARCH_VISITS: u32 = 200;
+/// How many of the last visits it lists.
+const LAST_VISITS: usize = 5;
+
+pub async fn research(app: &App, actor: &Actor, id: CustomerId) -> Result<Research, AppError> {
+    use chrono::Datelike;
+    let customer = get(app, actor, id).await?;
+    let branch = app.branch(customer.branch_id).await?;
+    let today = crate::domain::time::local_date(app.now(), branch.time_zone);
+    let mut volumes = Vec::new();
+    for back in (0..4).rev() {
+        let total = today.year() * 12 + today.month0() as i32 - back;
+        let Some(first) = chrono::NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1) else { continue };
+        let month = first.format("%Y-%m").to_string();
+        let (from, to) = super::scorecards::month_span(&month).unwrap_or((first, first));
+        let to = to.min(today);
+        volumes.push(MonthVolume { awb: app.repo.volume_sum(id, from, to).await?, partial: back == 0, month });
+    }
+    // Every rep's visits to this customer: the customer is in the actor's scope, and the
+    // record is what the next visitor needs.
+    let filter = crate::db::VisitFilter { customer_id: Some(id), ..crate::db::VisitFilter::any() };
+    let visits = app.repo.list_visits(&filter, Page { before: None, limit: RESEARCH_VISITS }).await?.items;
+    let visits: Vec<_> = visits.into_iter().filter(|v| v.status != crate::domain::visit::VisitStatus::Draft).collect();
+    let mut rep_ids: Vec<UserId> = visits.iter().map(|v| v.rep_id).collect();
+    rep_ids.sort_by_key(|u| u.0);
+    rep_ids.dedup();
+    let names: std::collections::HashMap<_, _> = app.repo.users_by_id(&rep_ids).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let past = |v: &crate::domain::visit::Visit| PastVisit {
+        visit_id: v.id,
+        visit_date: v.visit_date,
+        rep_name: names.get(&v.rep_id).cloned(),
+        method: v.content.method,
+        status: v.status,
+        review_status: v.review_status,
+        result_reason: v.content.result_reason.clone(),
+        summary: v.content.summary.clone(),
+        details: v.content.details.clone(),
+        next_steps: v.content.next_steps.clone(),
+        next_follow_up_at: v.content.next_follow_up_at,
+    };
+    let since = today.checked_sub_days(chrono::Days::new(90)).unwrap_or(today);
+    let complaints = visits
+        .iter()
+        .filter(|v| v.content.result_reason.as_ref().is_some_and(|r| r.level1 == "service") && v.visit_date.is_some_and(|d| d >= since))
+        .map(past)
+        .collect();
+    let last_visits = visits.iter().take(LAST_VISITS).map(past).collect();
+    Ok(Research {
+        customer_id: id,
+        class: customer.class,
+        class_history: app.repo.class_history(id).await?,
+        volumes,
+        complaints,
+        last_visits,
+    })
+}

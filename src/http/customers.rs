@@ -146,3 +146,8 @@ pub async fn reject_place(app: web::Data<App>, Authed(actor): Authed, id: web::P
     customers::reject_place(&app, &actor, CustomerId(id.into_inner())).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// `GET /v1/customers/{customer_id}/research`: what to read before the visit.
+pub async fn research(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(customers::research(&app, &actor, CustomerId(id.into_inner())).await?))
+}

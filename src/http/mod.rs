@@ -39,6 +39,7 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::POST, "/v1/customers", web::post().to(customers::create)),
         (Method::GET, "/v1/customers/{customer_id}", web::get().to(customers::get)),
         (Method::PATCH, "/v1/customers/{customer_id}", web::patch().to(customers::update)),
+        (Method::GET, "/v1/customers/{customer_id}/research", web::get().to(customers::research)),
         (Method::GET, "/v1/customers/{customer_id}/place-proposal", web::get().to(customers::place_proposal)),
         (Method::POST, "/v1/customers/{customer_id}/place-proposal/accept", web::post().to(customers::accept_place)),
         (Method::POST, "/v1/customers/{customer_id}/place-proposal/reject", web::post().to(customers::reject_place)),

@@ -12,7 +12,48 @@ backend_tests!(
     tasks_filter_by_previous_class_review_status_branch_and_customer,
     an_approved_door_visit_proposes_the_place_of_a_customer_without_one,
     a_reps_calendar_feed_shows_their_tasks_until_it_is_replaced_or_ended,
+    a_rep_reads_the_customers_research_view_before_a_visit,
 );
+
+/// Before a visit (SOP ch. 3 step 2): volumes, class, complaints and the last visits by anyone,
+/// without another rep's photos or positions.
+async fn a_rep_reads_the_customers_research_view_before_a_visit(app: TestApp) {
+    use fieldproof::domain::ids::CustomerId;
+    let customer = app.customer_at(-6.2, 106.8).await;
+    let today = crate::helpers::today_in(chrono_tz::Asia::Jakarta);
+    let first_of_month = chrono::Datelike::with_day(&today, 1).unwrap();
+    let last_month = first_of_month.pred_opt().unwrap();
+    app.app.repo.upsert_volumes(&[(CustomerId(customer), last_month, 120), (CustomerId(customer), today, 7)]).await.unwrap();
+    // The other rep of the branch visited last; the summary and next steps are theirs.
+    let visit = uuid::Uuid::new_v4();
+    let r = app.put(&format!("/v1/visits/{visit}"), &app.rep2.token, app.visit_body(customer, "door_visit", 0)).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    app.put_photo(visit, uuid::Uuid::new_v4(), &app.rep2.token, crate::helpers::with_customer_photo(-6.2, 106.8)).await;
+    assert_eq!(app.post(&format!("/v1/visits/{visit}/submit"), &app.rep2.token, json!({})).await.status, 200);
+    // A draft is not history yet.
+    let draft = uuid::Uuid::new_v4();
+    assert_eq!(app.put(&format!("/v1/visits/{draft}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await.status, 201);
+
+    let r = app.get(&format!("/v1/customers/{customer}/research"), &app.rep.token).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let volumes = r.json["volumes"].as_array().unwrap();
+    assert_eq!(volumes.len(), 4, "three full months and this one");
+    assert_eq!((volumes[3]["awb"].as_i64(), volumes[3]["partial"].as_bool()), (Some(7), Some(true)));
+    assert_eq!(
+        (volumes[2]["month"].as_str(), volumes[2]["awb"].as_i64()),
+        (Some(last_month.format("%Y-%m").to_string().as_str()), Some(120))
+    );
+    let last = r.json["last_visits"].as_array().unwrap();
+    assert_eq!(last.len(), 1, "submitted visits only: {last:?}");
+    assert_eq!(last[0]["visit_id"].as_str(), Some(visit.to_string().as_str()));
+    assert!(last[0]["rep_name"].as_str().unwrap().starts_with("sales-"));
+    assert!(last[0]["summary"].as_str().is_some_and(|s| !s.is_empty()) && last[0]["next_steps"].is_string());
+    assert_eq!(r.json["complaints"].as_array().unwrap().len(), 1, "a service result is a complaint");
+    let text = r.json.to_string();
+    assert!(!text.contains("photos") && !text.contains("latitude"), "no photos, no positions: {text}");
+    // Another branch's rep does not see the customer at all.
+    assert_eq!(app.get(&format!("/v1/customers/{customer}/research"), &app.jap_rep.token).await.code(), "customer_not_found");
+}
 
 /// A rep's phone calendar subscribes to a secret address and shows their planned visits.
 async fn a_reps_calendar_feed_shows_their_tasks_until_it_is_replaced_or_ended(app: TestApp) {
