@@ -133,6 +133,7 @@ async fn seed(settings: &Settings, visits: usize) -> (Uuid, Uuid) {
                     answers: [("volume_plan".to_string(), "naik 20%".to_string())].into(),
                     refused: false,
                     refusal_reason: None,
+                    attendance: None,
                 };
                 let visit = Visit {
                     id,

@@ -39,7 +39,7 @@ pub(crate) async fn judge_photo(app: &App, against: &Against<'_>, photo: &Photo)
 }
 
 /// The customer's geofence, with the policy's radius when the customer has none.
-fn geofence(app: &App, customer: &Customer) -> Option<Geofence> {
+pub(crate) fn geofence(app: &App, customer: &Customer) -> Option<Geofence> {
     customer
         .location
         .map(|center| Geofence { center, radius_m: customer.geofence_radius_m.unwrap_or(app.policy.default_geofence_radius_m) })

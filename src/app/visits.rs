@@ -177,6 +177,7 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
                     previous_level: customer.previous_level,
                     task_method: task.as_ref().map(|t| t.required_method),
                     task_confirmed_at: task.as_ref().and_then(|t| t.confirmed_at),
+                    geofence: super::evidence::geofence(app, &customer),
                     questions: &app.taxonomy.questions,
                     earlier_summary,
                 }),

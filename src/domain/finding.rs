@@ -40,11 +40,15 @@ pub enum FindingCode {
     RefusalWithoutReason,
     VisitNotConfirmed,
     CustomerLocationUnknown,
+    VisitTooShort,
+    VisitTooLong,
+    CheckoutFarFromCustomer,
+    RecordAfterCheckout,
 }
 
 impl FindingCode {
     /// All codes, in catalogue order.
-    pub const ALL: [FindingCode; 30] = [
+    pub const ALL: [FindingCode; 34] = [
         FindingCode::PhotoRequiredMissing,
         FindingCode::PhotoResolutionLow,
         FindingCode::PhotoNoTimestamp,
@@ -75,6 +79,10 @@ impl FindingCode {
         FindingCode::RefusalWithoutReason,
         FindingCode::VisitNotConfirmed,
         FindingCode::CustomerLocationUnknown,
+        FindingCode::VisitTooShort,
+        FindingCode::VisitTooLong,
+        FindingCode::CheckoutFarFromCustomer,
+        FindingCode::RecordAfterCheckout,
     ];
 
     /// The stable snake_case name.
@@ -83,7 +91,7 @@ impl FindingCode {
         Self::NAMES[self as usize]
     }
 
-    const NAMES: [&'static str; 30] = [
+    const NAMES: [&'static str; 34] = [
         "photo_required_missing",
         "photo_resolution_low",
         "photo_no_timestamp",
@@ -114,6 +122,10 @@ impl FindingCode {
         "refusal_without_reason",
         "visit_not_confirmed",
         "customer_location_unknown",
+        "visit_too_short",
+        "visit_too_long",
+        "checkout_far_from_customer",
+        "record_after_checkout",
     ];
 
     pub fn parse(s: &str) -> Option<FindingCode> {

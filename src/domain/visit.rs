@@ -85,6 +85,22 @@ pub struct VisitContent {
     pub answers: BTreeMap<String, String>,
     pub refused: bool,
     pub refusal_reason: Option<String>,
+    /// When (and where) the rep checked in and out at the customer, as the app recorded it.
+    /// Left out of the JSON when absent, so records made before it keep their content hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendance: Option<Attendance>,
+}
+
+/// A door visit's check-in and check-out (SOP ch. 3: 20–45 minutes at the customer, the record
+/// filled in before leaving).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Attendance {
+    pub check_in_at: DateTime<Utc>,
+    pub check_out_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_in: Option<GeoPoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_out: Option<GeoPoint>,
 }
 
 impl VisitContent {
@@ -292,6 +308,7 @@ mod tests {
             answers: BTreeMap::new(),
             refused: false,
             refusal_reason: None,
+            attendance: None,
         }
     }
 

@@ -62,6 +62,48 @@ pub struct VisitInput {
     #[serde(default)]
     pub refused: bool,
     pub refusal_reason: Option<String>,
+    pub attendance: Option<AttendanceInput>,
+}
+
+/// A visit's check-in and check-out, each with the phone's position when it had one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceInput {
+    pub check_in_at: DateTime<FixedOffset>,
+    pub check_out_at: DateTime<FixedOffset>,
+    pub check_in: Option<PointInput>,
+    pub check_out: Option<PointInput>,
+}
+
+/// A position, checked for being one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointInput {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+impl AttendanceInput {
+    fn parse(self) -> Result<crate::domain::visit::Attendance, ApiError> {
+        let (check_in_at, check_out_at) = (self.check_in_at.with_timezone(&Utc), self.check_out_at.with_timezone(&Utc));
+        let bad = |detail: &str| {
+            let mut e = ApiError::unprocessable("invalid_field", detail.to_string());
+            e.fields = vec!["attendance".into()];
+            e
+        };
+        if check_out_at < check_in_at {
+            return Err(bad("attendance.check_out_at is before check_in_at"));
+        }
+        if check_out_at - check_in_at > chrono::Duration::hours(24) {
+            return Err(bad("a visit lasts less than 24 hours"));
+        }
+        Ok(crate::domain::visit::Attendance {
+            check_in_at,
+            check_out_at,
+            check_in: self.check_in.map(|p| location(Some(p.latitude), Some(p.longitude))).transpose()?.flatten(),
+            check_out: self.check_out.map(|p| location(Some(p.latitude), Some(p.longitude))).transpose()?.flatten(),
+        })
+    }
 }
 
 impl TryFrom<VisitInput> for VisitContent {
@@ -92,6 +134,7 @@ impl TryFrom<VisitInput> for VisitContent {
             answers,
             refused: v.refused,
             refusal_reason: text("refusal_reason", v.refusal_reason, LONG)?,
+            attendance: v.attendance.map(AttendanceInput::parse).transpose()?,
         })
     }
 }

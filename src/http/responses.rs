@@ -199,6 +199,8 @@ pub struct VisitView {
     pub answers: BTreeMap<String, String>,
     pub refused: bool,
     pub refusal_reason: Option<String>,
+    /// Check-in and check-out, when the app sent them.
+    pub attendance: Option<crate::domain::visit::Attendance>,
     pub status: VisitStatus,
     pub review_status: ReviewStatus,
     pub score: Option<u32>,
@@ -240,6 +242,7 @@ impl From<Visit> for VisitView {
             answers: c.answers,
             refused: c.refused,
             refusal_reason: c.refusal_reason,
+            attendance: c.attendance,
             status: v.status,
             review_status: v.review_status,
             score: v.score,

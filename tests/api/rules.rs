@@ -15,8 +15,38 @@ backend_tests!(
     the_sop_table,
     templated_summaries_are_found_across_reps,
     follow_up_tasks_come_from_the_record,
-    planned_visits_are_confirmed_the_day_before_and_unplaced_customers_are_shown
+    planned_visits_are_confirmed_the_day_before_and_unplaced_customers_are_shown,
+    a_visits_check_in_and_check_out_are_validated_and_kept
 );
+
+/// The attendance the app sends: refused when it cannot be, kept and shown as sent.
+async fn a_visits_check_in_and_check_out_are_validated_and_kept(app: TestApp) {
+    let customer = new_customer(&app, "C", None).await;
+    let at = Utc::now() - Duration::hours(1);
+    let put = |body: Value| {
+        let app = &app;
+        async move { app.put(&format!("/v1/visits/{}", Uuid::new_v4()), &app.rep.token, body).await }
+    };
+    let with = |edit: fn(&mut Value)| {
+        let mut body = visit_json(customer, "door_visit", at);
+        edit(&mut body);
+        body
+    };
+    let backwards = put(with(|v| attendance(v, 10, -10, AT))).await;
+    assert_eq!((backwards.status, backwards.code()), (422, "invalid_field"), "{}", backwards.json);
+    let endless = put(with(|v| attendance(v, 0, 25 * 60, AT))).await;
+    assert_eq!(endless.code(), "invalid_field");
+    let nowhere = put(with(|v| attendance(v, -10, 15, (123.0, 0.0)))).await;
+    assert_eq!(nowhere.code(), "invalid_coordinates");
+    let mut unknown = with(good_attendance);
+    unknown["attendance"]["check_in_accuracy"] = json!(5);
+    assert!(put(unknown).await.status >= 400, "an unknown attendance field is refused");
+    let kept = put(with(good_attendance)).await;
+    assert_eq!(kept.status, 201, "{}", kept.json);
+    assert_eq!(kept.json["attendance"]["check_out"], json!({ "latitude": AT.0, "longitude": AT.1 }));
+    let plain = put(visit_json(customer, "door_visit", at)).await;
+    assert_eq!(plain.json["attendance"], Value::Null, "an app that sends none is not judged on it");
+}
 
 /// H-1: a planned door visit is confirmed with the customer by the end of the day before; a
 /// customer without coordinates cannot be distance-checked, and HQ is told so.
@@ -162,6 +192,39 @@ struct Case {
 
 fn nothing(_: &mut Value) {}
 
+/// Checked in and out `from`..`to` minutes around the visit's time, checking out at `out`.
+fn attendance(v: &mut Value, from: i64, to: i64, out: (f64, f64)) {
+    let at: DateTime<Utc> = v["visited_at"].as_str().unwrap().parse().unwrap();
+    v["attendance"] = json!({
+        "check_in_at": (at + Duration::minutes(from)).to_rfc3339(),
+        "check_out_at": (at + Duration::minutes(to)).to_rfc3339(),
+        "check_in": { "latitude": AT.0, "longitude": AT.1 },
+        "check_out": { "latitude": out.0, "longitude": out.1 },
+    });
+}
+
+fn good_attendance(v: &mut Value) {
+    attendance(v, -10, 15, AT);
+}
+
+fn short_visit(v: &mut Value) {
+    attendance(v, -5, 5, AT);
+}
+
+fn long_visit(v: &mut Value) {
+    attendance(v, -60, 10, AT);
+}
+
+fn checked_out_elsewhere(v: &mut Value) {
+    attendance(v, -10, 15, (AT.0 + 0.02, AT.1));
+}
+
+/// Checked out 35 minutes before the record came in (the server's clock is 20 minutes after
+/// the visit's time).
+fn record_after_leaving(v: &mut Value) {
+    attendance(v, -45, -15, AT);
+}
+
 fn lost_answers(v: &mut Value) {
     let answers = v["answers"].as_object_mut().unwrap();
     for (q, a) in [
@@ -191,6 +254,61 @@ fn cases() -> Vec<Case> {
             expected: &[],
             status: "compliant",
             score: 100,
+        },
+        Case {
+            name: "a good door visit with its check-in and check-out",
+            class: "C",
+            previous_level: None,
+            method: "door_visit",
+            at: "10:00",
+            edit: good_attendance,
+            expected: &[],
+            status: "compliant",
+            score: 100,
+        },
+        Case {
+            name: "a door visit of ten minutes",
+            class: "C",
+            previous_level: None,
+            method: "door_visit",
+            at: "10:00",
+            edit: short_visit,
+            expected: &["visit_too_short"],
+            status: "compliant",
+            score: 95,
+        },
+        Case {
+            name: "a door visit of seventy minutes",
+            class: "C",
+            previous_level: None,
+            method: "door_visit",
+            at: "10:00",
+            edit: long_visit,
+            expected: &["visit_too_long"],
+            status: "compliant",
+            score: 100,
+        },
+        Case {
+            name: "checked out two kilometres from the customer",
+            class: "C",
+            previous_level: None,
+            method: "door_visit",
+            at: "10:00",
+            edit: checked_out_elsewhere,
+            expected: &["checkout_far_from_customer"],
+            status: "flagged",
+            score: 90,
+        },
+        Case {
+            name: "the record filled in 35 minutes after leaving",
+            class: "C",
+            previous_level: None,
+            method: "door_visit",
+            at: "10:00",
+            edit: record_after_leaving,
+            expected: &["record_after_checkout"],
+            status: "compliant",
+            score: 95,
         },
         Case {
             name: "a good WhatsApp follow-up",

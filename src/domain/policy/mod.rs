@@ -36,7 +36,7 @@ impl Default for Policy {
     fn default() -> Self {
         use FindingCode::*;
         use Severity::*;
-        let table: [(FindingCode, Severity, u32); 30] = [
+        let table: [(FindingCode, Severity, u32); 34] = [
             // A photo without time or place is invalid evidence (RULES.md §4 item 3).
             (PhotoRequiredMissing, Blocking, 40),
             (PhotoResolutionLow, Major, 10),
@@ -73,6 +73,14 @@ impl Default for Policy {
             // Not the rep's fault: the customer has no registered place to measure against.
             // Shown to HQ (and proposing the place), costing nothing.
             (CustomerLocationUnknown, Minor, 0),
+            // "Durasi kunjungan ideal: 20–45 menit" (SOP ch. 1 step 4): too short for its five
+            // phases costs a little; too long costs the rep's day, not the customer: shown only.
+            (VisitTooShort, Minor, 5),
+            (VisitTooLong, Minor, 0),
+            // Checked out away from the customer: the visit's own position contradicts it.
+            (CheckoutFarFromCustomer, Major, 10),
+            // "Isi Record Visit sebelum meninggalkan lokasi" (SOP ch. 1 step 6).
+            (RecordAfterCheckout, Minor, 5),
         ];
         Self {
             photo: PhotoPolicy::default(),

@@ -144,6 +144,12 @@ pub struct VisitPolicy {
     /// A planned door visit is confirmed with the customer at least this many days before its
     /// day (SOP ch. 1: "minimal H-1"); 0 accepts a confirmation on the day itself.
     pub confirm_days_before: u32,
+    /// A door visit with a check-in and a check-out lasts at least this long …
+    pub min_duration_minutes: u32,
+    /// … and at most this long (SOP ch. 1: 20–45 minutes).
+    pub max_duration_minutes: u32,
+    /// The record is submitted at most this long after check-out (filled in on site).
+    pub record_after_checkout_max_minutes: u32,
     /// An answer to a standard question needs at least this many words …
     pub min_answer_words: u32,
     /// … and is not one of these (compared lower-case, without punctuation).
@@ -159,6 +165,9 @@ impl Default for VisitPolicy {
             lunch_end: ClockTime::hm(13, 0),
             refusal_follow_up_due_working_days: 1,
             confirm_days_before: 1,
+            min_duration_minutes: 20,
+            max_duration_minutes: 45,
+            record_after_checkout_max_minutes: 30,
             min_answer_words: 2,
             filler_answers: [
                 "-",

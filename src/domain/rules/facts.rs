@@ -33,6 +33,8 @@ pub struct RecordFacts<'a> {
     pub task_method: Option<RequiredMethod>,
     /// When the visit's task was confirmed with the customer (H-1), if it was.
     pub task_confirmed_at: Option<DateTime<Utc>>,
+    /// The customer's place and radius, when it has a place.
+    pub geofence: Option<super::common::Geofence>,
     pub questions: &'a Questions,
     /// The most similar earlier summary found in the history, if any came close.
     pub earlier_summary: Option<SimilarSummary>,

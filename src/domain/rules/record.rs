@@ -5,7 +5,7 @@
 use chrono::{DateTime, Timelike, Utc};
 use serde_json::json;
 
-use super::common::finding;
+use super::common::{finding, human_distance, human_minutes};
 use super::facts::{RecordFacts, SimilarSummary, SubmitFacts};
 use super::summary::{self, ASPECTS};
 use crate::domain::customer::CustomerClass;
@@ -26,6 +26,7 @@ pub(super) fn record_findings(policy: &Policy, facts: &SubmitFacts<'_>, record: 
         out.extend(refusal_without_reason(policy, c));
         return out;
     }
+    out.extend(attendance_findings(policy, facts, record));
     let text = c.summary.as_deref().unwrap_or("");
     out.extend(summary_findings(policy, text, record.earlier_summary));
     out.extend(complaint_without_details(policy, c));
@@ -62,6 +63,67 @@ fn visit_not_confirmed(policy: &Policy, facts: &SubmitFacts<'_>, record: &Record
         ),
     };
     Some(finding(policy, FindingCode::VisitNotConfirmed, None, evidence, id, en))
+}
+
+/// A door visit's check-in and check-out (when the app sent them): its length (SOP ch. 1 step 4,
+/// 20–45 minutes), where it checked out, and whether the record was filled in before leaving
+/// (step 6). The visit's phases are not checked: no software sees them.
+fn attendance_findings(policy: &Policy, facts: &SubmitFacts<'_>, record: &RecordFacts<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let (Method::DoorVisit, Some(a)) = (record.content.method, record.content.attendance) else { return out };
+    let minutes = (a.check_out_at - a.check_in_at).num_minutes();
+    let (min, max) = (i64::from(policy.visit.min_duration_minutes), i64::from(policy.visit.max_duration_minutes));
+    let times = json!({ "check_in_at": a.check_in_at, "check_out_at": a.check_out_at, "minutes": minutes,
+                        "policy": { "visit.min_duration_minutes": min, "visit.max_duration_minutes": max } });
+    if minutes < min {
+        out.push(finding(
+            policy,
+            FindingCode::VisitTooShort,
+            None,
+            times.clone(),
+            format!("Kunjungan hanya {} (minimal {min} menit).", human_minutes(minutes)),
+            format!("The visit lasted only {} (at least {min} minutes).", human_minutes(minutes)),
+        ));
+    } else if minutes > max {
+        out.push(finding(
+            policy,
+            FindingCode::VisitTooLong,
+            None,
+            times,
+            format!("Kunjungan berlangsung {} (maksimal {max} menit).", human_minutes(minutes)),
+            format!("The visit lasted {} (at most {max} minutes).", human_minutes(minutes)),
+        ));
+    }
+    if let (Some(at), Some(fence)) = (a.check_out, record.geofence) {
+        let distance = at.distance_m(fence.center);
+        if distance > fence.radius_m {
+            out.push(finding(
+                policy,
+                FindingCode::CheckoutFarFromCustomer,
+                None,
+                json!({ "distance_m": distance.round(), "radius_m": fence.radius_m,
+                        "check_out": { "latitude": at.latitude, "longitude": at.longitude },
+                        "customer": { "latitude": fence.center.latitude, "longitude": fence.center.longitude },
+                        "policy": { "customer.geofence_radius_m": fence.radius_m } }),
+                format!("Check-out {} dari lokasi customer (batas {:.0} m).", human_distance(distance), fence.radius_m),
+                format!("Checked out {} from the customer (limit {:.0} m).", human_distance(distance), fence.radius_m),
+            ));
+        }
+    }
+    let after = (facts.submitted_at - a.check_out_at).num_minutes();
+    let allowed = i64::from(policy.visit.record_after_checkout_max_minutes);
+    if after > allowed {
+        out.push(finding(
+            policy,
+            FindingCode::RecordAfterCheckout,
+            None,
+            json!({ "check_out_at": a.check_out_at, "submitted_at": facts.submitted_at, "minutes_after": after,
+                    "policy": { "visit.record_after_checkout_max_minutes": allowed } }),
+            format!("Record visit dikirim {} setelah check-out (maksimal {allowed} menit).", human_minutes(after)),
+            format!("The record came in {} after check-out (at most {allowed} minutes).", human_minutes(after)),
+        ));
+    }
+    out
 }
 
 /// Door visit, WhatsApp or phone, as the class (SOP ch. 2) and the task allow.

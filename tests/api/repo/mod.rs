@@ -108,6 +108,7 @@ pub fn visit(id: VisitId, rep: Uuid, branch: Uuid, customer: CustomerId) -> Visi
             answers: [("volume_plan".to_string(), "naik".to_string())].into(),
             refused: false,
             refusal_reason: None,
+            attendance: None,
         },
         visit_date: Some(now.date_naive()),
         status: VisitStatus::Draft,
