@@ -11,6 +11,20 @@ fn require_marketing(actor: &Actor) -> Result<(), AppError> {
     super::access::require(actor.role.is_marketing(), "customers are managed by marketing roles")
 }
 
+/// A filter's customer, given as its id or its code: `None` for an empty text; a code no
+/// customer has gives an id no row has, so the filter matches nothing.
+pub async fn filter_id(app: &App, text: &str) -> Result<Option<CustomerId>, AppError> {
+    Ok(match text.trim() {
+        "" => None,
+        code => match uuid::Uuid::parse_str(code) {
+            Ok(id) => Some(CustomerId(id)),
+            Err(_) => {
+                Some(app.repo.customer_ids_by_code(&[code.to_string()]).await?.get(code).copied().unwrap_or(CustomerId(uuid::Uuid::nil())))
+            }
+        },
+    })
+}
+
 pub async fn get(app: &App, actor: &Actor, id: CustomerId) -> Result<Customer, AppError> {
     super::access::visible_customer(app, actor, id).await
 }

@@ -153,6 +153,44 @@ async fn the_console_offers_exports_scorecards_and_the_map(app: TestApp) {
     assert_eq!(petrus.get(&format!("/hq/customers/{customer}")).await.status, 404, "another branch's customer");
     assert!(!petrus.get("/hq/customers").await.body.contains(&customer.to_string()));
 
+    // The queue's and the task list's filters export as they are, through their own links.
+    let other = app.customer_at(-6.2, 106.8).await;
+    visit_with_photo(&app, other).await;
+    let code = app.get(&format!("/v1/customers/{customer}"), &app.marketing.token).await.json["code"].as_str().unwrap().to_string();
+    let queue = b.get(&format!("/hq/queue?customer={code}&finding_code=photo_required_missing")).await;
+    let link = queue
+        .body
+        .split("class=\"export-link\"")
+        .next()
+        .unwrap()
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&");
+    assert!(link.starts_with("/hq/exports/visits.csv?") && link.contains(&format!("customer={code}")), "{link}");
+    let rows = csv_rows(&b.get(&link).await.bytes);
+    assert_eq!((rows.len(), rows[1][0].as_str()), (2, visit.to_string().as_str()), "only the filter's customer: {rows:?}");
+    let tasks = b.get(&format!("/hq/tasks?status=open&customer={code}")).await;
+    let link = tasks
+        .body
+        .split("class=\"export-link\"")
+        .next()
+        .unwrap()
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&");
+    assert!(link.starts_with("/hq/exports/tasks.csv?") && link.contains("task_status=open"), "{link}");
+    let rows = csv_rows(&b.get(&link).await.bytes);
+    assert!(rows.len() >= 2 && rows[1..].iter().all(|r| r[2] == code && r[9] == "open"), "the task list's filter: {rows:?}");
+    assert_eq!(b.get("/hq/exports/tasks.csv?task_status=someday").await.status, 400);
+
     let mut rep = Browser::new(&app);
     rep.sign_in("rina", "rina-password-1").await;
     assert_eq!(rep.get("/hq/exports").await.status, 403);

@@ -49,36 +49,73 @@ pub struct ExportQuery {
     date_to: String,
     #[serde(default)]
     month: String,
+    // The queue's and the task list's own filters, carried by their "export this filter" links.
+    #[serde(default)]
+    finding_code: String,
+    /// A customer's code (visits) or part of its name or code (tasks).
+    #[serde(default)]
+    customer: String,
+    #[serde(default)]
+    task_type: String,
+    #[serde(default)]
+    class: String,
+    #[serde(default)]
+    previous_class: String,
+    #[serde(default)]
+    task_status: String,
+    #[serde(default)]
+    due_from: String,
+    #[serde(default)]
+    due_to: String,
 }
 
 impl ExportQuery {
-    fn visit_filter(&self, signed: &Signed) -> Result<VisitFilter, ConsoleError> {
+    async fn visit_filter(&self, app: &App, signed: &Signed) -> Result<VisitFilter, ConsoleError> {
+        let t = signed.t;
+        let customer_id =
+            crate::app::customers::filter_id(app, &self.customer).await.map_err(|e| ConsoleError::from_app(e, signed.session.locale))?;
         Ok(VisitFilter {
             scope: Scope::All,
-            status: ConsoleError::field(signed.t, "status", &self.status, VisitStatus::parse)?,
-            review_status: ConsoleError::field(signed.t, "review_status", &self.review_status, ReviewStatus::parse)?,
-            rep_id: ConsoleError::field(signed.t, "rep_id", &self.rep_id, |s| Uuid::parse_str(s).ok().map(UserId))?,
-            branch_id: ConsoleError::field(signed.t, "branch_id", &self.branch_id, |s| Uuid::parse_str(s).ok().map(BranchId))?,
-            customer_id: None,
-            date_from: ConsoleError::field(signed.t, "date_from", &self.date_from, |s| s.parse::<NaiveDate>().ok())?,
-            date_to: ConsoleError::field(signed.t, "date_to", &self.date_to, |s| s.parse::<NaiveDate>().ok())?,
-            finding_code: None,
+            status: ConsoleError::field(t, "status", &self.status, VisitStatus::parse)?,
+            review_status: ConsoleError::field(t, "review_status", &self.review_status, ReviewStatus::parse)?,
+            rep_id: ConsoleError::field(t, "rep_id", &self.rep_id, |s| Uuid::parse_str(s).ok().map(UserId))?,
+            branch_id: ConsoleError::field(t, "branch_id", &self.branch_id, |s| Uuid::parse_str(s).ok().map(BranchId))?,
+            customer_id,
+            date_from: ConsoleError::field(t, "date_from", &self.date_from, |s| s.parse::<NaiveDate>().ok())?,
+            date_to: ConsoleError::field(t, "date_to", &self.date_to, |s| s.parse::<NaiveDate>().ok())?,
+            finding_code: ConsoleError::field(t, "finding_code", &self.finding_code, crate::domain::finding::FindingCode::parse)?,
         })
     }
 
+    /// The task list's filter: its due range (else the form's date range), task type, status,
+    /// classes, the review status of the visit that followed the task up, rep, branch and
+    /// customer.
     fn task_filter(&self, signed: &Signed) -> Result<crate::app::tasks::TaskFilter, ConsoleError> {
-        let visits = self.visit_filter(signed)?;
+        use crate::domain::customer::CustomerClass;
+        let t = signed.t;
+        let date = |field: &str, v: &str| ConsoleError::field(t, field, v, |s| s.parse::<NaiveDate>().ok());
+        let customer = self.customer.trim();
         Ok(crate::app::tasks::TaskFilter {
-            assignee_id: visits.rep_id,
-            branch_id: visits.branch_id,
-            due_from: visits.date_from,
-            due_to: visits.date_to,
+            assignee_id: ConsoleError::field(t, "rep_id", &self.rep_id, |s| Uuid::parse_str(s).ok().map(UserId))?,
+            branch_id: ConsoleError::field(t, "branch_id", &self.branch_id, |s| Uuid::parse_str(s).ok().map(BranchId))?,
+            status: ConsoleError::field(t, "task_status", &self.task_status, crate::domain::task::TaskStatus::parse)?,
+            due_from: date("due_from", &self.due_from)?.or(date("date_from", &self.date_from)?),
+            due_to: date("due_to", &self.due_to)?.or(date("date_to", &self.date_to)?),
+            task_type: ConsoleError::field(t, "task_type", &self.task_type, crate::domain::task::TaskType::parse)?,
+            customer_class: ConsoleError::field(t, "class", &self.class, CustomerClass::parse)?,
+            previous_class: ConsoleError::field(t, "previous_class", &self.previous_class, CustomerClass::parse)?,
+            review_status: ConsoleError::field(t, "review_status", &self.review_status, ReviewStatus::parse)?,
+            customer_query: Some(customer.to_string()).filter(|c| !c.is_empty() && c.chars().count() <= 100),
             ..crate::app::tasks::TaskFilter::any()
         })
     }
 
-    fn export_filter(&self, signed: &Signed, kind: ExportKind) -> Result<ExportFilter, ConsoleError> {
-        Ok(if kind.of_visits() { ExportFilter::Visits(self.visit_filter(signed)?) } else { ExportFilter::Tasks(self.task_filter(signed)?) })
+    async fn export_filter(&self, app: &App, signed: &Signed, kind: ExportKind) -> Result<ExportFilter, ConsoleError> {
+        Ok(if kind.of_visits() {
+            ExportFilter::Visits(self.visit_filter(app, signed).await?)
+        } else {
+            ExportFilter::Tasks(self.task_filter(signed)?)
+        })
     }
 
     /// The filter's fields as a query string (`&key=value…`), to come back to the same form.
@@ -91,7 +128,33 @@ impl ExportQuery {
             ("date_from", &self.date_from),
             ("date_to", &self.date_to),
             ("month", &self.month),
+            ("finding_code", &self.finding_code),
+            ("customer", &self.customer),
+            ("task_type", &self.task_type),
+            ("class", &self.class),
+            ("previous_class", &self.previous_class),
+            ("task_status", &self.task_status),
+            ("due_from", &self.due_from),
+            ("due_to", &self.due_to),
         ])
+    }
+
+    /// The list filters the form has no field for, kept as hidden inputs.
+    fn carried(&self) -> Vec<(&'static str, String)> {
+        [
+            ("finding_code", &self.finding_code),
+            ("customer", &self.customer),
+            ("task_type", &self.task_type),
+            ("class", &self.class),
+            ("previous_class", &self.previous_class),
+            ("task_status", &self.task_status),
+            ("due_from", &self.due_from),
+            ("due_to", &self.due_to),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.clone()))
+        .collect()
     }
 }
 
@@ -316,7 +379,7 @@ pub async fn request(
         Err(kind) => kind,
     };
     let id = ConsoleError::field(signed.t, "export_id", &form.export_id, |s| Uuid::parse_str(s).ok().map(ExportId))?;
-    let filter = form.export_filter(&signed, kind)?;
+    let filter = form.export_filter(&app, &signed, kind).await?;
     downloads::request(&app, &signed.session.actor, id, kind, filter).await.map_err(fail)?;
     Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/hq/exports?done=queued#downloads")).finish())
 }
@@ -357,7 +420,7 @@ async fn stream_or_size(
         )));
     }
     let kind = ExportKind::parse(file).ok_or_else(|| fail(AppError::not_found("route_not_found", format!("no export {file:?}"))))?;
-    let filter = q.export_filter(signed, kind)?;
+    let filter = q.export_filter(app, signed, kind).await?;
     let (_, small) = downloads::size(app, actor, kind, &filter).await.map_err(fail)?;
     if !small {
         return Ok(Err(kind));

@@ -18,7 +18,7 @@ use crate::app::reviews::{self, QueueEntry, ReviewInput};
 use crate::app::visits::VisitFilter;
 use crate::app::{App, AppError};
 use crate::domain::finding::FindingCode;
-use crate::domain::ids::{BranchId, CustomerId, ReviewId, UserId, VisitId};
+use crate::domain::ids::{BranchId, ReviewId, UserId, VisitId};
 use crate::domain::page::Page;
 use crate::domain::role::Scope;
 use crate::domain::visit::{Decision, ReviewStatus, VisitStatus};
@@ -110,6 +110,8 @@ struct QueuePage {
     filter: FilterForm,
     entries: Vec<EntryView>,
     next_url: Option<String>,
+    /// The filter's visits as CSV (marketing: the queue is theirs).
+    export_url: String,
 }
 
 /// `GET /hq/queue`.
@@ -120,22 +122,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     crate::app::access::require(signed.is_marketing(), "the review queue is for marketing roles").map_err(fail)?;
     let actor = &signed.session.actor;
     let q = q.into_inner();
-    let customer_id = match q.customer.trim() {
-        "" => None,
-        code => match Uuid::parse_str(code) {
-            Ok(id) => Some(CustomerId(id)),
-            // A customer code: one that does not exist matches nothing.
-            Err(_) => Some(
-                app.repo
-                    .customer_ids_by_code(&[code.to_string()])
-                    .await
-                    .map_err(|e| fail(e.into()))?
-                    .get(code)
-                    .copied()
-                    .unwrap_or(CustomerId(Uuid::nil())),
-            ),
-        },
-    };
+    let customer_id = crate::app::customers::filter_id(&app, &q.customer).await.map_err(fail)?;
     let review_status = ConsoleError::field(signed.t, "review_status", &q.review_status, ReviewStatus::parse)?;
     let filter = VisitFilter {
         scope: Scope::All,
@@ -151,21 +138,25 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let before = ConsoleError::field(signed.t, "cursor", &q.cursor, |s| s.parse::<i64>().ok())?;
     let paged = reviews::queue(&app, actor, filter, review_status, Page { before, limit: 50 }).await.map_err(fail)?;
     let entries = paged.items.iter().map(|e| EntryView::new(t, e)).collect();
-    let next_url = paged.next.map(|seq| {
-        let rest = query_rest(&[
-            ("branch_id", &q.branch_id),
-            ("rep_id", &q.rep_id),
-            ("status", &q.status),
-            ("review_status", &q.review_status),
-            ("finding_code", &q.finding_code),
-            ("date_from", &q.date_from),
-            ("date_to", &q.date_to),
-            ("customer", &q.customer),
-        ]);
-        format!("/hq/queue?cursor={seq}{rest}")
-    });
+    let next_url = paged.next.map(|seq| format!("/hq/queue?cursor={seq}{}", queue_query(&q)));
+    // The same filter, exported (the queue's own order aside: every visit of the filter).
+    let export_url = format!("/hq/exports/visits.csv?{}", queue_query(&q).trim_start_matches('&'));
     let filter = filter_form(&app, &signed, &q).await.map_err(fail)?;
-    html(QueuePage { chrome: signed.chrome(&req, "queue"), filter, entries, next_url }.render())
+    html(QueuePage { chrome: signed.chrome(&req, "queue"), filter, entries, next_url, export_url }.render())
+}
+
+/// The queue's filter as the rest of a query string.
+fn queue_query(q: &QueueQuery) -> String {
+    query_rest(&[
+        ("branch_id", &q.branch_id),
+        ("rep_id", &q.rep_id),
+        ("status", &q.status),
+        ("review_status", &q.review_status),
+        ("finding_code", &q.finding_code),
+        ("date_from", &q.date_from),
+        ("date_to", &q.date_to),
+        ("customer", &q.customer),
+    ])
 }
 
 async fn filter_form(app: &App, signed: &Signed, q: &QueueQuery) -> Result<FilterForm, AppError> {

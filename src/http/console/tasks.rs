@@ -125,6 +125,8 @@ struct TasksPage {
     prev_url: String,
     next_url: String,
     list_url: String,
+    /// The filter's tasks as CSV, for marketing roles.
+    export_url: Option<String>,
     month_url: String,
     week_url: String,
     notice: Option<&'static str>,
@@ -383,6 +385,11 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         calendar_title,
         prev_url,
         next_url,
+        export_url: (signed.is_marketing()).then(|| {
+            // The page's `status` is the task's; the export's form uses it for the visit's.
+            let rest = fq.replace("&status=", "&task_status=");
+            format!("/hq/exports/tasks.csv?{}", rest.trim_start_matches('&'))
+        }),
         list_url: format!("/hq/tasks?view=list{fq}"),
         month_url: format!("/hq/tasks?view=month{fq}"),
         week_url: format!("/hq/tasks?view=week{fq}"),
