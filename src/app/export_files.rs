@@ -219,7 +219,7 @@ pub fn tasks_csv(pages: TaskPages, zones: HashMap<BranchId, (String, Tz)>) -> im
     header.chain(rows)
 }
 
-pub const SCORECARD_COLUMNS: [&str; 18] = [
+pub const SCORECARD_COLUMNS: [&str; 19] = [
     "month",
     "level",
     "branch",
@@ -232,6 +232,7 @@ pub const SCORECARD_COLUMNS: [&str; 18] = [
     "whatsapp_visits",
     "phone_visits",
     "average_score",
+    "record_visit_score",
     "compliant_rate",
     "non_compliant",
     "late_uploads",
@@ -252,6 +253,7 @@ pub fn scorecards_csv(cards: &Scorecards, zones: &HashMap<BranchId, (String, Tz)
             c.whatsapp_visits.to_string(),
             c.phone_visits.to_string(),
             c.average_score.map(|s| s.to_string()).unwrap_or_default(),
+            c.record_visit_score.map(|s| s.to_string()).unwrap_or_default(),
             c.compliant_rate.map(|s| s.to_string()).unwrap_or_default(),
             c.non_compliant.to_string(),
             c.late_uploads.to_string(),

@@ -40,6 +40,12 @@ async fn prepare(app: &App, actor: &Actor, visit: &Visit, input: &ReviewInput) -
     if visit.status == VisitStatus::Draft {
         return Err(AppError::conflict("visit_not_submitted", "only submitted visits can be reviewed"));
     }
+    if input.deduct_points > 0 && !app.policy.deduction_roles.contains(&actor.role) {
+        return Err(AppError::forbidden(
+            "deduction_forbidden",
+            format!("a {} may decide but not deduct points (policy.deduction_roles)", actor.role.as_str()),
+        ));
+    }
     let now = app.now();
     let revisit = match input.decision {
         Decision::Reject => {

@@ -25,6 +25,10 @@ pub struct Card {
     pub whatsapp_visits: i64,
     pub phone_visits: i64,
     pub average_score: Option<f64>,
+    /// The Record Visit component of the rep's assessment: the average final score (each
+    /// visit's score less the points HQ deducted from it, at least 0) — deductions count here
+    /// (SOP ch. 9).
+    pub record_visit_score: Option<f64>,
     /// Share of submitted visits that were compliant (0–1).
     pub compliant_rate: Option<f64>,
     pub non_compliant: i64,
@@ -35,6 +39,8 @@ pub struct Card {
     #[serde(skip)]
     score_sum: i64,
     #[serde(skip)]
+    final_sum: i64,
+    #[serde(skip)]
     scored: i64,
     #[serde(skip)]
     compliant: i64,
@@ -44,6 +50,7 @@ impl Card {
     fn finish(&mut self) {
         let round = |x: f64| (x * 1000.0).round() / 1000.0;
         self.average_score = (self.scored > 0).then(|| round(self.score_sum as f64 / self.scored as f64));
+        self.record_visit_score = (self.scored > 0).then(|| round(self.final_sum as f64 / self.scored as f64));
         let visits = self.door_visits + self.whatsapp_visits + self.phone_visits;
         self.compliant_rate = (visits > 0).then(|| round(self.compliant as f64 / visits as f64));
     }
@@ -144,6 +151,7 @@ pub async fn month(app: &App, actor: &Actor, month: &str, branch: Option<BranchI
             }
             if let Some(s) = v.score {
                 card.score_sum += s;
+                card.final_sum += (s - v.deducted_points).max(0);
                 card.scored += 1;
             }
             match v.status.as_str() {

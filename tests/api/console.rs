@@ -296,9 +296,21 @@ async fn the_queue_shows_thumbnails_and_takes_decisions(app: TestApp) {
     assert_eq!(full.status, 200);
     assert!(full.bytes.len() > thumb.bytes.len());
 
-    // One decision through htmx: the entry's new face, and a re-visit task the API lists.
+    // Branch marketing decides but does not deduct (SOP ch. 9: Marketing HQ deducts points).
+    assert!(!queue.body.contains("name=\"deduct_points\""), "no deduction field for branch marketing");
     let csrf = csrf_of(&queue);
     let review_id = Uuid::new_v4().to_string();
+    let form = [("_csrf", csrf.as_str()), ("id", &review_id), ("decision", "reject"), ("comment", "Foto buram"), ("deduct_points", "5")];
+    let r = b.send(Method::POST, &format!("/hq/visits/{visit}/review"), &form, &[("hx-request", "true")]).await;
+    assert_eq!((r.status, r.headers.get("x-error-code").and_then(|v| v.to_str().ok())), (403, Some("deduction_forbidden")));
+
+    // HQ does: one decision through htmx, the entry's new face, and a re-visit task the API lists.
+    console_user(&app, &app.hq, "hana", "hana-password-1", false).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("hana", "hana-password-1").await;
+    let queue = b.get("/hq/queue").await;
+    assert!(queue.body.contains("name=\"deduct_points\""));
+    let csrf = csrf_of(&queue);
     let form = [("_csrf", csrf.as_str()), ("id", &review_id), ("decision", "reject"), ("comment", "Foto buram"), ("deduct_points", "5")];
     let r = b.send(Method::POST, &format!("/hq/visits/{visit}/review"), &form, &[("hx-request", "true")]).await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -102,7 +102,7 @@ async fn exports_write_the_whole_filter_in_every_format(app: TestApp) {
     let rows = csv_rows(&r.bytes);
     assert_eq!(rows[0], fieldproof::app::export_files::SCORECARD_COLUMNS);
     assert!(rows.iter().any(|r| r[1] == "branch" && r[2] == "JKT" && r[8] == "4"), "{rows:?}");
-    assert!(rows.iter().any(|r| r[1] == "rep" && r[17] == app.rep.id.to_string()));
+    assert!(rows.iter().any(|r| r[1] == "rep" && r[18] == app.rep.id.to_string()));
     assert_eq!(app.send(Method::GET, "/v1/exports/scorecards.csv", Some(&app.hq.token), Body::None).await.status, 400);
 }
 

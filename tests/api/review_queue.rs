@@ -186,7 +186,7 @@ async fn scorecards_count_the_month(app: TestApp) {
     let r = app
         .post(
             &format!("/v1/visits/{}/reviews", v[1]["id"].as_str().unwrap()),
-            &app.marketing.token,
+            &app.hq.token,
             json!({ "decision": "reject", "deduct_points": 7 }),
         )
         .await;
@@ -209,6 +209,10 @@ async fn scorecards_count_the_month(app: TestApp) {
     assert!(due.iter().any(|t| t["task_type"] == "routine"));
     assert_eq!((rep["tasks_due"].as_i64(), rep["door_visits_required"].as_i64()), (Some(due.len() as i64), Some(door)));
     assert!((rep["average_score"].as_f64().unwrap() - average).abs() < 0.001, "{rep}");
+    // The Record Visit score counts HQ's 7 points against the one visit they were taken from.
+    let deducted = v[1]["score"].as_f64().unwrap();
+    let finals: f64 = scores.iter().sum::<f64>() - deducted + (deducted - 7.0).max(0.0);
+    assert!((rep["record_visit_score"].as_f64().unwrap() - finals / scores.len() as f64).abs() < 0.001, "{rep}");
     let compliant = v.iter().chain([&lost_visit]).filter(|x| x["status"] == "compliant").count() as f64;
     assert!((rep["compliant_rate"].as_f64().unwrap() - compliant / 7.0).abs() < 0.001, "{rep}");
     assert_eq!(

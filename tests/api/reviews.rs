@@ -17,11 +17,11 @@ async fn a_retried_review_is_recorded_once(app: TestApp) {
     let id = Uuid::new_v4();
     let body = json!({"id": id, "decision": "reject", "comment": "Ulangi", "deduct_points": 10});
     let path = format!("/v1/visits/{visit}/reviews");
-    let results = futures_util::future::join_all((0..4).map(|_| app.post(&path, &app.marketing.token, body.clone()))).await;
+    let results = futures_util::future::join_all((0..4).map(|_| app.post(&path, &app.hq.token, body.clone()))).await;
     let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 201 || *s == 200), "{statuses:?}");
-    let again = app.post(&path, &app.marketing.token, body.clone()).await;
+    let again = app.post(&path, &app.hq.token, body.clone()).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.json["review"]["id"], id.to_string());
     assert_eq!(again.json["visit"]["deducted_points"], 10, "the deduction is not doubled");
@@ -50,7 +50,7 @@ async fn a_rejected_visit_yields_a_revisit_task_for_the_same_rep(app: TestApp) {
     let r = app
         .post(
             &format!("/v1/visits/{visit}/reviews"),
-            &app.marketing.token,
+            &app.hq.token,
             json!({"decision": "reject", "comment": "Wajah customer tidak terlihat", "deduct_points": 10}),
         )
         .await;
@@ -64,9 +64,9 @@ async fn a_rejected_visit_yields_a_revisit_task_for_the_same_rep(app: TestApp) {
     assert_eq!((task.json["task_type"].as_str(), task.json["origin"].as_str()), (Some("revisit"), Some("review_reject")));
     assert_eq!(task.json["customer_id"], customer.to_string());
     assert_eq!(task.json["origin_visit_id"], visit.to_string());
-    assert_eq!(task.json["created_by"], app.marketing.id.to_string());
-    // Rejecting again keeps one open re-visit task.
-    let again = app.post(&format!("/v1/visits/{visit}/reviews"), &app.hq.token, json!({"decision": "reject"})).await;
+    assert_eq!(task.json["created_by"], app.hq.id.to_string());
+    // Rejecting again (branch marketing, without a deduction) keeps one open re-visit task.
+    let again = app.post(&format!("/v1/visits/{visit}/reviews"), &app.marketing.token, json!({"decision": "reject"})).await;
     assert_eq!(again.json["review"]["revisit_task_id"], task_id);
     let reviews = app.get(&format!("/v1/visits/{visit}"), &app.hq.token).await.json["reviews"].as_array().unwrap().len();
     assert_eq!(reviews, 2, "every decision is kept");
@@ -86,6 +86,20 @@ async fn rejecting_a_non_compliant_visit_reuses_its_open_revisit_task(app: TestA
 
 async fn approvals_and_deductions_are_kept_and_audited(app: TestApp) {
     let (visit, _) = compliant_visit(&app).await;
+    // Branch marketing decides, HQ deducts (SOP ch. 9; policy.deduction_roles).
+    let path = format!("/v1/visits/{visit}/reviews");
+    let r = app.post(&path, &app.marketing.token, json!({"decision": "flag", "deduct_points": 5})).await;
+    assert_eq!((r.status, r.code()), (403, "deduction_forbidden"));
+    let r = app
+        .post(
+            "/v1/reviews/bulk",
+            &app.marketing.token,
+            json!({ "items": [{ "visit_id": visit, "decision": "reject", "deduct_points": 5 }] }),
+        )
+        .await;
+    assert_eq!((r.code(), r.json["errors"][0]["code"].as_str()), ("bulk_rejected", Some("deduction_forbidden")), "{}", r.json);
+    let v = app.get(&format!("/v1/visits/{visit}"), &app.hq.token).await;
+    assert!(v.json["reviews"].as_array().unwrap().is_empty(), "nothing was written");
     let r = app
         .post(
             &format!("/v1/visits/{visit}/reviews"),

@@ -30,6 +30,9 @@ pub struct Policy {
     pub revisit_due_working_days: u32,
     /// Severity and penalty per finding code.
     pub findings: BTreeMap<FindingCode, FindingRule>,
+    /// Who may deduct points in a review: "Marketing HQ juga berhak untuk memberikan pemotongan
+    /// poin" (SOP ch. 9) — HQ (and admin); branch marketing decides without deducting.
+    pub deduction_roles: Vec<super::role::Role>,
 }
 
 impl Default for Policy {
@@ -90,6 +93,7 @@ impl Default for Policy {
             default_geofence_radius_m: 150.0,
             revisit_due_working_days: 3,
             findings: table.into_iter().map(|(code, severity, penalty)| (code, FindingRule { severity, penalty })).collect(),
+            deduction_roles: vec![super::role::Role::Hq, super::role::Role::Admin],
         }
     }
 }
@@ -116,6 +120,9 @@ impl Policy {
     /// Checks that the numbers make sense; each problem is one line.
     pub fn validate(&self) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
+        if let Some(r) = self.deduction_roles.iter().find(|r| !r.is_marketing()) {
+            problems.push(format!("policy.deduction_roles: {} is not a marketing role (branch_marketing, hq, admin)", r.as_str()));
+        }
         let p = &self.photo;
         if p.max_bytes == 0 {
             problems.push("policy.photo.max_bytes must be above 0".to_string());

@@ -64,6 +64,9 @@ impl Signed {
             csrf: self.session.csrf_token.clone(),
             active,
             marketing: self.is_marketing(),
+            can_deduct: req
+                .app_data::<actix_web::web::Data<crate::app::App>>()
+                .is_some_and(|app| app.policy.deduction_roles.contains(&self.session.actor.role)),
             here: here(req),
         }
     }
@@ -78,6 +81,8 @@ pub struct Chrome {
     /// Which menu entry is this page.
     pub active: &'static str,
     pub marketing: bool,
+    /// May deduct points in a review (`policy.deduction_roles`).
+    pub can_deduct: bool,
     /// This page's path and query, to come back to after switching the language.
     pub here: String,
 }
