@@ -38,6 +38,13 @@ pub struct TaskFilter {
     pub previous_class: Option<CustomerClass>,
     /// Tasks followed up by a visit of this review status.
     pub review_status: Option<ReviewStatus>,
+    /// One task by its id (JMS's "task id" search).
+    pub task_id: Option<TaskId>,
+    /// Tasks of customers of this type (`retail`, `online_seller` …, as stored).
+    pub customer_type: Option<String>,
+    /// Tasks of customers created on or after / on or before these dates.
+    pub customer_created_from: Option<NaiveDate>,
+    pub customer_created_to: Option<NaiveDate>,
 }
 
 impl TaskFilter {
@@ -57,6 +64,10 @@ impl TaskFilter {
             customer_query: None,
             previous_class: None,
             review_status: None,
+            task_id: None,
+            customer_type: None,
+            customer_created_from: None,
+            customer_created_to: None,
         }
     }
 }

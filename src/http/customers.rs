@@ -43,6 +43,16 @@ pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<
         .or(actor.branch_id)
         .ok_or_else(|| ApiError::unprocessable("field_required", "branch_id is required for users without a branch"))?;
     let now = app.now();
+    // "Created on" is the branch's day, not UTC's (00:30 WIB is already tomorrow there).
+    let created_on = match input.created_on {
+        Some(d) => d,
+        None => app
+            .repo
+            .get_branch(branch_id)
+            .await
+            .map_err(crate::app::AppError::from)?
+            .map_or_else(|| now.date_naive(), |b| crate::domain::time::local_date(now, b.time_zone)),
+    };
     let customer = Customer {
         id: CustomerId::new_random(),
         code: fields.code,
@@ -55,7 +65,7 @@ pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<
         contact_name: fields.contact_name,
         contact_position: fields.contact_position,
         contact_phone: fields.contact_phone,
-        created_on: input.created_on.unwrap_or_else(|| now.date_naive()),
+        created_on,
         class: input.class.unwrap_or(CustomerClass::New),
         previous_level: level(input.previous_level)?,
         created_at: now,

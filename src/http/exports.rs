@@ -125,7 +125,7 @@ pub struct ExportInput {
 /// The filter keys each kind takes: those of its list's query, but the page's.
 const VISIT_FILTER_KEYS: [&str; 8] =
     ["status", "review_status", "rep_id", "branch_id", "customer_id", "date_from", "date_to", "finding_code"];
-const TASK_FILTER_KEYS: [&str; 12] = [
+const TASK_FILTER_KEYS: [&str; 16] = [
     "assignee",
     "branch_id",
     "status",
@@ -138,6 +138,10 @@ const TASK_FILTER_KEYS: [&str; 12] = [
     "previous_class",
     "review_status",
     "q",
+    "task_id",
+    "customer_type",
+    "customer_created_from",
+    "customer_created_to",
 ];
 
 /// Reads a request's filter for its kind: an unknown key is refused, not ignored (a typo would

@@ -329,6 +329,10 @@ pub struct TaskListQuery {
     pub review_status: Option<ReviewStatus>,
     /// Part of the customer's name or code (any case).
     pub q: Option<String>,
+    pub task_id: Option<Uuid>,
+    pub customer_type: Option<String>,
+    pub customer_created_from: Option<NaiveDate>,
+    pub customer_created_to: Option<NaiveDate>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -363,6 +367,10 @@ impl TaskListQuery {
             customer_query,
             previous_class: self.previous_class,
             review_status: self.review_status,
+            task_id: self.task_id.map(TaskId),
+            customer_type: text("customer_type", self.customer_type.clone(), 64)?,
+            customer_created_from: self.customer_created_from,
+            customer_created_to: self.customer_created_to,
         })
     }
 }

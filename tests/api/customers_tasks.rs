@@ -262,6 +262,16 @@ async fn tasks_filter_by_previous_class_review_status_branch_and_customer(app: T
     assert!(jkt.contains(&followed_id) && jkt.contains(&other_id) && !jkt.contains(&jap_id), "{jkt:?}");
     assert_eq!(ids(&app.get("/v1/tasks?q=kios%20PAPUA", hq).await), std::slice::from_ref(&jap_id), "name, any case");
     assert_eq!(app.get("/v1/tasks?previous_class=Z", hq).await.status, 400);
+    // JMS's other searches: a task by id, customers by type and by creation date.
+    assert_eq!(ids(&app.get(&format!("/v1/tasks?task_id={jap_id}"), hq).await), std::slice::from_ref(&jap_id));
+    assert!(ids(&app.get(&format!("/v1/tasks?task_id={jap_id}"), &app.marketing.token).await).is_empty(), "never beyond the scope");
+    let retail = ids(&app.get("/v1/tasks?customer_type=retail&limit=200", hq).await);
+    assert!(retail.contains(&followed_id) && retail.contains(&jap_id));
+    assert!(ids(&app.get("/v1/tasks?customer_type=wholesale", hq).await).is_empty());
+    let created = app.get(&format!("/v1/customers/{steady}"), hq).await.json["created_on"].as_str().unwrap().to_string();
+    let same_day = ids(&app.get(&format!("/v1/tasks?customer_created_from={created}&customer_created_to={created}&limit=200"), hq).await);
+    assert!(same_day.contains(&other_id), "customers created that day");
+    assert!(ids(&app.get("/v1/tasks?customer_created_to=2020-01-01", hq).await).is_empty());
     // The export takes the same filter.
     let csv = app.get("/v1/exports/tasks.csv?previous_class=B", hq).await;
     let text = String::from_utf8(csv.bytes).unwrap();
@@ -277,6 +287,8 @@ async fn tasks_filter_by_previous_class_review_status_branch_and_customer(app: T
     assert!(page.body.contains(&format!("data-task-id=\"{followed_id}\"")) || page.body.contains(&followed_id), "{}", page.body);
     assert!(!page.body.contains(&other_id) && !page.body.contains(&jap_id));
     assert!(page.body.contains("id=\"t-prev\"") && page.body.contains("id=\"t-review\"") && page.body.contains("id=\"t-branch\""));
+    let one = b.get(&format!("/hq/tasks?task_id={other_id}&customer_type=retail")).await;
+    assert!(one.body.contains(&other_id) && !one.body.contains(&jap_id), "a task by its id in the console");
     let by_branch = b.get(&format!("/hq/tasks?branch_id={}&view=month", app.jap)).await;
     assert!(by_branch.body.contains("Kios Papua") && !by_branch.body.contains("Toko Maju Jaya"), "a branch's calendar");
     assert_eq!(b.get("/hq/tasks?review_status=maybe").await.status, 400);

@@ -172,8 +172,25 @@ fn push_task_filter(qb: &mut QueryBuilder<'_, Db>, f: &TaskFilter) {
         .push_bind(class.as_str())
         .push(")");
     }
-    if f.customer_class.is_some() || f.customer_query.is_some() {
+    if let Some(id) = f.task_id {
+        qb.push(" AND id = ").push_bind(id.0);
+    }
+    let by_customer = f.customer_class.is_some()
+        || f.customer_query.is_some()
+        || f.customer_type.is_some()
+        || f.customer_created_from.is_some()
+        || f.customer_created_to.is_some();
+    if by_customer {
         qb.push(" AND customer_id IN (SELECT c.id FROM customers c WHERE 1 = 1");
+        if let Some(t) = &f.customer_type {
+            qb.push(" AND c.customer_type = ").push_bind(t.clone());
+        }
+        if let Some(d) = f.customer_created_from {
+            qb.push(" AND c.created_on >= ").push_bind(d);
+        }
+        if let Some(d) = f.customer_created_to {
+            qb.push(" AND c.created_on <= ").push_bind(d);
+        }
         if let Some(class) = f.customer_class {
             qb.push(" AND c.class = ").push_bind(class.as_str());
         }

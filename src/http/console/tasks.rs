@@ -45,6 +45,16 @@ pub struct TasksQuery {
     previous_class: String,
     #[serde(default)]
     review_status: String,
+    /// JMS's search by task id.
+    #[serde(default)]
+    task_id: String,
+    #[serde(default)]
+    customer_type: String,
+    /// The customer's creation date, from and to.
+    #[serde(default)]
+    customer_created_from: String,
+    #[serde(default)]
+    customer_created_to: String,
     #[serde(default)]
     customer: String,
     /// One rep's tasks and visits (a scorecard's link).
@@ -152,6 +162,10 @@ fn filter_query(q: &TasksQuery) -> String {
         ("customer", &q.customer),
         ("rep_id", &q.rep_id),
         ("branch_id", &q.branch_id),
+        ("task_id", &q.task_id),
+        ("customer_type", &q.customer_type),
+        ("customer_created_from", &q.customer_created_from),
+        ("customer_created_to", &q.customer_created_to),
     ])
 }
 
@@ -176,6 +190,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         s => Some(CustomerClass::parse(s).ok_or_else(|| bad("class"))?),
     };
     let previous_class = ConsoleError::field(t, "previous_class", &q.previous_class, CustomerClass::parse)?;
+    let task_id = ConsoleError::field(t, "task_id", &q.task_id, |s| Uuid::parse_str(s).ok().map(TaskId))?;
     let review_status = ConsoleError::field(t, "review_status", &q.review_status, ReviewStatus::parse)?;
     let branch = ConsoleError::field(t, "branch_id", &q.branch_id, |s| Uuid::parse_str(s).ok().map(BranchId))?;
     let rep = match q.rep_id.trim() {
@@ -226,6 +241,10 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         customer_query,
         previous_class,
         review_status,
+        task_id,
+        customer_type: Some(q.customer_type.trim().to_string()).filter(|s| !s.is_empty() && s.len() <= 64),
+        customer_created_from: date(t, "customer_created_from", &q.customer_created_from)?,
+        customer_created_to: date(t, "customer_created_to", &q.customer_created_to)?,
     };
     let counts = crate::app::tasks::counts(&app, actor, filter.clone()).await.map_err(fail)?;
     let limit = if view == "list" { LIST_LIMIT } else { 1000 };
