@@ -65,6 +65,19 @@ async fn the_console_works_in_a_real_browser(app: TestApp) {
     for _ in 0..4 {
         visits.push(crate::console::visit_with_photo(&app, customer).await.0);
     }
+    // A customer without coordinates whose door visit HQ approved: a place is proposed.
+    let r = app
+        .post(
+            "/v1/customers",
+            &app.marketing.token,
+            json!({ "code": "UNPLACED-1", "name": "Warung Tanpa Titik", "customer_type": "retail", "assigned_rep_id": app.rep.id }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let unplaced = r.json["id"].as_str().unwrap().to_string();
+    let (placed_by, _) = crate::console::visit_with_photo(&app, unplaced.parse().unwrap()).await;
+    let r = app.post(&format!("/v1/visits/{placed_by}/reviews"), &app.hq.token, json!({ "decision": "approve" })).await;
+    assert_eq!(r.status, 201, "{}", r.json);
     console_user(&app, &app.hq, "hana", "hana-password-1", false).await;
     console_user(&app, &app.jap_marketing, "petrus", "petrus-password-1", false).await;
     console_user(&app, &app.rep, "rina", "rina-password-1", false).await;
@@ -79,6 +92,7 @@ async fn the_console_works_in_a_real_browser(app: TestApp) {
         "rep2": { "login": "rudi", "password": "rudi-password-1" },
         "hq_token": app.hq.token,
         "rep_token": app.rep.token,
+        "unplaced_customer": unplaced,
     });
     let backend = match app.db {
         Db::Sqlite => "sqlite",

@@ -227,6 +227,20 @@ def main():
         named(page)
         shot(page, "07c-customer")
 
+        # A customer without coordinates: its approved door visit proposes the photo's place,
+        # which HQ accepts on the customer's page.
+        unplaced = CASE["unplaced_customer"]
+        page.goto(BASE + f"/hq/customers/{unplaced}")
+        expect(page.locator("section.proposal")).to_contain_text("-6.200000, 106.800000")
+        named(page)
+        shot(page, "07d-customer-proposed-place")
+        page.get_by_role("button", name="Terima lokasi").click()
+        page.wait_for_url(f"**/hq/customers/{unplaced}?done=placed")
+        expect(page.get_by_role("status")).to_contain_text("disimpan")
+        assert page.locator("section.proposal").count() == 0, "the proposal is gone once accepted"
+        status, body = api(f"/v1/customers/{unplaced}", CASE["hq_token"])
+        assert (body["latitude"], body["longitude"]) == (-6.2, 106.8), body
+
         # The scorecards and the branch map.
         page.goto(BASE + "/hq/scorecards")
         expect(page.locator("svg.chart")).to_be_visible()
