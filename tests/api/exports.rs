@@ -15,6 +15,12 @@ use crate::helpers::{today_in, Body, TestApp};
 
 backend_tests!(exports_write_the_whole_filter_in_every_format, the_console_offers_exports_scorecards_and_the_map);
 
+/// The href of a page's "export this filter" link, unescaped.
+fn export_link(page: &crate::console::Page) -> String {
+    let before = page.body.split("class=\"export-link\"").next().unwrap();
+    before.rsplit("href=\"").next().unwrap().split('"').next().unwrap().replace("&#38;", "&")
+}
+
 fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
@@ -158,34 +164,12 @@ async fn the_console_offers_exports_scorecards_and_the_map(app: TestApp) {
     visit_with_photo(&app, other).await;
     let code = app.get(&format!("/v1/customers/{customer}"), &app.marketing.token).await.json["code"].as_str().unwrap().to_string();
     let queue = b.get(&format!("/hq/queue?customer={code}&finding_code=photo_required_missing")).await;
-    let link = queue
-        .body
-        .split("class=\"export-link\"")
-        .next()
-        .unwrap()
-        .rsplit("href=\"")
-        .next()
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&#38;", "&");
+    let link = export_link(&queue);
     assert!(link.starts_with("/hq/exports/visits.csv?") && link.contains(&format!("customer={code}")), "{link}");
     let rows = csv_rows(&b.get(&link).await.bytes);
     assert_eq!((rows.len(), rows[1][0].as_str()), (2, visit.to_string().as_str()), "only the filter's customer: {rows:?}");
     let tasks = b.get(&format!("/hq/tasks?status=open&customer={code}")).await;
-    let link = tasks
-        .body
-        .split("class=\"export-link\"")
-        .next()
-        .unwrap()
-        .rsplit("href=\"")
-        .next()
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&#38;", "&");
+    let link = export_link(&tasks);
     assert!(link.starts_with("/hq/exports/tasks.csv?") && link.contains("task_status=open"), "{link}");
     let rows = csv_rows(&b.get(&link).await.bytes);
     assert!(rows.len() >= 2 && rows[1..].iter().all(|r| r[2] == code && r[9] == "open"), "the task list's filter: {rows:?}");

@@ -120,7 +120,9 @@ impl ExportQuery {
 
     /// The filter's fields as a query string (`&key=value…`), to come back to the same form.
     fn as_query(&self) -> String {
-        super::session::query_rest(&[
+        let carried = self.carried();
+        let carried: Vec<(&str, &String)> = carried.iter().map(|(k, v)| (*k, v)).collect();
+        let form = super::session::query_rest(&[
             ("branch_id", &self.branch_id),
             ("rep_id", &self.rep_id),
             ("status", &self.status),
@@ -128,15 +130,8 @@ impl ExportQuery {
             ("date_from", &self.date_from),
             ("date_to", &self.date_to),
             ("month", &self.month),
-            ("finding_code", &self.finding_code),
-            ("customer", &self.customer),
-            ("task_type", &self.task_type),
-            ("class", &self.class),
-            ("previous_class", &self.previous_class),
-            ("task_status", &self.task_status),
-            ("due_from", &self.due_from),
-            ("due_to", &self.due_to),
-        ])
+        ]);
+        form + &super::session::query_rest(&carried)
     }
 
     /// The list filters the form has no field for, kept as hidden inputs.
