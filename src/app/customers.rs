@@ -113,10 +113,14 @@ pub async fn update(app: &App, actor: &Actor, id: CustomerId, change: impl FnOnc
 /// After an approved door visit: a customer without coordinates gets a place proposed — the
 /// position of the visit's first camera photo that has one (the camera's GPS before the app's
 /// fix; never a mock location). The first approved visit's proposal stands until branch
-/// marketing accepts or rejects it. Returns whether one was stored.
-pub(crate) async fn propose_place_from(app: &App, detail: &super::visits::VisitDetail) -> Result<bool, AppError> {
+/// marketing accepts or rejects it. The photos are read (when not given) only for a customer
+/// without a place. Returns whether one was stored.
+pub(crate) async fn propose_place_from(
+    app: &App,
+    v: &crate::domain::visit::Visit,
+    photos: Option<&[crate::domain::visit::Photo]>,
+) -> Result<bool, AppError> {
     use crate::domain::visit::{Method, PhotoKind};
-    let v = &detail.visit;
     if v.content.method != Method::DoorVisit {
         return Ok(false);
     }
@@ -124,14 +128,21 @@ pub(crate) async fn propose_place_from(app: &App, detail: &super::visits::VisitD
     if customer.location.is_some() {
         return Ok(false);
     }
-    let place =
-        detail.photos.iter().filter(|p| p.kind != PhotoKind::WhatsappScreenshot && p.capture.is_mock_location != Some(true)).find_map(
-            |p| match (p.facts.exif_location, p.capture.location) {
-                (Some(at), _) => Some((p, at, None, "exif")),
-                (None, Some(at)) => Some((p, at, p.capture.accuracy_m, "app")),
-                (None, None) => None,
-            },
-        );
+    let read;
+    let photos = match photos {
+        Some(p) => p,
+        None => {
+            read = app.repo.list_photos(v.id).await?;
+            &read[..]
+        }
+    };
+    let place = photos.iter().filter(|p| p.kind != PhotoKind::WhatsappScreenshot && p.capture.is_mock_location != Some(true)).find_map(
+        |p| match (p.facts.exif_location, p.capture.location) {
+            (Some(at), _) => Some((p, at, None, "exif")),
+            (None, Some(at)) => Some((p, at, p.capture.accuracy_m, "app")),
+            (None, None) => None,
+        },
+    );
     let Some((photo, at, accuracy_m, source)) = place else { return Ok(false) };
     let proposal = PlaceProposal {
         customer_id: customer.id,

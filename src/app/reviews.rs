@@ -104,7 +104,7 @@ pub async fn review(app: &App, actor: &Actor, visit_id: VisitId, input: ReviewIn
     let detail = super::visits::detail(app, visit).await?;
     let stored = detail.reviews.iter().find(|r| r.id == record.review.id).cloned().ok_or_else(|| AppError::internal("review vanished"))?;
     if stored.decision == Decision::Approve {
-        propose_place(app, &detail).await;
+        propose_place(app, &detail.visit, Some(&detail.photos)).await;
     }
     Ok((stored, detail, true))
 }
@@ -166,7 +166,7 @@ pub async fn bulk(app: &App, actor: &Actor, items: Vec<(VisitId, ReviewInput)>) 
                 let review = app.repo.get_review(r.review.id).await?.ok_or_else(|| AppError::internal("review vanished"))?;
                 if review.decision == Decision::Approve {
                     if let Some(visit) = app.repo.get_visit(review.visit_id).await? {
-                        propose_place(app, &super::visits::detail(app, visit).await?).await;
+                        propose_place(app, &visit, None).await;
                     }
                 }
                 BulkOutcome { review, created: true }
@@ -178,11 +178,11 @@ pub async fn bulk(app: &App, actor: &Actor, items: Vec<(VisitId, ReviewInput)>) 
 
 /// An approved door visit proposes its customer's place when the customer has none. The review
 /// stands whatever happens here: a failure is logged, and the next approval proposes again.
-async fn propose_place(app: &App, detail: &VisitDetail) {
-    match super::customers::propose_place_from(app, detail).await {
-        Ok(true) => tracing::info!(visit_id = %detail.visit.id, "a place was proposed for the visit's customer"),
+async fn propose_place(app: &App, visit: &Visit, photos: Option<&[crate::domain::visit::Photo]>) {
+    match super::customers::propose_place_from(app, visit, photos).await {
+        Ok(true) => tracing::info!(visit_id = %visit.id, "a place was proposed for the visit's customer"),
         Ok(false) => {}
-        Err(e) => tracing::warn!(visit_id = %detail.visit.id, error = %e, "proposing the customer's place failed"),
+        Err(e) => tracing::warn!(visit_id = %visit.id, error = %e, "proposing the customer's place failed"),
     }
 }
 
