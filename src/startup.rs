@@ -20,6 +20,11 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
     repo.migrate().await.map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
     let store = settings.storage.open_store()?;
     let policy = load_policy(&settings.policy.file)?;
+    let taxonomy = Taxonomy::shipped();
+    let problems = taxonomy.check_policy(&policy);
+    if !problems.is_empty() {
+        anyhow::bail!("invalid policy:\n  {}", problems.join("\n  "));
+    }
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let permits = match settings.media.max_concurrent_inspections {
         0 => cores,
@@ -29,7 +34,7 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         repo,
         store,
         policy: Arc::new(policy),
-        taxonomy: Arc::new(Taxonomy::shipped()),
+        taxonomy: Arc::new(taxonomy),
         clock: Arc::new(SystemClock),
         inspect_permits: Arc::new(Semaphore::new(permits)),
         inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),

@@ -126,6 +126,9 @@ pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Resul
     let deadline = end_of_local_day(date, branch.time_zone);
     let policy = app.policy.clone();
     let tz = branch.time_zone;
+    // The next branch day, from which an overdue review's re-visit is due.
+    let cal = calendar(app, &branch, date).await?;
+    let app_for_plan = app.clone();
     let plan = move |found: DayCloseFound<'_>| {
         let mut plan = DayClosePlan::default();
         let late_minutes = (now - deadline).num_minutes().max(0);
@@ -156,11 +159,23 @@ pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Resul
             data["escalate_to"] = json!(["branch_marketing"]);
             plan.jobs.push(events::event("task.missed", &task.id.to_string(), now, data));
         }
+        // A flagged visit nobody decided by its deadline: escalated, and re-visited as if rejected.
+        for v in found.overdue_reviews {
+            let task = super::visits::revisit_task(&app_for_plan, v, date, &cal, "review_overdue", None);
+            let created = events::task_created(&task);
+            let mut data = events::visit_data(v);
+            data["review_due_date"] = json!(v.review_due_date);
+            data["revisit_task_id"] = json!(task.id);
+            data["escalate_to"] = json!(["hq", "branch_marketing"]);
+            plan.jobs.push(events::event("visit.review_overdue", &v.id.to_string(), now, data));
+            plan.revisits.push((v.id, task, created));
+        }
         plan
     };
     let done = app.repo.close_day(branch_id, date, now, &plan).await?;
     if let Some(d) = &done {
-        tracing::info!(branch = %branch.code, %date, late_visits = d.late_visits.len(), missed_tasks = d.missed_tasks.len(), "day closed");
+        tracing::info!(branch = %branch.code, %date, late_visits = d.late_visits.len(), missed_tasks = d.missed_tasks.len(),
+                       overdue_reviews = d.overdue_reviews.len(), "day closed");
     }
     Ok(done)
 }

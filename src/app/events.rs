@@ -15,8 +15,15 @@ use crate::domain::visit::Visit;
 pub const EVENT_JOB: &str = "webhook_event";
 
 /// Every event a subscription may ask for.
-pub const EVENTS: [&str; 6] =
-    ["visit.submitted", "visit.non_compliant", "visit.reviewed", "visit.upload_late", "task.created", "task.missed"];
+pub const EVENTS: [&str; 7] = [
+    "visit.submitted",
+    "visit.non_compliant",
+    "visit.reviewed",
+    "visit.upload_late",
+    "visit.review_overdue",
+    "task.created",
+    "task.missed",
+];
 
 /// One event as a job. `key` makes it unique: the same change never reports twice.
 pub fn event(name: &str, key: &str, at: DateTime<Utc>, data: serde_json::Value) -> NewJob {

@@ -72,6 +72,9 @@ pub async fn put_visit(app: &App, actor: &Actor, id: VisitId, content: VisitCont
             deducted_points: 0,
             submitted_at: None,
             revisit_task_id: None,
+            needs_hq_help: false,
+            review_due_date: None,
+            review_escalated_at: None,
             content_hash: hash.clone(),
             created_at: existing.as_ref().map_or(now, |v| v.created_at),
             updated_at: now,
@@ -112,6 +115,9 @@ async fn validate_content(app: &App, actor: &Actor, c: &VisitContent) -> Result<
                 format!("{}/{} is not a known follow-up result", reason.level1, reason.level2),
             ));
         }
+    }
+    if let Err(e) = app.taxonomy.check_details(c.result_reason.as_ref(), &c.reason_details) {
+        return Err(AppError::invalid("reason_detail_invalid", e));
     }
     if let Some(unknown) = c.answers.keys().find(|k| !app.taxonomy.is_question(k)) {
         return Err(AppError::invalid("question_unknown", format!("{unknown:?} is not a standard question")));
@@ -178,7 +184,7 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
                     task_method: task.as_ref().map(|t| t.required_method),
                     task_confirmed_at: task.as_ref().and_then(|t| t.confirmed_at),
                     geofence: super::evidence::geofence(app, &customer),
-                    questions: &app.taxonomy.questions,
+                    taxonomy: &app.taxonomy,
                     earlier_summary,
                 }),
             },
@@ -189,12 +195,19 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         let revisit_task =
             (verdict.status == VisitStatus::NonCompliant).then(|| revisit_task(app, &visit, today, &cal, "verdict_non_compliant", None));
         let new_tasks = follow_up_tasks(app, &visit, today, &cal, branch.time_zone);
+        let needs_hq_help = visit.content.asks_for_help(&app.policy.visit.hq_help_question);
+        let review_due_date = (verdict.status == VisitStatus::Flagged).then(|| {
+            let v = &app.policy.visit;
+            cal.add_working_days(today, v.branch_flagged_review_due_working_days.get(&branch.code).copied().unwrap_or(v.flagged_review_due_working_days))
+        });
         let mut submitted = visit.clone();
         submitted.status = verdict.status;
         submitted.score = Some(verdict.score);
         submitted.submitted_at = Some(now);
         submitted.visit_date = Some(visit_date);
         submitted.revisit_task_id = revisit_task.as_ref().map(|t| t.id);
+        submitted.needs_hq_help = needs_hq_help;
+        submitted.review_due_date = review_due_date;
         let key = id.to_string();
         let mut jobs = vec![events::event("visit.submitted", &key, now, events::visit_data(&submitted))];
         if verdict.status == VisitStatus::NonCompliant {
@@ -216,6 +229,8 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
             summary_bands,
             jobs,
             completes_task: visit.content.task_id,
+            needs_hq_help,
+            review_due_date,
             audit: app.audit(
                 actor,
                 "visit.submitted",

@@ -19,6 +19,9 @@ pub struct DayCloseFound<'a> {
     /// The tasks that were open and due on or before that date, now `missed`, with their
     /// customer's class.
     pub missed_tasks: &'a [(Task, CustomerClass)],
+    /// Flagged visits still awaiting a decision whose review deadline is that date or earlier,
+    /// now escalated.
+    pub overdue_reviews: &'a [Visit],
 }
 
 /// What the day close writes besides the status changes.
@@ -26,6 +29,9 @@ pub struct DayCloseFound<'a> {
 pub struct DayClosePlan {
     pub findings: Vec<(VisitId, Finding)>,
     pub jobs: Vec<NewJob>,
+    /// Re-visit tasks for overdue reviews, each with the event announcing it (enqueued only
+    /// when the task is new: one open re-visit per visit).
+    pub revisits: Vec<(VisitId, Task, NewJob)>,
 }
 
 /// What one day close did.
@@ -34,6 +40,7 @@ pub struct DayCloseDone {
     pub late_visits: Vec<VisitId>,
     /// In escalation order: Lost first, then Lost Warning, then the rest.
     pub missed_tasks: Vec<TaskId>,
+    pub overdue_reviews: Vec<VisitId>,
 }
 
 #[async_trait]

@@ -29,6 +29,8 @@ pub struct VisitFilter {
     pub date_from: Option<NaiveDate>,
     pub date_to: Option<NaiveDate>,
     pub finding_code: Option<FindingCode>,
+    /// Only the visits whose rep asked for HQ's help (or only the others).
+    pub needs_hq_help: Option<bool>,
 }
 
 impl VisitFilter {
@@ -44,6 +46,7 @@ impl VisitFilter {
             date_from: None,
             date_to: None,
             finding_code: None,
+            needs_hq_help: None,
         }
     }
 }
@@ -69,6 +72,10 @@ pub struct VerdictRecord {
     pub revisit_created_job: Option<NewJob>,
     /// The task this visit carried out, marked done.
     pub completes_task: Option<TaskId>,
+    /// The record asks for HQ's help.
+    pub needs_hq_help: bool,
+    /// A flagged visit's review deadline.
+    pub review_due_date: Option<NaiveDate>,
     pub audit: AuditEntry,
 }
 

@@ -44,11 +44,12 @@ pub enum FindingCode {
     VisitTooLong,
     CheckoutFarFromCustomer,
     RecordAfterCheckout,
+    ReasonDetailsMissing,
 }
 
 impl FindingCode {
     /// All codes, in catalogue order.
-    pub const ALL: [FindingCode; 34] = [
+    pub const ALL: [FindingCode; 35] = [
         FindingCode::PhotoRequiredMissing,
         FindingCode::PhotoResolutionLow,
         FindingCode::PhotoNoTimestamp,
@@ -83,6 +84,7 @@ impl FindingCode {
         FindingCode::VisitTooLong,
         FindingCode::CheckoutFarFromCustomer,
         FindingCode::RecordAfterCheckout,
+        FindingCode::ReasonDetailsMissing,
     ];
 
     /// The stable snake_case name.
@@ -91,7 +93,7 @@ impl FindingCode {
         Self::NAMES[self as usize]
     }
 
-    const NAMES: [&'static str; 34] = [
+    const NAMES: [&'static str; 35] = [
         "photo_required_missing",
         "photo_resolution_low",
         "photo_no_timestamp",
@@ -126,6 +128,7 @@ impl FindingCode {
         "visit_too_long",
         "checkout_far_from_customer",
         "record_after_checkout",
+        "reason_details_missing",
     ];
 
     pub fn parse(s: &str) -> Option<FindingCode> {

@@ -75,7 +75,8 @@ pub struct Task {
     pub status: TaskStatus,
     /// The visit that caused this task (a re-visit's failed visit), if any.
     pub origin_visit_id: Option<VisitId>,
-    /// The rule or person that created it: `manual`, `verdict_non_compliant`, `review_reject`, `demo`.
+    /// The rule or person that created it: `manual`, `verdict_non_compliant`, `review_reject`, `review_overdue`,
+    /// `next_follow_up`, `refusal_follow_up`, `demo`.
     pub origin: String,
     pub note: Option<String>,
     pub created_by: Option<UserId>,

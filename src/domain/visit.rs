@@ -65,6 +65,25 @@ pub struct ResultReason {
     pub level2: String,
 }
 
+/// An answer to one of a result reason's detail questions (its kind is the question's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DetailValue {
+    YesNo(bool),
+    Number(f64),
+    Text(String),
+}
+
+impl DetailValue {
+    /// Whether it answers the question: any yes/no or number, a text that is not blank.
+    pub fn is_answer(&self) -> bool {
+        match self {
+            DetailValue::Text(t) => !t.trim().is_empty(),
+            DetailValue::YesNo(_) | DetailValue::Number(_) => true,
+        }
+    }
+}
+
 /// Everything the rep writes in a visit record. Parsed and validated at the edge; the same
 /// content always serialises to the same JSON, which is what idempotent PUTs compare.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,6 +96,10 @@ pub struct VisitContent {
     pub contact_phone: Option<String>,
     pub visited_at: Option<DateTime<Utc>>,
     pub result_reason: Option<ResultReason>,
+    /// Answers to the result reason's own detail questions, by question code. Left out of the
+    /// JSON when empty, so records made before it keep their content hash.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reason_details: BTreeMap<String, DetailValue>,
     pub details: Option<String>,
     pub next_steps: Option<String>,
     pub next_follow_up_at: Option<DateTime<Utc>>,
@@ -104,6 +127,12 @@ pub struct Attendance {
 }
 
 impl VisitContent {
+    /// Whether the rep answered "yes" to the detail question `question` ("Apakah perlu bantuan
+    /// dari HQ?"): the visit then goes to HQ's queue for help.
+    pub fn asks_for_help(&self, question: &str) -> bool {
+        self.reason_details.get(question) == Some(&DetailValue::YesNo(true))
+    }
+
     /// The fields a submit needs that are still empty.
     pub fn missing_for_submit(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
@@ -154,6 +183,12 @@ pub struct Visit {
     pub deducted_points: u32,
     pub submitted_at: Option<DateTime<Utc>>,
     pub revisit_task_id: Option<TaskId>,
+    /// The rep asked for HQ's help in the record (a detail question's "yes"): in HQ's queue.
+    pub needs_hq_help: bool,
+    /// A flagged visit's review deadline (a branch day); the day close after it escalates it.
+    pub review_due_date: Option<NaiveDate>,
+    /// When the day close escalated the undecided flagged visit.
+    pub review_escalated_at: Option<DateTime<Utc>>,
     /// SHA-256 of the canonical content: equal bodies have equal hashes.
     pub content_hash: String,
     pub created_at: DateTime<Utc>,
@@ -301,6 +336,7 @@ mod tests {
             contact_phone: None,
             visited_at: Some(Utc::now()),
             result_reason: Some(ResultReason { level1: "service".into(), level2: "pickup_late".into() }),
+            reason_details: BTreeMap::new(),
             details: Some("d".into()),
             next_steps: None,
             next_follow_up_at: None,

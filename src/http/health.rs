@@ -33,6 +33,12 @@ pub async fn policy(app: web::Data<App>, Authed(_actor): Authed) -> HttpResponse
     HttpResponse::Ok().json(app.policy.as_ref())
 }
 
+/// `GET /v1/result-reasons`: the follow-up results, each with its detail questions, and the
+/// standard questions — what the phone's record form is built from.
+pub async fn result_reasons(app: web::Data<App>, Authed(_actor): Authed) -> HttpResponse {
+    HttpResponse::Ok().json(app.taxonomy.as_ref())
+}
+
 #[derive(Serialize)]
 struct BranchView {
     id: BranchId,

@@ -12,7 +12,7 @@ use crate::domain::finding::FindingCode;
 use crate::domain::ids::{CustomerId, TaskId};
 use crate::domain::page::Page;
 use crate::domain::task::{RequiredMethod, TaskStatus, TaskType};
-use crate::domain::visit::{Decision, Method, ResultReason, ReviewStatus, VisitContent, VisitStatus};
+use crate::domain::visit::{Decision, DetailValue, Method, ResultReason, ReviewStatus, VisitContent, VisitStatus};
 
 const SHORT: usize = 200;
 const LONG: usize = 10_000;
@@ -27,6 +27,13 @@ pub fn text(field: &'static str, value: Option<String>, max: usize) -> Result<Op
         return Err(e);
     }
     Ok((!trimmed.is_empty()).then(|| trimmed.to_string()))
+}
+
+/// A 422 `invalid_field` naming the field.
+fn invalid_field(field: &'static str, detail: String) -> ApiError {
+    let mut e = ApiError::unprocessable("invalid_field", detail);
+    e.fields = vec![field.to_string()];
+    e
 }
 
 fn required(field: &'static str, value: String, max: usize) -> Result<String, ApiError> {
@@ -53,6 +60,8 @@ pub struct VisitInput {
     pub contact_phone: Option<String>,
     pub visited_at: Option<DateTime<FixedOffset>>,
     pub result_reason: Option<ResultReasonInput>,
+    #[serde(default)]
+    pub reason_details: BTreeMap<String, serde_json::Value>,
     pub details: Option<String>,
     pub next_steps: Option<String>,
     pub next_follow_up_at: Option<DateTime<FixedOffset>>,
@@ -118,6 +127,26 @@ impl TryFrom<VisitInput> for VisitContent {
                 answers.insert(question, answer);
             }
         }
+        if v.reason_details.len() > 20 {
+            return Err(ApiError::unprocessable("field_too_long", "reason_details has more than 20 entries"));
+        }
+        let mut reason_details = BTreeMap::new();
+        for (question, value) in v.reason_details {
+            let value = match value {
+                serde_json::Value::Bool(b) => DetailValue::YesNo(b),
+                serde_json::Value::Number(n) => match n.as_f64().filter(|f| f.is_finite()) {
+                    Some(f) => DetailValue::Number(f),
+                    None => return Err(invalid_field("reason_details", format!("reason_details.{question} is out of range"))),
+                },
+                serde_json::Value::String(t) => match text("reason_details", Some(t), LONG)? {
+                    Some(t) => DetailValue::Text(t),
+                    None => continue,
+                },
+                serde_json::Value::Null => continue,
+                _ => return Err(invalid_field("reason_details", format!("reason_details.{question} must be a text, true/false or a number"))),
+            };
+            reason_details.insert(question, value);
+        }
         Ok(VisitContent {
             customer_id: CustomerId(v.customer_id),
             task_id: v.task_id.map(TaskId),
@@ -127,6 +156,7 @@ impl TryFrom<VisitInput> for VisitContent {
             contact_phone: text("contact_phone", v.contact_phone, 50)?,
             visited_at: v.visited_at.map(|t| t.with_timezone(&Utc)),
             result_reason: v.result_reason.map(|r| ResultReason { level1: r.level1, level2: r.level2 }),
+            reason_details,
             details: text("details", v.details, LONG)?,
             next_steps: text("next_steps", v.next_steps, LONG)?,
             next_follow_up_at: v.next_follow_up_at.map(|t| t.with_timezone(&Utc)),
@@ -393,6 +423,7 @@ pub struct VisitListQuery {
     pub date_from: Option<NaiveDate>,
     pub date_to: Option<NaiveDate>,
     pub finding_code: Option<FindingCode>,
+    pub needs_hq_help: Option<bool>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -411,6 +442,7 @@ impl VisitListQuery {
             date_from: self.date_from,
             date_to: self.date_to,
             finding_code: self.finding_code,
+            needs_hq_help: self.needs_hq_help,
         }
     }
 }

@@ -132,11 +132,29 @@ impl CalendarRepo for SqlRepo<Db> {
             _ => 2,
         };
         missed.sort_by_key(|a| (rank(a.1), a.0.due_date, a.0.id.0));
-        let planned = plan(DayCloseFound { late_visits: &late, missed_tasks: &missed });
+        let overdue: Vec<VisitRow> = sqlx::query_as(&format!(
+            "UPDATE visits SET review_escalated_at = $3, updated_at = $3 WHERE branch_id = $1 AND review_due_date <= $2 \
+             AND review_escalated_at IS NULL AND status = 'flagged' AND review_status = 'pending' RETURNING {VISIT_COLUMNS}"
+        ))
+        .bind(branch.0)
+        .bind(date)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut overdue: Vec<Visit> = overdue.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?;
+        overdue.sort_by_key(|v| (v.review_due_date, v.submitted_at));
+        let planned = plan(DayCloseFound { late_visits: &late, missed_tasks: &missed, overdue_reviews: &overdue });
         let findings: Vec<(VisitId, &Finding)> = planned.findings.iter().map(|(v, f)| (*v, f)).collect();
         insert_findings_in(&mut tx, &findings).await?;
         for job in &planned.jobs {
             enqueue_job_in(&mut *tx, job, now).await?;
+        }
+        for (visit, task, created) in &planned.revisits {
+            let (id, new) = place_revisit(&mut tx, task).await?;
+            sqlx::query("UPDATE visits SET revisit_task_id = $2 WHERE id = $1").bind(visit.0).bind(id.0).execute(&mut *tx).await?;
+            if new {
+                enqueue_job_in(&mut *tx, created, now).await?;
+            }
         }
         sqlx::query("UPDATE day_closes SET late_visits = $3, missed_tasks = $4 WHERE branch_id = $1 AND date = $2")
             .bind(branch.0)
@@ -149,6 +167,7 @@ impl CalendarRepo for SqlRepo<Db> {
         Ok(Some(DayCloseDone {
             late_visits: late.iter().map(|v| v.id).collect(),
             missed_tasks: missed.iter().map(|(t, _)| t.id).collect(),
+            overdue_reviews: overdue.iter().map(|v| v.id).collect(),
         }))
     }
 }

@@ -165,6 +165,9 @@ pub(super) fn push_visit_filter(qb: &mut QueryBuilder<'_, Db>, f: &VisitFilter) 
     if let Some(d) = f.date_to {
         qb.push(" AND v.visit_date <= ").push_bind(d);
     }
+    if let Some(help) = f.needs_hq_help {
+        qb.push(" AND v.needs_hq_help = ").push_bind(help);
+    }
     if let Some(code) = f.finding_code {
         qb.push(" AND EXISTS (SELECT 1 FROM findings f WHERE f.visit_id = v.id AND f.code = ").push_bind(code.as_str()).push(")");
     }

@@ -39,7 +39,7 @@ impl Default for Policy {
     fn default() -> Self {
         use FindingCode::*;
         use Severity::*;
-        let table: [(FindingCode, Severity, u32); 34] = [
+        let table: [(FindingCode, Severity, u32); 35] = [
             // A photo without time or place is invalid evidence (RULES.md §4 item 3).
             (PhotoRequiredMissing, Blocking, 40),
             (PhotoResolutionLow, Major, 10),
@@ -84,6 +84,9 @@ impl Default for Policy {
             (CheckoutFarFromCustomer, Major, 10),
             // "Isi Record Visit sebelum meninggalkan lokasi" (SOP ch. 1 step 6).
             (RecordAfterCheckout, Minor, 5),
+            // "* Detail Follow Up" is a required field (SOP ch. 9): each result reason's own
+            // questions, answered.
+            (ReasonDetailsMissing, Minor, 5),
         ];
         Self {
             photo: PhotoPolicy::default(),

@@ -150,6 +150,21 @@ pub struct VisitPolicy {
     pub max_duration_minutes: u32,
     /// The record is submitted at most this long after check-out (filled in on site).
     pub record_after_checkout_max_minutes: u32,
+    /// The severity and penalty of leaving one question unanswered, by question code; a question
+    /// not named here takes `findings.questions_unanswered`. `questions_unanswered` takes the
+    /// gravest of its unanswered questions. The SOP's weight (ch. 5): the 8 standard questions
+    /// are a framework whose wording may vary (minor); the 5 for a Lost customer are the visit's
+    /// purpose, its root cause and recovery (major).
+    pub question_rules: std::collections::BTreeMap<String, FindingRule>,
+    /// A flagged visit (major findings, not blocking) is decided by HQ or branch marketing within
+    /// this many working days of its submit; the day close after the deadline escalates it and
+    /// gives it a re-visit task, as a rejection would.
+    pub flagged_review_due_working_days: u32,
+    /// The same per branch, by branch code, for branches whose reviewers need more or less time.
+    pub branch_flagged_review_due_working_days: std::collections::BTreeMap<String, u32>,
+    /// The detail question whose "yes" sends the visit to HQ's queue for help (SOP ch. 9,
+    /// "Apakah perlu bantuan dari HQ?").
+    pub hq_help_question: String,
     /// An answer to a standard question needs at least this many words …
     pub min_answer_words: u32,
     /// … and is not one of these (compared lower-case, without punctuation).
@@ -168,6 +183,12 @@ impl Default for VisitPolicy {
             min_duration_minutes: 20,
             max_duration_minutes: 45,
             record_after_checkout_max_minutes: 30,
+            question_rules: ["lost_what_happened", "lost_trigger", "lost_current_courier", "lost_improvements", "lost_offer"]
+                .map(|q| (q.to_string(), FindingRule { severity: Severity::Major, penalty: 10 }))
+                .into(),
+            flagged_review_due_working_days: 3,
+            branch_flagged_review_due_working_days: std::collections::BTreeMap::new(),
+            hq_help_question: "needs_hq_help".into(),
             min_answer_words: 2,
             filler_answers: [
                 "-",

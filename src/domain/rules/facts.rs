@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 
 use crate::domain::customer::CustomerClass;
 use crate::domain::ids::VisitId;
-use crate::domain::reasons::Questions;
+use crate::domain::reasons::Taxonomy;
 use crate::domain::task::RequiredMethod;
 use crate::domain::visit::{Method, Photo, VisitContent};
 
@@ -35,7 +35,8 @@ pub struct RecordFacts<'a> {
     pub task_confirmed_at: Option<DateTime<Utc>>,
     /// The customer's place and radius, when it has a place.
     pub geofence: Option<super::common::Geofence>,
-    pub questions: &'a Questions,
+    /// The result reasons, their detail questions and the standard questions.
+    pub taxonomy: &'a Taxonomy,
     /// The most similar earlier summary found in the history, if any came close.
     pub earlier_summary: Option<SimilarSummary>,
 }

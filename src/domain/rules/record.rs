@@ -30,6 +30,7 @@ pub(super) fn record_findings(policy: &Policy, facts: &SubmitFacts<'_>, record: 
     let text = c.summary.as_deref().unwrap_or("");
     out.extend(summary_findings(policy, text, record.earlier_summary));
     out.extend(complaint_without_details(policy, c));
+    out.extend(reason_details_missing(policy, c, record));
     out.extend(questions_unanswered(policy, c, record));
     out
 }
@@ -334,25 +335,53 @@ pub(super) fn substantive(policy: &Policy, answer: &str) -> bool {
     w.len() >= policy.visit.min_answer_words as usize && !policy.visit.filler_answers.iter().any(|f| summary::words(f).join(" ") == joined)
 }
 
-/// The 8 standard questions, plus the 5 for a Lost customer (SOP ch. 5), each answered.
+/// The result reason's own detail questions (SOP ch. 9, "Detail Follow Up" and "Langkah
+/// Selanjutnya"), each required one answered.
+fn reason_details_missing(policy: &Policy, c: &VisitContent, record: &RecordFacts<'_>) -> Option<Finding> {
+    let reason = c.result_reason.as_ref()?;
+    let missing = record.taxonomy.missing_details(reason, &c.reason_details);
+    if missing.is_empty() {
+        return None;
+    }
+    let codes: Vec<&str> = missing.iter().map(|q| q.code.as_str()).collect();
+    let (id, en): (Vec<&str>, Vec<&str>) = missing.iter().map(|q| (q.label_id.as_str(), q.label_en.as_str())).unzip();
+    Some(finding(
+        policy,
+        FindingCode::ReasonDetailsMissing,
+        None,
+        json!({ "result_reason": reason, "missing": codes }),
+        format!("Detail follow up ({}) belum dijawab: {}", reason.level2, id.join(" ")),
+        format!("The follow-up details ({}) leave unanswered: {}", reason.level2, en.join(" ")),
+    ))
+}
+
+/// The 8 standard questions, plus the 5 for a Lost customer (SOP ch. 5), each answered. The
+/// finding takes the gravest rule of its unanswered questions (`visit.question_rules`).
 fn questions_unanswered(policy: &Policy, c: &VisitContent, record: &RecordFacts<'_>) -> Option<Finding> {
+    let questions = &record.taxonomy.questions;
     let lost = record.customer_class == CustomerClass::Lost;
-    let required = record.questions.standard.iter().chain(record.questions.lost.iter().filter(|_| lost));
+    let required = questions.standard.iter().chain(questions.lost.iter().filter(|_| lost));
     let unanswered: Vec<&str> =
         required.filter(|q| !c.answers.get(&q.code).is_some_and(|a| substantive(policy, a))).map(|q| q.code.as_str()).collect();
     if unanswered.is_empty() {
         return None;
     }
-    let total = record.questions.standard.len() + if lost { record.questions.lost.len() } else { 0 };
-    Some(finding(
+    let fallback = policy.rule(FindingCode::QuestionsUnanswered);
+    let rule_of = |q: &str| policy.visit.question_rules.get(q).copied().unwrap_or(fallback);
+    let gravest = unanswered.iter().map(|q| rule_of(q)).max_by_key(|r| (r.severity, r.penalty)).unwrap_or(fallback);
+    let major: Vec<&str> = unanswered.iter().copied().filter(|q| rule_of(q).severity > fallback.severity).collect();
+    let total = questions.standard.len() + if lost { questions.lost.len() } else { 0 };
+    let mut f = finding(
         policy,
         FindingCode::QuestionsUnanswered,
         None,
-        json!({ "unanswered": unanswered, "required": total, "lost_customer_questions": lost,
+        json!({ "unanswered": unanswered, "required": total, "lost_customer_questions": lost, "graver": major,
                 "policy": { "visit.min_answer_words": policy.visit.min_answer_words } }),
         format!("{} dari {total} pertanyaan wajib belum dijawab dengan jelas: {}.", unanswered.len(), unanswered.join(", ")),
         format!("{} of {total} required questions lack a real answer: {}.", unanswered.len(), unanswered.join(", ")),
-    ))
+    );
+    (f.severity, f.penalty) = (gravest.severity, gravest.penalty);
+    Some(f)
 }
 
 fn refusal_without_reason(policy: &Policy, c: &VisitContent) -> Option<Finding> {

@@ -52,6 +52,8 @@ pub struct ExportQuery {
     // The queue's and the task list's own filters, carried by their "export this filter" links.
     #[serde(default)]
     finding_code: String,
+    #[serde(default)]
+    needs_hq_help: String,
     /// A customer's code (visits) or part of its name or code (tasks).
     #[serde(default)]
     customer: String,
@@ -84,6 +86,7 @@ impl ExportQuery {
             date_from: ConsoleError::field(t, "date_from", &self.date_from, |s| s.parse::<NaiveDate>().ok())?,
             date_to: ConsoleError::field(t, "date_to", &self.date_to, |s| s.parse::<NaiveDate>().ok())?,
             finding_code: ConsoleError::field(t, "finding_code", &self.finding_code, crate::domain::finding::FindingCode::parse)?,
+            needs_hq_help: (self.needs_hq_help == "1").then_some(true),
         })
     }
 
@@ -138,6 +141,7 @@ impl ExportQuery {
     fn carried(&self) -> Vec<(&'static str, String)> {
         [
             ("finding_code", &self.finding_code),
+            ("needs_hq_help", &self.needs_hq_help),
             ("customer", &self.customer),
             ("task_type", &self.task_type),
             ("class", &self.class),

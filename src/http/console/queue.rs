@@ -42,6 +42,9 @@ pub struct QueueQuery {
     date_to: String,
     #[serde(default)]
     customer: String,
+    /// `1`: only the visits whose rep asked for HQ's help.
+    #[serde(default)]
+    needs_hq_help: String,
     #[serde(default)]
     cursor: String,
 }
@@ -55,6 +58,7 @@ struct FilterForm {
     date_from: String,
     date_to: String,
     customer: String,
+    needs_hq_help: bool,
 }
 
 /// One entry of the queue page.
@@ -69,6 +73,10 @@ pub struct EntryView {
     pub review: &'static str,
     pub score: String,
     pub distance: String,
+    /// The rep asked for HQ's help; a flagged visit's review deadline, and whether it passed.
+    pub needs_hq_help: bool,
+    pub review_due: String,
+    pub escalated: bool,
     pub findings: Vec<FindingView>,
     pub photos: Vec<PhotoView>,
     /// The id the decision is recorded under.
@@ -96,6 +104,9 @@ impl EntryView {
             review: views::review_status(t, v.review_status),
             score: v.score.map_or_else(|| "–".into(), |s| s.to_string()),
             distance: e.distance_m.map_or_else(|| t.no_distance.to_string(), views::distance),
+            needs_hq_help: v.needs_hq_help,
+            review_due: v.review_due_date.map(|d| d.to_string()).unwrap_or_default(),
+            escalated: v.review_escalated_at.is_some(),
             findings,
             photos: e.detail.photos.iter().map(PhotoView::new).collect(),
             review_id: Uuid::new_v4().to_string(),
@@ -134,6 +145,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         date_from: ConsoleError::field(signed.t, "date_from", &q.date_from, |s| s.parse::<NaiveDate>().ok())?,
         date_to: ConsoleError::field(signed.t, "date_to", &q.date_to, |s| s.parse::<NaiveDate>().ok())?,
         finding_code: ConsoleError::field(signed.t, "finding_code", &q.finding_code, FindingCode::parse)?,
+        needs_hq_help: (q.needs_hq_help == "1").then_some(true),
     };
     let before = ConsoleError::field(signed.t, "cursor", &q.cursor, |s| s.parse::<i64>().ok())?;
     let paged = reviews::queue(&app, actor, filter, review_status, Page { before, limit: 50 }).await.map_err(fail)?;
@@ -156,6 +168,7 @@ fn queue_query(q: &QueueQuery) -> String {
         ("date_from", &q.date_from),
         ("date_to", &q.date_to),
         ("customer", &q.customer),
+        ("needs_hq_help", &q.needs_hq_help),
     ])
 }
 
@@ -196,6 +209,7 @@ async fn filter_form(app: &App, signed: &Signed, q: &QueueQuery) -> Result<Filte
         date_from: q.date_from.clone(),
         date_to: q.date_to.clone(),
         customer: q.customer.clone(),
+        needs_hq_help: q.needs_hq_help == "1",
     })
 }
 
