@@ -161,7 +161,7 @@ pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Resul
         }
         // A flagged visit nobody decided by its deadline: escalated, and re-visited as if rejected.
         for v in found.overdue_reviews {
-            let task = super::visits::revisit_task(&app_for_plan, v, date, &cal, "review_overdue", None);
+            let task = super::tasks::revisit_task(&app_for_plan, v, date, &cal, "review_overdue", None);
             let created = events::task_created(&task);
             let mut data = events::visit_data(v);
             data["review_due_date"] = json!(v.review_due_date);

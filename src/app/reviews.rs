@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use super::access::visible_visit;
-use super::visits::{revisit_task, VisitDetail};
+use super::tasks::revisit_task;
+use super::visits::VisitDetail;
 use super::{App, AppError, ItemError};
 use crate::db::ReviewRecord;
 use crate::domain::ids::{ReviewId, VisitId};

@@ -184,3 +184,32 @@ pub async fn delete_manual(app: &App, actor: &Actor, id: TaskId) -> Result<(), A
     app.repo.append_audit(&entry).await?;
     Ok(())
 }
+
+/// A re-visit task for the same rep and customer, due per policy in working days.
+pub(crate) fn revisit_task(
+    app: &App,
+    visit: &crate::domain::visit::Visit,
+    today: NaiveDate,
+    cal: &crate::domain::time::Calendar,
+    origin: &'static str,
+    created_by: Option<UserId>,
+) -> Task {
+    let required_method = match visit.content.method {
+        crate::domain::visit::Method::DoorVisit => RequiredMethod::DoorVisit,
+        crate::domain::visit::Method::Whatsapp => RequiredMethod::DoorVisitOrWhatsapp,
+        crate::domain::visit::Method::Phone => RequiredMethod::Any,
+    };
+    NewTask {
+        customer_id: visit.content.customer_id,
+        branch_id: visit.branch_id,
+        assignee_id: visit.rep_id,
+        task_type: TaskType::Revisit,
+        required_method,
+        due_date: cal.add_working_days(today, app.policy.revisit_due_working_days),
+        origin,
+    }
+    .open(TaskId::new_random(), app.now())
+    .from_visit(visit.id)
+    .with_note(Some(format!("Re-visit: visit {} did not meet the standard", visit.id)))
+    .created_by(created_by)
+}

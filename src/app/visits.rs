@@ -15,7 +15,7 @@ use crate::domain::role::{Actor, Role};
 use crate::domain::rules::{self, summary, RecordFacts, SimilarSummary, SubmitFacts};
 use crate::domain::task::{NewTask, RequiredMethod, Task, TaskStatus, TaskType};
 use crate::domain::time::{local_date, Calendar};
-use crate::domain::visit::{Method, Photo, Review, ReviewStatus, Visit, VisitContent, VisitStatus};
+use crate::domain::visit::{Photo, Review, ReviewStatus, Visit, VisitContent, VisitStatus};
 use chrono::NaiveDate;
 
 /// A visit with everything that hangs off it.
@@ -192,13 +192,16 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         let verdict = rules::verdict(&findings);
         let today = local_date(now, branch.time_zone);
         let cal = super::calendar::calendar(app, &branch, today).await?;
-        let revisit_task =
-            (verdict.status == VisitStatus::NonCompliant).then(|| revisit_task(app, &visit, today, &cal, "verdict_non_compliant", None));
+        let revisit_task = (verdict.status == VisitStatus::NonCompliant)
+            .then(|| super::tasks::revisit_task(app, &visit, today, &cal, "verdict_non_compliant", None));
         let new_tasks = follow_up_tasks(app, &visit, today, &cal, branch.time_zone);
         let needs_hq_help = visit.content.asks_for_help(&app.policy.visit.hq_help_question);
         let review_due_date = (verdict.status == VisitStatus::Flagged).then(|| {
             let v = &app.policy.visit;
-            cal.add_working_days(today, v.branch_flagged_review_due_working_days.get(&branch.code).copied().unwrap_or(v.flagged_review_due_working_days))
+            cal.add_working_days(
+                today,
+                v.branch_flagged_review_due_working_days.get(&branch.code).copied().unwrap_or(v.flagged_review_due_working_days),
+            )
         });
         let mut submitted = visit.clone();
         submitted.status = verdict.status;
@@ -312,35 +315,6 @@ fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, t
         ));
     }
     out
-}
-
-/// A re-visit task for the same rep and customer, due per policy in working days.
-pub(crate) fn revisit_task(
-    app: &App,
-    visit: &Visit,
-    today: NaiveDate,
-    cal: &Calendar,
-    origin: &'static str,
-    created_by: Option<crate::domain::ids::UserId>,
-) -> Task {
-    let required_method = match visit.content.method {
-        Method::DoorVisit => RequiredMethod::DoorVisit,
-        Method::Whatsapp => RequiredMethod::DoorVisitOrWhatsapp,
-        Method::Phone => RequiredMethod::Any,
-    };
-    NewTask {
-        customer_id: visit.content.customer_id,
-        branch_id: visit.branch_id,
-        assignee_id: visit.rep_id,
-        task_type: TaskType::Revisit,
-        required_method,
-        due_date: cal.add_working_days(today, app.policy.revisit_due_working_days),
-        origin,
-    }
-    .open(TaskId::new_random(), app.now())
-    .from_visit(visit.id)
-    .with_note(Some(format!("Re-visit: visit {} did not meet the standard", visit.id)))
-    .created_by(created_by)
 }
 
 /// A visit with its photos, findings and reviews.

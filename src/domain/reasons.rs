@@ -134,7 +134,9 @@ impl Taxonomy {
             };
             let fits = matches!(
                 (q.kind, value),
-                (DetailKind::Text, DetailValue::Text(_)) | (DetailKind::YesNo, DetailValue::YesNo(_)) | (DetailKind::Number, DetailValue::Number(_))
+                (DetailKind::Text, DetailValue::Text(_))
+                    | (DetailKind::YesNo, DetailValue::YesNo(_))
+                    | (DetailKind::Number, DetailValue::Number(_))
             );
             if !fits {
                 let kind = match q.kind {
@@ -160,7 +162,8 @@ impl Taxonomy {
             .map(|q| format!("policy.visit.question_rules: {q:?} is not a standard or Lost-customer question"))
             .collect();
         let help = &policy.visit.hq_help_question;
-        let asked = self.levels.iter().flat_map(|l| &l.reasons).flat_map(|r| &r.details).any(|q| &q.code == help && q.kind == DetailKind::YesNo);
+        let asked =
+            self.levels.iter().flat_map(|l| &l.reasons).flat_map(|r| &r.details).any(|q| &q.code == help && q.kind == DetailKind::YesNo);
         if !asked {
             problems.push(format!("policy.visit.hq_help_question: {help:?} is not a yes/no detail question of any result reason"));
         }

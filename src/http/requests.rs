@@ -143,7 +143,12 @@ impl TryFrom<VisitInput> for VisitContent {
                     None => continue,
                 },
                 serde_json::Value::Null => continue,
-                _ => return Err(invalid_field("reason_details", format!("reason_details.{question} must be a text, true/false or a number"))),
+                _ => {
+                    return Err(invalid_field(
+                        "reason_details",
+                        format!("reason_details.{question} must be a text, true/false or a number"),
+                    ))
+                }
             };
             reason_details.insert(question, value);
         }

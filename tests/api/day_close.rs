@@ -16,7 +16,11 @@ use crate::backend_tests;
 use crate::helpers::TestApp;
 use crate::webhooks::{drain, receiver};
 
-backend_tests!(the_day_closes_at_each_branchs_midnight, holidays_are_loaded_and_move_due_dates);
+backend_tests!(
+    the_day_closes_at_each_branchs_midnight,
+    holidays_are_loaded_and_move_due_dates,
+    flagged_visits_wait_for_a_decision_until_their_deadline
+);
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -195,4 +199,77 @@ async fn holidays_are_loaded_and_move_due_dates(app: TestApp) {
     assert_eq!(verdict.json["status"], "non_compliant");
     let revisit = app.get(&format!("/v1/tasks/{}", verdict.json["revisit_task_id"].as_str().unwrap()), &app.rep.token).await;
     assert_eq!(revisit.json["due_date"], "2026-12-30");
+}
+
+/// A flagged visit (major findings, none blocking) gets a review deadline in branch working days;
+/// one still undecided when the day after it closes is escalated (`visit.review_overdue`) and
+/// gets its re-visit task, as a rejected one would. A decided one is left alone. The rep's "needs
+/// HQ help" puts a visit on the queue's own filter.
+async fn flagged_visits_wait_for_a_decision_until_their_deadline(app: TestApp) {
+    app.set_now(at("2026-11-18T03:00:00Z")); // Wednesday, 10:00 WIB
+    let (url, got) = receiver(vec![]).await;
+    let hook = app.post("/v1/webhooks", &app.admin.token, json!({ "url": url, "events": ["visit.review_overdue"] })).await;
+    assert_eq!(hook.status, 201, "{}", hook.json);
+    let c = customer(&app, &app.marketing.token, app.rep.id, "C").await;
+
+    // The record form's data: every result reason with its own questions.
+    let reasons = app.get("/v1/result-reasons", &app.rep.token).await;
+    assert_eq!(reasons.status, 200, "{}", reasons.json);
+    let pickup = &reasons.json["levels"][0]["reasons"][0];
+    assert_eq!(pickup["code"], "pickup_late");
+    assert!(pickup["details"].as_array().unwrap().iter().any(|q| q["code"] == "needs_hq_help" && q["kind"] == "yes_no"));
+
+    // Answers are checked against the reason's questions and their kinds.
+    let mut body = app.visit_body(c, "phone", 0);
+    body["reason_details"]["needs_hq_help"] = json!("ya");
+    let r = app.put(&format!("/v1/visits/{}", Uuid::new_v4()), &app.rep.token, body.clone()).await;
+    assert_eq!((r.status, r.code()), (422, "reason_detail_invalid"), "{}", r.json);
+    body["reason_details"] = json!({ "competitor_name": "SiCepat" });
+    let r = app.put(&format!("/v1/visits/{}", Uuid::new_v4()), &app.rep.token, body).await;
+    assert_eq!((r.status, r.code()), (422, "reason_detail_invalid"), "{}", r.json);
+
+    // Two flagged phone calls (a one-line summary): one asks for HQ's help.
+    let mut flagged = Vec::new();
+    for help in [true, false] {
+        let id = Uuid::new_v4();
+        let mut body = app.visit_body(c, "phone", 0);
+        body["summary"] = json!("Toko ramai.");
+        body["reason_details"]["needs_hq_help"] = json!(help);
+        assert_eq!(app.put(&format!("/v1/visits/{id}"), &app.rep.token, body).await.status, 201);
+        let v = app.post(&format!("/v1/visits/{id}/submit"), &app.rep.token, json!({})).await;
+        assert_eq!((v.json["status"].as_str(), v.json["needs_hq_help"].as_bool()), (Some("flagged"), Some(help)), "{}", v.json);
+        // Three working days: Thursday, Friday, Monday.
+        assert_eq!(v.json["review_due_date"], "2026-11-23");
+        assert!(v.json["revisit_task_id"].is_null());
+        flagged.push(id.to_string());
+    }
+    let helped = app.get("/v1/review-queue?needs_hq_help=true", &app.marketing.token).await;
+    let ids: Vec<&str> = helped.json["items"].as_array().unwrap().iter().map(|e| e["visit"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [flagged[0].as_str()], "{}", helped.json);
+    // The second is decided in time.
+    let r = app.post(&format!("/v1/visits/{}/reviews", flagged[1]), &app.marketing.token, json!({ "decision": "approve" })).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+
+    // Monday's close (00:30 WIB Tuesday) finds the first undecided at its deadline.
+    app.set_now(at("2026-11-23T17:30:00Z"));
+    tick(&app).await;
+    let v = app.get(&format!("/v1/visits/{}", flagged[0]), &app.marketing.token).await.json;
+    assert!(v["review_escalated_at"].is_string(), "{v}");
+    assert_eq!(v["review_status"], "pending", "still HQ's to decide");
+    let task = app.get(&format!("/v1/tasks/{}", v["revisit_task_id"].as_str().unwrap()), &app.rep.token).await.json;
+    assert_eq!((task["task_type"].as_str(), task["origin"].as_str()), (Some("revisit"), Some("review_overdue")), "{task}");
+    assert_eq!(task["origin_visit_id"], json!(flagged[0]));
+    let decided = app.get(&format!("/v1/visits/{}", flagged[1]), &app.marketing.token).await.json;
+    assert!(decided["review_escalated_at"].is_null() && decided["revisit_task_id"].is_null(), "{decided}");
+    let events: Vec<Value> = got.lock().unwrap().iter().map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()).collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0]["event"].as_str(), events[0]["data"]["visit_id"].as_str()),
+        (Some("visit.review_overdue"), Some(flagged[0].as_str()))
+    );
+    assert_eq!(events[0]["data"]["revisit_task_id"], v["revisit_task_id"]);
+
+    // Rerun: nothing more.
+    tick(&app).await;
+    assert_eq!(got.lock().unwrap().len(), 1);
 }

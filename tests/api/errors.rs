@@ -49,6 +49,9 @@ async fn bad_visit_requests_are_refused_with_stable_codes(app: TestApp) {
             "result_reason_unknown",
         ),
         ("unknown question", with("answers", json!({"favourite_colour": "blue"})), 422, "question_unknown"),
+        ("another reason's detail", with("reason_details", json!({"competitor_name": "SiCepat"})), 422, "reason_detail_invalid"),
+        ("a detail of the wrong kind", with("reason_details", json!({"needs_hq_help": "ya"})), 422, "reason_detail_invalid"),
+        ("a detail that is an object", with("reason_details", json!({"cause": {"a": 1}})), 422, "invalid_field"),
         ("unknown customer", with("customer_id", json!(Uuid::new_v4())), 422, "customer_not_found"),
         ("unknown task", with("task_id", json!(Uuid::new_v4())), 422, "task_not_found"),
         (

@@ -181,6 +181,8 @@ async fn scorecards_count_the_month(app: TestApp) {
     .await;
     let lost_visit = submitted(&app, &app.rep.token, lost, "phone", |b| {
         b["result_reason"] = json!({ "level1": "competition", "level2": "competitor_cod_faster" });
+        b["reason_details"] = json!({ "competitor_name": "SiCepat", "competitor_cod_days": 2, "our_cod_days": 5,
+                                      "solution": "Ajukan pencairan COD H+2 ke HQ" });
     })
     .await;
     let r = app

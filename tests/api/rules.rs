@@ -371,6 +371,32 @@ fn cases() -> Vec<Case> {
             score: 85,
         },
         Case {
+            name: "the result reason's detail questions left unanswered (SOP ch. 9)",
+            class: "C",
+            previous_level: None,
+            method: "door_visit",
+            at: "10:00",
+            edit: |v| {
+                // The cause and the solution are required; the waybill is optional.
+                set(v, "reason_details", json!({ "needs_hq_help": false, "cause": "  " }));
+            },
+            expected: &["reason_details_missing"],
+            status: "compliant",
+            score: 95,
+        },
+        Case {
+            name: "a Lost customer who answered only the standard questions, at the door",
+            class: "lost",
+            previous_level: Some("B"),
+            method: "door_visit",
+            at: "10:00",
+            edit: nothing,
+            // Graver than a standard question left out: major (SOP ch. 5.2, "wajib").
+            expected: &["questions_unanswered"],
+            status: "flagged",
+            score: 90,
+        },
+        Case {
             name: "a Lost customer visited at the door",
             class: "lost",
             previous_level: Some("B"),
@@ -390,7 +416,8 @@ fn cases() -> Vec<Case> {
             edit: nothing,
             expected: &["method_not_allowed", "questions_unanswered"],
             status: "non_compliant",
-            score: 55,
+            // The Lost-customer questions weigh as a major finding (10), the SOP's weight.
+            score: 50,
         },
         Case {
             name: "Lost Warning, previously E, by WhatsApp",
@@ -554,6 +581,12 @@ fn cases() -> Vec<Case> {
             at: "10:00",
             edit: |v| {
                 set(v, "result_reason", json!({ "level1": "competition", "level2": "competitor_price_lower" }));
+                set(
+                    v,
+                    "reason_details",
+                    json!({ "competitor_name": "SiCepat", "competitor_offer": "Rp 7.000/kg ke Bandung",
+                            "our_price": "Rp 8.500/kg", "solution": "Ajukan harga khusus ke HQ" }),
+                );
                 set(v, "details", json!("Kompetitor menawarkan harga lebih murah."));
             },
             expected: &[],

@@ -53,6 +53,12 @@ pub fn visit_json(customer: impl serde::Serialize, method: &str, visited_at: chr
         "contact_phone": "+62 812 1111 2222",
         "visited_at": visited_at.to_rfc3339(),
         "result_reason": { "level1": "service", "level2": "pickup_late" },
+        "reason_details": {
+            "cause": "Kurir pick-up area pasar kekurangan armada minggu ini",
+            "solution": "Jadwal pick-up tetap jam 10 dengan kurir cadangan",
+            "needs_hq_help": false,
+            "waybill": "JX1234567890"
+        },
         "details": "Pick-up AWB JX1234567890 terlambat dua hari pada 18 November.",
         "next_steps": "Eskalasi ke tim pick-up cabang.",
         "summary": good_summary(),

@@ -93,20 +93,19 @@ impl VisitRepo for SqlRepo<Db> {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %r.visit_id))]
     async fn record_verdict(&self, r: &VerdictRecord) -> Result<VerdictOutcome, RepoError> {
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
-        let updated =
-            sqlx::query(
-                "UPDATE visits SET status = $2, score = $3, submitted_at = $4, updated_at = $4, needs_hq_help = $5, review_due_date = $6 \
+        let updated = sqlx::query(
+            "UPDATE visits SET status = $2, score = $3, submitted_at = $4, updated_at = $4, needs_hq_help = $5, review_due_date = $6 \
                  WHERE id = $1 AND status = 'draft'",
-            )
-                .bind(r.visit_id.0)
-                .bind(r.status.as_str())
-                .bind(i64::from(r.score))
-                .bind(r.submitted_at)
-                .bind(r.needs_hq_help)
-                .bind(r.review_due_date)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+        )
+        .bind(r.visit_id.0)
+        .bind(r.status.as_str())
+        .bind(i64::from(r.score))
+        .bind(r.submitted_at)
+        .bind(r.needs_hq_help)
+        .bind(r.review_due_date)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if updated == 0 {
             return Ok(VerdictOutcome::AlreadySubmitted);
         }

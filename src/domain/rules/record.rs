@@ -345,13 +345,16 @@ fn reason_details_missing(policy: &Policy, c: &VisitContent, record: &RecordFact
     }
     let codes: Vec<&str> = missing.iter().map(|q| q.code.as_str()).collect();
     let (id, en): (Vec<&str>, Vec<&str>) = missing.iter().map(|q| (q.label_id.as_str(), q.label_en.as_str())).unzip();
+    let (label_id, label_en) =
+        record.taxonomy.reason(&reason.level1, &reason.level2).map_or((&reason.level2, &reason.level2), |r| (&r.label_id, &r.label_en));
     Some(finding(
         policy,
         FindingCode::ReasonDetailsMissing,
         None,
-        json!({ "result_reason": reason, "missing": codes }),
-        format!("Detail follow up ({}) belum dijawab: {}", reason.level2, id.join(" ")),
-        format!("The follow-up details ({}) leave unanswered: {}", reason.level2, en.join(" ")),
+        // The questions are the result-reason data's (`GET /v1/result-reasons`), not a number.
+        json!({ "result_reason": reason, "missing": codes, "policy": "result_reasons" }),
+        format!("Detail follow up \"{label_id}\" belum dijawab: {}", id.join(" ")),
+        format!("The follow-up details of \"{label_en}\" leave unanswered: {}", en.join(" ")),
     ))
 }
 

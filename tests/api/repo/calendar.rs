@@ -117,7 +117,7 @@ async fn holidays_are_kept_per_year_and_each_branch_day_closes_once(app: TestApp
     let done_close = repo.close_day(BranchId(app.jkt), close, mins(21 * 60), &plan).await.unwrap();
     // Missed in escalation order: Lost, then Lost Warning, then the rest, oldest due first.
     let escalation = vec![due_lost.id, due_warning.id, overdue.id, due_c.id];
-    assert_eq!(done_close, Some(DayCloseDone { late_visits: vec![late.id], missed_tasks: escalation.clone() }));
+    assert_eq!(done_close, Some(DayCloseDone { late_visits: vec![late.id], missed_tasks: escalation.clone(), overdue_reviews: vec![] }));
     assert_eq!(
         seen.lock().unwrap().clone(),
         vec![(
@@ -156,7 +156,7 @@ async fn holidays_are_kept_per_year_and_each_branch_day_closes_once(app: TestApp
     assert_eq!(repo.list_findings(late.id).await.unwrap().len(), 1);
     // An earlier date not closed yet closes (nothing left due); the latest closed day stays.
     let earlier = repo.close_day(BranchId(app.jkt), date(2026, 11, 9), mins(23 * 60), &plan).await.unwrap();
-    assert_eq!(earlier, Some(DayCloseDone { late_visits: vec![], missed_tasks: vec![] }));
+    assert_eq!(earlier, Some(DayCloseDone { late_visits: vec![], missed_tasks: vec![], overdue_reviews: vec![] }));
     assert_eq!(repo.last_closed_day(BranchId(app.jkt)).await.unwrap(), Some(close), "the latest date closed");
     // JAP's day is its own.
     let jap_close = repo.close_day(BranchId(app.jap), close, mins(21 * 60), &plan).await.unwrap().unwrap();

@@ -210,6 +210,8 @@ pub fn verdict(visit: VisitId, status: VisitStatus, score: u32) -> VerdictRecord
         jobs: vec![],
         revisit_created_job: None,
         completes_task: None,
+        needs_hq_help: false,
+        review_due_date: None,
         audit: audit("visit.submitted", visit),
     }
 }
