@@ -14,7 +14,7 @@ use crate::domain::visit::PhotoKind;
 /// Checks each file and prints one line per file (JSON with `--json`).
 pub fn run(kind: &str, tz: &str, as_json: bool, files: &[PathBuf]) -> anyhow::Result<()> {
     let kind = PhotoKind::parse(kind)
-        .ok_or_else(|| anyhow::anyhow!("--kind must be with_customer, storefront, whatsapp_screenshot or product"))?;
+        .ok_or_else(|| anyhow::anyhow!("--kind must be with_customer, storefront, whatsapp_screenshot, call_log_screenshot or product"))?;
     let tz: chrono_tz::Tz = tz.parse().map_err(|_| anyhow::anyhow!("{tz:?} is not an IANA time zone"))?;
     let policy = Policy::default();
     let mut out = std::io::stdout().lock();

@@ -120,7 +120,7 @@ pub(crate) async fn propose_place_from(
     v: &crate::domain::visit::Visit,
     photos: Option<&[crate::domain::visit::Photo]>,
 ) -> Result<bool, AppError> {
-    use crate::domain::visit::{Method, PhotoKind};
+    use crate::domain::visit::Method;
     if v.content.method != Method::DoorVisit {
         return Ok(false);
     }
@@ -136,13 +136,13 @@ pub(crate) async fn propose_place_from(
             &read[..]
         }
     };
-    let place = photos.iter().filter(|p| p.kind != PhotoKind::WhatsappScreenshot && p.capture.is_mock_location != Some(true)).find_map(
-        |p| match (p.facts.exif_location, p.capture.location) {
+    let place = photos.iter().filter(|p| !p.kind.is_screenshot() && p.capture.is_mock_location != Some(true)).find_map(|p| {
+        match (p.facts.exif_location, p.capture.location) {
             (Some(at), _) => Some((p, at, None, "exif")),
             (None, Some(at)) => Some((p, at, p.capture.accuracy_m, "app")),
             (None, None) => None,
-        },
-    );
+        }
+    });
     let Some((photo, at, accuracy_m, source)) = place else { return Ok(false) };
     let proposal = PlaceProposal {
         customer_id: customer.id,

@@ -131,12 +131,8 @@ pub fn visits_geojson(pages: VisitPages, zones: HashMap<BranchId, (String, Tz)>)
         let mut out = Vec::new();
         for e in page {
             let v = &e.detail.visit;
-            let photo = e
-                .detail
-                .photos
-                .iter()
-                .filter(|p| p.kind != crate::domain::visit::PhotoKind::WhatsappScreenshot)
-                .find_map(|p| p.facts.exif_location.or(p.capture.location));
+            let photo =
+                e.detail.photos.iter().filter(|p| !p.kind.is_screenshot()).find_map(|p| p.facts.exif_location.or(p.capture.location));
             let (at, source) = match (photo, e.customer.as_ref().and_then(|c| c.location)) {
                 (Some(p), _) => (p, "photo"),
                 (None, Some(c)) => (c, "customer"),

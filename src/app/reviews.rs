@@ -240,7 +240,6 @@ pub async fn queue(
 /// from its customer: five queries, whatever the number of visits (the queue's page, an
 /// export's page).
 pub(crate) async fn entries(app: &App, visits: Vec<Visit>) -> Result<Vec<QueueEntry>, AppError> {
-    use crate::domain::visit::PhotoKind;
     let visit_ids: Vec<_> = visits.iter().map(|v| v.id).collect();
     let mut customer_ids: Vec<_> = visits.iter().map(|v| v.content.customer_id).collect();
     customer_ids.sort_by_key(|c| c.0);
@@ -277,7 +276,7 @@ pub(crate) async fn entries(app: &App, visits: Vec<Visit>) -> Result<Vec<QueueEn
             detail
                 .photos
                 .iter()
-                .filter(|p| p.kind != PhotoKind::WhatsappScreenshot)
+                .filter(|p| !p.kind.is_screenshot())
                 .filter_map(|p| p.facts.exif_location.or(p.capture.location))
                 .map(|at| (home.distance_m(at) * 10.0).round() / 10.0)
                 .reduce(f64::max)

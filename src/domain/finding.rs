@@ -45,11 +45,12 @@ pub enum FindingCode {
     CheckoutFarFromCustomer,
     RecordAfterCheckout,
     ReasonDetailsMissing,
+    CallEvidenceMissing,
 }
 
 impl FindingCode {
     /// All codes, in catalogue order.
-    pub const ALL: [FindingCode; 35] = [
+    pub const ALL: [FindingCode; 36] = [
         FindingCode::PhotoRequiredMissing,
         FindingCode::PhotoResolutionLow,
         FindingCode::PhotoNoTimestamp,
@@ -85,6 +86,7 @@ impl FindingCode {
         FindingCode::CheckoutFarFromCustomer,
         FindingCode::RecordAfterCheckout,
         FindingCode::ReasonDetailsMissing,
+        FindingCode::CallEvidenceMissing,
     ];
 
     /// The stable snake_case name.
@@ -93,7 +95,7 @@ impl FindingCode {
         Self::NAMES[self as usize]
     }
 
-    const NAMES: [&'static str; 35] = [
+    const NAMES: [&'static str; 36] = [
         "photo_required_missing",
         "photo_resolution_low",
         "photo_no_timestamp",
@@ -129,6 +131,7 @@ impl FindingCode {
         "checkout_far_from_customer",
         "record_after_checkout",
         "reason_details_missing",
+        "call_evidence_missing",
     ];
 
     pub fn parse(s: &str) -> Option<FindingCode> {

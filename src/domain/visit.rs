@@ -50,13 +50,24 @@ pub enum PhotoKind {
     Storefront,
     WhatsappScreenshot,
     Product,
+    /// The phone's call log showing the call to the customer (a phone follow-up's evidence).
+    CallLogScreenshot,
 }
 str_enum!(PhotoKind {
     WithCustomer = "with_customer",
     Storefront = "storefront",
     WhatsappScreenshot = "whatsapp_screenshot",
     Product = "product",
+    CallLogScreenshot = "call_log_screenshot",
 });
+
+impl PhotoKind {
+    /// A capture of the phone's screen (a chat, a call log), not a camera photo: judged on its
+    /// shape, never on camera time or place.
+    pub fn is_screenshot(self) -> bool {
+        matches!(self, PhotoKind::WhatsappScreenshot | PhotoKind::CallLogScreenshot)
+    }
+}
 
 /// The two-level follow-up result (RULES.md §5), validated against the taxonomy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

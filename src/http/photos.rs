@@ -33,10 +33,9 @@ fn parse(raw: RawUpload) -> Result<PhotoUpload, ApiError> {
         let number = |field: &str| v.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| field_error(field, "must be a number"));
         match name.as_str() {
             "kind" => {
-                kind = Some(
-                    PhotoKind::parse(v)
-                        .ok_or_else(|| field_error("kind", "must be with_customer, storefront, whatsapp_screenshot or product"))?,
-                )
+                kind = Some(PhotoKind::parse(v).ok_or_else(|| {
+                    field_error("kind", "must be with_customer, storefront, whatsapp_screenshot, call_log_screenshot or product")
+                })?)
             }
             "captured_at" => {
                 let t = DateTime::<FixedOffset>::parse_from_rfc3339(v)

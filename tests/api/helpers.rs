@@ -332,6 +332,18 @@ pub fn with_customer_photo_at(lat: f64, lon: f64, at: chrono::DateTime<chrono::U
     )
 }
 
+/// A phone-screen PNG (1080 × 2340, no camera EXIF), different bytes and picture each call.
+pub fn screenshot() -> Vec<u8> {
+    let seed = Uuid::new_v4().as_u128();
+    let img = image::RgbImage::from_fn(1080, 2340, |x, y| {
+        let v = ((x / 40 + y / 40) as u128 ^ (seed >> ((y / 200) % 100))) as u8;
+        image::Rgb([230, 240u8.wrapping_sub(v % 16), 220])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
 /// A photo upload form.
 pub fn photo_form(kind: &str, bytes: Vec<u8>, extra: &[(&str, &str)]) -> reqwest::multipart::Form {
     let mut form = reqwest::multipart::Form::new().text("kind", kind.to_string());
@@ -380,6 +392,12 @@ impl TestApp {
     pub async fn put(&self, path: &str, token: &str, body: Value) -> Resp {
         self.send(Method::PUT, path, Some(token), Body::Json(body)).await
     }
+    /// Uploads a phone follow-up's evidence: a screenshot of the call log.
+    pub async fn call_log(&self, visit: Uuid, token: &str) {
+        let r = self.put_photo(visit, Uuid::new_v4(), token, photo_form("call_log_screenshot", screenshot(), &[])).await;
+        assert_eq!(r.status, 201, "{}", r.json);
+    }
+
     pub async fn put_photo(&self, visit: Uuid, photo: Uuid, token: &str, form: reqwest::multipart::Form) -> Resp {
         self.send(Method::PUT, &format!("/v1/visits/{visit}/photos/{photo}"), Some(token), Body::Form(form)).await
     }

@@ -17,6 +17,9 @@ async fn submitted(app: &TestApp, token: &str, customer: Uuid, method: &str, edi
     edit(&mut body);
     let r = app.put(&format!("/v1/visits/{id}"), token, body).await;
     assert_eq!(r.status, 201, "{}", r.json);
+    if method == "phone" {
+        app.call_log(id, token).await;
+    }
     let r = app.post(&format!("/v1/visits/{id}/submit"), token, json!({})).await;
     assert_eq!(r.status, 200, "{}", r.json);
     r.json

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::backend_tests;
-use crate::helpers::{fresh_at, photo_form, spawn_app_sop, with_customer_photo_at, Login, TestApp};
+use crate::helpers::{fresh_at, photo_form, screenshot, spawn_app_sop, with_customer_photo_at, Login, TestApp};
 use crate::visit_json::{good_summary, visit_json};
 
 backend_tests!(
@@ -131,17 +131,6 @@ async fn new_customer(app: &TestApp, class: &str, previous_level: Option<&str>) 
 }
 
 /// A phone screenshot: a PNG of a 1080×2340 screen, unique per call.
-fn screenshot() -> Vec<u8> {
-    let seed = Uuid::new_v4().as_u128();
-    let img = image::RgbImage::from_fn(1080, 2340, |x, y| {
-        let v = ((x / 40 + y / 40) as u128 ^ (seed >> ((y / 200) % 100))) as u8;
-        image::Rgb([230, 240u8.wrapping_sub(v % 16), 220])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 /// Uploads the evidence the method calls for, taken at `at`.
 async fn evidence(app: &TestApp, rep: &Login, visit: Uuid, method: &str, at: DateTime<Utc>) {
     let forms = match method {
@@ -150,6 +139,7 @@ async fn evidence(app: &TestApp, rep: &Login, visit: Uuid, method: &str, at: Dat
             photo_form("storefront", fresh_at("samsung-galaxy-s7-edge.jpg", at + Duration::minutes(1)), &[]),
         ],
         "whatsapp" => vec![photo_form("whatsapp_screenshot", screenshot(), &[])],
+        "phone" => vec![photo_form("call_log_screenshot", screenshot(), &[])],
         _ => vec![],
     };
     for form in forms {
@@ -608,6 +598,28 @@ fn cases() -> Vec<Case> {
             status: "compliant",
             score: 95,
         },
+        Case {
+            name: "a phone follow-up proven by its call log",
+            class: "C",
+            previous_level: None,
+            method: "phone",
+            at: "10:00",
+            edit: nothing,
+            expected: &[],
+            status: "compliant",
+            score: 100,
+        },
+        Case {
+            name: "a phone follow-up without a call log or chat screenshot",
+            class: "C",
+            previous_level: None,
+            method: "phone",
+            at: "10:00",
+            edit: |v| set(v, "withhold_evidence", json!(true)),
+            expected: &["call_evidence_missing"],
+            status: "flagged",
+            score: 85,
+        },
     ]
 }
 
@@ -623,7 +635,9 @@ async fn the_sop_table(first: TestApp) {
         let customer = new_customer(&app, case.class, case.previous_level).await;
         let mut body = visit_json(customer, case.method, at);
         (case.edit)(&mut body);
-        let photos = (!body["refused"].as_bool().unwrap_or(false)).then_some(at);
+        // A case may withhold the evidence (a key of the table's own, not sent).
+        let withheld = body.as_object_mut().unwrap().remove("withhold_evidence").is_some();
+        let photos = (!body["refused"].as_bool().unwrap_or(false) && !withheld).then_some(at);
         let verdict = visit(&app, &app.rep, body, photos).await;
         assert_eq!(codes(&verdict), case.expected, "{}: {}", case.name, verdict["findings"]);
         assert_eq!(

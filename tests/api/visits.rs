@@ -135,6 +135,7 @@ async fn a_visit_submitted_after_local_midnight_is_late(app: TestApp) {
     let visit = Uuid::new_v4();
     // Visited 50 hours ago: its local day (WIB) ended more than a day ago.
     app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "phone", 50)).await;
+    app.call_log(visit, &app.rep.token).await;
     let r = app.post(&format!("/v1/visits/{visit}/submit"), &app.rep.token, json!({})).await;
     let codes: Vec<&str> = r.json["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert_eq!(codes, vec!["upload_late"]);
@@ -182,6 +183,7 @@ async fn visits_list_by_status_finding_and_date_with_a_cursor(app: TestApp) {
     for hours in [50, 0, 0] {
         let visit = Uuid::new_v4();
         app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(near, "phone", hours)).await;
+        app.call_log(visit, &app.rep.token).await;
         app.post(&format!("/v1/visits/{visit}/submit"), &app.rep.token, json!({})).await;
         if hours > 0 {
             late.push(visit);

@@ -39,7 +39,7 @@ impl Default for Policy {
     fn default() -> Self {
         use FindingCode::*;
         use Severity::*;
-        let table: [(FindingCode, Severity, u32); 35] = [
+        let table: [(FindingCode, Severity, u32); 36] = [
             // A photo without time or place is invalid evidence (RULES.md §4 item 3).
             (PhotoRequiredMissing, Blocking, 40),
             (PhotoResolutionLow, Major, 10),
@@ -87,6 +87,10 @@ impl Default for Policy {
             // "* Detail Follow Up" is a required field (SOP ch. 9): each result reason's own
             // questions, answered.
             (ReasonDetailsMissing, Minor, 5),
+            // A phone follow-up's proof (issue 18: the call log or the chat). The SOP's attachment
+            // list (ch. 6.1) makes only the door photos and the WhatsApp chat "wajib": flagged for
+            // HQ's eye, not failed.
+            (CallEvidenceMissing, Major, 15),
         ];
         Self {
             photo: PhotoPolicy::default(),

@@ -113,16 +113,20 @@ pub fn photo_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, c
     let min_mp = policy.photo.min_megapixels;
     let (screenshot, camera_signs) = looks_like_screenshot(policy, facts);
 
-    if ctx.kind == PhotoKind::WhatsappScreenshot {
+    if ctx.kind.is_screenshot() {
         if !screenshot {
+            let (what_id, what_en) = match ctx.kind {
+                PhotoKind::CallLogScreenshot => ("screenshot log panggilan", "a call-log screenshot"),
+                _ => ("screenshot WhatsApp", "a WhatsApp screenshot"),
+            };
             out.push(finding(
                 policy,
                 FindingCode::PhotoNotAScreenshot,
                 id,
-                json!({ "signs": camera_signs, "width": facts.width, "height": facts.height,
+                json!({ "signs": camera_signs, "width": facts.width, "height": facts.height, "kind": ctx.kind.as_str(),
                         "policy": { "photo.screenshot_max_short_side_px": policy.photo.screenshot_max_short_side_px } }),
-                format!("Diunggah sebagai screenshot WhatsApp tetapi tampak seperti foto kamera ({}).", camera_signs.join(", ")),
-                format!("Uploaded as a WhatsApp screenshot but looks like a camera photo ({}).", camera_signs.join(", ")),
+                format!("Diunggah sebagai {what_id} tetapi tampak seperti foto kamera ({}).", camera_signs.join(", ")),
+                format!("Uploaded as {what_en} but looks like a camera photo ({}).", camera_signs.join(", ")),
             ));
         }
         // Screenshots carry no camera time or place; the chat's own timestamps are their evidence.

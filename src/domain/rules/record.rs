@@ -13,7 +13,7 @@ use crate::domain::finding::{Finding, FindingCode};
 use crate::domain::policy::{DetailsRequired, Policy};
 use crate::domain::task::RequiredMethod;
 use crate::domain::time::end_of_local_day;
-use crate::domain::visit::{Method, PhotoKind, VisitContent};
+use crate::domain::visit::{Method, VisitContent};
 
 pub(super) fn record_findings(policy: &Policy, facts: &SubmitFacts<'_>, record: &RecordFacts<'_>) -> Vec<Finding> {
     let c = record.content;
@@ -188,12 +188,8 @@ fn outside_hours(policy: &Policy, facts: &SubmitFacts<'_>, c: &VisitContent) -> 
     if c.method != Method::DoorVisit {
         return None;
     }
-    let photo_time = facts
-        .photos
-        .iter()
-        .filter(|p| p.kind != PhotoKind::WhatsappScreenshot)
-        .filter_map(|p| p.facts.exif_taken_at.or(p.capture.captured_at))
-        .min();
+    let photo_time =
+        facts.photos.iter().filter(|p| !p.kind.is_screenshot()).filter_map(|p| p.facts.exif_taken_at.or(p.capture.captured_at)).min();
     let (at, source): (DateTime<Utc>, &str) = match (photo_time, c.visited_at) {
         (Some(t), _) => (t, "photo"),
         (None, Some(t)) => (t, "visited_at"),

@@ -68,6 +68,8 @@ fn photo_rules_table() {
         ("app gps within radius + accuracy", PhotoKind::Storefront, dated.clone(), app_far_but_inaccurate, vec![]),
         ("screenshots skip time and place", PhotoKind::WhatsappScreenshot, facts(1080, 2340), none.clone(), vec![]),
         ("a camera photo is no screenshot", PhotoKind::WhatsappScreenshot, exif_near.clone(), none.clone(), vec!["photo_not_a_screenshot"]),
+        ("a call log skips time and place", PhotoKind::CallLogScreenshot, facts(1080, 2340), none.clone(), vec![]),
+        ("a camera photo is no call log", PhotoKind::CallLogScreenshot, exif_near.clone(), none.clone(), vec!["photo_not_a_screenshot"]),
         (
             "a PNG screenshot is no storefront",
             PhotoKind::Storefront,

@@ -13,7 +13,8 @@ use crate::domain::policy::Policy;
 use crate::domain::time::end_of_local_day;
 use crate::domain::visit::{Method, Photo, PhotoKind};
 
-/// The photo kinds a method requires (RULES.md §4).
+/// The photo kinds a method requires (RULES.md §4; SOP ch. 6.1: both door-visit photos, the
+/// chat's screenshot "jika via WA").
 pub fn required_kinds(method: Method) -> &'static [PhotoKind] {
     match method {
         Method::DoorVisit => &[PhotoKind::WithCustomer, PhotoKind::Storefront],
@@ -21,6 +22,10 @@ pub fn required_kinds(method: Method) -> &'static [PhotoKind] {
         Method::Phone => &[],
     }
 }
+
+/// A phone follow-up's evidence, any one of them: the call log showing the call, or the chat
+/// where a WhatsApp call or the follow-up message sits.
+pub const CALL_EVIDENCE: [PhotoKind; 2] = [PhotoKind::CallLogScreenshot, PhotoKind::WhatsappScreenshot];
 
 /// Visit-level findings at submit, followed by every photo's own findings.
 pub fn visit_findings(policy: &Policy, facts: &SubmitFacts<'_>) -> Vec<Finding> {
@@ -37,6 +42,17 @@ pub fn visit_findings(policy: &Policy, facts: &SubmitFacts<'_>) -> Vec<Finding> 
                 json!({ "method": facts.method.as_str(), "missing_kinds": missing }),
                 format!("Foto wajib belum diunggah: {}.", missing.join(", ")),
                 format!("Required photos are missing: {}.", missing.join(", ")),
+            ));
+        }
+        if facts.method == Method::Phone && !CALL_EVIDENCE.iter().any(|k| present.contains(k)) {
+            let accepted: Vec<&str> = CALL_EVIDENCE.iter().map(|k| k.as_str()).collect();
+            out.push(finding(
+                policy,
+                FindingCode::CallEvidenceMissing,
+                None,
+                json!({ "method": "phone", "accepted_kinds": accepted, "policy": "phone_evidence" }),
+                "Follow-up telepon tanpa bukti: unggah screenshot log panggilan atau percakapan WhatsApp.".into(),
+                "A phone follow-up without evidence: upload a screenshot of the call log or the WhatsApp chat.".into(),
             ));
         }
     }
@@ -67,7 +83,7 @@ pub fn visit_findings(policy: &Policy, facts: &SubmitFacts<'_>) -> Vec<Finding> 
 
 /// Camera photos of one visit taken hours apart, or kilometres apart, do not show one visit.
 fn inconsistent(policy: &Policy, photos: &[Photo]) -> Option<Finding> {
-    let camera: Vec<&Photo> = photos.iter().filter(|p| p.kind != PhotoKind::WhatsappScreenshot).collect();
+    let camera: Vec<&Photo> = photos.iter().filter(|p| !p.kind.is_screenshot()).collect();
     let times: Vec<DateTime<Utc>> = camera.iter().filter_map(|p| p.facts.exif_taken_at.or(p.capture.captured_at)).collect();
     let spread_minutes = match (times.iter().min(), times.iter().max()) {
         (Some(a), Some(b)) => (*b - *a).num_minutes(),

@@ -19,7 +19,6 @@ use crate::domain::ids::BranchId;
 use crate::domain::page::Page;
 use crate::domain::role::Scope;
 use crate::domain::time::local_date;
-use crate::domain::visit::PhotoKind;
 
 /// The most visits one map shows.
 const MAP_LIMIT: u32 = 500;
@@ -104,7 +103,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let ids: Vec<_> = visits.iter().map(|v| v.id).collect();
     let evidence = app.repo.visits_evidence(&ids).await.map_err(|e| fail(e.into()))?;
     let mut first_position = HashMap::new();
-    for p in evidence.photos.iter().filter(|p| p.kind != PhotoKind::WhatsappScreenshot) {
+    for p in evidence.photos.iter().filter(|p| !p.kind.is_screenshot()) {
         if let Some(g) = p.facts.exif_location.or(p.capture.location) {
             first_position.entry(p.visit_id).or_insert(g);
         }
