@@ -62,7 +62,10 @@ async fn the_console_works_in_a_real_browser(app: TestApp) {
     let _heavy = crate::helpers::HEAVY.lock().await;
     let customer = app.customer_at(-6.2, 106.8).await;
     let mut visits = Vec::new();
-    for _ in 0..4 {
+    // The first asks for HQ's help (a detail question of its result reason).
+    let (helped, _) = crate::console::visit_with_photo_edited(&app, customer, |b| b["reason_details"]["needs_hq_help"] = json!(true)).await;
+    visits.push(helped);
+    for _ in 0..3 {
         visits.push(crate::console::visit_with_photo(&app, customer).await.0);
     }
     // A customer without coordinates whose door visit HQ approved: a place is proposed.

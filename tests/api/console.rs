@@ -250,8 +250,15 @@ async fn state_changes_need_the_csrf_token_and_the_language_is_remembered(app: T
 
 /// A door visit by the rep with one photo taken at the customer's place, submitted.
 pub async fn visit_with_photo(app: &TestApp, customer: Uuid) -> (Uuid, Uuid) {
+    visit_with_photo_edited(app, customer, |_| {}).await
+}
+
+/// The same, its record `edit`-ed first.
+pub async fn visit_with_photo_edited(app: &TestApp, customer: Uuid, edit: impl FnOnce(&mut serde_json::Value)) -> (Uuid, Uuid) {
     let visit = Uuid::new_v4();
-    let r = app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
+    let mut body = app.visit_body(customer, "door_visit", 0);
+    edit(&mut body);
+    let r = app.put(&format!("/v1/visits/{visit}"), &app.rep.token, body).await;
     assert_eq!(r.status, 201, "{}", r.json);
     let photo = Uuid::new_v4();
     let r = app.put_photo(visit, photo, &app.rep.token, with_customer_photo(-6.2, 106.8)).await;

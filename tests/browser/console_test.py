@@ -127,6 +127,15 @@ def main():
         expect(page.locator("#selected-count")).to_contain_text("1")
         page.keyboard.press("x")
         shot(page, "02-queue")
+        # The visits whose rep asked for HQ's help, on their own filter.
+        expect(page.locator(f"#entry-{visits[0]} .badge.help")).to_have_text("Perlu bantuan HQ")
+        page.locator("#f-help").check()
+        page.get_by_role("button", name="Terapkan").click()
+        page.wait_for_url("**/hq/queue?*needs_hq_help=1*")
+        expect(page.locator(".entry")).to_have_count(1)
+        expect(page.locator(f"#entry-{visits[0]}")).to_be_visible()
+        shot(page, "02b-queue-needs-hq-help")
+        page.goto(BASE + "/hq/queue")
 
         # CSRF: a state change without the token is refused (the page's cookies, no token).
         r = page.request.post(BASE + "/hq/locale", form={"locale": "en"})
@@ -143,6 +152,10 @@ def main():
         expect(page.locator(".leaflet-control-scale")).to_be_visible()
         thumbnails_loaded(page)
         named(page)
+        # The result reason in words, and its own detail questions answered.
+        expect(page.get_by_role("heading", name="Detail follow up")).to_be_visible()
+        expect(page.locator("dl.record dt", has_text="Apakah perlu bantuan dari HQ?")).to_be_visible()
+        expect(page.locator(".summary-line .badge.help")).to_be_visible()
         shot(page, "03-visit")
         # The full-size photo opens from this origin.
         with ctx.expect_page() as popup:

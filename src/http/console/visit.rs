@@ -16,6 +16,7 @@ use super::session::{html, Chrome, ConsoleError, Signed};
 use super::views::{self, optional, FindingView, PhotoView};
 use crate::app::photos::PhotoContent;
 use crate::app::{App, AppError};
+use crate::domain::directory::Locale;
 use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::visit::{Photo, VisitStatus};
 
@@ -88,6 +89,11 @@ struct VisitPage {
     score: String,
     record: Vec<Fact>,
     answers: Vec<(String, String)>,
+    /// The result reason's detail questions and their answers, in the taxonomy's order.
+    reason_details: Vec<(String, String)>,
+    needs_hq_help: bool,
+    review_due: String,
+    escalated: bool,
     summary: String,
     visit_findings: Vec<FindingView>,
     photos: Vec<PhotoPanel>,
@@ -99,6 +105,48 @@ struct VisitPage {
     revisit: Option<TaskView>,
     can_decide: bool,
     review_id: String,
+}
+
+/// The result reason as people read it: both levels' labels in the page's language.
+fn reason_label(app: &App, locale: Locale, reason: Option<&crate::domain::visit::ResultReason>) -> String {
+    let Some(r) = reason else { return String::new() };
+    let Some(level) = app.taxonomy.levels.iter().find(|l| l.code == r.level1) else { return format!("{} › {}", r.level1, r.level2) };
+    let pick = |id: &str, en: &str| if locale == Locale::En { en.to_string() } else { id.to_string() };
+    let l2 = level.reasons.iter().find(|x| x.code == r.level2).map_or_else(|| r.level2.clone(), |x| pick(&x.label_id, &x.label_en));
+    format!("{} › {l2}", pick(&level.label_id, &level.label_en))
+}
+
+/// The standard (and Lost-customer) questions answered, as asked and in the SOP's order; an
+/// answer to a question the taxonomy no longer has keeps its code.
+fn answers(app: &App, locale: Locale, c: &crate::domain::visit::VisitContent) -> Vec<(String, String)> {
+    let q = &app.taxonomy.questions;
+    let asked = q.standard.iter().chain(&q.lost);
+    let label = |l: &crate::domain::reasons::Label| match (&l.label_en, locale) {
+        (Some(en), Locale::En) => en.clone(),
+        _ => l.label_id.clone(),
+    };
+    let mut out: Vec<(String, String)> = asked.filter_map(|l| c.answers.get(&l.code).map(|a| (label(l), a.clone()))).collect();
+    out.extend(c.answers.iter().filter(|(k, _)| !app.taxonomy.is_question(k)).map(|(k, v)| (k.clone(), v.clone())));
+    out
+}
+
+/// Each detail question of the record's reason, with its answer ("–" when none).
+fn reason_details(app: &App, t: &Texts, locale: Locale, c: &crate::domain::visit::VisitContent) -> Vec<(String, String)> {
+    use crate::domain::visit::DetailValue;
+    let Some(r) = c.result_reason.as_ref().and_then(|r| app.taxonomy.reason(&r.level1, &r.level2)) else { return Vec::new() };
+    r.details
+        .iter()
+        .map(|q| {
+            let label = if locale == Locale::En { q.label_en.clone() } else { q.label_id.clone() };
+            let answer = match c.reason_details.get(&q.code) {
+                Some(DetailValue::Text(s)) => s.clone(),
+                Some(DetailValue::YesNo(b)) => (if *b { t.yes } else { t.no }).to_string(),
+                Some(DetailValue::Number(n)) => n.to_string(),
+                None => "–".to_string(),
+            };
+            (label, answer)
+        })
+        .collect()
 }
 
 fn photo_facts(t: &Texts, p: &Photo, tz: chrono_tz::Tz) -> Vec<Fact> {
@@ -177,7 +225,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, path: w
                 .collect::<Vec<_>>()
                 .join(" · "),
         },
-        Fact { label: t.reasons, value: c.result_reason.as_ref().map(|r| format!("{} › {}", r.level1, r.level2)).unwrap_or_default() },
+        Fact { label: t.reasons, value: reason_label(&app, locale, c.result_reason.as_ref()) },
         Fact { label: t.result, value: [c.details.clone(), c.next_steps.clone()].into_iter().flatten().collect::<Vec<_>>().join(" — ") },
     ];
     let mut by_photo: HashMap<PhotoId, Vec<FindingView>> = HashMap::new();
@@ -257,7 +305,11 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, path: w
         review: views::review_status(t, v.review_status),
         score: v.score.map_or_else(|| "–".into(), |s| s.to_string()),
         record,
-        answers: c.answers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        answers: answers(&app, locale, c),
+        reason_details: reason_details(&app, t, locale, c),
+        needs_hq_help: v.needs_hq_help,
+        review_due: v.review_due_date.map(|d| d.to_string()).unwrap_or_default(),
+        escalated: v.review_escalated_at.is_some(),
         summary: c.summary.clone().unwrap_or_default(),
         visit_findings,
         photos,
