@@ -112,10 +112,10 @@ pub enum UserCommand {
         /// The console login (default: the name in lower case, spaces as dots).
         #[arg(long)]
         login: Option<String>,
-        /// sales, branch_marketing, hq or admin.
+        /// sales, branch_marketing, supervisor, hq or admin.
         #[arg(long)]
         role: String,
-        /// Branch code (required for sales and branch_marketing).
+        /// Branch code (required for sales, branch_marketing and supervisor).
         #[arg(long)]
         branch: Option<String>,
     },
@@ -221,12 +221,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User { command: UserCommand::Add { name, login, role, branch } } => {
             let app = crate::startup::build_app(&settings).await?;
-            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("role must be sales, branch_marketing, hq or admin"))?;
+            let role =
+                Role::parse(&role).ok_or_else(|| anyhow::anyhow!("role must be sales, branch_marketing, supervisor, hq or admin"))?;
             let branch_id = match branch {
                 Some(code) => {
                     Some(app.repo.branch_by_code(&code).await?.ok_or_else(|| anyhow::anyhow!("no branch with code {code:?}"))?.id)
                 }
-                None if matches!(role, Role::Sales | Role::BranchMarketing) => anyhow::bail!("--branch is required for {}", role.as_str()),
+                None if matches!(role, Role::Sales | Role::BranchMarketing | Role::Supervisor) => {
+                    anyhow::bail!("--branch is required for {}", role.as_str())
+                }
                 None => None,
             };
             let login = login.unwrap_or_else(|| name.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join("."));

@@ -143,7 +143,7 @@ pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Resul
             );
             plan.findings.push((v.id, f));
             let mut data = events::visit_data(v);
-            data["escalate_to"] = json!(["rep", "branch_marketing"]);
+            data["escalate_to"] = json!(["rep", "branch_marketing", "supervisor"]);
             plan.jobs.push(events::event("visit.upload_late", &v.id.to_string(), now, data));
         }
         // Escalation order is the delivery order: jobs due at the same instant run in the order
@@ -156,7 +156,7 @@ pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Resul
                 CustomerClass::LostWarning => "lost_warning",
                 _ => "normal",
             });
-            data["escalate_to"] = json!(["branch_marketing"]);
+            data["escalate_to"] = json!(["branch_marketing", "supervisor"]);
             plan.jobs.push(events::event("task.missed", &task.id.to_string(), now, data));
         }
         // A flagged visit nobody decided by its deadline: escalated, and re-visited as if rejected.
@@ -166,10 +166,12 @@ pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Resul
             let mut data = events::visit_data(v);
             data["review_due_date"] = json!(v.review_due_date);
             data["revisit_task_id"] = json!(task.id);
-            data["escalate_to"] = json!(["hq", "branch_marketing"]);
+            data["escalate_to"] = json!(["hq", "branch_marketing", "supervisor"]);
             plan.jobs.push(events::event("visit.review_overdue", &v.id.to_string(), now, data));
             plan.revisits.push((v.id, task, created));
         }
+        // The supervisor's H+1 report of the day, sent by a job of its own.
+        plan.jobs.push(super::digests::job(branch_id, date, now));
         plan
     };
     let done = app.repo.close_day(branch_id, date, now, &plan).await?;

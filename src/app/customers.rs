@@ -53,7 +53,7 @@ pub async fn class_view(app: &App, c: &Customer) -> Result<CustomerClassView, Ap
 pub async fn list(app: &App, actor: &Actor, mut filter: CustomerFilter, page: Page) -> Result<Paged<Customer>, AppError> {
     match actor.role {
         Role::Hq | Role::Admin => {}
-        Role::Sales | Role::BranchMarketing => {
+        Role::Sales | Role::BranchMarketing | Role::Supervisor => {
             let own = actor.branch_id;
             if filter.branch_id.is_some() && filter.branch_id != own {
                 return Ok(Paged { items: Vec::new(), next: None });

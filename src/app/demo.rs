@@ -217,6 +217,8 @@ pub async fn load(app: &App) -> Result<Vec<DemoLogin>, AppError> {
                 created_on,
                 class: CLASSES[i],
                 previous_level: None,
+                ownership: crate::domain::customer::Ownership::Hq,
+                dp: None,
                 created_at: now,
                 updated_at: now,
             };

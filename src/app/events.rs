@@ -15,7 +15,7 @@ use crate::domain::visit::Visit;
 pub const EVENT_JOB: &str = "webhook_event";
 
 /// Every event a subscription may ask for.
-pub const EVENTS: [&str; 7] = [
+pub const EVENTS: [&str; 8] = [
     "visit.submitted",
     "visit.non_compliant",
     "visit.reviewed",
@@ -23,6 +23,7 @@ pub const EVENTS: [&str; 7] = [
     "visit.review_overdue",
     "task.created",
     "task.missed",
+    "supervisor.daily_digest",
 ];
 
 /// One event as a job. `key` makes it unique: the same change never reports twice.

@@ -279,6 +279,8 @@ async fn customer_row(
         created_on: created.unwrap_or_else(|| now.date_naive()),
         class: CustomerClass::New,
         previous_level: None,
+        ownership: crate::domain::customer::Ownership::Hq,
+        dp: None,
         created_at: now,
         updated_at: now,
     }))
@@ -338,7 +340,7 @@ async fn volumes_batch(
             report.reject(line, format!("customer {code:?} does not exist"));
             continue;
         };
-        if let Some(a) = actor.filter(|a| a.role == Role::BranchMarketing) {
+        if let Some(a) = actor.filter(|a| matches!(a.role, Role::BranchMarketing | Role::Supervisor)) {
             if let std::collections::hash_map::Entry::Vacant(slot) = visible.entry(id) {
                 slot.insert(app.repo.get_customer(id).await?.is_some_and(|c| a.can_see_branch(c.branch_id)));
             }

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod classes;
 pub mod customers;
 pub mod demo;
+pub mod digests;
 pub mod downloads;
 mod error;
 pub mod events;

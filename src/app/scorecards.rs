@@ -9,6 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use super::{App, AppError};
+use crate::domain::customer::CustomerSlice;
 use crate::domain::ids::{BranchId, UserId};
 use crate::domain::role::Actor;
 
@@ -112,13 +113,19 @@ type LostReasons = BTreeMap<(String, String), i64>;
 
 /// `GET /v1/scorecards?month=YYYY-MM`, in the caller's scope: a rep sees only their own card,
 /// branch marketing their branch's reps and branch, HQ and admins every branch.
-pub async fn month(app: &App, actor: &Actor, month: &str, branch: Option<BranchId>) -> Result<Scorecards, AppError> {
+pub async fn month(
+    app: &App,
+    actor: &Actor,
+    month: &str,
+    branch: Option<BranchId>,
+    customers: &CustomerSlice,
+) -> Result<Scorecards, AppError> {
     let (from, to) =
         month_span(month).ok_or_else(|| AppError::invalid("invalid_month", format!("{month:?} is not a month written YYYY-MM")))?;
     let scope = actor.scope();
-    let visits = app.repo.score_visits(scope, from, to).await?;
-    let tasks = app.repo.score_tasks(scope, from, to).await?;
-    let revisits = app.repo.open_revisits(scope, from, to).await?;
+    let visits = app.repo.score_visits(scope, customers, from, to).await?;
+    let tasks = app.repo.score_tasks(scope, customers, from, to).await?;
+    let revisits = app.repo.open_revisits(scope, customers, from, to).await?;
     let keep = |b: BranchId| branch.is_none_or(|want| want == b);
 
     let mut reps: BTreeMap<(BranchId, UserId), Card> = BTreeMap::new();
@@ -224,12 +231,19 @@ pub struct TrendPoint {
 
 /// The compliance rate of the caller's scope (one branch when given) over the `months` months
 /// ending with `month`, oldest first.
-pub async fn trend(app: &App, actor: &Actor, month: &str, branch: Option<BranchId>, months: u32) -> Result<Vec<TrendPoint>, AppError> {
+pub async fn trend(
+    app: &App,
+    actor: &Actor,
+    month: &str,
+    branch: Option<BranchId>,
+    customers: &CustomerSlice,
+    months: u32,
+) -> Result<Vec<TrendPoint>, AppError> {
     let mut points = Vec::new();
     for back in (0..months).rev() {
         let m = months_back(month, back)
             .ok_or_else(|| AppError::invalid("invalid_month", format!("{month:?} is not a month written YYYY-MM")))?;
-        let cards = self::month(app, actor, &m, branch).await?;
+        let cards = self::month(app, actor, &m, branch, customers).await?;
         let (mut visits, mut compliant) = (0i64, 0f64);
         for b in &cards.branches {
             let n = b.card.door_visits + b.card.whatsapp_visits + b.card.phone_visits;
@@ -248,11 +262,12 @@ pub async fn top_findings(
     actor: &Actor,
     month: &str,
     branch: Option<BranchId>,
+    customers: &CustomerSlice,
     limit: usize,
 ) -> Result<Vec<(String, i64)>, AppError> {
     let (from, to) =
         month_span(month).ok_or_else(|| AppError::invalid("invalid_month", format!("{month:?} is not a month written YYYY-MM")))?;
-    let mut counts = app.repo.finding_counts(actor.scope(), branch, from, to).await?;
+    let mut counts = app.repo.finding_counts(actor.scope(), branch, customers, from, to).await?;
     counts.truncate(limit);
     Ok(counts)
 }

@@ -5,10 +5,10 @@ use crate::domain::page::Paged;
 use super::error::RepoError;
 
 pub(crate) const CUSTOMER_COLUMNS: &str = "seq, id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
-     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, previous_level, created_at, updated_at";
+     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, previous_level, ownership, dp, created_at, updated_at";
 /// The customer columns every write binds (`push_customer` in `sql/shared.rs`).
 pub(crate) const CUSTOMER_WRITE_COLUMNS: &str = "id, code, name, customer_type, branch_id, assigned_rep_id, latitude, longitude, \
-     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, created_at, updated_at";
+     geofence_radius_m, contact_name, contact_position, contact_phone, created_on, class, ownership, dp, created_at, updated_at";
 pub(crate) const TASK_COLUMNS: &str = "seq, id, customer_id, branch_id, assignee_id, task_type, required_method, due_date, status, \
      origin_visit_id, origin, note, created_by, created_at, confirmed_at, confirmed_by, confirmation_note";
 /// The task columns every insert binds (`push_task` in `sql/shared.rs`).

@@ -49,7 +49,7 @@ pub use jobs::{ClaimedJob, JobRecord, JobRepo, JobStat, NewJob};
 pub use photos::{HashCandidate, PhotoInsert, PhotoRepo};
 pub use repo::{Backend, Repo};
 pub use reviews::{ReviewRecord, ReviewRepo, VisitsEvidence};
-pub use scorecards::{ScoreTasks, ScoreVisit, ScorecardRepo};
+pub use scorecards::{DigestRow, ScoreTasks, ScoreVisit, ScorecardRepo};
 pub use sessions::{SessionRecord, SessionRepo};
 pub use tasks::{TaskFilter, TaskRepo};
 pub use visits::{SummaryCandidate, VerdictOutcome, VerdictRecord, VisitFilter, VisitRepo};

@@ -129,6 +129,8 @@ pub struct CustomerRow {
     pub created_on: NaiveDate,
     pub class: String,
     pub previous_level: Option<String>,
+    pub ownership: String,
+    pub dp: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -155,6 +157,8 @@ impl TryFrom<CustomerRow> for Customer {
             created_on: r.created_on,
             class: parse("class", &r.class, CustomerClass::parse)?,
             previous_level: r.previous_level.as_deref().map(|l| parse("previous_level", l, CustomerClass::parse)).transpose()?,
+            ownership: parse("ownership", &r.ownership, crate::domain::customer::Ownership::parse)?,
+            dp: r.dp,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::error::RepoError;
 use super::jobs::NewJob;
-use crate::domain::customer::CustomerClass;
+use crate::domain::customer::{CustomerClass, CustomerSlice, Ownership};
 use crate::domain::ids::{BranchId, CustomerId, TaskId, UserId};
 use crate::domain::page::{Page, Paged};
 use crate::domain::role::Scope;
@@ -45,6 +45,9 @@ pub struct TaskFilter {
     /// Tasks of customers created on or after / on or before these dates.
     pub customer_created_from: Option<NaiveDate>,
     pub customer_created_to: Option<NaiveDate>,
+    /// Tasks of customers of this ownership, of this distribution point.
+    pub ownership: Option<Ownership>,
+    pub dp: Option<String>,
 }
 
 impl TaskFilter {
@@ -68,7 +71,14 @@ impl TaskFilter {
             customer_type: None,
             customer_created_from: None,
             customer_created_to: None,
+            ownership: None,
+            dp: None,
         }
+    }
+
+    /// The customers the filter keeps.
+    pub fn customers(&self) -> CustomerSlice {
+        CustomerSlice { ownership: self.ownership, dp: self.dp.clone() }
     }
 }
 

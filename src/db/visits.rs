@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::error::RepoError;
 use super::jobs::NewJob;
 use crate::domain::audit::AuditEntry;
+use crate::domain::customer::{CustomerSlice, Ownership};
 use crate::domain::finding::{Finding, FindingCode};
 use crate::domain::ids::{BranchId, CustomerId, TaskId, UserId, VisitId};
 use crate::domain::page::{Page, Paged};
@@ -31,6 +32,9 @@ pub struct VisitFilter {
     pub finding_code: Option<FindingCode>,
     /// Only the visits whose rep asked for HQ's help (or only the others).
     pub needs_hq_help: Option<bool>,
+    /// Visits of customers of this ownership, of this distribution point.
+    pub ownership: Option<Ownership>,
+    pub dp: Option<String>,
 }
 
 impl VisitFilter {
@@ -47,7 +51,14 @@ impl VisitFilter {
             date_to: None,
             finding_code: None,
             needs_hq_help: None,
+            ownership: None,
+            dp: None,
         }
+    }
+
+    /// The customers the filter keeps.
+    pub fn customers(&self) -> CustomerSlice {
+        CustomerSlice { ownership: self.ownership, dp: self.dp.clone() }
     }
 }
 

@@ -88,8 +88,36 @@ pub struct Customer {
     /// The level (A–F) the customer had before becoming Lost or Lost Warning: decides whether a
     /// Lost Warning contact must be a door visit (SOP ch. 2).
     pub previous_level: Option<CustomerClass>,
+    /// Whose customer it is (the JMS's "Kepemilikan Agent Klien").
+    pub ownership: Ownership,
+    /// The distribution point it belongs to ("DP Kepemilikan"), when it has one.
+    pub dp: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Who owns a customer: J&T's own (HQ) or an agent's (a distribution point's Sales DP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ownership {
+    Hq,
+    Agent,
+}
+crate::domain::task::str_enum!(Ownership { Hq = "hq", Agent = "agent" });
+
+/// Customers by ownership and distribution point: the JMS's "Kepemilikan Agent Klien" and "DP
+/// Kepemilikan" filters, on the task list, the queue and the scorecards.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerSlice {
+    pub ownership: Option<Ownership>,
+    pub dp: Option<String>,
+}
+
+impl CustomerSlice {
+    /// Every customer.
+    pub fn is_all(&self) -> bool {
+        self.ownership.is_none() && self.dp.is_none()
+    }
 }
 
 /// A place for a customer who has none, read from the photo of an approved door visit: it waits

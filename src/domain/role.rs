@@ -12,6 +12,10 @@ pub enum Role {
     Sales,
     /// Branch marketing: sees and reviews its branch.
     BranchMarketing,
+    /// The branch manager / supervisor above the branch's sales (SOP: "Sales Manager",
+    /// "Supervisor"): sees and reviews its branch like branch marketing, receives the
+    /// escalations and the daily H+1 digest.
+    Supervisor,
     /// Marketing headquarters: sees and reviews everything.
     Hq,
     /// Operators: everything, plus users.
@@ -23,6 +27,7 @@ impl Role {
         match self {
             Role::Sales => "sales",
             Role::BranchMarketing => "branch_marketing",
+            Role::Supervisor => "supervisor",
             Role::Hq => "hq",
             Role::Admin => "admin",
         }
@@ -32,6 +37,7 @@ impl Role {
         match s {
             "sales" => Some(Role::Sales),
             "branch_marketing" => Some(Role::BranchMarketing),
+            "supervisor" => Some(Role::Supervisor),
             "hq" => Some(Role::Hq),
             "admin" => Some(Role::Admin),
             _ => None,
@@ -40,7 +46,7 @@ impl Role {
 
     /// Marketing roles review visits and manage customers and tasks.
     pub fn is_marketing(self) -> bool {
-        matches!(self, Role::BranchMarketing | Role::Hq | Role::Admin)
+        matches!(self, Role::BranchMarketing | Role::Supervisor | Role::Hq | Role::Admin)
     }
 }
 
@@ -76,9 +82,9 @@ impl Actor {
     pub fn scope(&self) -> Scope {
         match (self.role, self.branch_id) {
             (Role::Sales, _) => Scope::Own(self.id),
-            (Role::BranchMarketing, Some(branch)) => Scope::Branch(branch),
-            // A branch marketing user without a branch sees nothing of any branch.
-            (Role::BranchMarketing, None) => Scope::Own(self.id),
+            (Role::BranchMarketing | Role::Supervisor, Some(branch)) => Scope::Branch(branch),
+            // A branch user without a branch sees nothing of any branch.
+            (Role::BranchMarketing | Role::Supervisor, None) => Scope::Own(self.id),
             (Role::Hq | Role::Admin, _) => Scope::All,
         }
     }
@@ -96,7 +102,7 @@ impl Actor {
     pub fn can_see_branch(&self, branch: BranchId) -> bool {
         match self.role {
             Role::Hq | Role::Admin => true,
-            Role::Sales | Role::BranchMarketing => self.branch_id == Some(branch),
+            Role::Sales | Role::BranchMarketing | Role::Supervisor => self.branch_id == Some(branch),
         }
     }
 }
@@ -112,7 +118,7 @@ mod tests {
 
     #[test]
     fn roles_round_trip_and_scopes_follow_the_design() {
-        for r in [Role::Sales, Role::BranchMarketing, Role::Hq, Role::Admin] {
+        for r in [Role::Sales, Role::BranchMarketing, Role::Supervisor, Role::Hq, Role::Admin] {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert_eq!(Role::parse("root"), None);

@@ -68,6 +68,8 @@ pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<
         created_on,
         class: input.class.unwrap_or(CustomerClass::New),
         previous_level: level(input.previous_level)?,
+        ownership: input.ownership.unwrap_or(crate::domain::customer::Ownership::Hq),
+        dp: text("dp", input.dp.clone(), 64)?,
         created_at: now,
         updated_at: now,
     };
@@ -97,6 +99,7 @@ pub async fn update(
     let contact_position = text("contact_position", p.contact_position, 200)?;
     let contact_phone = text("contact_phone", p.contact_phone, 50)?;
     let previous_level = level(p.previous_level)?;
+    let dp = text("dp", p.dp, 64)?;
     let updated = customers::update(&app, &actor, CustomerId(id.into_inner()), |c| {
         if let Some(v) = code {
             c.code = v;
@@ -127,6 +130,12 @@ pub async fn update(
         }
         if let Some(v) = p.created_on {
             c.created_on = v;
+        }
+        if let Some(v) = p.ownership {
+            c.ownership = v;
+        }
+        if dp.is_some() {
+            c.dp = dp;
         }
         if let Some(v) = p.class {
             c.class = v;

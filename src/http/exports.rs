@@ -72,6 +72,8 @@ pub async fn api_tasks_csv(app: web::Data<App>, Authed(actor): Authed, q: web::Q
 pub struct ScorecardsExportQuery {
     month: Option<String>,
     branch_id: Option<uuid::Uuid>,
+    ownership: Option<crate::domain::customer::Ownership>,
+    dp: Option<String>,
 }
 
 /// `GET /v1/exports/scorecards.csv?month=YYYY-MM`.
@@ -82,7 +84,8 @@ pub async fn api_scorecards_csv(
 ) -> Result<HttpResponse, ApiError> {
     crate::app::access::require(actor.role.is_marketing(), "exports are for marketing roles")?;
     let month = q.month.clone().ok_or_else(|| ApiError::bad_request("invalid_query", "month (YYYY-MM) is required"))?;
-    let cards = crate::app::scorecards::month(&app, &actor, &month, q.branch_id.map(BranchId)).await?;
+    let customers = super::requests::customer_slice(q.ownership, q.dp.clone())?;
+    let cards = crate::app::scorecards::month(&app, &actor, &month, q.branch_id.map(BranchId), &customers).await?;
     let zones = files::branch_zones(&app).await?;
     let body = files::scorecards_csv(&cards, &zones)?;
     Ok(download("text/csv; charset=utf-8", &format!("scorecards-{month}.csv"), stream::once(async move { Ok(body) })))

@@ -36,6 +36,7 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/v1/calendar-feeds/{feed_token}", web::get().to(feeds::get)),
         (Method::GET, "/v1/policy", web::get().to(health::policy)),
         (Method::GET, "/v1/result-reasons", web::get().to(health::result_reasons)),
+        (Method::GET, "/v1/digests/daily", web::get().to(reviews::daily_digest)),
         (Method::GET, "/v1/customers", web::get().to(customers::list)),
         (Method::POST, "/v1/customers", web::post().to(customers::create)),
         (Method::GET, "/v1/customers/{customer_id}", web::get().to(customers::get)),

@@ -29,6 +29,14 @@ pub fn text(field: &'static str, value: Option<String>, max: usize) -> Result<Op
     Ok((!trimmed.is_empty()).then(|| trimmed.to_string()))
 }
 
+/// The ownership and distribution-point filters of a query.
+pub fn customer_slice(
+    ownership: Option<crate::domain::customer::Ownership>,
+    dp: Option<String>,
+) -> Result<crate::domain::customer::CustomerSlice, ApiError> {
+    Ok(crate::domain::customer::CustomerSlice { ownership, dp: text("dp", dp, 64)? })
+}
+
 /// A 422 `invalid_field` naming the field.
 fn invalid_field(field: &'static str, detail: String) -> ApiError {
     let mut e = ApiError::unprocessable("invalid_field", detail);
@@ -190,6 +198,8 @@ pub struct CustomerInput {
     pub created_on: Option<NaiveDate>,
     pub class: Option<CustomerClass>,
     pub previous_level: Option<CustomerClass>,
+    pub ownership: Option<crate::domain::customer::Ownership>,
+    pub dp: Option<String>,
 }
 
 /// Validated customer fields shared by create and update.
@@ -262,6 +272,8 @@ pub struct CustomerPatch {
     pub created_on: Option<NaiveDate>,
     pub class: Option<CustomerClass>,
     pub previous_level: Option<CustomerClass>,
+    pub ownership: Option<crate::domain::customer::Ownership>,
+    pub dp: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -368,6 +380,8 @@ pub struct TaskListQuery {
     pub customer_type: Option<String>,
     pub customer_created_from: Option<NaiveDate>,
     pub customer_created_to: Option<NaiveDate>,
+    pub ownership: Option<crate::domain::customer::Ownership>,
+    pub dp: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -406,6 +420,8 @@ impl TaskListQuery {
             customer_type: text("customer_type", self.customer_type.clone(), 64)?,
             customer_created_from: self.customer_created_from,
             customer_created_to: self.customer_created_to,
+            ownership: self.ownership,
+            dp: text("dp", self.dp.clone(), 64)?,
         })
     }
 }
@@ -429,6 +445,8 @@ pub struct VisitListQuery {
     pub date_to: Option<NaiveDate>,
     pub finding_code: Option<FindingCode>,
     pub needs_hq_help: Option<bool>,
+    pub ownership: Option<crate::domain::customer::Ownership>,
+    pub dp: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -448,6 +466,8 @@ impl VisitListQuery {
             date_to: self.date_to,
             finding_code: self.finding_code,
             needs_hq_help: self.needs_hq_help,
+            ownership: self.ownership,
+            dp: self.dp.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(|d| d.chars().take(64).collect()),
         }
     }
 }

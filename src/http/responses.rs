@@ -42,6 +42,8 @@ pub struct CustomerView {
     pub created_on: NaiveDate,
     pub class: CustomerClass,
     pub previous_level: Option<CustomerClass>,
+    pub ownership: crate::domain::customer::Ownership,
+    pub dp: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -64,6 +66,8 @@ impl From<Customer> for CustomerView {
             created_on: c.created_on,
             class: c.class,
             previous_level: c.previous_level,
+            ownership: c.ownership,
+            dp: c.dp,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }

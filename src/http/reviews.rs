@@ -109,10 +109,38 @@ pub async fn bulk(app: web::Data<App>, Authed(actor): Authed, body: web::Json<Bu
 pub struct ScorecardQuery {
     pub month: String,
     pub branch_id: Option<Uuid>,
+    pub ownership: Option<crate::domain::customer::Ownership>,
+    pub dp: Option<String>,
 }
 
 pub async fn scorecards(app: web::Data<App>, Authed(actor): Authed, q: web::Query<ScorecardQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let cards = crate::app::scorecards::month(&app, &actor, &q.month, q.branch_id.map(BranchId)).await?;
+    let customers = super::requests::customer_slice(q.ownership, q.dp.clone())?;
+    let cards = crate::app::scorecards::month(&app, &actor, &q.month, q.branch_id.map(BranchId), &customers).await?;
     Ok(HttpResponse::Ok().json(cards))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestQuery {
+    pub branch_id: Option<Uuid>,
+    pub date: Option<chrono::NaiveDate>,
+}
+
+/// `GET /v1/digests/daily`: a branch day's H+1 report (the caller's branch and yesterday in its
+/// zone unless given).
+pub async fn daily_digest(app: web::Data<App>, Authed(actor): Authed, q: web::Query<DigestQuery>) -> Result<HttpResponse, ApiError> {
+    let branch = q
+        .branch_id
+        .map(BranchId)
+        .or(actor.branch_id)
+        .ok_or_else(|| ApiError::bad_request("invalid_query", "branch_id is required for users without a branch"))?;
+    let date = match q.date {
+        Some(d) => d,
+        None => {
+            let b = app.branch(branch).await?;
+            crate::domain::time::local_date(app.now(), b.time_zone).pred_opt().unwrap_or(chrono::NaiveDate::MIN)
+        }
+    };
+    Ok(HttpResponse::Ok().json(crate::app::digests::daily(&app, &actor, branch, date).await?))
 }

@@ -19,7 +19,8 @@ use crate::webhooks::{drain, receiver};
 backend_tests!(
     the_day_closes_at_each_branchs_midnight,
     holidays_are_loaded_and_move_due_dates,
-    flagged_visits_wait_for_a_decision_until_their_deadline
+    flagged_visits_wait_for_a_decision_until_their_deadline,
+    supervisors_see_their_branch_by_ownership_and_get_the_daily_digest
 );
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -270,6 +271,97 @@ async fn flagged_visits_wait_for_a_decision_until_their_deadline(app: TestApp) {
     assert_eq!(events[0]["data"]["revisit_task_id"], v["revisit_task_id"]);
 
     // Rerun: nothing more.
+    tick(&app).await;
+    assert_eq!(got.lock().unwrap().len(), 1);
+}
+
+/// The branch supervisor sees and reviews its branch like branch marketing; the task list, the
+/// queue and the scorecards filter by the customers' ownership and distribution point; after the
+/// day close each supervisor gets the day's digest, which the API also answers.
+async fn supervisors_see_their_branch_by_ownership_and_get_the_daily_digest(app: TestApp) {
+    app.set_now(at("2026-11-18T03:00:00Z")); // Wednesday, 10:00 WIB
+    let (url, got) = receiver(vec![]).await;
+    let hook = app.post("/v1/webhooks", &app.admin.token, json!({ "url": url, "events": ["supervisor.daily_digest"] })).await;
+    assert_eq!(hook.status, 201, "{}", hook.json);
+    let new_customer = |ownership: &'static str, dp: Option<&'static str>| {
+        let code = format!("C{}", &Uuid::new_v4().simple().to_string()[..10]);
+        let body = json!({ "code": code, "name": "Toko", "customer_type": "retail", "assigned_rep_id": app.rep.id,
+                           "latitude": -6.2, "longitude": 106.8, "ownership": ownership, "dp": dp });
+        async {
+            let r = app.post("/v1/customers", &app.supervisor.token, body).await;
+            assert_eq!(r.status, 201, "{}", r.json);
+            r.json
+        }
+    };
+    let agent = new_customer("agent", Some("DP-BKS-01")).await;
+    let own = new_customer("hq", None).await;
+    assert_eq!((agent["ownership"].as_str(), agent["dp"].as_str()), (Some("agent"), Some("DP-BKS-01")));
+    assert_eq!((own["ownership"].as_str(), own["dp"].as_str()), (Some("hq"), None));
+    let (agent, own) = (agent["id"].as_str().unwrap().to_string(), own["id"].as_str().unwrap().to_string());
+    // Another branch's customer is not the supervisor's.
+    let jap = customer(&app, &app.jap_marketing.token, app.jap_rep.id, "C").await;
+    assert_eq!(app.get(&format!("/v1/customers/{jap}"), &app.supervisor.token).await.status, 404);
+
+    for c in [&agent, &own] {
+        task(&app, &app.supervisor.token, c.parse().unwrap(), app.rep.id, "2026-11-18").await;
+    }
+    let sup = app.supervisor.token.clone();
+    for (query, want) in [("ownership=agent", &agent), ("dp=DP-BKS-01", &agent), ("ownership=hq", &own)] {
+        let r = app.get(&format!("/v1/tasks?{query}"), &sup).await;
+        assert_eq!(r.status, 200, "{query}: {}", r.json);
+        let customers: Vec<&str> = r.json["items"].as_array().unwrap().iter().map(|t| t["customer_id"].as_str().unwrap()).collect();
+        assert_eq!(customers, [want.as_str()], "{query}");
+    }
+    assert_eq!(app.get("/v1/tasks?ownership=dp", &sup).await.status, 400);
+
+    // A compliant phone call to its own customer, a flagged one to the agent's.
+    for (c, summary) in [(&own, None), (&agent, Some("Toko ramai."))] {
+        let id = Uuid::new_v4();
+        let mut body = app.visit_body(c.parse().unwrap(), "phone", 0);
+        if let Some(s) = summary {
+            body["summary"] = json!(s);
+        }
+        assert_eq!(app.put(&format!("/v1/visits/{id}"), &app.rep.token, body).await.status, 201);
+        app.call_log(id, &app.rep.token).await;
+        let v = app.post(&format!("/v1/visits/{id}/submit"), &app.rep.token, json!({})).await;
+        assert_eq!(v.status, 200, "{}", v.json);
+    }
+    let queue = app.get("/v1/review-queue?ownership=agent", &sup).await;
+    assert_eq!(queue.status, 200, "{}", queue.json);
+    let statuses: Vec<&str> = queue.json["items"].as_array().unwrap().iter().map(|e| e["visit"]["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["flagged"], "{}", queue.json);
+    let cards = app.get("/v1/scorecards?month=2026-11&dp=DP-BKS-01", &sup).await;
+    assert_eq!(cards.status, 200, "{}", cards.json);
+    let branch = &cards.json["branches"][0];
+    assert_eq!((branch["phone_visits"].as_i64(), branch["tasks_due"].as_i64()), (Some(1), Some(1)), "{}", cards.json);
+    let all = app.get("/v1/scorecards?month=2026-11", &sup).await;
+    assert_eq!(all.json["branches"][0]["phone_visits"], 2, "{}", all.json);
+
+    // The close of the 18th: the supervisor's digest.
+    app.set_now(at("2026-11-18T17:30:00Z"));
+    tick(&app).await;
+    let events: Vec<Value> = got.lock().unwrap().iter().map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()).collect();
+    assert_eq!(events.len(), 1, "one supervisor, one digest: {events:?}");
+    let data = &events[0]["data"];
+    assert_eq!(
+        (events[0]["event"].as_str(), data["supervisor_id"].as_str()),
+        (Some("supervisor.daily_digest"), Some(app.supervisor.id.to_string().as_str()))
+    );
+    let totals = &data["totals"];
+    assert_eq!(
+        [&totals["visits"], &totals["compliant"], &totals["flagged"], &totals["late"], &totals["missed_tasks"]],
+        [&json!(2), &json!(1), &json!(1), &json!(0), &json!(2)],
+        "{data}"
+    );
+    assert_eq!(data["reps"][0]["rep_id"], json!(app.rep.id));
+    // The same on demand (yesterday by default), not for a rep, not across branches.
+    let api = app.get("/v1/digests/daily", &sup).await;
+    assert_eq!(api.status, 200, "{}", api.json);
+    assert_eq!((api.json["date"].as_str(), &api.json["totals"]), (Some("2026-11-18"), totals));
+    assert_eq!(app.get("/v1/digests/daily", &app.rep.token).await.code(), "role_forbidden");
+    let other = app.get(&format!("/v1/digests/daily?branch_id={}", app.jkt), &app.jap_marketing.token).await;
+    assert_eq!((other.status, other.code()), (422, "branch_not_found"));
+    // Rerun: nothing twice.
     tick(&app).await;
     assert_eq!(got.lock().unwrap().len(), 1);
 }

@@ -85,7 +85,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub jkt: Uuid,
     pub jap: Uuid,
-    /// Two reps and a branch marketer in JKT; a marketer in JAP; HQ; admin.
+    /// Two reps, a branch marketer and a supervisor in JKT; a marketer in JAP; HQ; admin.
     pub rep: Login,
     pub rep2: Login,
     pub marketing: Login,
@@ -93,6 +93,8 @@ pub struct TestApp {
     pub jap_rep: Login,
     pub hq: Login,
     pub admin: Login,
+    /// The JKT branch's supervisor.
+    pub supervisor: Login,
     pub clock: Arc<TestClock>,
     /// The server's database URL.
     pub database_url: String,
@@ -244,12 +246,13 @@ async fn spawn_app_with(db: Db, sop_hours: bool, tune: impl FnOnce(&mut Settings
         user(Role::Sales, Some(jap)),
         user(Role::Hq, None),
         user(Role::Admin, None),
+        user(Role::Supervisor, Some(jkt)),
     ];
     for (u, t) in &users {
         app.repo.upsert_user(u, now).await.unwrap();
         app.repo.add_token(u.id, &token_hash(&t.token), "test", now).await.unwrap();
     }
-    let [rep, rep2, marketing, jap_marketing, jap_rep, hq, admin] = users.map(|(_, t)| t);
+    let [rep, rep2, marketing, jap_marketing, jap_rep, hq, admin, supervisor] = users.map(|(_, t)| t);
     TestApp {
         address,
         db,
@@ -269,6 +272,7 @@ async fn spawn_app_with(db: Db, sop_hours: bool, tune: impl FnOnce(&mut Settings
         jap_rep,
         hq,
         admin,
+        supervisor,
         clock,
         database_url: settings.database.url.clone(),
         server,

@@ -17,6 +17,7 @@ mod health_auth;
 mod imports;
 mod jobs;
 mod layers;
+mod migrations;
 mod photos;
 mod pixels;
 mod repo;

@@ -34,7 +34,7 @@ impl CustomerRepo for SqlRepo<Db> {
               longitude = excluded.longitude, geofence_radius_m = excluded.geofence_radius_m, \
               contact_name = excluded.contact_name, contact_position = excluded.contact_position, \
               contact_phone = excluded.contact_phone, created_on = excluded.created_on, class = excluded.class, previous_level = excluded.previous_level, \
-              updated_at = excluded.updated_at",
+              ownership = excluded.ownership, dp = excluded.dp, updated_at = excluded.updated_at",
         )
         .await
     }
@@ -44,7 +44,7 @@ impl CustomerRepo for SqlRepo<Db> {
         sqlx::query(
             "UPDATE customers SET code = $2, name = $3, customer_type = $4, assigned_rep_id = $5, latitude = $6, \
              longitude = $7, geofence_radius_m = $8, contact_name = $9, contact_position = $10, contact_phone = $11, \
-             created_on = $12, class = $13, updated_at = $14, previous_level = $15 WHERE id = $1",
+             created_on = $12, class = $13, updated_at = $14, previous_level = $15, ownership = $16, dp = $17 WHERE id = $1",
         )
         .bind(c.id.0)
         .bind(&c.code)
@@ -61,6 +61,8 @@ impl CustomerRepo for SqlRepo<Db> {
         .bind(c.class.as_str())
         .bind(c.updated_at)
         .bind(c.previous_level.map(CustomerClass::as_str))
+        .bind(c.ownership.as_str())
+        .bind(&c.dp)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -13,7 +13,7 @@ use crate::db::jobs::NewJob;
 use crate::db::rows::*;
 use crate::db::visits::VisitFilter;
 use crate::domain::audit::AuditEntry;
-use crate::domain::customer::Customer;
+use crate::domain::customer::{Customer, CustomerSlice};
 use crate::domain::finding::Finding;
 use crate::domain::ids::{TaskId, VisitId};
 use crate::domain::page::Page;
@@ -70,6 +70,8 @@ pub(super) fn push_customer<'args>(b: &mut sqlx::query_builder::Separated<'_, 'a
         .push_bind(&c.contact_phone)
         .push_bind(c.created_on)
         .push_bind(c.class.as_str())
+        .push_bind(c.ownership.as_str())
+        .push_bind(&c.dp)
         .push_bind(c.created_at)
         .push_bind(c.updated_at);
 }
@@ -165,12 +167,29 @@ pub(super) fn push_visit_filter(qb: &mut QueryBuilder<'_, Db>, f: &VisitFilter) 
     if let Some(d) = f.date_to {
         qb.push(" AND v.visit_date <= ").push_bind(d);
     }
+    push_customer_slice(qb, &f.customers(), "v.customer_id");
     if let Some(help) = f.needs_hq_help {
         qb.push(" AND v.needs_hq_help = ").push_bind(help);
     }
     if let Some(code) = f.finding_code {
         qb.push(" AND EXISTS (SELECT 1 FROM findings f WHERE f.visit_id = v.id AND f.code = ").push_bind(code.as_str()).push(")");
     }
+}
+
+/// Narrows rows to the customers of a slice (ownership, distribution point) by their customer
+/// column; nothing when the slice is every customer.
+pub(super) fn push_customer_slice(qb: &mut QueryBuilder<'_, Db>, slice: &CustomerSlice, customer_col: &str) {
+    if slice.is_all() {
+        return;
+    }
+    qb.push(format!(" AND {customer_col} IN (SELECT cs.id FROM customers cs WHERE 1 = 1"));
+    if let Some(o) = slice.ownership {
+        qb.push(" AND cs.ownership = ").push_bind(o.as_str());
+    }
+    if let Some(dp) = &slice.dp {
+        qb.push(" AND cs.dp = ").push_bind(dp.clone());
+    }
+    qb.push(")");
 }
 
 /// A re-visit task is unique per open origin visit: when one exists, use it.

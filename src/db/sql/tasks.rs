@@ -175,6 +175,7 @@ fn push_task_filter(qb: &mut QueryBuilder<'_, Db>, f: &TaskFilter) {
     if let Some(id) = f.task_id {
         qb.push(" AND id = ").push_bind(id.0);
     }
+    push_customer_slice(qb, &f.customers(), "customer_id");
     let by_customer = f.customer_class.is_some()
         || f.customer_query.is_some()
         || f.customer_type.is_some()

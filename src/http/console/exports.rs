@@ -54,6 +54,10 @@ pub struct ExportQuery {
     finding_code: String,
     #[serde(default)]
     needs_hq_help: String,
+    #[serde(default)]
+    ownership: String,
+    #[serde(default)]
+    dp: String,
     /// A customer's code (visits) or part of its name or code (tasks).
     #[serde(default)]
     customer: String,
@@ -87,6 +91,8 @@ impl ExportQuery {
             date_to: ConsoleError::field(t, "date_to", &self.date_to, |s| s.parse::<NaiveDate>().ok())?,
             finding_code: ConsoleError::field(t, "finding_code", &self.finding_code, crate::domain::finding::FindingCode::parse)?,
             needs_hq_help: (self.needs_hq_help == "1").then_some(true),
+            ownership: super::views::customer_slice(&self.ownership, &self.dp).0,
+            dp: super::views::customer_slice(&self.ownership, &self.dp).1,
         })
     }
 
@@ -142,6 +148,8 @@ impl ExportQuery {
         [
             ("finding_code", &self.finding_code),
             ("needs_hq_help", &self.needs_hq_help),
+            ("ownership", &self.ownership),
+            ("dp", &self.dp),
             ("customer", &self.customer),
             ("task_type", &self.task_type),
             ("class", &self.class),
@@ -409,7 +417,9 @@ async fn stream_or_size(
             "" => local_date(app.now(), chrono_tz::Asia::Jakarta).format("%Y-%m").to_string(),
             m => m.to_string(),
         };
-        let cards = crate::app::scorecards::month(app, actor, &month, branch).await.map_err(fail)?;
+        let (ownership, dp) = super::views::customer_slice(&q.ownership, &q.dp);
+        let customers = crate::domain::customer::CustomerSlice { ownership, dp };
+        let cards = crate::app::scorecards::month(app, actor, &month, branch, &customers).await.map_err(fail)?;
         let zones = files::branch_zones(app).await.map_err(fail)?;
         let body = files::scorecards_csv(&cards, &zones).map_err(fail)?;
         return Ok(Ok(writers::download(

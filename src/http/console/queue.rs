@@ -46,6 +46,10 @@ pub struct QueueQuery {
     #[serde(default)]
     needs_hq_help: String,
     #[serde(default)]
+    ownership: String,
+    #[serde(default)]
+    dp: String,
+    #[serde(default)]
     cursor: String,
 }
 
@@ -59,6 +63,8 @@ struct FilterForm {
     date_to: String,
     customer: String,
     needs_hq_help: bool,
+    ownerships: Vec<Choice>,
+    dp: String,
 }
 
 /// One entry of the queue page.
@@ -146,6 +152,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         date_to: ConsoleError::field(signed.t, "date_to", &q.date_to, |s| s.parse::<NaiveDate>().ok())?,
         finding_code: ConsoleError::field(signed.t, "finding_code", &q.finding_code, FindingCode::parse)?,
         needs_hq_help: (q.needs_hq_help == "1").then_some(true),
+        ownership: views::customer_slice(&q.ownership, &q.dp).0,
+        dp: views::customer_slice(&q.ownership, &q.dp).1,
     };
     let before = ConsoleError::field(signed.t, "cursor", &q.cursor, |s| s.parse::<i64>().ok())?;
     let paged = reviews::queue(&app, actor, filter, review_status, Page { before, limit: 50 }).await.map_err(fail)?;
@@ -169,6 +177,8 @@ fn queue_query(q: &QueueQuery) -> String {
         ("date_to", &q.date_to),
         ("customer", &q.customer),
         ("needs_hq_help", &q.needs_hq_help),
+        ("ownership", &q.ownership),
+        ("dp", &q.dp),
     ])
 }
 
@@ -210,6 +220,8 @@ async fn filter_form(app: &App, signed: &Signed, q: &QueueQuery) -> Result<Filte
         date_to: q.date_to.clone(),
         customer: q.customer.clone(),
         needs_hq_help: q.needs_hq_help == "1",
+        ownerships: views::ownership_choices(t, &q.ownership),
+        dp: q.dp.clone(),
     })
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::{html, Chrome, ConsoleError, Signed};
-use super::views::Choice;
+use super::views::{self, Choice};
 use crate::app::scorecards::{self, Card, TrendPoint};
 use crate::app::{App, AppError};
 use crate::domain::ids::BranchId;
@@ -20,6 +20,10 @@ pub struct ScorecardsQuery {
     month: String,
     #[serde(default)]
     branch_id: String,
+    #[serde(default)]
+    ownership: String,
+    #[serde(default)]
+    dp: String,
 }
 
 struct CardRow {
@@ -66,6 +70,8 @@ struct ScorecardsPage {
     chrome: Chrome,
     month: String,
     branches: Vec<Choice>,
+    ownerships: Vec<Choice>,
+    dp: String,
     branch_rows: Vec<CardRow>,
     rep_rows: Vec<CardRow>,
     trend_svg: String,
@@ -137,9 +143,11 @@ pub async fn page(
         "" => None,
         s => Some(BranchId(Uuid::parse_str(s).map_err(|_| ConsoleError::bad_query(t, "branch_id"))?)),
     };
-    let cards = scorecards::month(&app, actor, &month, branch).await.map_err(fail)?;
-    let trend = scorecards::trend(&app, actor, &month, branch, 6).await.map_err(fail)?;
-    let findings = scorecards::top_findings(&app, actor, &month, branch, 10).await.map_err(fail)?;
+    let (ownership, dp) = views::customer_slice(&q.ownership, &q.dp);
+    let customers = crate::domain::customer::CustomerSlice { ownership, dp };
+    let cards = scorecards::month(&app, actor, &month, branch, &customers).await.map_err(fail)?;
+    let trend = scorecards::trend(&app, actor, &month, branch, &customers, 6).await.map_err(fail)?;
+    let findings = scorecards::top_findings(&app, actor, &month, branch, &customers, 10).await.map_err(fail)?;
     let visible = app.repo.list_branches().await.map_err(|e| fail(e.into()))?;
     let visible: Vec<_> = visible.into_iter().filter(|b| actor.can_see_branch(b.id)).collect();
     let (from, to) = (cards.from, cards.to);
@@ -177,6 +185,8 @@ pub async fn page(
             chrome: signed.chrome(&req, "scorecards"),
             month,
             branches,
+            ownerships: views::ownership_choices(t, &q.ownership),
+            dp: q.dp.clone(),
             branch_rows,
             rep_rows,
             trend_svg,

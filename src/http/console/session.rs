@@ -91,6 +91,7 @@ pub fn role_label(t: &Texts, role: Role) -> &'static str {
     match role {
         Role::Sales => t.role_sales,
         Role::BranchMarketing => t.role_branch_marketing,
+        Role::Supervisor => t.role_supervisor,
         Role::Hq => t.role_hq,
         Role::Admin => t.role_admin,
     }

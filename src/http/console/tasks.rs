@@ -50,6 +50,11 @@ pub struct TasksQuery {
     task_id: String,
     #[serde(default)]
     customer_type: String,
+    /// The customer's ownership (`hq`, `agent`) and distribution point.
+    #[serde(default)]
+    ownership: String,
+    #[serde(default)]
+    dp: String,
     /// The customer's creation date, from and to.
     #[serde(default)]
     customer_created_from: String,
@@ -122,6 +127,7 @@ struct TasksPage {
     previous_classes: Vec<Choice>,
     review_statuses: Vec<Choice>,
     reps: Vec<Choice>,
+    ownerships: Vec<Choice>,
     /// Every branch, for HQ and admin (empty for a branch's own people: no choice to make).
     branches: Vec<Choice>,
     counts: TaskCounts,
@@ -164,6 +170,8 @@ fn filter_query(q: &TasksQuery) -> String {
         ("branch_id", &q.branch_id),
         ("task_id", &q.task_id),
         ("customer_type", &q.customer_type),
+        ("ownership", &q.ownership),
+        ("dp", &q.dp),
         ("customer_created_from", &q.customer_created_from),
         ("customer_created_to", &q.customer_created_to),
     ])
@@ -243,6 +251,8 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         review_status,
         task_id,
         customer_type: Some(q.customer_type.trim().to_string()).filter(|s| !s.is_empty() && s.len() <= 64),
+        ownership: views::customer_slice(&q.ownership, &q.dp).0,
+        dp: views::customer_slice(&q.ownership, &q.dp).1,
         customer_created_from: date(t, "customer_created_from", &q.customer_created_from)?,
         customer_created_to: date(t, "customer_created_to", &q.customer_created_to)?,
     };
@@ -394,6 +404,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         previous_classes,
         review_statuses,
         reps: rep_choices,
+        ownerships: views::ownership_choices(t, &q.ownership),
         branches: branch_choices,
         counts,
         tasks: rows,

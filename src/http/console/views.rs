@@ -140,6 +140,21 @@ pub fn distance(m: f64) -> String {
     }
 }
 
+/// The ownership and distribution-point filters as a console form sends them: `hq`, `agent` or
+/// empty; a DP code, trimmed (at most 64 characters), or empty.
+pub fn customer_slice(ownership: &str, dp: &str) -> (Option<crate::domain::customer::Ownership>, Option<String>) {
+    let dp = dp.trim();
+    (crate::domain::customer::Ownership::parse(ownership.trim()), (!dp.is_empty()).then(|| dp.chars().take(64).collect()))
+}
+
+/// The ownership choices of a filter form.
+pub fn ownership_choices(t: &Texts, selected: &str) -> Vec<Choice> {
+    choices(
+        selected,
+        [(String::new(), t.any.to_string()), ("hq".into(), t.ownership_hq.to_string()), ("agent".into(), t.ownership_agent.to_string())],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,6 +80,8 @@ pub fn customer(branch: Uuid, code: &str) -> Customer {
         created_on: now.date_naive(),
         class: CustomerClass::C,
         previous_level: None,
+        ownership: fieldproof::domain::customer::Ownership::Hq,
+        dp: None,
         created_at: now,
         updated_at: now,
     }

@@ -73,7 +73,7 @@ async fn scorecards_count_the_months_visits_tasks_and_open_revisits(app: TestApp
     repo.update_customer(&changed).await.unwrap();
 
     // Submitted visits dated in [from, to], in the scope; drafts never.
-    let mut all = repo.score_visits(Scope::All, from, to).await.unwrap();
+    let mut all = repo.score_visits(Scope::All, &Default::default(), from, to).await.unwrap();
     all.sort_by_key(|v| v.score);
     assert_eq!(
         all.iter().map(|v| (v.rep_id, v.branch_id, v.status.as_str(), v.score)).collect::<Vec<_>>(),
@@ -91,13 +91,13 @@ async fn scorecards_count_the_months_visits_tasks_and_open_revisits(app: TestApp
     assert_eq!(l.result_reason, late.content.result_reason);
     assert_eq!(l.deducted_points, 0);
     assert_eq!((w.method.as_str(), w.late, w.task_type.as_deref(), w.result_reason.clone()), ("whatsapp", false, None, None));
-    let jkt = repo.score_visits(Scope::Branch(BranchId(app.jkt)), from, to).await.unwrap();
+    let jkt = repo.score_visits(Scope::Branch(BranchId(app.jkt)), &Default::default(), from, to).await.unwrap();
     assert_eq!(jkt.len(), 2);
-    let own = repo.score_visits(Scope::Own(UserId(app.rep.id)), from, to).await.unwrap();
+    let own = repo.score_visits(Scope::Own(UserId(app.rep.id)), &Default::default(), from, to).await.unwrap();
     assert_eq!(own.iter().map(|v| v.score).collect::<Vec<_>>(), [Some(40)], "not the draft, not December's");
-    let one_day = repo.score_visits(Scope::All, date(2026, 11, 12), date(2026, 11, 12)).await.unwrap();
+    let one_day = repo.score_visits(Scope::All, &Default::default(), date(2026, 11, 12), date(2026, 11, 12)).await.unwrap();
     assert_eq!(one_day.iter().map(|v| v.rep_id).collect::<Vec<_>>(), [UserId(app.rep2.id)], "the range is inclusive");
-    assert_eq!(repo.score_visits(Scope::All, date(2026, 12, 1), date(2026, 12, 31)).await.unwrap().len(), 1);
+    assert_eq!(repo.score_visits(Scope::All, &Default::default(), date(2026, 12, 1), date(2026, 12, 31)).await.unwrap().len(), 1);
 
     // Tasks due in [from, to], counted by assignee, branch, required method and status.
     let due = |assignee: Uuid, branch: Uuid, customer: CustomerId, on: chrono::NaiveDate, method: RequiredMethod| Task {
@@ -129,11 +129,11 @@ async fn scorecards_count_the_months_visits_tasks_and_open_revisits(app: TestApp
         (app.jap_rep.id, app.jap, "door_visit".to_string(), "open".to_string(), 1),
     ];
     expected.sort();
-    assert_eq!(counted(repo.score_tasks(Scope::All, from, to).await.unwrap()), expected);
+    assert_eq!(counted(repo.score_tasks(Scope::All, &Default::default(), from, to).await.unwrap()), expected);
     let jkt_only: Vec<_> = expected.iter().filter(|r| r.1 == app.jkt).cloned().collect();
-    assert_eq!(counted(repo.score_tasks(Scope::Branch(BranchId(app.jkt)), from, to).await.unwrap()), jkt_only);
+    assert_eq!(counted(repo.score_tasks(Scope::Branch(BranchId(app.jkt)), &Default::default(), from, to).await.unwrap()), jkt_only);
     assert_eq!(
-        counted(repo.score_tasks(Scope::Own(UserId(app.rep2.id)), from, to).await.unwrap()),
+        counted(repo.score_tasks(Scope::Own(UserId(app.rep2.id)), &Default::default(), from, to).await.unwrap()),
         [(app.rep2.id, app.jkt, "any".to_string(), "open".to_string(), 1)]
     );
 
@@ -142,15 +142,18 @@ async fn scorecards_count_the_months_visits_tasks_and_open_revisits(app: TestApp
     assert!(repo.insert_task(&closed).await.unwrap(), "a done re-visit does not count");
     assert!(repo.insert_task(&revisit(jap_customer.id, app.jap, app.jap_rep.id, jap)).await.unwrap());
     assert!(repo.insert_task(&revisit(c.id, app.jkt, app.rep.id, december)).await.unwrap(), "December's");
-    let mut open = repo.open_revisits(Scope::All, from, to).await.unwrap();
+    let mut open = repo.open_revisits(Scope::All, &Default::default(), from, to).await.unwrap();
     open.sort();
     let mut expected = vec![(UserId(app.rep.id), BranchId(app.jkt), 1), (UserId(app.jap_rep.id), BranchId(app.jap), 1)];
     expected.sort();
     assert_eq!(open, expected);
-    assert_eq!(repo.open_revisits(Scope::Branch(BranchId(app.jkt)), from, to).await.unwrap(), [(UserId(app.rep.id), BranchId(app.jkt), 1)]);
-    assert!(repo.open_revisits(Scope::Own(UserId(app.rep2.id)), from, to).await.unwrap().is_empty());
     assert_eq!(
-        repo.open_revisits(Scope::All, date(2026, 12, 1), date(2026, 12, 31)).await.unwrap(),
+        repo.open_revisits(Scope::Branch(BranchId(app.jkt)), &Default::default(), from, to).await.unwrap(),
+        [(UserId(app.rep.id), BranchId(app.jkt), 1)]
+    );
+    assert!(repo.open_revisits(Scope::Own(UserId(app.rep2.id)), &Default::default(), from, to).await.unwrap().is_empty());
+    assert_eq!(
+        repo.open_revisits(Scope::All, &Default::default(), date(2026, 12, 1), date(2026, 12, 31)).await.unwrap(),
         [(UserId(app.rep.id), BranchId(app.jkt), 1)]
     );
 }
