@@ -99,10 +99,21 @@ async fn periodic_work_is_enqueued_once_per_period_by_any_number_of_instances(ap
     }
     done.sort();
     // The two branches' day close of yesterday and classification of today are periodic work
-    // too: one each.
+    // too: one each; each close sends its digest, and JKT's supervisor gets one event.
     assert_eq!(
         done,
-        ["classify", "classify", "day_close", "day_close", "expire_exports", "orphan_sweep", "prune_jobs"],
+        [
+            "classify",
+            "classify",
+            "daily_digest",
+            "daily_digest",
+            "day_close",
+            "day_close",
+            "expire_exports",
+            "orphan_sweep",
+            "prune_jobs",
+            "webhook_event"
+        ],
         "each periodic job ran once"
     );
     // The key is the period's: a fourth instance later in the same ten minutes adds nothing.

@@ -256,6 +256,18 @@ pub async fn page(
     let facts = vec![
         Fact { label: t.branch, value: branch.as_ref().map(|b| format!("{} — {}", b.code, b.name)).unwrap_or_default() },
         Fact { label: t.kind, value: c.customer_type.clone() },
+        Fact {
+            label: t.ownership,
+            value: match (c.ownership, &c.dp) {
+                (crate::domain::customer::Ownership::Hq, None) => t.ownership_hq.to_string(),
+                (crate::domain::customer::Ownership::Agent, None) => t.ownership_agent.to_string(),
+                (o, Some(dp)) => format!(
+                    "{} · {} {dp}",
+                    if o == crate::domain::customer::Ownership::Hq { t.ownership_hq } else { t.ownership_agent },
+                    t.dp
+                ),
+            },
+        },
         Fact { label: t.rep, value: rep.unwrap_or_default() },
         Fact {
             label: t.contact,

@@ -69,7 +69,7 @@ async fn sessions_logins_and_the_throttle_are_kept(app: TestApp) {
 
     // The console's pickers: a branch's users by name, or everyone.
     let jkt = repo.list_users(Some(BranchId(app.jkt))).await.unwrap();
-    assert_eq!(jkt.len(), 3, "two reps and a marketer");
+    assert_eq!(jkt.len(), 4, "two reps, a marketer and a supervisor");
     assert!(jkt.windows(2).all(|w| w[0].name <= w[1].name));
-    assert_eq!(repo.list_users(None).await.unwrap().len(), 7);
+    assert_eq!(repo.list_users(None).await.unwrap().len(), 8);
 }
