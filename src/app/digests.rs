@@ -1,4 +1,4 @@
-//! The SOP's H+1 report to the supervisor (ch. 1, "lapor ke Supervisor"): a branch day's visits
+//! The SOP's H+1 report to the supervisor (ch. 3.1, "H+1 … lapor ke Supervisor"): a branch day's visits
 //! done, flagged, non-compliant and late, its missed tasks and the re-visits still open, per rep
 //! and in all. Read on demand (`GET /v1/digests/daily`) and sent after each day close as
 //! `supervisor.daily_digest`, once per supervisor of the branch.

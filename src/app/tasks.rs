@@ -22,6 +22,13 @@ pub async fn list(app: &App, actor: &Actor, filter: TaskFilter, page: Page) -> R
 /// The filter narrowed to the actor's scope, with H-1's "tomorrow" of each branch filled in.
 pub async fn scoped(app: &App, actor: &Actor, mut filter: TaskFilter) -> Result<TaskFilter, AppError> {
     filter.scope = actor.scope();
+    if filter.by_volume() && filter.volume_month.is_none() {
+        // The month of the actor's branch (WIB for HQ): the JMS's "periode ini".
+        let tz = app.branch_of(actor).await?.map_or(chrono_tz::Asia::Jakarta, |b| b.time_zone);
+        let today = local_date(app.now(), tz);
+        let month = today.format("%Y-%m").to_string();
+        filter.volume_month = super::scorecards::month_span(&month);
+    }
     if filter.needs_confirmation.is_some() {
         // "Tomorrow" is each branch's own: a WIT branch's day starts two hours before a WIB one's.
         let now = app.now();

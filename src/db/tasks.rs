@@ -48,6 +48,16 @@ pub struct TaskFilter {
     /// Tasks of customers of this ownership, of this distribution point.
     pub ownership: Option<Ownership>,
     pub dp: Option<String>,
+    /// Tasks of customers whose AWB in the previous / current calendar month (the JMS's "Jumlah
+    /// Paket Periode Sebelumnya / Ini") is at least / at most these.
+    pub previous_volume_min: Option<i64>,
+    pub previous_volume_max: Option<i64>,
+    pub current_volume_min: Option<i64>,
+    pub current_volume_max: Option<i64>,
+    /// The current month's first and last day those volumes are counted in; set by the use case
+    /// from its clock (the volume bounds mean nothing without it).
+    #[serde(skip)]
+    pub volume_month: Option<(NaiveDate, NaiveDate)>,
 }
 
 impl TaskFilter {
@@ -73,7 +83,17 @@ impl TaskFilter {
             customer_created_to: None,
             ownership: None,
             dp: None,
+            previous_volume_min: None,
+            previous_volume_max: None,
+            current_volume_min: None,
+            current_volume_max: None,
+            volume_month: None,
         }
+    }
+
+    /// Whether it bounds a customer's monthly volume.
+    pub fn by_volume(&self) -> bool {
+        [self.previous_volume_min, self.previous_volume_max, self.current_volume_min, self.current_volume_max].iter().any(Option::is_some)
     }
 
     /// The customers the filter keeps.

@@ -382,6 +382,10 @@ pub struct TaskListQuery {
     pub customer_created_to: Option<NaiveDate>,
     pub ownership: Option<crate::domain::customer::Ownership>,
     pub dp: Option<String>,
+    pub previous_volume_min: Option<i64>,
+    pub previous_volume_max: Option<i64>,
+    pub current_volume_min: Option<i64>,
+    pub current_volume_max: Option<i64>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -422,7 +426,20 @@ impl TaskListQuery {
             customer_created_to: self.customer_created_to,
             ownership: self.ownership,
             dp: text("dp", self.dp.clone(), 64)?,
+            previous_volume_min: volume("previous_volume_min", self.previous_volume_min)?,
+            previous_volume_max: volume("previous_volume_max", self.previous_volume_max)?,
+            current_volume_min: volume("current_volume_min", self.current_volume_min)?,
+            current_volume_max: volume("current_volume_max", self.current_volume_max)?,
+            volume_month: None,
         })
+    }
+}
+
+/// A monthly AWB bound: 0 or more.
+fn volume(field: &str, v: Option<i64>) -> Result<Option<i64>, ApiError> {
+    match v {
+        Some(n) if n < 0 => Err(ApiError::bad_request("invalid_query", format!("{field} is 0 or more"))),
+        v => Ok(v),
     }
 }
 

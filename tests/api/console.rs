@@ -445,6 +445,13 @@ async fn the_task_list_counts_filters_and_manages_tasks(app: TestApp) {
     assert!(!b.get("/hq/tasks?customer=nobody").await.body.contains(&format!("id=\"task-{id}\"")));
     assert!(!b.get("/hq/tasks?class=lost").await.body.contains(&format!("id=\"task-{id}\"")));
     assert_eq!(b.get("/hq/tasks?class=Z").await.status, 400);
+    // Ownership, DP and the month's volume (this customer: HQ's own, no DP, nothing shipped).
+    assert!(b.get("/hq/tasks?ownership=hq").await.body.contains(&format!("id=\"task-{id}\"")));
+    assert!(!b.get("/hq/tasks?ownership=agent").await.body.contains(&format!("id=\"task-{id}\"")));
+    assert!(!b.get("/hq/tasks?dp=DP-9").await.body.contains(&format!("id=\"task-{id}\"")));
+    assert!(b.get("/hq/tasks?current_volume_max=0").await.body.contains(&format!("id=\"task-{id}\"")));
+    assert!(!b.get("/hq/tasks?previous_volume_min=1").await.body.contains(&format!("id=\"task-{id}\"")));
+    assert_eq!(b.get("/hq/tasks?current_volume_min=lots").await.status, 400);
     // The calendar puts it on its day.
     let month = b.get("/hq/tasks?view=month").await;
     assert_eq!(month.status, 200);

@@ -20,7 +20,8 @@ backend_tests!(
     the_day_closes_at_each_branchs_midnight,
     holidays_are_loaded_and_move_due_dates,
     flagged_visits_wait_for_a_decision_until_their_deadline,
-    supervisors_see_their_branch_by_ownership_and_get_the_daily_digest
+    supervisors_see_their_branch_by_ownership_and_get_the_daily_digest,
+    tasks_filter_by_the_customers_volume_last_month_and_this_month
 );
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -364,4 +365,50 @@ async fn supervisors_see_their_branch_by_ownership_and_get_the_daily_digest(app:
     // Rerun: nothing twice.
     tick(&app).await;
     assert_eq!(got.lock().unwrap().len(), 1);
+}
+
+/// The JMS's "Jumlah Paket Periode Sebelumnya / Ini": the task list bounds the customers' AWB of
+/// last month and of this month (the branch's), a customer without shipments counting 0.
+async fn tasks_filter_by_the_customers_volume_last_month_and_this_month(app: TestApp) {
+    app.set_now(at("2026-11-18T03:00:00Z")); // 10:00 WIB on 18 November
+    let (busy_before, busy_now, silent) = (
+        customer(&app, &app.marketing.token, app.rep.id, "C").await,
+        customer(&app, &app.marketing.token, app.rep.id, "C").await,
+        customer(&app, &app.marketing.token, app.rep.id, "C").await,
+    );
+    let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    let volumes = [
+        (CustomerId(busy_before), day(10, 31), 300), // last month 300, this month 50
+        (CustomerId(busy_before), day(11, 2), 50),
+        (CustomerId(busy_now), day(11, 1), 120), // last month 0, this month 200
+        (CustomerId(busy_now), day(11, 17), 80),
+        (CustomerId(busy_now), day(9, 30), 999), // two months ago: not counted
+    ];
+    app.app.repo.upsert_volumes(&volumes).await.unwrap();
+    for c in [busy_before, busy_now, silent] {
+        task(&app, &app.marketing.token, c, app.rep.id, "2026-11-25").await;
+    }
+    let tasks_of = |query: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.get(&format!("/v1/tasks?{query}"), &app.marketing.token).await;
+            assert_eq!(r.status, 200, "{query}: {}", r.json);
+            let mut got: Vec<Uuid> =
+                r.json["items"].as_array().unwrap().iter().map(|t| t["customer_id"].as_str().unwrap().parse().unwrap()).collect();
+            got.sort();
+            got
+        }
+    };
+    let sorted = |mut v: Vec<Uuid>| {
+        v.sort();
+        v
+    };
+    assert_eq!(tasks_of("previous_volume_min=100").await, [busy_before]);
+    assert_eq!(tasks_of("current_volume_min=100").await, [busy_now]);
+    assert_eq!(tasks_of("current_volume_max=60").await, sorted(vec![busy_before, silent]));
+    assert_eq!(tasks_of("previous_volume_max=0").await, sorted(vec![busy_now, silent]));
+    assert_eq!(tasks_of("previous_volume_min=1&current_volume_max=50").await, [busy_before]);
+    assert_eq!(tasks_of("current_volume_min=0").await.len(), 3, "a minimum of 0 keeps everyone");
+    let r = app.get("/v1/tasks?current_volume_min=-1", &app.marketing.token).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_query"));
 }

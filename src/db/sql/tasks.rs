@@ -176,6 +176,35 @@ fn push_task_filter(qb: &mut QueryBuilder<'_, Db>, f: &TaskFilter) {
         qb.push(" AND id = ").push_bind(id.0);
     }
     push_customer_slice(qb, &f.customers(), "customer_id");
+    if let (true, Some((first, last))) = (f.by_volume(), f.volume_month) {
+        let previous_first = first.checked_sub_months(chrono::Months::new(1)).unwrap_or(first);
+        let previous_last = first.pred_opt().unwrap_or(first);
+        for ((from, to), min, max) in [
+            ((previous_first, previous_last), f.previous_volume_min, f.previous_volume_max),
+            ((first, last), f.current_volume_min, f.current_volume_max),
+        ] {
+            // A customer without a row that month shipped 0: a minimum above 0 excludes it, a
+            // maximum keeps it; so the minimum selects who shipped enough, the maximum removes
+            // who shipped too much.
+            let sums = |qb: &mut QueryBuilder<'_, Db>| {
+                qb.push("SELECT customer_id FROM shipment_volumes WHERE date >= ")
+                    .push_bind(from)
+                    .push(" AND date <= ")
+                    .push_bind(to)
+                    .push(" GROUP BY customer_id HAVING SUM(awb) ");
+            };
+            if let Some(min) = min.filter(|m| *m > 0) {
+                qb.push(" AND customer_id IN (");
+                sums(qb);
+                qb.push(">= ").push_bind(min).push(")");
+            }
+            if let Some(max) = max {
+                qb.push(" AND customer_id NOT IN (");
+                sums(qb);
+                qb.push("> ").push_bind(max).push(")");
+            }
+        }
+    }
     let by_customer = f.customer_class.is_some()
         || f.customer_query.is_some()
         || f.customer_type.is_some()

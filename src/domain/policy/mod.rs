@@ -70,19 +70,19 @@ impl Default for Policy {
             (ComplaintWithoutDetails, Major, 10),
             (QuestionsUnanswered, Minor, 5),
             (RefusalWithoutReason, Major, 15),
-            // "Wajib menghubungi customer minimal H-1" (SOP ch. 1, step 1): a planned door visit
+            // "Wajib menghubungi customer minimal H-1" (SOP ch. 3 item 1): a planned door visit
             // confirmed with the customer the day before at the latest.
             (VisitNotConfirmed, Minor, 5),
             // Not the rep's fault: the customer has no registered place to measure against.
             // Shown to HQ (and proposing the place), costing nothing.
             (CustomerLocationUnknown, Minor, 0),
-            // "Durasi kunjungan ideal: 20–45 menit" (SOP ch. 1 step 4): too short for its five
+            // "Durasi kunjungan ideal: 20–45 menit" (SOP ch. 3 item 4): too short for its five
             // phases costs a little; too long costs the rep's day, not the customer: shown only.
             (VisitTooShort, Minor, 5),
             (VisitTooLong, Minor, 0),
             // Checked out away from the customer: the visit's own position contradicts it.
             (CheckoutFarFromCustomer, Major, 10),
-            // "Isi Record Visit sebelum meninggalkan lokasi" (SOP ch. 1 step 6).
+            // "Isi Record Visit sebelum meninggalkan lokasi" (SOP ch. 3 item 6).
             (RecordAfterCheckout, Minor, 5),
             // "* Detail Follow Up" is a required field (SOP ch. 9): each result reason's own
             // questions, answered.

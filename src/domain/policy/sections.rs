@@ -142,11 +142,11 @@ pub struct VisitPolicy {
     /// A refused visit creates a WhatsApp follow-up due this many working days later.
     pub refusal_follow_up_due_working_days: u32,
     /// A planned door visit is confirmed with the customer at least this many days before its
-    /// day (SOP ch. 1: "minimal H-1"); 0 accepts a confirmation on the day itself.
+    /// day (SOP ch. 3 item 1: "minimal H-1"); 0 accepts a confirmation on the day itself.
     pub confirm_days_before: u32,
     /// A door visit with a check-in and a check-out lasts at least this long …
     pub min_duration_minutes: u32,
-    /// … and at most this long (SOP ch. 1: 20–45 minutes).
+    /// … and at most this long (SOP ch. 3 item 4: 20–45 minutes).
     pub max_duration_minutes: u32,
     /// The record is submitted at most this long after check-out (filled in on site).
     pub record_after_checkout_max_minutes: u32,

@@ -36,7 +36,7 @@ pub(super) fn record_findings(policy: &Policy, facts: &SubmitFacts<'_>, record: 
 }
 
 /// A planned door visit is confirmed with the customer by phone or WhatsApp the day before at
-/// the latest (SOP ch. 1 step 1, "minimal H-1"): confirmed before the visit day began in the
+/// the latest (SOP ch. 3 item 1, "minimal H-1"): confirmed before the visit day began in the
 /// branch's zone. A visit without a task was not planned, so there was nothing to confirm.
 fn visit_not_confirmed(policy: &Policy, facts: &SubmitFacts<'_>, record: &RecordFacts<'_>) -> Option<Finding> {
     if record.content.method != Method::DoorVisit || record.task_method.is_none() {
@@ -66,7 +66,7 @@ fn visit_not_confirmed(policy: &Policy, facts: &SubmitFacts<'_>, record: &Record
     Some(finding(policy, FindingCode::VisitNotConfirmed, None, evidence, id, en))
 }
 
-/// A door visit's check-in and check-out (when the app sent them): its length (SOP ch. 1 step 4,
+/// A door visit's check-in and check-out (when the app sent them): its length (SOP ch. 3 item 4,
 /// 20–45 minutes), where it checked out, and whether the record was filled in before leaving
 /// (step 6). The visit's phases are not checked: no software sees them.
 fn attendance_findings(policy: &Policy, facts: &SubmitFacts<'_>, record: &RecordFacts<'_>) -> Vec<Finding> {

@@ -58,6 +58,14 @@ pub struct ExportQuery {
     ownership: String,
     #[serde(default)]
     dp: String,
+    #[serde(default)]
+    previous_volume_min: String,
+    #[serde(default)]
+    previous_volume_max: String,
+    #[serde(default)]
+    current_volume_min: String,
+    #[serde(default)]
+    current_volume_max: String,
     /// A customer's code (visits) or part of its name or code (tasks).
     #[serde(default)]
     customer: String,
@@ -115,6 +123,12 @@ impl ExportQuery {
             previous_class: ConsoleError::field(t, "previous_class", &self.previous_class, CustomerClass::parse)?,
             review_status: ConsoleError::field(t, "review_status", &self.review_status, ReviewStatus::parse)?,
             customer_query: Some(customer.to_string()).filter(|c| !c.is_empty() && c.chars().count() <= 100),
+            ownership: super::views::customer_slice(&self.ownership, &self.dp).0,
+            dp: super::views::customer_slice(&self.ownership, &self.dp).1,
+            previous_volume_min: super::views::volume(t, "previous_volume_min", &self.previous_volume_min)?,
+            previous_volume_max: super::views::volume(t, "previous_volume_max", &self.previous_volume_max)?,
+            current_volume_min: super::views::volume(t, "current_volume_min", &self.current_volume_min)?,
+            current_volume_max: super::views::volume(t, "current_volume_max", &self.current_volume_max)?,
             ..crate::app::tasks::TaskFilter::any()
         })
     }
@@ -150,6 +164,10 @@ impl ExportQuery {
             ("needs_hq_help", &self.needs_hq_help),
             ("ownership", &self.ownership),
             ("dp", &self.dp),
+            ("previous_volume_min", &self.previous_volume_min),
+            ("previous_volume_max", &self.previous_volume_max),
+            ("current_volume_min", &self.current_volume_min),
+            ("current_volume_max", &self.current_volume_max),
             ("customer", &self.customer),
             ("task_type", &self.task_type),
             ("class", &self.class),

@@ -55,6 +55,15 @@ pub struct TasksQuery {
     ownership: String,
     #[serde(default)]
     dp: String,
+    /// The customer's AWB in the previous and the current month, at least / at most.
+    #[serde(default)]
+    previous_volume_min: String,
+    #[serde(default)]
+    previous_volume_max: String,
+    #[serde(default)]
+    current_volume_min: String,
+    #[serde(default)]
+    current_volume_max: String,
     /// The customer's creation date, from and to.
     #[serde(default)]
     customer_created_from: String,
@@ -172,6 +181,10 @@ fn filter_query(q: &TasksQuery) -> String {
         ("customer_type", &q.customer_type),
         ("ownership", &q.ownership),
         ("dp", &q.dp),
+        ("previous_volume_min", &q.previous_volume_min),
+        ("previous_volume_max", &q.previous_volume_max),
+        ("current_volume_min", &q.current_volume_min),
+        ("current_volume_max", &q.current_volume_max),
         ("customer_created_from", &q.customer_created_from),
         ("customer_created_to", &q.customer_created_to),
     ])
@@ -253,6 +266,11 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
         customer_type: Some(q.customer_type.trim().to_string()).filter(|s| !s.is_empty() && s.len() <= 64),
         ownership: views::customer_slice(&q.ownership, &q.dp).0,
         dp: views::customer_slice(&q.ownership, &q.dp).1,
+        previous_volume_min: views::volume(t, "previous_volume_min", &q.previous_volume_min)?,
+        previous_volume_max: views::volume(t, "previous_volume_max", &q.previous_volume_max)?,
+        current_volume_min: views::volume(t, "current_volume_min", &q.current_volume_min)?,
+        current_volume_max: views::volume(t, "current_volume_max", &q.current_volume_max)?,
+        volume_month: None,
         customer_created_from: date(t, "customer_created_from", &q.customer_created_from)?,
         customer_created_to: date(t, "customer_created_to", &q.customer_created_to)?,
     };

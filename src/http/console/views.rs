@@ -147,6 +147,11 @@ pub fn customer_slice(ownership: &str, dp: &str) -> (Option<crate::domain::custo
     (crate::domain::customer::Ownership::parse(ownership.trim()), (!dp.is_empty()).then(|| dp.chars().take(64).collect()))
 }
 
+/// A monthly AWB bound as a form sends it: empty, or a whole number ≥ 0 (else `400`).
+pub fn volume(t: &'static Texts, field: &'static str, v: &str) -> Result<Option<i64>, super::session::ConsoleError> {
+    super::session::ConsoleError::field(t, field, v, |s| s.parse::<i64>().ok().filter(|n| *n >= 0))
+}
+
 /// The ownership choices of a filter form.
 pub fn ownership_choices(t: &Texts, selected: &str) -> Vec<Choice> {
     choices(
