@@ -153,6 +153,7 @@ async fn seed(settings: &Settings, visits: usize) -> (Uuid, Uuid) {
                     needs_hq_help: false,
                     review_due_date: None,
                     review_escalated_at: None,
+                    policy_version: None,
                     content_hash: format!("h{i}"),
                     created_at: at,
                     updated_at: at,
@@ -178,6 +179,7 @@ async fn seed(settings: &Settings, visits: usize) -> (Uuid, Uuid) {
                     completes_task: None,
                     needs_hq_help: false,
                     review_due_date: None,
+                    policy_version: None,
                     audit: AuditEntry {
                         at,
                         actor_id: Some(visit.rep_id),

@@ -52,6 +52,11 @@ pub enum Command {
         #[command(subcommand)]
         command: HolidaysCommand,
     },
+    /// Policy versions: the SOP as HQ changes it, each in force from its date.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Load the demo data set (idempotent) and print the demo users' tokens.
     Demo,
     /// Run the photo checks on local files (no database: no reuse check, no customer distance).
@@ -76,6 +81,19 @@ pub enum ImportCommand {
     Customers { file: std::path::PathBuf },
     /// `customer_code,date,awb`, upserted by customer and date.
     Volumes { file: std::path::PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Add a version from a policy file (the format of policy.example.toml), validated, in force
+    /// from `--from` (a date no branch has reached yet).
+    Add {
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        file: std::path::PathBuf,
+    },
+    /// List the versions, oldest first.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +217,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             eprintln!("classified in {:.1} s", started.elapsed().as_secs_f64());
+        }
+        Command::Policy { command: PolicyCommand::Add { from, file } } => {
+            let app = crate::startup::build_app(&settings).await?;
+            let text = std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let v = crate::app::policies::add_from_cli(&app, from, &text).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::json!({ "id": v.id, "effective_from": v.effective_from }));
+        }
+        Command::Policy { command: PolicyCommand::List } => {
+            let app = crate::startup::build_app(&settings).await?;
+            for v in crate::app::policies::list(&app).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                println!("{}", serde_json::json!({ "id": v.id, "effective_from": v.effective_from, "created_at": v.created_at }));
+            }
         }
         Command::Holidays { command: HolidaysCommand::Load { file } } => {
             let app = crate::startup::build_app(&settings).await?;

@@ -34,6 +34,7 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         repo,
         store,
         policy: Arc::new(policy),
+        policy_book: Arc::default(),
         taxonomy: Arc::new(taxonomy),
         clock: Arc::new(SystemClock),
         inspect_permits: Arc::new(Semaphore::new(permits)),

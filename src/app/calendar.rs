@@ -124,7 +124,8 @@ pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Resul
     let branch = app.branch(branch_id).await?;
     let now = app.now();
     let deadline = end_of_local_day(date, branch.time_zone);
-    let policy = app.policy.clone();
+    // The policy in force on the day being closed.
+    let (_, policy) = super::policies::policy_at(app, date).await?;
     let tz = branch.time_zone;
     // The next branch day, from which an overdue review's re-visit is due.
     let cal = calendar(app, &branch, date).await?;
@@ -161,7 +162,7 @@ pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Resul
         }
         // A flagged visit nobody decided by its deadline: escalated, and re-visited as if rejected.
         for v in found.overdue_reviews {
-            let task = super::tasks::revisit_task(&app_for_plan, v, date, &cal, "review_overdue", None);
+            let task = super::tasks::revisit_task(&app_for_plan, &policy, v, date, &cal, "review_overdue", None);
             let created = events::task_created(&task);
             let mut data = events::visit_data(v);
             data["review_due_date"] = json!(v.review_due_date);

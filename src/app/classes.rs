@@ -35,6 +35,8 @@ pub struct ClassifyRun {
 /// Classifies every customer of a branch as of `today` (its local date).
 #[tracing::instrument(skip_all, fields(branch_id = %branch.id, %today), err(level = "debug"))]
 pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Result<ClassifyRun, AppError> {
+    // The policy in force on the branch's day.
+    let (_, policy) = super::policies::policy_at(app, today).await?;
     let s = spans(today);
     let sums = app.repo.volume_sums(branch.id, s.last_month, s.same_span_end, s.month_to_date).await?;
     let now = app.now();
@@ -55,11 +57,11 @@ pub async fn classify_branch(app: &App, branch: &Branch, today: NaiveDate) -> Re
                 reason: json!({ "rule": "no shipments in the months compared: class kept" }),
             }
         } else {
-            classify(&app.policy.classes, &s, v.customer.created_on, v.last_month, v.last_month_same_span, v.month_to_date)
+            classify(&policy.classes, &s, v.customer.created_on, v.last_month, v.last_month_same_span, v.month_to_date)
         };
         if let Some(rep) = v.customer.assigned_rep_id {
             let done = done.get(&v.customer.id).copied().unwrap_or(0);
-            for p in plan(&app.policy.classes, &cal, today, c.class, Some(c.level), v.customer.created_on, done) {
+            for p in plan(&policy.classes, &cal, today, c.class, Some(c.level), v.customer.created_on, done) {
                 let key = format!("plan:{}:{}", v.customer.id, p.key);
                 let task = NewTask {
                     customer_id: v.customer.id,

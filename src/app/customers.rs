@@ -46,7 +46,8 @@ pub async fn class_view(app: &App, c: &Customer) -> Result<CustomerClassView, Ap
     let last_month = sum(s.last_month.0, s.last_month.1).await?;
     let same_span = if s.elapsed == 0 { 0 } else { sum(s.last_month.0, s.same_span_end).await? };
     let month_to_date = if s.elapsed == 0 { 0 } else { sum(s.month_to_date.0, s.month_to_date.1).await? };
-    let classified = crate::domain::classify::classify(&app.policy.classes, &s, c.created_on, last_month, same_span, month_to_date);
+    let policy = super::policies::policy_now(app).await?;
+    let classified = crate::domain::classify::classify(&policy.classes, &s, c.created_on, last_month, same_span, month_to_date);
     Ok(CustomerClassView { class_history: app.repo.class_history(c.id).await?, volumes: classified.reason })
 }
 

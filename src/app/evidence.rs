@@ -10,6 +10,7 @@ use super::{App, AppError};
 use crate::domain::customer::{Customer, GeoPoint};
 use crate::domain::finding::Finding;
 use crate::domain::ids::VisitId;
+use crate::domain::policy::Policy;
 use crate::domain::rules::{self, EarlierCopy, Geofence, PhotoContext};
 use crate::domain::visit::{Photo, PhotoFacts, PhotoKind, PixelStats};
 use crate::media::{Inspection, Limits};
@@ -23,32 +24,31 @@ pub(crate) struct Against<'a> {
 }
 
 /// The photo's findings: its own (resolution, light, blur, time, place, edits) and reuse.
-pub(crate) async fn judge_photo(app: &App, against: &Against<'_>, photo: &Photo) -> Result<Vec<Finding>, AppError> {
-    let earlier_copies = earlier_copies(app, &photo.sha256, &photo.facts, photo.received_at, photo.visit_id).await?;
+pub(crate) async fn judge_photo(app: &App, policy: &Policy, against: &Against<'_>, photo: &Photo) -> Result<Vec<Finding>, AppError> {
+    let earlier_copies = earlier_copies(app, policy, &photo.sha256, &photo.facts, photo.received_at, photo.visit_id).await?;
     let ctx = PhotoContext {
         photo_id: photo.id,
         kind: photo.kind,
-        geofence: geofence(app, against.customer),
+        geofence: geofence(policy, against.customer),
         customer_unplaced: against.customer.location.is_none(),
         visit_date: against.visit_date,
         branch_tz: against.branch_tz,
         received_at: photo.received_at,
         earlier_copies: &earlier_copies,
     };
-    Ok(rules::photo_findings(&app.policy, &ctx, &photo.facts, &photo.capture))
+    Ok(rules::photo_findings(policy, &ctx, &photo.facts, &photo.capture))
 }
 
 /// The customer's geofence, with the policy's radius when the customer has none.
-pub(crate) fn geofence(app: &App, customer: &Customer) -> Option<Geofence> {
-    customer
-        .location
-        .map(|center| Geofence { center, radius_m: customer.geofence_radius_m.unwrap_or(app.policy.default_geofence_radius_m) })
+pub(crate) fn geofence(policy: &Policy, customer: &Customer) -> Option<Geofence> {
+    customer.location.map(|center| Geofence { center, radius_m: customer.geofence_radius_m.unwrap_or(policy.default_geofence_radius_m) })
 }
 
 /// Earlier photos of other visits that `facts`' photo copies: the same bytes, or the same
 /// picture by its perceptual hashes (multi-index candidates, then a Hamming check).
 async fn earlier_copies(
     app: &App,
+    policy: &Policy,
     sha256: &str,
     facts: &PhotoFacts,
     received_at: chrono::DateTime<chrono::Utc>,
@@ -66,7 +66,7 @@ async fn earlier_copies(
             if copies.iter().any(|e| e.photo_id == c.photo_id) {
                 continue;
             }
-            if let Some(distance) = rules::near_match(&app.policy, (&dhash, ahash), (&c.dhash, c.ahash)) {
+            if let Some(distance) = rules::near_match(policy, (&dhash, ahash), (&c.dhash, c.ahash)) {
                 copies.push(EarlierCopy { photo_id: c.photo_id, visit_id: c.visit_id, exact: false, distance });
             }
         }

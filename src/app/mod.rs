@@ -19,6 +19,7 @@ pub mod feeds;
 pub mod imports;
 pub mod jobs;
 pub mod photos;
+pub mod policies;
 pub mod reviews;
 pub mod scorecards;
 pub mod sessions;
@@ -66,7 +67,10 @@ impl Clock for SystemClock {
 pub struct App {
     pub repo: Arc<dyn Repo>,
     pub store: Arc<dyn ObjectStore>,
+    /// The configured policy (the file, else the defaults): in force before the first version.
     pub policy: Arc<Policy>,
+    /// The stored policy versions this instance has read (`policies::policy_at`).
+    pub policy_book: Arc<PolicyBook>,
     pub taxonomy: Arc<Taxonomy>,
     pub clock: Arc<dyn Clock>,
     /// Bounds the photo inspections running at once (CPU work off the async threads).
@@ -77,6 +81,20 @@ pub struct App {
     pub sessions: SessionLimits,
     /// When an export streams at once, and how long a prepared one is kept.
     pub exports: ExportLimits,
+}
+
+/// The policy versions an instance has read, each parsed once (`policies::policy_at`).
+#[derive(Default)]
+pub struct PolicyBook {
+    pub(crate) loaded: std::sync::RwLock<Option<(std::time::Instant, Vec<LoadedPolicy>)>>,
+}
+
+/// One stored version, parsed.
+#[derive(Clone)]
+pub(crate) struct LoadedPolicy {
+    pub id: uuid::Uuid,
+    pub effective_from: chrono::NaiveDate,
+    pub policy: Arc<Policy>,
 }
 
 /// When an export streams at once, and how long a prepared one is kept.

@@ -75,7 +75,10 @@ pub async fn upload(
         received_at: app.now(),
     };
     let against = Against { visit_date: visit.visit_date, customer: &customer, branch_tz: branch.time_zone };
-    photo.findings = evidence::judge_photo(app, &against, &photo).await?;
+    // Judged by the policy of the visit's day (today's while the record has no date yet).
+    let day = visit.visit_date.unwrap_or_else(|| crate::domain::time::local_date(photo.received_at, branch.time_zone));
+    let (_, policy) = super::policies::policy_at(app, day).await?;
+    photo.findings = evidence::judge_photo(app, &policy, &against, &photo).await?;
 
     // Object first, then the row; the guard removes the object if the row never lands. The
     // intent recorded before the write is what the orphan sweep finds if this process dies

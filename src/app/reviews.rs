@@ -41,7 +41,9 @@ async fn prepare(app: &App, actor: &Actor, visit: &Visit, input: &ReviewInput) -
     if visit.status == VisitStatus::Draft {
         return Err(AppError::conflict("visit_not_submitted", "only submitted visits can be reviewed"));
     }
-    if input.deduct_points > 0 && !app.policy.deduction_roles.contains(&actor.role) {
+    // Who may deduct, and how a re-visit is due: the policy in force today.
+    let policy = super::policies::policy_now(app).await?;
+    if input.deduct_points > 0 && !policy.deduction_roles.contains(&actor.role) {
         return Err(AppError::forbidden(
             "deduction_forbidden",
             format!("a {} may decide but not deduct points (policy.deduction_roles)", actor.role.as_str()),
@@ -53,7 +55,7 @@ async fn prepare(app: &App, actor: &Actor, visit: &Visit, input: &ReviewInput) -
             let branch = app.branch(visit.branch_id).await?;
             let today = local_date(now, branch.time_zone);
             let cal = super::calendar::calendar(app, &branch, today).await?;
-            Some(revisit_task(app, visit, today, &cal, "review_reject", Some(actor.id)))
+            Some(revisit_task(app, &policy, visit, today, &cal, "review_reject", Some(actor.id)))
         }
         Decision::Approve | Decision::Flag => None,
     };

@@ -195,6 +195,7 @@ pub async fn delete_manual(app: &App, actor: &Actor, id: TaskId) -> Result<(), A
 /// A re-visit task for the same rep and customer, due per policy in working days.
 pub(crate) fn revisit_task(
     app: &App,
+    policy: &crate::domain::policy::Policy,
     visit: &crate::domain::visit::Visit,
     today: NaiveDate,
     cal: &crate::domain::time::Calendar,
@@ -212,7 +213,7 @@ pub(crate) fn revisit_task(
         assignee_id: visit.rep_id,
         task_type: TaskType::Revisit,
         required_method,
-        due_date: cal.add_working_days(today, app.policy.revisit_due_working_days),
+        due_date: cal.add_working_days(today, policy.revisit_due_working_days),
         origin,
     }
     .open(TaskId::new_random(), app.now())

@@ -75,6 +75,7 @@ pub async fn put_visit(app: &App, actor: &Actor, id: VisitId, content: VisitCont
             needs_hq_help: false,
             review_due_date: None,
             review_escalated_at: None,
+            policy_version: None,
             content_hash: hash.clone(),
             created_at: existing.as_ref().map_or(now, |v| v.created_at),
             updated_at: now,
@@ -159,17 +160,19 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         // Photos were judged at upload against the draft as it was; judge them again against
         // the final record (its date may have changed since).
         let mut photos = app.repo.list_photos(id).await?;
+        // The SOP in force on the visit's day judges it (SOP ch. 10: HQ changes it over time).
+        let (policy_version, policy) = super::policies::policy_at(app, visit_date).await?;
         let against = evidence::Against { visit_date: Some(visit_date), customer: &customer, branch_tz: branch.time_zone };
         for p in &mut photos {
-            p.findings = evidence::judge_photo(app, &against, p).await?;
+            p.findings = evidence::judge_photo(app, &policy, &against, p).await?;
         }
         let task = match visit.content.task_id {
             Some(task_id) => app.repo.get_task(task_id).await?,
             None => None,
         };
-        let (summary_bands, earlier_summary) = earlier_summary(app, &visit).await?;
+        let (summary_bands, earlier_summary) = earlier_summary(app, &policy, &visit).await?;
         let findings = rules::visit_findings(
-            &app.policy,
+            &policy,
             &SubmitFacts {
                 method: visit.content.method,
                 refused: visit.content.refused,
@@ -183,7 +186,7 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
                     previous_level: customer.previous_level,
                     task_method: task.as_ref().map(|t| t.required_method),
                     task_confirmed_at: task.as_ref().and_then(|t| t.confirmed_at),
-                    geofence: super::evidence::geofence(app, &customer),
+                    geofence: super::evidence::geofence(&policy, &customer),
                     taxonomy: &app.taxonomy,
                     earlier_summary,
                 }),
@@ -193,11 +196,11 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         let today = local_date(now, branch.time_zone);
         let cal = super::calendar::calendar(app, &branch, today).await?;
         let revisit_task = (verdict.status == VisitStatus::NonCompliant)
-            .then(|| super::tasks::revisit_task(app, &visit, today, &cal, "verdict_non_compliant", None));
-        let new_tasks = follow_up_tasks(app, &visit, today, &cal, branch.time_zone);
-        let needs_hq_help = visit.content.asks_for_help(&app.policy.visit.hq_help_question);
+            .then(|| super::tasks::revisit_task(app, &policy, &visit, today, &cal, "verdict_non_compliant", None));
+        let new_tasks = follow_up_tasks(app, &policy, &visit, today, &cal, branch.time_zone);
+        let needs_hq_help = visit.content.asks_for_help(&policy.visit.hq_help_question);
         let review_due_date = (verdict.status == VisitStatus::Flagged).then(|| {
-            let v = &app.policy.visit;
+            let v = &policy.visit;
             cal.add_working_days(
                 today,
                 v.branch_flagged_review_due_working_days.get(&branch.code).copied().unwrap_or(v.flagged_review_due_working_days),
@@ -210,6 +213,7 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
         submitted.visit_date = Some(visit_date);
         submitted.revisit_task_id = revisit_task.as_ref().map(|t| t.id);
         submitted.needs_hq_help = needs_hq_help;
+        submitted.policy_version = policy_version;
         submitted.review_due_date = review_due_date;
         let key = id.to_string();
         let mut jobs = vec![events::event("visit.submitted", &key, now, events::visit_data(&submitted))];
@@ -234,6 +238,7 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
             completes_task: visit.content.task_id,
             needs_hq_help,
             review_due_date,
+            policy_version,
             audit: app.audit(
                 actor,
                 "visit.submitted",
@@ -257,12 +262,16 @@ pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail
 /// The summary's band keys, and the most similar earlier summary among those sharing a band
 /// (exact Jaccard of their shingles). A refusal or a summary too short to be a template is
 /// neither indexed nor compared.
-async fn earlier_summary(app: &App, visit: &Visit) -> Result<(Vec<i64>, Option<SimilarSummary>), AppError> {
+async fn earlier_summary(
+    app: &App,
+    policy: &crate::domain::policy::Policy,
+    visit: &Visit,
+) -> Result<(Vec<i64>, Option<SimilarSummary>), AppError> {
     let text = match (&visit.content.summary, visit.content.refused) {
         (Some(text), false) => text,
         _ => return Ok((Vec::new(), None)),
     };
-    if summary::words(text).len() < app.policy.summary.templated_min_words as usize {
+    if summary::words(text).len() < policy.summary.templated_min_words as usize {
         return Ok((Vec::new(), None));
     }
     let shingles = summary::shingles(text);
@@ -281,7 +290,14 @@ async fn earlier_summary(app: &App, visit: &Visit) -> Result<(Vec<i64>, Option<S
 
 /// Tasks a submitted record asks for: a task for its next follow-up time (RULES.md §5), and a
 /// WhatsApp follow-up in place of a refused visit (SOP ch. 2).
-fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, tz: chrono_tz::Tz) -> Vec<Task> {
+fn follow_up_tasks(
+    app: &App,
+    policy: &crate::domain::policy::Policy,
+    visit: &Visit,
+    today: NaiveDate,
+    cal: &Calendar,
+    tz: chrono_tz::Tz,
+) -> Vec<Task> {
     let c = &visit.content;
     let task = |task_type, required_method, due_date, origin, note: String| {
         NewTask {
@@ -304,7 +320,7 @@ fn follow_up_tasks(app: &App, visit: &Visit, today: NaiveDate, cal: &Calendar, t
         out.push(task(TaskType::FollowUp, RequiredMethod::Any, local_date(at, tz), "next_follow_up", note));
     }
     if c.refused {
-        let due = cal.add_working_days(today, app.policy.visit.refusal_follow_up_due_working_days);
+        let due = cal.add_working_days(today, policy.visit.refusal_follow_up_due_working_days);
         let reason = c.refusal_reason.as_deref().unwrap_or("-");
         out.push(task(
             TaskType::FollowUp,

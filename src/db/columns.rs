@@ -16,7 +16,7 @@ pub(crate) const TASK_WRITE_COLUMNS: &str = "id, customer_id, branch_id, assigne
      origin_visit_id, origin, note, created_by, created_at, updated_at";
 
 pub(crate) const VISIT_COLUMNS: &str = "seq, id, rep_id, branch_id, content, content_hash, visit_date, status, review_status, score, \
-     deducted_points, submitted_at, revisit_task_id, needs_hq_help, review_due_date, review_escalated_at, created_at, updated_at";
+     deducted_points, submitted_at, revisit_task_id, needs_hq_help, review_due_date, review_escalated_at, policy_version, created_at, updated_at";
 pub(crate) const PHOTO_COLUMNS: &str =
     "id, visit_id, kind, sha256, size_bytes, content_type, storage_key, capture, facts, findings, received_at";
 

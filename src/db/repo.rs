@@ -13,6 +13,7 @@ use super::exports::ExportRepo;
 use super::intents::ObjectIntentRepo;
 use super::jobs::JobRepo;
 use super::photos::PhotoRepo;
+use super::policies::PolicyRepo;
 use super::reviews::ReviewRepo;
 use super::scorecards::ScorecardRepo;
 use super::sessions::SessionRepo;
@@ -60,6 +61,7 @@ pub trait Repo:
     + AuditRepo
     + SessionRepo
     + ExportRepo
+    + PolicyRepo
     + Send
     + Sync
     + 'static

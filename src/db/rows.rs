@@ -228,6 +228,7 @@ pub struct VisitRow {
     pub needs_hq_help: bool,
     pub review_due_date: Option<NaiveDate>,
     pub review_escalated_at: Option<DateTime<Utc>>,
+    pub policy_version: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -250,6 +251,7 @@ impl TryFrom<VisitRow> for Visit {
             needs_hq_help: r.needs_hq_help,
             review_due_date: r.review_due_date,
             review_escalated_at: r.review_escalated_at,
+            policy_version: r.policy_version,
             content_hash: r.content_hash,
             created_at: r.created_at,
             updated_at: r.updated_at,

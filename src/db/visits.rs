@@ -87,6 +87,8 @@ pub struct VerdictRecord {
     pub needs_hq_help: bool,
     /// A flagged visit's review deadline.
     pub review_due_date: Option<NaiveDate>,
+    /// The policy version the verdict used.
+    pub policy_version: Option<uuid::Uuid>,
     pub audit: AuditEntry,
 }
 

@@ -200,6 +200,8 @@ pub struct Visit {
     pub review_due_date: Option<NaiveDate>,
     /// When the day close escalated the undecided flagged visit.
     pub review_escalated_at: Option<DateTime<Utc>>,
+    /// The policy version the verdict used (`None`: the configured policy).
+    pub policy_version: Option<uuid::Uuid>,
     /// SHA-256 of the canonical content: equal bodies have equal hashes.
     pub content_hash: String,
     pub created_at: DateTime<Utc>,

@@ -27,10 +27,50 @@ pub async fn metrics(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }
 
-/// The policy in force (the defaults with the operator's file merged over them), for any
-/// signed-in user: reps see the rules they are judged by.
-pub async fn policy(app: web::Data<App>, Authed(_actor): Authed) -> HttpResponse {
-    HttpResponse::Ok().json(app.policy.as_ref())
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyQuery {
+    pub at: Option<chrono::NaiveDate>,
+}
+
+/// The policy in force on a date (today in WIB without one): a stored version, else the
+/// defaults with the operator's file merged over them; for any signed-in user: reps see the
+/// rules they are judged by. The version's id and start are headers, the body the policy.
+pub async fn policy(app: web::Data<App>, Authed(_actor): Authed, q: web::Query<PolicyQuery>) -> Result<HttpResponse, ApiError> {
+    let day = q.at.unwrap_or_else(|| crate::domain::time::local_date(app.now(), chrono_tz::Asia::Jakarta));
+    let (version, policy) = crate::app::policies::policy_at(&app, day).await?;
+    let versions = crate::app::policies::list(&app).await?;
+    let from = version.and_then(|id| versions.iter().find(|v| v.id == id)).map(|v| v.effective_from);
+    let mut r = HttpResponse::Ok();
+    r.insert_header(("FieldProof-Policy-Version", version.map_or_else(|| "configured".to_string(), |v| v.to_string())));
+    if let Some(from) = from {
+        r.insert_header(("FieldProof-Policy-Effective-From", from.to_string()));
+    }
+    Ok(r.json(policy.as_ref()))
+}
+
+/// `GET /v1/policy/versions`: every stored version, oldest first, with its file.
+pub async fn policy_versions(app: web::Data<App>, Authed(_actor): Authed) -> Result<HttpResponse, ApiError> {
+    let items = crate::app::policies::list(&app).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyVersionInput {
+    pub effective_from: chrono::NaiveDate,
+    /// The policy file's text (TOML).
+    pub policy: String,
+}
+
+/// `POST /v1/policy/versions` (admins): a new version, validated, in force from its date.
+pub async fn add_policy_version(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    body: web::Json<PolicyVersionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let v = crate::app::policies::add(&app, &actor, body.effective_from, &body.policy).await?;
+    Ok(HttpResponse::Created().json(v))
 }
 
 /// `GET /v1/result-reasons`: the follow-up results, each with its detail questions, and the

@@ -35,6 +35,8 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::DELETE, "/v1/me/calendar-feed", web::delete().to(feeds::revoke)),
         (Method::GET, "/v1/calendar-feeds/{feed_token}", web::get().to(feeds::get)),
         (Method::GET, "/v1/policy", web::get().to(health::policy)),
+        (Method::GET, "/v1/policy/versions", web::get().to(health::policy_versions)),
+        (Method::POST, "/v1/policy/versions", web::post().to(health::add_policy_version)),
         (Method::GET, "/v1/result-reasons", web::get().to(health::result_reasons)),
         (Method::GET, "/v1/digests/daily", web::get().to(reviews::daily_digest)),
         (Method::GET, "/v1/customers", web::get().to(customers::list)),

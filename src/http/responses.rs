@@ -217,6 +217,7 @@ pub struct VisitView {
     pub needs_hq_help: bool,
     pub review_due_date: Option<NaiveDate>,
     pub review_escalated_at: Option<DateTime<Utc>>,
+    pub policy_version: Option<uuid::Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -262,6 +263,7 @@ impl From<Visit> for VisitView {
             needs_hq_help: v.needs_hq_help,
             review_due_date: v.review_due_date,
             review_escalated_at: v.review_escalated_at,
+            policy_version: v.policy_version,
             created_at: v.created_at,
             updated_at: v.updated_at,
             photos: None,

@@ -122,6 +122,11 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// A response header as text ("" when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
     /// The problem `code`, asserting the body is problem+json.
     pub fn code(&self) -> &str {
         let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -20,6 +20,7 @@ mod layers;
 mod migrations;
 mod photos;
 mod pixels;
+mod policy_versions;
 mod repo;
 mod review_queue;
 mod reviews;

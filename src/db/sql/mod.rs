@@ -13,6 +13,7 @@ mod exports;
 mod intents;
 mod jobs;
 mod photos;
+mod policies;
 mod repo;
 mod reviews;
 mod scorecards;

@@ -94,8 +94,8 @@ impl VisitRepo for SqlRepo<Db> {
     async fn record_verdict(&self, r: &VerdictRecord) -> Result<VerdictOutcome, RepoError> {
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
         let updated = sqlx::query(
-            "UPDATE visits SET status = $2, score = $3, submitted_at = $4, updated_at = $4, needs_hq_help = $5, review_due_date = $6 \
-                 WHERE id = $1 AND status = 'draft'",
+            "UPDATE visits SET status = $2, score = $3, submitted_at = $4, updated_at = $4, needs_hq_help = $5, review_due_date = $6, \
+             policy_version = $7 WHERE id = $1 AND status = 'draft'",
         )
         .bind(r.visit_id.0)
         .bind(r.status.as_str())
@@ -103,6 +103,7 @@ impl VisitRepo for SqlRepo<Db> {
         .bind(r.submitted_at)
         .bind(r.needs_hq_help)
         .bind(r.review_due_date)
+        .bind(r.policy_version)
         .execute(&mut *tx)
         .await?
         .rows_affected();

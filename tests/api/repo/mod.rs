@@ -123,6 +123,7 @@ pub fn visit(id: VisitId, rep: Uuid, branch: Uuid, customer: CustomerId) -> Visi
         needs_hq_help: false,
         review_due_date: None,
         review_escalated_at: None,
+        policy_version: None,
         content_hash: "h1".into(),
         created_at: now,
         updated_at: now,
@@ -214,6 +215,7 @@ pub fn verdict(visit: VisitId, status: VisitStatus, score: u32) -> VerdictRecord
         completes_task: None,
         needs_hq_help: false,
         review_due_date: None,
+        policy_version: None,
         audit: audit("visit.submitted", visit),
     }
 }
