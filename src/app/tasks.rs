@@ -70,6 +70,34 @@ pub async fn confirm(app: &App, actor: &Actor, id: TaskId, note: Option<String>)
     Ok(stored)
 }
 
+/// Marks a thank-you task done (its rep, or marketing of its branch; audited). Other tasks are
+/// done by the visit that follows them up (`409 task_needs_visit`); done already, it is returned
+/// as it is.
+pub async fn mark_done(app: &App, actor: &Actor, id: TaskId, note: Option<String>) -> Result<Task, AppError> {
+    let task = get(app, actor, id).await?;
+    if task.task_type != TaskType::ThankYou {
+        return Err(AppError::conflict(
+            "task_needs_visit",
+            format!("a {} task is done by the visit that follows it up", task.task_type.as_str()),
+        ));
+    }
+    if task.status == TaskStatus::Done {
+        return Ok(task);
+    }
+    if task.status != TaskStatus::Open {
+        return Err(AppError::conflict("task_not_open", format!("task {id} is {}", task.status.as_str())));
+    }
+    if app.repo.complete_task(id, app.now()).await? {
+        let entry = app.audit(actor, "task.done", "task", id.to_string(), serde_json::json!({ "note": note }));
+        app.repo.append_audit(&entry).await?;
+    }
+    let stored = get(app, actor, id).await?;
+    if stored.status != TaskStatus::Done {
+        return Err(AppError::conflict("task_not_open", format!("task {id} is {}", stored.status.as_str())));
+    }
+    Ok(stored)
+}
+
 /// A task a marketing role asks for; its branch is its customer's.
 #[derive(Debug, Clone)]
 pub struct TaskRequest {

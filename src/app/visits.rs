@@ -15,7 +15,7 @@ use crate::domain::role::{Actor, Role};
 use crate::domain::rules::{self, summary, RecordFacts, SimilarSummary, SubmitFacts};
 use crate::domain::task::{NewTask, RequiredMethod, Task, TaskStatus, TaskType};
 use crate::domain::time::{local_date, Calendar};
-use crate::domain::visit::{Photo, Review, ReviewStatus, Visit, VisitContent, VisitStatus};
+use crate::domain::visit::{Method, Photo, Review, ReviewStatus, Visit, VisitContent, VisitStatus};
 use chrono::NaiveDate;
 
 /// A visit with everything that hangs off it.
@@ -318,6 +318,16 @@ fn follow_up_tasks(
     if let Some(at) = c.next_follow_up_at {
         let note = c.next_steps.clone().unwrap_or_else(|| format!("Follow-up agreed in visit {}", visit.id));
         out.push(task(TaskType::FollowUp, RequiredMethod::Any, local_date(at, tz), "next_follow_up", note));
+    }
+    if c.method == Method::DoorVisit && !c.refused && policy.visit.thank_you_task {
+        let due = cal.add_working_days(today, policy.visit.thank_you_due_working_days);
+        out.push(task(
+            TaskType::ThankYou,
+            RequiredMethod::DoorVisitOrWhatsapp,
+            due,
+            "thank_you",
+            format!("Kirim pesan terima kasih via WhatsApp ke {} (SOP 3.1)", c.contact_name.as_deref().unwrap_or("customer")),
+        ));
     }
     if c.refused {
         let due = cal.add_working_days(today, policy.visit.refusal_follow_up_due_working_days);

@@ -123,5 +123,7 @@ pub trait TaskRepo: Send + Sync {
     async fn delete_manual_task(&self, id: TaskId) -> Result<bool, RepoError>;
     /// Whether any visit names the task.
     async fn task_has_visit(&self, id: TaskId) -> Result<bool, RepoError>;
+    /// Marks an open task done without a visit (a thank-you message); `false` when it was not open.
+    async fn complete_task(&self, id: TaskId, at: DateTime<Utc>) -> Result<bool, RepoError>;
     async fn insert_planned_tasks(&self, tasks: &[(Task, String)]) -> Result<u64, RepoError>;
 }

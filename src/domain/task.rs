@@ -16,6 +16,9 @@ pub enum TaskType {
     Revisit,
     FollowUp,
     Manual,
+    /// The thank-you WhatsApp after a door visit (SOP ch. 3.1, "Dokumentasi"): done by the rep
+    /// saying so (`POST /v1/tasks/{id}/done`), not by a visit record.
+    ThankYou,
 }
 
 /// How the task may be carried out.
@@ -57,6 +60,7 @@ str_enum!(TaskType {
     Revisit = "revisit",
     FollowUp = "follow_up",
     Manual = "manual",
+    ThankYou = "thank_you",
 });
 str_enum!(RequiredMethod { DoorVisit = "door_visit", DoorVisitOrWhatsapp = "door_visit_or_whatsapp", Any = "any" });
 str_enum!(TaskStatus { Open = "open", Done = "done", Missed = "missed", Cancelled = "cancelled" });

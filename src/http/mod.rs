@@ -53,6 +53,7 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::DELETE, "/v1/tasks/{task_id}", web::delete().to(tasks::delete)),
         (Method::POST, "/v1/tasks/{task_id}/assign", web::post().to(tasks::assign)),
         (Method::POST, "/v1/tasks/{task_id}/confirm", web::post().to(tasks::confirm)),
+        (Method::POST, "/v1/tasks/{task_id}/done", web::post().to(tasks::done)),
         (Method::GET, "/v1/visits", web::get().to(visits::list)),
         (Method::GET, "/v1/visits/{visit_id}", web::get().to(visits::get)),
         (Method::PUT, "/v1/visits/{visit_id}", web::put().to(visits::put)),

@@ -28,6 +28,17 @@ pub async fn confirm(
     Ok(HttpResponse::Ok().json(tasks::confirm(&app, &actor, TaskId(id.into_inner()), note).await?))
 }
 
+/// `POST /v1/tasks/{id}/done`: a thank-you task done (the message sent).
+pub async fn done(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    body: web::Json<ConfirmInput>,
+) -> Result<HttpResponse, ApiError> {
+    let note = text("note", body.into_inner().note, 2_000)?;
+    Ok(HttpResponse::Ok().json(tasks::mark_done(&app, &actor, TaskId(id.into_inner()), note).await?))
+}
+
 pub async fn get(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(tasks::get(&app, &actor, TaskId(id.into_inner())).await?))
 }

@@ -21,7 +21,8 @@ backend_tests!(
     holidays_are_loaded_and_move_due_dates,
     flagged_visits_wait_for_a_decision_until_their_deadline,
     supervisors_see_their_branch_by_ownership_and_get_the_daily_digest,
-    tasks_filter_by_the_customers_volume_last_month_and_this_month
+    tasks_filter_by_the_customers_volume_last_month_and_this_month,
+    a_door_visit_asks_for_its_thank_you_message
 );
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -411,4 +412,36 @@ async fn tasks_filter_by_the_customers_volume_last_month_and_this_month(app: Tes
     assert_eq!(tasks_of("current_volume_min=0").await.len(), 3, "a minimum of 0 keeps everyone");
     let r = app.get("/v1/tasks?current_volume_min=-1", &app.marketing.token).await;
     assert_eq!((r.status, r.code()), (400, "invalid_query"));
+}
+
+/// SOP ch. 3.1 ("Dokumentasi: kirim pesan terima kasih via WA ke customer"): a door visit gives
+/// its rep a thank-you task, done when the rep says the message went out; a phone call does not.
+async fn a_door_visit_asks_for_its_thank_you_message(app: TestApp) {
+    app.set_now(at("2026-11-18T03:00:00Z")); // Wednesday, 10:00 WIB
+    let c = customer(&app, &app.marketing.token, app.rep.id, "C").await;
+    for method in ["door_visit", "phone"] {
+        let id = Uuid::new_v4();
+        assert_eq!(app.put(&format!("/v1/visits/{id}"), &app.rep.token, app.visit_body(c, method, 0)).await.status, 201);
+        assert_eq!(app.post(&format!("/v1/visits/{id}/submit"), &app.rep.token, json!({})).await.status, 200);
+    }
+    let listed = app.get(&format!("/v1/tasks?customer_id={c}&task_type=thank_you"), &app.rep.token).await;
+    let items = listed.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "one thank-you, for the door visit: {}", listed.json);
+    let thanks = &items[0];
+    assert_eq!(
+        (thanks["due_date"].as_str(), thanks["origin"].as_str(), thanks["assignee_id"].as_str()),
+        (Some("2026-11-19"), Some("thank_you"), Some(app.rep.id.to_string().as_str()))
+    );
+    let id = thanks["id"].as_str().unwrap();
+    // Another rep cannot see it; a task a visit must follow up cannot be marked done by hand.
+    assert_eq!(app.post(&format!("/v1/tasks/{id}/done"), &app.rep2.token, json!({})).await.status, 404);
+    let revisit = app.get(&format!("/v1/tasks?customer_id={c}&task_type=revisit"), &app.rep.token).await;
+    let revisit = revisit.json["items"][0]["id"].as_str().expect("the door visit without photos has its re-visit").to_string();
+    let r = app.post(&format!("/v1/tasks/{revisit}/done"), &app.rep.token, json!({})).await;
+    assert_eq!((r.status, r.code()), (409, "task_needs_visit"));
+    // Done, and done again: the same task.
+    let done = app.post(&format!("/v1/tasks/{id}/done"), &app.rep.token, json!({ "note": "Bu Sari membalas: sama-sama" })).await;
+    assert_eq!((done.status, done.json["status"].as_str()), (200, Some("done")), "{}", done.json);
+    let again = app.post(&format!("/v1/tasks/{id}/done"), &app.rep.token, json!({})).await;
+    assert_eq!((again.status, &again.json["updated_at"]), (200, &done.json["updated_at"]));
 }

@@ -747,9 +747,12 @@ async fn follow_up_tasks_come_from_the_record(app: TestApp) {
     body["next_follow_up_at"] = json!("2026-11-24T18:00:00Z"); // 01:00 WIB on the 25th
     body["next_steps"] = json!("Kirim penawaran COD harian");
     let verdict = visit(&app, &app.rep, body, Some(at)).await;
-    let tasks = app.get(&format!("/v1/tasks?customer_id={c}&status=open"), &app.rep.token).await;
+    let tasks = app.get(&format!("/v1/tasks?customer_id={c}&status=open&task_type=follow_up"), &app.rep.token).await;
     let items = tasks.json["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{}", tasks.json);
+    // The door visit also asks for its thank-you message (SOP ch. 3.1); the refusal below does not.
+    let thanks = app.get(&format!("/v1/tasks?customer_id={c}&task_type=thank_you"), &app.rep.token).await;
+    assert_eq!(thanks.json["items"].as_array().unwrap().len(), 1, "{}", thanks.json);
     assert_eq!((items[0]["task_type"].as_str(), items[0]["due_date"].as_str()), (Some("follow_up"), Some("2026-11-25")));
     assert_eq!((items[0]["origin"].as_str(), items[0]["origin_visit_id"].as_str()), (Some("next_follow_up"), verdict["id"].as_str()));
     assert_eq!(items[0]["note"], "Kirim penawaran COD harian");

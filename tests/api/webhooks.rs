@@ -147,7 +147,9 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
     drain(&app, 3).await;
 
     let received = got.lock().unwrap().clone();
-    assert_eq!(received.len(), 4, "three events, one of them retried once");
+    // Submitted, non-compliant, and two tasks created — its re-visit and its thank-you message
+    // (SOP ch. 3.1) — one delivery retried once.
+    assert_eq!(received.len(), 5, "four events, one of them retried once");
     let mut events: Vec<String> = received.iter().map(|r| r.header("fieldproof-event").to_string()).collect();
     events.sort();
     events.dedup();
@@ -159,15 +161,18 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
         assert_eq!(payload["event"], r.header("fieldproof-event"));
         assert_eq!(r.header("content-type"), "application/json");
         match payload["event"].as_str().unwrap() {
-            "task.created" => assert_eq!(payload["data"]["task_id"], verdict.json["revisit_task_id"]),
+            "task.created" => assert!(
+                payload["data"]["task_id"] == verdict.json["revisit_task_id"] || payload["data"]["origin"] == "thank_you",
+                "{payload}"
+            ),
             _ => assert_eq!(payload["data"]["visit_id"], visit.to_string()),
         }
     }
     let log = app.get(&format!("/v1/webhooks/{hook_id}/deliveries"), &app.admin.token).await;
     let items = log.json["items"].as_array().unwrap();
-    assert_eq!(items.len(), 3, "{}", log.json);
+    assert_eq!(items.len(), 4, "{}", log.json);
     assert!(items.iter().all(|d| d["status"] == "delivered"), "{}", log.json);
-    assert_eq!(items.iter().map(|d| d["attempts"].as_i64().unwrap()).sum::<i64>(), 4);
+    assert_eq!(items.iter().map(|d| d["attempts"].as_i64().unwrap()).sum::<i64>(), 5);
     assert!(items.iter().any(|d| d["attempts"] == 2 && d["last_status"] == 200));
 
     // The dead endpoint: the review answers at once; its delivery fails after 3 attempts.
@@ -182,7 +187,7 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
         "{d}"
     );
     assert!(d["last_error"].as_str().unwrap().contains("request failed"), "{d}");
-    assert_eq!(got.lock().unwrap().len(), 4, "the other subscription did not want visit.reviewed");
+    assert_eq!(got.lock().unwrap().len(), 5, "the other subscription did not want visit.reviewed");
 
     // Deleted: nothing more arrives.
     assert_eq!(
@@ -199,5 +204,5 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
     app.put(&format!("/v1/visits/{second}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
     app.post(&format!("/v1/visits/{second}/submit"), &app.rep.token, json!({})).await;
     drain(&app, 3).await;
-    assert_eq!(got.lock().unwrap().len(), 4);
+    assert_eq!(got.lock().unwrap().len(), 5);
 }

@@ -104,6 +104,17 @@ impl TaskRepo for SqlRepo<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(task_id = %id))]
+    async fn complete_task(&self, id: TaskId, at: DateTime<Utc>) -> Result<bool, RepoError> {
+        let n = sqlx::query("UPDATE tasks SET status = 'done', updated_at = $2 WHERE id = $1 AND status = 'open'")
+            .bind(id.0)
+            .bind(at)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(task_id = %id))]
     async fn task_has_visit(&self, id: TaskId) -> Result<bool, RepoError> {
         let (has,): (bool,) =
             sqlx::query_as("SELECT EXISTS (SELECT 1 FROM visits WHERE task_id = $1)").bind(id.0).fetch_one(&self.pool).await?;

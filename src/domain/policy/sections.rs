@@ -162,6 +162,12 @@ pub struct VisitPolicy {
     pub flagged_review_due_working_days: u32,
     /// The same per branch, by branch code, for branches whose reviewers need more or less time.
     pub branch_flagged_review_due_working_days: std::collections::BTreeMap<String, u32>,
+    /// A door visit creates a thank-you WhatsApp task for its rep (SOP ch. 3.1: "kirim pesan
+    /// terima kasih via WA ke customer") …
+    pub thank_you_task: bool,
+    /// … due this many working days after the visit (the SOP puts it on the visit's day; one
+    /// day's grace keeps a late-afternoon visit from being escalated at midnight).
+    pub thank_you_due_working_days: u32,
     /// The detail question whose "yes" sends the visit to HQ's queue for help (SOP ch. 9,
     /// "Apakah perlu bantuan dari HQ?").
     pub hq_help_question: String,
@@ -188,6 +194,8 @@ impl Default for VisitPolicy {
                 .into(),
             flagged_review_due_working_days: 3,
             branch_flagged_review_due_working_days: std::collections::BTreeMap::new(),
+            thank_you_task: true,
+            thank_you_due_working_days: 1,
             hq_help_question: "needs_hq_help".into(),
             min_answer_words: 2,
             filler_answers: [

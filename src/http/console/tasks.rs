@@ -377,7 +377,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, q: web:
     let types = choices(
         &q.task_type,
         std::iter::once(any()).chain(
-            ["routine", "lost_recovery", "lost_warning", "onboarding", "revisit", "follow_up", "manual"]
+            ["routine", "lost_recovery", "lost_warning", "onboarding", "revisit", "follow_up", "manual", "thank_you"]
                 .map(|s| (s.to_string(), s.to_string())),
         ),
     );
