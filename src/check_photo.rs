@@ -62,7 +62,14 @@ pub fn check_one(policy: &Policy, kind: PhotoKind, tz: chrono_tz::Tz, file: &Pat
                 "make": exif.make,
                 "model": exif.model,
                 "software": exif.software,
-                "findings": findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(),
+                "sources": { "time": exif.time_source, "gps": exif.gps_source },
+                "quantisation": facts.quantisation,
+                "iptc": facts.iptc,
+                "decode_warnings": facts.decode_warnings,
+                "findings": findings.iter().map(|f| json!({
+                    "code": f.code.as_str(), "severity": f.severity, "penalty": f.penalty,
+                    "message": f.message_en, "evidence": f.evidence,
+                })).collect::<Vec<_>>(),
                 "metrics": facts.pixels.map(|p| json!({
                     "brightness": (p.brightness * 10.0).round() / 10.0,
                     "centre_brightness": (p.centre_brightness * 10.0).round() / 10.0,
@@ -76,19 +83,34 @@ pub fn check_one(policy: &Policy, kind: PhotoKind, tz: chrono_tz::Tz, file: &Pat
     }
 }
 
+/// One line per file, then each finding with its message and evidence, and the decoder's warnings.
 fn human(v: &Value) -> String {
     let file = v["file"].as_str().unwrap_or("?");
     if let Some(code) = v["error"].as_str() {
-        return format!("{file}: REFUSED {code}");
+        return format!("{file}: REFUSED {code}: {}", v["detail"].as_str().unwrap_or(""));
     }
-    let findings: Vec<&str> = v["findings"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-    format!(
+    let findings = v["findings"].as_array().cloned().unwrap_or_default();
+    let codes: Vec<&str> = findings.iter().filter_map(|f| f["code"].as_str()).collect();
+    let mut text = format!(
         "{file}: {} {}×{} taken {} — {} ({} µs)",
         v["format"].as_str().unwrap_or("?"),
         v["width"],
         v["height"],
         v["taken_at"].as_str().unwrap_or("-"),
-        if findings.is_empty() { "no findings".to_string() } else { findings.join(", ") },
+        if codes.is_empty() { "no findings".to_string() } else { codes.join(", ") },
         v["elapsed_us"]
-    )
+    );
+    for f in &findings {
+        text.push_str(&format!(
+            "\n  {} ({}): {}\n    evidence: {}",
+            f["code"].as_str().unwrap_or("?"),
+            f["severity"].as_str().unwrap_or("?"),
+            f["message"].as_str().unwrap_or(""),
+            f["evidence"]
+        ));
+    }
+    for w in v["decode_warnings"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        text.push_str(&format!("\n  decoder warning: {w}"));
+    }
+    text
 }

@@ -46,11 +46,17 @@ pub enum FindingCode {
     RecordAfterCheckout,
     ReasonDetailsMissing,
     CallEvidenceMissing,
+    PhotoPossiblyEdited,
+    ScreenshotDateMismatch,
+    ScreenshotContactMissing,
+    ScreenshotOneSided,
+    ScreenshotUnreadable,
+    ScreenshotNotRead,
 }
 
 impl FindingCode {
     /// All codes, in catalogue order.
-    pub const ALL: [FindingCode; 36] = [
+    pub const ALL: [FindingCode; 42] = [
         FindingCode::PhotoRequiredMissing,
         FindingCode::PhotoResolutionLow,
         FindingCode::PhotoNoTimestamp,
@@ -87,6 +93,12 @@ impl FindingCode {
         FindingCode::RecordAfterCheckout,
         FindingCode::ReasonDetailsMissing,
         FindingCode::CallEvidenceMissing,
+        FindingCode::PhotoPossiblyEdited,
+        FindingCode::ScreenshotDateMismatch,
+        FindingCode::ScreenshotContactMissing,
+        FindingCode::ScreenshotOneSided,
+        FindingCode::ScreenshotUnreadable,
+        FindingCode::ScreenshotNotRead,
     ];
 
     /// The stable snake_case name.
@@ -95,7 +107,7 @@ impl FindingCode {
         Self::NAMES[self as usize]
     }
 
-    const NAMES: [&'static str; 36] = [
+    const NAMES: [&'static str; 42] = [
         "photo_required_missing",
         "photo_resolution_low",
         "photo_no_timestamp",
@@ -132,6 +144,12 @@ impl FindingCode {
         "record_after_checkout",
         "reason_details_missing",
         "call_evidence_missing",
+        "photo_possibly_edited",
+        "screenshot_date_mismatch",
+        "screenshot_contact_missing",
+        "screenshot_one_sided",
+        "screenshot_unreadable",
+        "screenshot_not_read",
     ];
 
     pub fn parse(s: &str) -> Option<FindingCode> {

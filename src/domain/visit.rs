@@ -263,6 +263,17 @@ pub struct PhotoFacts {
     pub make: Option<String>,
     pub model: Option<String>,
     pub software: Option<String>,
+    /// Where the capture time came from: `exif`, or `xmp` when only the XMP packet had it.
+    pub time_source: Option<String>,
+    /// Where the camera GPS came from: `exif` or `xmp`.
+    pub gps_source: Option<String>,
+    /// The JPEG luminance quantisation table: `ijg:95` (the IJG standard table at that quality)
+    /// or `other:<fingerprint>`.
+    pub quantisation: Option<String>,
+    /// An IPTC-NAA block is present (cameras and keyword tools write one; not an edit).
+    pub iptc: bool,
+    /// What the decoder warned of and decoded past.
+    pub decode_warnings: Vec<String>,
 }
 
 impl PhotoFacts {

@@ -94,6 +94,14 @@ pub struct ExifView {
     pub make: Option<String>,
     pub model: Option<String>,
     pub software: Option<String>,
+    /// `exif`, or `xmp` when only the XMP packet gave the capture time.
+    pub time_source: Option<String>,
+    /// `exif` or `xmp`: where the GPS position came from.
+    pub gps_source: Option<String>,
+    /// The JPEG luminance table: `ijg:<quality>` or `other:<fingerprint>`.
+    pub quantisation: Option<String>,
+    /// An IPTC block is present.
+    pub iptc: bool,
 }
 
 #[derive(Serialize)]
@@ -126,6 +134,8 @@ pub struct PhotoView {
     pub metrics: Option<PixelStats>,
     /// Frontal faces found (counted for `with_customer` photos only).
     pub faces: Option<u32>,
+    /// What the decoder warned of and decoded past.
+    pub decode_warnings: Vec<String>,
     pub capture: CaptureView,
     pub findings: Vec<Finding>,
     pub received_at: DateTime<Utc>,
@@ -168,7 +178,12 @@ impl From<Photo> for PhotoView {
                 make: f.make,
                 model: f.model,
                 software: f.software,
+                time_source: f.time_source,
+                gps_source: f.gps_source,
+                quantisation: f.quantisation,
+                iptc: f.iptc,
             },
+            decode_warnings: f.decode_warnings,
             capture: CaptureView {
                 captured_at: p.capture.captured_at,
                 latitude: p.capture.location.map(|g| g.latitude),

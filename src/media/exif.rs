@@ -44,6 +44,33 @@ pub struct ExifInfo {
     pub has_thumbnail: bool,
     /// Fields kamadak-exif could not read and skipped.
     pub skipped_errors: usize,
+    /// Where the capture time came from: `exif`, or `xmp` when only the XMP packet had it.
+    pub time_source: Option<&'static str>,
+    /// Where the GPS position came from: `exif` or `xmp`.
+    pub gps_source: Option<&'static str>,
+}
+
+impl ExifInfo {
+    /// Fills what EXIF lacks from the XMP packet's EXIF namespace (some phones and action or
+    /// thermal cameras write capture time and GPS only there), recording the source.
+    pub fn fill_from_xmp(&mut self, xmp: &super::xmp::XmpExif) {
+        if self.datetime_original_parsed.is_none() && xmp.datetime_original_parsed.is_some() {
+            self.datetime_original = xmp.datetime_original.clone();
+            self.datetime_original_parsed = xmp.datetime_original_parsed;
+            self.offset_original = self.offset_original.or(xmp.offset_original);
+            self.time_source = Some("xmp");
+        }
+        if self.gps.is_none() && xmp.gps.is_some() {
+            self.gps = xmp.gps;
+            self.gps_altitude_m = self.gps_altitude_m.or(xmp.gps_altitude_m);
+            self.gps_time = self.gps_time.or(xmp.gps_time);
+            self.gps_source = Some("xmp");
+        }
+        if self.make.is_none() && self.model.is_none() {
+            self.make = xmp.make.clone();
+            self.model = xmp.model.clone();
+        }
+    }
 }
 
 /// Reads EXIF from a JPEG, HEIF, PNG or WebP container.
@@ -102,12 +129,7 @@ fn extract(exif: &Exif, skipped_errors: usize) -> ExifInfo {
             _ => None,
         }
     };
-    let rational = |tag: Tag| -> Option<Vec<f64>> {
-        match &exif.get_field(tag, In::PRIMARY)?.value {
-            Value::Rational(v) => Some(v.iter().map(|r| if r.denom == 0 { f64::NAN } else { r.to_f64() }).collect()),
-            _ => None,
-        }
-    };
+    let rational = |tag: Tag| numbers(&exif.get_field(tag, In::PRIMARY)?.value);
     let uint = |tag: Tag| exif.get_field(tag, In::PRIMARY).and_then(|f| f.value.get_uint(0));
 
     let datetime_original = ascii(Tag::DateTimeOriginal);
@@ -119,13 +141,11 @@ fn extract(exif: &Exif, skipped_errors: usize) -> ExifInfo {
     let offset_original = ascii(Tag::OffsetTimeOriginal).and_then(|s| s.parse::<FixedOffset>().ok());
 
     let coordinate = |value: Tag, reference: Tag, negative: &str| -> Option<f64> {
-        let parts = rational(value)?;
-        let [deg, min, sec] = parts.get(..3)?.try_into().ok()?;
-        let mut decimal = deg + min / 60.0 + sec / 3600.0;
-        if ascii(reference).is_some_and(|r| r.eq_ignore_ascii_case(negative)) {
-            decimal = -decimal;
-        }
-        decimal.is_finite().then_some(decimal)
+        let decimal = degrees(&rational(value)?)?;
+        // A signed value carries its own sign (exiftool keeps it); a reference of S or W
+        // makes a positive one negative.
+        let south_or_west = ascii(reference).is_some_and(|r| r.trim().to_ascii_uppercase().starts_with(negative));
+        Some(if south_or_west && decimal > 0.0 { -decimal } else { decimal })
     };
     let gps = match (coordinate(Tag::GPSLatitude, Tag::GPSLatitudeRef, "S"), coordinate(Tag::GPSLongitude, Tag::GPSLongitudeRef, "W")) {
         // 0,0 is what some firmwares write when they had no fix.
@@ -137,7 +157,7 @@ fn extract(exif: &Exif, skipped_errors: usize) -> ExifInfo {
         first_finite(Tag::GPSAltitude).map(|alt| if uint(Tag::GPSAltitudeRef) == Some(1) && alt != 0.0 { -alt } else { alt });
     let gps_time = ascii(Tag::GPSDateStamp).and_then(|d| NaiveDate::parse_from_str(&d, "%Y:%m:%d").ok()).and_then(|date| {
         let hms = rational(Tag::GPSTimeStamp)?;
-        let [h, m, s] = hms.get(..3)?.try_into().ok()?;
+        let (h, m, s) = (*hms.first()?, hms.get(1).copied().unwrap_or(0.0), hms.get(2).copied().unwrap_or(0.0));
         if !(0.0..24.0).contains(&h) || !(0.0..60.0).contains(&m) || !(0.0..61.0).contains(&s) {
             return None;
         }
@@ -166,7 +186,42 @@ fn extract(exif: &Exif, skipped_errors: usize) -> ExifInfo {
         declared_height: uint(Tag::PixelYDimension),
         has_thumbnail: exif.get_field(Tag::JPEGInterchangeFormat, In::THUMBNAIL).is_some(),
         skipped_errors,
+        time_source: datetime_original_parsed.map(|_| "exif"),
+        gps_source: gps.map(|_| "exif"),
     }
+}
+
+/// A field's numbers whatever type it was written with: RATIONAL as the standard wants, and
+/// SRATIONAL, SHORT, LONG, their signed forms, FLOAT and DOUBLE as some phones write them (exiftool
+/// reads them all). A zero denominator gives NaN, which the callers refuse.
+fn numbers(value: &Value) -> Option<Vec<f64>> {
+    let ratio = |n: f64, d: f64| if d == 0.0 { f64::NAN } else { n / d };
+    let v: Vec<f64> = match value {
+        Value::Rational(v) => v.iter().map(|r| ratio(f64::from(r.num), f64::from(r.denom))).collect(),
+        Value::SRational(v) => v.iter().map(|r| ratio(f64::from(r.num), f64::from(r.denom))).collect(),
+        Value::Short(v) => v.iter().map(|&n| f64::from(n)).collect(),
+        Value::Long(v) => v.iter().map(|&n| f64::from(n)).collect(),
+        Value::Byte(v) => v.iter().map(|&n| f64::from(n)).collect(),
+        Value::SShort(v) => v.iter().map(|&n| f64::from(n)).collect(),
+        Value::SLong(v) => v.iter().map(|&n| f64::from(n)).collect(),
+        Value::SByte(v) => v.iter().map(|&n| f64::from(n)).collect(),
+        Value::Float(v) => v.iter().map(|&n| f64::from(n)).collect(),
+        Value::Double(v) => v.clone(),
+        _ => return None,
+    };
+    (!v.is_empty()).then_some(v)
+}
+
+/// Degrees from one to three numbers (degrees; degrees and minutes; degrees, minutes and
+/// seconds), as exiftool accepts them: a count other than three is read as far as it goes.
+/// The sign of the degrees applies to the whole.
+fn degrees(parts: &[f64]) -> Option<f64> {
+    let deg = *parts.first()?;
+    let min = parts.get(1).copied().unwrap_or(0.0);
+    let sec = parts.get(2).copied().unwrap_or(0.0);
+    let magnitude = deg.abs() + min.abs() / 60.0 + sec.abs() / 3600.0;
+    let decimal = if deg < 0.0 || (deg == 0.0 && (min < 0.0 || sec < 0.0)) { -magnitude } else { magnitude };
+    decimal.is_finite().then_some(decimal)
 }
 
 /// `YYYY:MM:DD HH:MM:SS`, also with `-` date separators or a `T`, as some writers do.

@@ -1,9 +1,14 @@
 //! Editing traces outside EXIF: the XMP packet (`xmp:CreatorTool`, Camera Raw / Photoshop
-//! namespaces, history agents) and Photoshop's APP13 resource block. Reads only JPEG APP
-//! segments (before the image data) and PNG text chunks, so it costs microseconds.
+//! namespaces, history agents), Photoshop's APP13 resource block (told apart from an IPTC block
+//! alone, which cameras and keyword tools write) and the JPEG quantisation table (an editor's
+//! standard table on a phone that has its own). The XMP packet's EXIF facts come along for
+//! [`super::exif`]'s fallback. Reads only JPEG segments before the image data, PNG text chunks,
+//! WebP's `XMP ` chunk and, in HEIF, the packet wherever it lies, so it costs microseconds.
+
+use super::xmp::{self, XmpExif};
 
 /// What the file's non-EXIF metadata says about the tools that touched it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EditMarkers {
     /// `xmp:CreatorTool`, when present.
     pub creator_tool: Option<String>,
@@ -11,9 +16,102 @@ pub struct EditMarkers {
     pub history_agents: Vec<String>,
     /// The XMP carries Photoshop (`photoshop:`) or Camera Raw / Lightroom (`crs:`) settings.
     pub adobe_namespaces: bool,
-    /// A Photoshop 3.0 image resource block (APP13) is present.
+    /// A Photoshop 3.0 image resource block (APP13) with Photoshop's own resources (resolution,
+    /// thumbnail, version info …), not only IPTC data and its digest.
     pub photoshop_irb: bool,
+    /// An IPTC-NAA record (APP13 resource 0x0404): cameras write one, and so does a keyword tool.
+    pub iptc: bool,
+    /// The JPEG luminance quantisation table, judged.
+    pub quantisation: Option<Quantisation>,
+    /// The EXIF facts of the XMP packet.
+    pub xmp_exif: XmpExif,
 }
+
+/// A JPEG's luminance quantisation table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantisation {
+    /// The Independent JPEG Group's example table (JPEG standard Annex K) scaled for a quality
+    /// 1–100, as libjpeg, GIMP, ImageMagick, PIL and Android's `Bitmap.compress` write it.
+    Ijg(u8),
+    /// Any other table: FNV-1a of its 64 values in natural order.
+    Other(u32),
+}
+
+impl Quantisation {
+    /// `ijg:95` or `other:1a2b3c4d`, as stored in the facts.
+    pub fn label(self) -> String {
+        match self {
+            Quantisation::Ijg(q) => format!("ijg:{q}"),
+            Quantisation::Other(fp) => format!("other:{fp:08x}"),
+        }
+    }
+}
+
+/// JPEG Annex K's luminance table, natural order.
+const ANNEX_K_LUMA: [u16; 64] = [
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22,
+    37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+];
+
+/// Zig-zag position → natural position.
+const ZIGZAG: [usize; 64] = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56,
+    57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+];
+
+/// Which quality of libjpeg's `jpeg_set_quality` (baseline, so clamped to 255) writes `table`.
+fn judge_table(table: &[u16; 64]) -> Quantisation {
+    for quality in (1u32..=100).rev() {
+        let scale = if quality < 50 { 5000 / quality } else { 200 - quality * 2 };
+        let matches = ANNEX_K_LUMA.iter().zip(table).all(|(&k, &t)| ((u32::from(k) * scale + 50) / 100).clamp(1, 255) == u32::from(t));
+        if matches {
+            return Quantisation::Ijg(quality as u8);
+        }
+    }
+    let fp = table.iter().fold(0x811c_9dc5u32, |h, &v| (h ^ u32::from(v)).wrapping_mul(0x0100_0193));
+    Quantisation::Other(fp)
+}
+
+/// The luminance table (id 0) of a DQT segment's payload, in natural order.
+fn luma_table(payload: &[u8]) -> Option<[u16; 64]> {
+    let mut pos = 0usize;
+    while pos < payload.len() {
+        let (precision, id) = (payload[pos] >> 4, payload[pos] & 0x0F);
+        let size = if precision == 0 { 64 } else { 128 };
+        let values = payload.get(pos + 1..pos + 1 + size)?;
+        if id == 0 {
+            let mut table = [0u16; 64];
+            for (i, natural) in ZIGZAG.iter().enumerate() {
+                table[*natural] =
+                    if precision == 0 { u16::from(values[i]) } else { u16::from_be_bytes([values[2 * i], values[2 * i + 1]]) };
+            }
+            return Some(table);
+        }
+        pos += 1 + size;
+    }
+    None
+}
+
+/// The ids of a Photoshop 3.0 block's resources (`8BIM`, id, Pascal name, size, data).
+fn photoshop_resources(block: &[u8]) -> Vec<u16> {
+    let mut ids = Vec::new();
+    let mut pos = 0usize;
+    while pos + 12 <= block.len() && ids.len() < 256 {
+        if &block[pos..pos + 4] != b"8BIM" {
+            break;
+        }
+        ids.push(u16::from_be_bytes([block[pos + 4], block[pos + 5]]));
+        let name_len = usize::from(block[pos + 6]);
+        let name_total = (1 + name_len + 1) & !1; // padded to even
+        let size_at = pos + 6 + name_total;
+        let Some(size) = block.get(size_at..size_at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize) else { break };
+        pos = size_at + 4 + ((size + 1) & !1);
+    }
+    ids
+}
+
+/// IPTC-NAA and the IPTC digest: what a camera or a keyword tool writes without Photoshop.
+const IPTC_RESOURCES: [u16; 2] = [0x0404, 0x0425];
 
 const XMP_JPEG: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 
@@ -21,29 +119,17 @@ const XMP_JPEG: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 pub fn scan(bytes: &[u8]) -> EditMarkers {
     let mut markers = EditMarkers::default();
     if bytes.starts_with(&[0xFF, 0xD8]) {
-        let mut pos = 2usize;
-        // At most 64 segments: real files have a handful before the image data.
-        for _ in 0..64 {
-            if pos + 4 > bytes.len() || bytes[pos] != 0xFF {
-                break;
-            }
-            let marker = bytes[pos + 1];
-            if marker == 0xDA || marker == 0xD9 {
-                break; // start of scan / end of image: no more metadata
-            }
-            let len = usize::from(u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]));
-            let start = pos + 4;
-            let end = (pos + 2 + len).min(bytes.len());
-            if len < 2 || start > end {
-                break;
-            }
-            let payload = &bytes[start..end];
+        for (marker, payload) in jpeg_segments(bytes) {
             match marker {
                 0xE1 if payload.starts_with(XMP_JPEG) => read_xmp(&payload[XMP_JPEG.len()..], &mut markers),
-                0xED if payload.starts_with(b"Photoshop 3.0\0") => markers.photoshop_irb = true,
+                0xED if payload.starts_with(b"Photoshop 3.0\0") => {
+                    let ids = photoshop_resources(&payload[b"Photoshop 3.0\0".len()..]);
+                    markers.iptc |= ids.contains(&0x0404);
+                    markers.photoshop_irb |= ids.iter().any(|id| !IPTC_RESOURCES.contains(id));
+                }
+                0xDB if markers.quantisation.is_none() => markers.quantisation = luma_table(payload).map(|t| judge_table(&t)),
                 _ => {}
             }
-            pos = pos + 2 + len;
         }
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         let mut pos = 8usize;
@@ -68,8 +154,68 @@ pub fn scan(bytes: &[u8]) -> EditMarkers {
             }
             pos = end + 4; // skip the CRC
         }
+    } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        let mut pos = 12usize;
+        for _ in 0..64 {
+            let Some(header) = bytes.get(pos..pos + 8) else { break };
+            let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+            let start = pos + 8;
+            let Some(end) = start.checked_add(size).filter(|e| *e <= bytes.len()) else { break };
+            if &header[..4] == b"XMP " {
+                read_xmp(&bytes[start..end], &mut markers);
+                break;
+            }
+            pos = end + size % 2;
+        }
+    } else if let Some(at) = memchr::memmem::find(bytes, b"<x:xmpmeta") {
+        // HEIF keeps its XMP as an item anywhere in the file.
+        let packet = &bytes[at..];
+        let end = memchr::memmem::find(packet, b"</x:xmpmeta>").map_or(packet.len(), |e| e + b"</x:xmpmeta>".len());
+        read_xmp(&packet[..end], &mut markers);
     }
     markers
+}
+
+/// A JPEG's segments before the image data, as (marker, payload). Extraneous bytes before a
+/// marker are skipped as libjpeg skips them (it warns); at most 64 segments, as real files have
+/// a handful.
+fn jpeg_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    let mut pos = 2usize;
+    let mut left = 64;
+    std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
+        }
+        left -= 1;
+        let skip = bytes.get(pos..)?.iter().take(4096).position(|&b| b == 0xFF)?;
+        pos += skip;
+        while bytes.get(pos + 1) == Some(&0xFF) {
+            pos += 1; // fill bytes
+        }
+        let marker = *bytes.get(pos + 1)?;
+        if marker == 0xDA || marker == 0xD9 || pos + 4 > bytes.len() {
+            return None; // start of scan / end of image: no more metadata
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]));
+        let (start, end) = (pos + 4, (pos + 2 + len).min(bytes.len()));
+        if len < 2 || start > end {
+            return None;
+        }
+        pos += 2 + len;
+        Some((marker, &bytes[start..end]))
+    })
+}
+
+/// A JPEG's width and height from its frame header, found past extraneous bytes (for the files
+/// a strict header reader gives up on).
+pub fn jpeg_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    jpeg_segments(bytes).find_map(|(marker, p)| {
+        let sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        (sof && p.len() >= 5).then(|| (u32::from(u16::from_be_bytes([p[3], p[4]])), u32::from(u16::from_be_bytes([p[1], p[2]]))))
+    })
 }
 
 fn read_xmp(xmp: &[u8], markers: &mut EditMarkers) {
@@ -86,7 +232,13 @@ fn read_xmp(xmp: &[u8], markers: &mut EditMarkers) {
             }
         }
     }
-    markers.adobe_namespaces = text.contains("xmlns:photoshop=") || text.contains("xmlns:crs=");
+    // Camera Raw settings, or Photoshop's own document properties. (The photoshop namespace
+    // alone is not Photoshop: iPhones write `photoshop:DateCreated` in every HEIC.)
+    markers.adobe_namespaces = text.contains("xmlns:crs=")
+        || ["photoshop:ColorMode", "photoshop:ICCProfile", "photoshop:History", "photoshop:DocumentAncestors", "photoshop:TextLayers"]
+            .iter()
+            .any(|p| text.contains(p));
+    markers.xmp_exif = xmp::read_exif(&text);
 }
 
 /// The value of `name="…"` or `<name>…</name>`.

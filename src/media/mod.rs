@@ -15,10 +15,11 @@ mod markers;
 pub mod pixels;
 mod sniff;
 pub mod thumbnail;
+mod xmp;
 
 pub use error::MediaError;
 pub use exif::ExifInfo;
-pub use markers::EditMarkers;
+pub use markers::{EditMarkers, Quantisation};
 pub use pixels::{PerceptualHash, PixelMetrics};
 pub use sniff::{sniff, ImageFormat};
 
@@ -47,6 +48,9 @@ pub struct Inspection {
     pub hash: Option<PerceptualHash>,
     /// Frontal faces found, when asked for and the pixels were decoded.
     pub faces: Option<usize>,
+    /// What the decoder warned of and decoded past (libjpeg: extraneous bytes before a marker,
+    /// data that ends a few rows early): evidence, not a refusal.
+    pub decode_warnings: Vec<String>,
 }
 
 /// Inspects a complete file. `declared` is the client's content type, if it sent a specific one.
@@ -69,22 +73,26 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
             return Err(MediaError::TypeMismatch { declared, actual: format.mime() });
         }
     }
-    let size = imagesize::blob_size(bytes).map_err(|e| MediaError::Unreadable(e.to_string()))?;
-    let (width, height) = (u32::try_from(size.width).unwrap_or(u32::MAX), u32::try_from(size.height).unwrap_or(u32::MAX));
+    let (width, height) = match imagesize::blob_size(bytes) {
+        Ok(size) => (u32::try_from(size.width).unwrap_or(u32::MAX), u32::try_from(size.height).unwrap_or(u32::MAX)),
+        // libjpeg reads past extraneous bytes before a marker; so does this.
+        Err(e) => markers::jpeg_dimensions(bytes).ok_or_else(|| MediaError::Unreadable(e.to_string()))?,
+    };
     if width == 0 || height == 0 {
         return Err(MediaError::Unreadable("zero width or height".into()));
     }
     if width > limits.max_side_px || height > limits.max_side_px || u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(MediaError::DimensionsTooLarge { width, height, max_side: limits.max_side_px, max_pixels: limits.max_pixels });
     }
-    let exif = exif::read(bytes);
+    let mut exif = exif::read(bytes);
     let markers = markers::scan(bytes);
-    let luma = pixels::decode_luma(bytes, format, limits.max_pixels)?;
+    exif.fill_from_xmp(&markers.xmp_exif);
+    let (luma, decode_warnings) = pixels::decode_luma(bytes, format, limits.max_pixels)?;
     let hash = luma.as_ref().map(pixels::perceptual_hash);
     let pixels = luma.as_ref().map(pixels::metrics);
     let faces = match (limits.faces_min_px, &luma) {
         (Some(min), Some(l)) => Some(faces::count_faces(l, min)),
         _ => None,
     };
-    Ok(Inspection { format, width, height, exif, markers, pixels, hash, faces })
+    Ok(Inspection { format, width, height, exif, markers, pixels, hash, faces, decode_warnings })
 }

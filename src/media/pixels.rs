@@ -49,9 +49,9 @@ const HANDOFF_SIDE: u32 = WORK_SIDE * 2;
 
 /// Decodes to reduced-scale luma. `max_pixels` bounds what any decoder may allocate for a picture
 /// the container describes (a HEIF grid's canvas and tiles, which the header check cannot see).
-pub fn decode_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Option<Luma>, MediaError> {
+pub fn decode_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<(Option<Luma>, Vec<String>), MediaError> {
     match format {
-        ImageFormat::Jpeg => jpeg_luma(bytes).map(Some),
+        ImageFormat::Jpeg => jpeg_luma(bytes).map(|(luma, warnings)| (Some(luma), warnings)),
         ImageFormat::Png | ImageFormat::Webp => {
             let fmt = if format == ImageFormat::Png { image::ImageFormat::Png } else { image::ImageFormat::WebP };
             let mut reader = image::ImageReader::with_format(Cursor::new(bytes), fmt);
@@ -60,9 +60,9 @@ pub fn decode_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result
             reader.limits(limits);
             let img = reader.decode().map_err(|e| MediaError::Unreadable(format!("decoding: {e}")))?;
             let small = img.thumbnail(HANDOFF_SIDE, HANDOFF_SIDE).to_luma8();
-            Ok(Some(Luma { width: small.width(), height: small.height(), pixels: small.into_raw() }))
+            Ok((Some(Luma { width: small.width(), height: small.height(), pixels: small.into_raw() }), Vec::new()))
         }
-        ImageFormat::Heif => heif_luma(bytes, max_pixels).map(Some),
+        ImageFormat::Heif => heif_luma(bytes, max_pixels).map(|luma| (Some(luma), Vec::new())),
     }
 }
 
@@ -87,11 +87,21 @@ fn heif_luma(bytes: &[u8], max_pixels: u64) -> Result<Luma, MediaError> {
     Ok(reduce_to(&full, HANDOFF_SIDE))
 }
 
-fn jpeg_luma(bytes: &[u8]) -> Result<Luma, MediaError> {
+/// The share of the image's rows that must have come from real data when the entropy-coded data
+/// runs out: a few bytes missing at the very end cost a row or two (libjpeg paints them grey,
+/// and the photo is judged with a warning); more is a truncated upload, refused so the phone
+/// sends it again.
+const MIN_DECODED_ROWS: f64 = 0.98;
+
+fn jpeg_luma(bytes: &[u8]) -> Result<(Luma, Vec<String>), MediaError> {
     // libjpeg reports a fatal error by unwinding out of the C code (mozjpeg's `unwinding`
     // feature); the payload is its message. Nothing else in here can panic.
-    match std::panic::catch_unwind(|| jpeg_luma_unguarded(bytes)) {
-        Ok(result) => result,
+    let _ = take_warnings();
+    let result = std::panic::catch_unwind(|| jpeg_luma_unguarded(bytes));
+    let warnings = judge_warnings();
+    match result {
+        Ok(Ok(luma)) => Ok((luma, warnings?)),
+        Ok(Err(e)) => Err(e),
         Err(payload) => {
             let reason = payload
                 .downcast_ref::<String>()
@@ -113,7 +123,7 @@ fn jpeg_scale(width: usize, height: usize) -> u8 {
 fn jpeg_luma_unguarded(bytes: &[u8]) -> Result<Luma, MediaError> {
     use mozjpeg::{ColorSpace, Decompress};
     let unreadable = |what: &str, e: std::io::Error| MediaError::Unreadable(format!("JPEG {what}: {e}"));
-    let mut decompress = Decompress::with_err(strict_error_mgr()).from_mem(bytes).map_err(|e| unreadable("header", e))?;
+    let mut decompress = Decompress::with_err(collecting_error_mgr()).from_mem(bytes).map_err(|e| unreadable("header", e))?;
     decompress.scale(jpeg_scale(decompress.width(), decompress.height()));
     let cmyk = matches!(decompress.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
     let mut started =
@@ -132,24 +142,84 @@ fn jpeg_luma_unguarded(bytes: &[u8]) -> Result<Luma, MediaError> {
     }
 }
 
-/// libjpeg's error manager, made strict: a fatal error unwinds (as mozjpeg's default does), and
-/// so does the warning that the entropy-coded data ran out mid-image (`JWRN_HIT_MARKER`), so a
-/// truncated upload is refused instead of judged with its missing rows painted grey. Other
-/// warnings — a missing end marker after complete data, extraneous bytes between markers, both
-/// seen in phone files — are ignored, as libjpeg itself does.
-pub(super) fn strict_error_mgr() -> mozjpeg_sys::jpeg_error_mgr {
-    use mozjpeg_sys::{jpeg_common_struct, jpeg_std_error, JWRN_HIT_MARKER};
+/// A warning libjpeg decoded past.
+#[derive(Debug, Clone)]
+pub(super) struct JpegWarning {
+    pub message: String,
+    /// The entropy-coded data ran out (`JWRN_HIT_MARKER`, `JWRN_JPEG_EOF`): rows from `row` on
+    /// are grey.
+    pub data_ran_out: bool,
+    /// Output rows finished when it was raised, of `rows`.
+    pub row: u32,
+    pub rows: u32,
+}
+
+std::thread_local! {
+    /// The warnings of the decode running on this thread (one at a time per thread).
+    static WARNINGS: std::cell::RefCell<Vec<JpegWarning>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The warnings the last decode on this thread raised, emptying the list.
+pub(super) fn take_warnings() -> Vec<JpegWarning> {
+    WARNINGS.with(|w| std::mem::take(&mut *w.borrow_mut()))
+}
+
+/// What the last decode's warnings mean: the notes to keep as evidence, or — when the data ran
+/// out before [`MIN_DECODED_ROWS`] of the rows — a truncated file, refused.
+pub(super) fn judge_warnings() -> Result<Vec<String>, MediaError> {
+    let mut notes = Vec::new();
+    for w in take_warnings() {
+        if w.data_ran_out {
+            // A progressive file is read whole before its first row: it ran out at row 0.
+            let share = if w.rows == 0 { 0.0 } else { f64::from(w.row) / f64::from(w.rows) };
+            if share < MIN_DECODED_ROWS {
+                return Err(MediaError::Unreadable(format!("JPEG data: the data ends at row {} of {} (truncated)", w.row, w.rows)));
+            }
+            notes.push(format!("libjpeg: {} (at row {} of {}; the rest painted grey)", w.message, w.row, w.rows));
+        } else {
+            notes.push(format!("libjpeg: {}", w.message));
+        }
+    }
+    notes.dedup();
+    Ok(notes)
+}
+
+/// libjpeg's error manager: a fatal error unwinds (as mozjpeg's default does); warnings — data
+/// that ran out before the last row, extraneous bytes before a marker, a missing end marker —
+/// are collected for [`take_warnings`] and decoding goes on, as libjpeg's own tools do. The
+/// caller decides what a warning means (see [`MIN_DECODED_ROWS`]).
+pub(super) fn collecting_error_mgr() -> mozjpeg_sys::jpeg_error_mgr {
+    use mozjpeg_sys::{jpeg_common_struct, jpeg_decompress_struct, jpeg_std_error, JWRN_HIT_MARKER, JWRN_JPEG_EOF};
     use std::os::raw::c_int;
 
     extern "C-unwind" fn fatal(cinfo: &mut jpeg_common_struct) {
         std::panic::resume_unwind(Box::new(message(cinfo)));
     }
     extern "C-unwind" fn warning(cinfo: &mut jpeg_common_struct, level: c_int) {
+        if level >= 0 {
+            return; // trace messages
+        }
         // SAFETY: libjpeg calls this with the error manager it was created with, set below.
         let code = unsafe { cinfo.err.as_ref() }.map_or(0, |err| err.msg_code);
-        if level < 0 && code == JWRN_HIT_MARKER as c_int {
-            std::panic::resume_unwind(Box::new(message(cinfo)));
-        }
+        let (row, rows) = if cinfo.is_decompressor != 0 {
+            // SAFETY: a decompressor's common struct is the head of its jpeg_decompress_struct.
+            let d = unsafe { &*(cinfo as *const jpeg_common_struct).cast::<jpeg_decompress_struct>() };
+            (d.output_scanline, d.output_height)
+        } else {
+            (0, 0)
+        };
+        let warning = JpegWarning {
+            message: message(cinfo),
+            data_ran_out: code == JWRN_HIT_MARKER as c_int || code == JWRN_JPEG_EOF as c_int,
+            row,
+            rows,
+        };
+        WARNINGS.with(|w| {
+            let mut w = w.borrow_mut();
+            if w.len() < 16 {
+                w.push(warning);
+            }
+        });
     }
     fn message(cinfo: &mut jpeg_common_struct) -> String {
         let mut buffer = [0u8; 200]; // JMSG_LENGTH_MAX
@@ -314,7 +384,7 @@ mod tests {
     #[test]
     fn jpeg_decodes_to_luma_at_the_working_scale() {
         // 3264 × 2448 at 1/8 is 408 × 306: the smallest DCT scale that covers 384 px.
-        let luma = decode_luma(&fixture("iphone-6.jpg"), ImageFormat::Jpeg, 1 << 26).unwrap().unwrap();
+        let luma = decode_luma(&fixture("iphone-6.jpg"), ImageFormat::Jpeg, 1 << 26).unwrap().0.unwrap();
         assert_eq!((luma.width, luma.height), (408, 306));
         // 1 532 px needs the 1/2 scale.
         assert_eq!(jpeg_scale(1532, 1034), 4);
@@ -325,13 +395,13 @@ mod tests {
     fn heic_grid_decodes_whole_to_luma_and_respects_the_pixel_limit() {
         // iPhone 11 Pro: 48 tiles of 512 × 512 make a 3024 × 4032 portrait.
         let bytes = fixture("iphone-11-pro.heic");
-        let luma = decode_luma(&bytes, ImageFormat::Heif, 1 << 26).unwrap().unwrap();
+        let luma = decode_luma(&bytes, ImageFormat::Heif, 1 << 26).unwrap().0.unwrap();
         assert_eq!((luma.width, luma.height), (576, 768));
         let m = metrics(&luma);
         assert!(m.brightness > 20.0 && m.brightness < 235.0 && m.sharpness > 1.0, "{m:?}");
         match decode_luma(&bytes, ImageFormat::Heif, 3024 * 4000) {
             Err(MediaError::Unreadable(reason)) => assert!(reason.contains("HEIF"), "{reason}"),
-            other => panic!("over the pixel limit: {:?}", other.map(|l| l.map(|l| (l.width, l.height)))),
+            other => panic!("over the pixel limit: {:?}", other.map(|l| l.0.map(|l| (l.width, l.height)))),
         }
         assert!(matches!(decode_luma(&bytes[..bytes.len() / 2], ImageFormat::Heif, 1 << 26), Err(MediaError::Unreadable(_))));
     }
@@ -342,7 +412,7 @@ mod tests {
         for cut in [bytes.len() / 2, bytes.len() * 9 / 10] {
             match decode_luma(&bytes[..cut], ImageFormat::Jpeg, 1 << 26) {
                 Err(MediaError::Unreadable(reason)) => assert!(reason.contains("JPEG"), "{reason}"),
-                other => panic!("cut at {cut}: {:?}", other.map(|l| l.map(|l| (l.width, l.height)))),
+                other => panic!("cut at {cut}: {:?}", other.map(|l| l.0.map(|l| (l.width, l.height)))),
             }
         }
         assert!(decode_luma(&bytes[..bytes.len() - 2], ImageFormat::Jpeg, 1 << 26).is_ok(), "only the EOI marker missing");

@@ -28,7 +28,13 @@ pub fn thumbnail(bytes: &[u8], max_pixels: u64) -> Result<Vec<u8>, MediaError> {
 /// applied to the pixels.
 fn thumbnail_of(bytes: &[u8], format: ImageFormat, orientation: Option<u16>, max_pixels: u64) -> Result<Vec<u8>, MediaError> {
     let rgb = match format {
-        ImageFormat::Jpeg => guarded(|| jpeg_rgb(bytes))?,
+        ImageFormat::Jpeg => {
+            let _ = super::pixels::take_warnings();
+            let rgb = guarded(|| jpeg_rgb(bytes));
+            // The same rule as the check's decode: a file cut short is refused, a warning kept.
+            super::pixels::judge_warnings()?;
+            rgb?
+        }
         ImageFormat::Png | ImageFormat::Webp => {
             let fmt = if format == ImageFormat::Png { image::ImageFormat::Png } else { image::ImageFormat::WebP };
             let mut reader = image::ImageReader::with_format(Cursor::new(bytes), fmt);
@@ -65,7 +71,8 @@ fn guarded<T>(work: impl FnOnce() -> Result<T, MediaError> + std::panic::UnwindS
 fn jpeg_rgb(bytes: &[u8]) -> Result<RgbImage, MediaError> {
     use mozjpeg::{ColorSpace, Decompress};
     let unreadable = |what: &str, e: std::io::Error| MediaError::Unreadable(format!("JPEG {what}: {e}"));
-    let mut decompress = Decompress::with_err(super::pixels::strict_error_mgr()).from_mem(bytes).map_err(|e| unreadable("header", e))?;
+    let mut decompress =
+        Decompress::with_err(super::pixels::collecting_error_mgr()).from_mem(bytes).map_err(|e| unreadable("header", e))?;
     let long = decompress.width().max(decompress.height());
     let scale = [1u8, 2, 4].into_iter().find(|&n| long * usize::from(n) / 8 >= THUMB_SIDE as usize).unwrap_or(8);
     decompress.scale(scale);

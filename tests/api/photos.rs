@@ -7,6 +7,7 @@ use crate::visits::futures_join;
 
 backend_tests!(
     real_photos_are_read_as_exiftool_reads_them_and_judged,
+    metadata_in_every_form_phones_write_it_is_read_and_weak_edit_signs_do_not_block,
     app_gps_stands_in_for_missing_exif_gps_within_its_accuracy,
     a_photo_with_the_customer_must_show_two_faces,
     the_same_photo_twice_is_stored_once_and_different_bytes_conflict,
@@ -148,6 +149,76 @@ async fn real_photos_are_read_as_exiftool_reads_them_and_judged(app: TestApp) {
     assert!(f["evidence"]["distance_m"].as_f64().unwrap() > 100_000.0);
     assert_eq!(f["evidence"]["radius_m"], 150.0);
     assert_eq!(f["evidence"]["source"], "exif");
+}
+
+async fn metadata_in_every_form_phones_write_it_is_read_and_weak_edit_signs_do_not_block(app: TestApp) {
+    use crate::variants;
+    let customer = app.customer_at_samsung_photo().await;
+    let visit = draft(&app, customer).await;
+    let samsung = fixture("samsung-galaxy-s7-edge.jpg");
+    let truth = exiftool("samsung-galaxy-s7-edge.jpg");
+    let put = |bytes: Vec<u8>| {
+        let app = &app;
+        async move { app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", bytes, &[])).await }
+    };
+    let near = |p: &Value| {
+        let (lat, lon) = (p["exif"]["latitude"].as_f64(), p["exif"]["longitude"].as_f64());
+        lat.zip(lon).is_some_and(|(lat, lon)| {
+            (lat - truth["GPSLatitude"].as_f64().unwrap()).abs() < 1e-5 && (lon - truth["GPSLongitude"].as_f64().unwrap()).abs() < 1e-5
+        })
+    };
+
+    // GPS as SRATIONAL: read as exiftool reads it, so no photo_no_gps and no distance finding.
+    let r = put(variants::gps_as_srational(samsung.clone())).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(codes(&r.json), ["photo_wrong_day"], "{}", r.json);
+    assert!(near(&r.json), "{}", r.json["exif"]);
+    assert_eq!(r.json["exif"]["gps_source"], "exif");
+
+    // Capture time and GPS only in XMP: read from there, and the facts say so; the camera's
+    // name without EXIF is then no sign of stripping.
+    let xmp = variants::xmp_only(&samsung, "2017-02-09T19:51:38", "48,53.55N", "2,14.183334E", "samsung", "SM-G935F");
+    let r = put(xmp).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(codes(&r.json), ["photo_wrong_day"], "{}", r.json);
+    assert_eq!(r.json["exif"]["datetime_original"], "2017:02:09 19:51:38");
+    assert_eq!((r.json["exif"]["time_source"].as_str(), r.json["exif"]["gps_source"].as_str()), (Some("xmp"), Some("xmp")));
+    assert!(near(&r.json), "{}", r.json["exif"]);
+    assert_eq!(r.json["exif"]["make"], "samsung");
+
+    // A transfer app's ModifyDate is a weak sign: photo_possibly_edited (major), not photo_edited.
+    let r = put(variants::modify_date_rewritten(samsung.clone(), "2017:03:01 10:00:00")).await;
+    assert_eq!(codes(&r.json), ["photo_possibly_edited", "photo_wrong_day"], "{}", r.json);
+    let f = &r.json["findings"][0];
+    assert_eq!(f["severity"], "major");
+    assert_eq!(f["evidence"]["signs"][0]["sign"], "modified_after_capture");
+    assert_eq!(f["evidence"]["signs"][0]["strong"], false);
+
+    // One IPTC keyword added (exiftool -keywords=…) is no edit at all.
+    let r = put(variants::iptc_keyword_added(&samsung, "kunjungan")).await;
+    assert_eq!(codes(&r.json), ["photo_wrong_day"], "{}", r.json);
+    assert_eq!(r.json["exif"]["iptc"], true);
+    assert_eq!(r.json["exif"]["quantisation"], "ijg:96", "Samsung's camera writes the IJG table");
+
+    // What libjpeg decodes with a warning is judged, the warning kept as evidence.
+    let r = put(variants::junk_before_a_marker(&samsung)).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(codes(&r.json), ["photo_wrong_day"], "{}", r.json);
+    assert!(r.json["decode_warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("xtraneous")), "{}", r.json);
+    let r = put(samsung[..samsung.len() - 300].to_vec()).await;
+    assert_eq!(r.status, 201, "a few bytes lost at the end: {}", r.json);
+    assert!(r.json["decode_warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("row")), "{}", r.json);
+    let r = put(samsung[..samsung.len() / 2].to_vec()).await;
+    assert_eq!((r.status, r.json["code"].as_str()), (422, Some("photo_unreadable")), "half a photo is a failed upload");
+    assert!(r.json["detail"].as_str().unwrap().contains("truncated"), "{}", r.json);
+
+    // An iPhone photo re-encoded with the IJG tables, EXIF kept: a strong sign, photo_edited.
+    let r = put(variants::reencoded_with_ijg_tables(&fixture("iphone-6.jpg"))).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let f = r.json["findings"].as_array().unwrap().iter().find(|f| f["code"] == "photo_edited").expect("photo_edited").clone();
+    assert_eq!(f["evidence"]["signs"][0]["sign"], "editor_quantisation", "{f}");
+    assert_eq!(r.json["exif"]["quantisation"], "ijg:90");
+    assert_eq!(f["severity"], "blocking");
 }
 
 async fn a_photo_with_the_customer_must_show_two_faces(app: TestApp) {

@@ -39,7 +39,7 @@ impl Default for Policy {
     fn default() -> Self {
         use FindingCode::*;
         use Severity::*;
-        let table: [(FindingCode, Severity, u32); 36] = [
+        let table: [(FindingCode, Severity, u32); 42] = [
             // A photo without time or place is invalid evidence (RULES.md §4 item 3).
             (PhotoRequiredMissing, Blocking, 40),
             (PhotoResolutionLow, Major, 10),
@@ -91,6 +91,20 @@ impl Default for Policy {
             // list (ch. 6.1) makes only the door photos and the WhatsApp chat "wajib": flagged for
             // HQ's eye, not failed.
             (CallEvidenceMissing, Major, 15),
+            // Weak signs of editing (a ModifyDate after capture, maker EXIF stripped, an unknown
+            // Software): shown to HQ with the evidence, not failed — `photo_edited` must be certain.
+            (PhotoPossiblyEdited, Major, 15),
+            // A WhatsApp chat must show the visit's date (SOP ch. 6.3, 7).
+            (ScreenshotDateMismatch, Major, 15),
+            // The chat's header must name the customer's contact or number.
+            (ScreenshotContactMissing, Major, 15),
+            // A two-way conversation: the customer's answer shows on the chat.
+            (ScreenshotOneSided, Major, 15),
+            // Too little text read to judge the chat.
+            (ScreenshotUnreadable, Major, 10),
+            // OCR is not installed on this server: the chat's checks did not run — HQ looks, it is
+            // not a pass.
+            (ScreenshotNotRead, Major, 0),
         ];
         Self {
             photo: PhotoPolicy::default(),

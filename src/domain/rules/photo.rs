@@ -180,15 +180,28 @@ pub fn photo_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, c
 
     let signs = edit_signs(policy, facts);
     if !signs.is_empty() {
-        let list: Vec<String> = signs.iter().map(|s| s.detail.clone()).collect();
+        // Strong signs make the blocking `photo_edited`; weak ones alone `photo_possibly_edited`.
+        // Either way every sign is in the evidence.
+        let certain = signs.iter().any(|s| s.strong);
+        let shown: Vec<String> = signs.iter().filter(|s| s.strong == certain).map(|s| s.detail.clone()).collect();
+        let (code, id_text, en_text) = if certain {
+            (FindingCode::PhotoEdited, "Foto tampak telah diedit", "The photo appears edited")
+        } else {
+            (
+                FindingCode::PhotoPossiblyEdited,
+                "Foto mungkin telah diedit (tanda lemah, periksa)",
+                "The photo may have been edited (weak signs, to check)",
+            )
+        };
         out.push(finding(
             policy,
-            FindingCode::PhotoEdited,
+            code,
             id,
             json!({ "signs": signs, "software": facts.software, "creator_tool": facts.creator_tool,
+                    "quantisation": facts.quantisation, "iptc": facts.iptc,
                     "policy": { "photo.edit_modify_tolerance_minutes": policy.photo.edit_modify_tolerance_minutes } }),
-            format!("Foto tampak telah diedit: {}.", list.join("; ")),
-            format!("The photo appears edited: {}.", list.join("; ")),
+            format!("{id_text}: {}.", shown.join("; ")),
+            format!("{en_text}: {}.", shown.join("; ")),
         ));
     }
 
