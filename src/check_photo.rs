@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::app::photos::check_file;
+use crate::app::photos::check_file_with;
 use crate::domain::policy::Policy;
 use crate::domain::visit::PhotoKind;
 
@@ -17,9 +17,11 @@ pub fn run(kind: &str, tz: &str, as_json: bool, files: &[PathBuf]) -> anyhow::Re
         .ok_or_else(|| anyhow::anyhow!("--kind must be with_customer, storefront, whatsapp_screenshot, call_log_screenshot or product"))?;
     let tz: chrono_tz::Tz = tz.parse().map_err(|_| anyhow::anyhow!("{tz:?} is not an IANA time zone"))?;
     let policy = Policy::default();
+    let defaults = crate::config::MediaSettings::default();
+    let ocr = crate::startup::detect_ocr(&defaults).ok();
     let mut out = std::io::stdout().lock();
     for file in files {
-        let line = check_one(&policy, kind, tz, file);
+        let line = check_one(&policy, kind, tz, file, ocr.as_deref());
         if as_json {
             writeln!(out, "{line}")?;
         } else {
@@ -30,14 +32,14 @@ pub fn run(kind: &str, tz: &str, as_json: bool, files: &[PathBuf]) -> anyhow::Re
 }
 
 /// The JSON result for one file.
-pub fn check_one(policy: &Policy, kind: PhotoKind, tz: chrono_tz::Tz, file: &PathBuf) -> Value {
+pub fn check_one(policy: &Policy, kind: PhotoKind, tz: chrono_tz::Tz, file: &PathBuf, ocr: Option<&crate::media::ocr::Tesseract>) -> Value {
     let name = file.display().to_string();
     let started = Instant::now();
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
         Err(e) => return json!({ "file": name, "error": "file_unreadable", "detail": e.to_string() }),
     };
-    let result = std::panic::catch_unwind(|| check_file(policy, &bytes, kind, tz));
+    let result = std::panic::catch_unwind(|| check_file_with(policy, &bytes, kind, tz, ocr));
     let elapsed_us = started.elapsed().as_micros() as u64;
     match result {
         Err(_) => json!({ "file": name, "error": "photo_unreadable", "elapsed_us": elapsed_us }),
@@ -66,6 +68,7 @@ pub fn check_one(policy: &Policy, kind: PhotoKind, tz: chrono_tz::Tz, file: &Pat
                 "quantisation": facts.quantisation,
                 "iptc": facts.iptc,
                 "decode_warnings": facts.decode_warnings,
+                "chat": facts.chat,
                 "findings": findings.iter().map(|f| json!({
                     "code": f.code.as_str(), "severity": f.severity, "penalty": f.penalty,
                     "message": f.message_en, "evidence": f.evidence,

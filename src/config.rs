@@ -197,6 +197,13 @@ pub struct MediaSettings {
     pub max_concurrent_inspections: usize,
     /// Longest one inspection may take, in seconds.
     pub inspect_timeout_secs: u64,
+    /// The Tesseract program that reads WhatsApp screenshots; empty switches OCR off (the
+    /// screenshot checks then report `screenshot_not_read`).
+    pub ocr_program: String,
+    /// Tesseract's language models, `+`-joined.
+    pub ocr_languages: String,
+    /// Longest one screenshot's OCR may take, in seconds (then it is killed).
+    pub ocr_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -243,7 +250,13 @@ impl Default for StorageSettings {
 
 impl Default for MediaSettings {
     fn default() -> Self {
-        Self { max_concurrent_inspections: 0, inspect_timeout_secs: 20 }
+        Self {
+            max_concurrent_inspections: 0,
+            inspect_timeout_secs: 20,
+            ocr_program: "tesseract".into(),
+            ocr_languages: "ind+eng".into(),
+            ocr_timeout_secs: 10,
+        }
     }
 }
 
@@ -286,6 +299,9 @@ impl Settings {
         }
         if self.media.inspect_timeout_secs == 0 {
             problems.push("media.inspect_timeout_secs must be at least 1".into());
+        }
+        if self.media.ocr_timeout_secs == 0 || self.media.ocr_timeout_secs >= self.media.inspect_timeout_secs {
+            problems.push("media.ocr_timeout_secs must be at least 1 and below media.inspect_timeout_secs".into());
         }
         if self.jobs.poll_interval_ms == 0 || self.jobs.heartbeat_secs == 0 || self.jobs.max_attempts == 0 {
             problems.push("jobs.poll_interval_ms, jobs.heartbeat_secs and jobs.max_attempts must be at least 1".into());
@@ -346,6 +362,9 @@ mod tests {
             "max_connections",
             "max_concurrent_inspections",
             "inspect_timeout_secs",
+            "ocr_program",
+            "ocr_languages",
+            "ocr_timeout_secs",
             "enabled",
             "poll_interval_ms",
             "heartbeat_secs",

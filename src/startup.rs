@@ -30,7 +30,9 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         0 => cores,
         n => n,
     };
+    let ocr = detect_ocr(&settings.media);
     let app = App {
+        ocr,
         repo,
         store,
         policy: Arc::new(policy),
@@ -56,6 +58,25 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         tracing::warn!(error = %e, "could not load the shipped holidays");
     }
     Ok(app)
+}
+
+/// The OCR engine for WhatsApp screenshots. Without one the server starts all the same, says
+/// so here and in `/readyz`, and each screenshot gets `screenshot_not_read`.
+pub fn detect_ocr(media: &crate::config::MediaSettings) -> Result<Arc<crate::media::ocr::Tesseract>, String> {
+    if media.ocr_program.is_empty() {
+        tracing::warn!("OCR is switched off (media.ocr_program is empty): WhatsApp screenshots will not be read");
+        return Err("switched off (media.ocr_program is empty)".into());
+    }
+    match crate::media::ocr::Tesseract::detect(&media.ocr_program, &media.ocr_languages, Duration::from_secs(media.ocr_timeout_secs)) {
+        Ok(engine) => {
+            tracing::info!(engine = %engine.version, languages = %engine.languages, "OCR ready for WhatsApp screenshots");
+            Ok(Arc::new(engine))
+        }
+        Err(why) => {
+            tracing::warn!(%why, "no OCR: WhatsApp screenshots will not be read (install tesseract-ocr, tesseract-ocr-ind, tesseract-ocr-eng)");
+            Err(why)
+        }
+    }
 }
 
 /// The policy in force: the defaults, with the operator's file merged over them.

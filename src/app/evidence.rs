@@ -12,8 +12,9 @@ use crate::domain::finding::Finding;
 use crate::domain::ids::VisitId;
 use crate::domain::policy::Policy;
 use crate::domain::rules::{self, EarlierCopy, Geofence, PhotoContext};
-use crate::domain::visit::{Photo, PhotoFacts, PhotoKind, PixelStats};
-use crate::media::{Inspection, Limits};
+use crate::domain::visit::{ChatDateFact, ChatFacts, Photo, PhotoFacts, PhotoKind, PixelStats};
+use crate::media::chat::{ChatDate, Side};
+use crate::media::{ChatOutcome, Inspection, Limits};
 
 /// What a photo is judged against.
 pub(crate) struct Against<'a> {
@@ -26,7 +27,11 @@ pub(crate) struct Against<'a> {
 /// The photo's findings: its own (resolution, light, blur, time, place, edits) and reuse.
 pub(crate) async fn judge_photo(app: &App, policy: &Policy, against: &Against<'_>, photo: &Photo) -> Result<Vec<Finding>, AppError> {
     let earlier_copies = earlier_copies(app, policy, &photo.sha256, &photo.facts, photo.received_at, photo.visit_id).await?;
+    let customer = against.customer;
+    let customer_names: Vec<String> = customer.contact_name.iter().cloned().chain(std::iter::once(customer.name.clone())).collect();
     let ctx = PhotoContext {
+        customer_names: &customer_names,
+        customer_phone: customer.contact_phone.as_deref(),
         photo_id: photo.id,
         kind: photo.kind,
         geofence: geofence(policy, against.customer),
@@ -59,7 +64,7 @@ async fn earlier_copies(
         .earlier_copies(sha256, received_at, visit)
         .await?
         .into_iter()
-        .map(|(photo_id, visit_id)| EarlierCopy { photo_id, visit_id, exact: true, distance: 0 })
+        .map(|(photo_id, visit_id)| EarlierCopy { photo_id, visit_id, exact: true, distance: 0, same_text: false })
         .collect();
     if let Some((dhash, ahash)) = facts.perceptual_hashes() {
         for c in app.repo.hash_candidates(&dhash, ahash, received_at, visit).await? {
@@ -67,7 +72,16 @@ async fn earlier_copies(
                 continue;
             }
             if let Some(distance) = rules::near_match(policy, (&dhash, ahash), (&c.dhash, c.ahash)) {
-                copies.push(EarlierCopy { photo_id: c.photo_id, visit_id: c.visit_id, exact: false, distance });
+                copies.push(EarlierCopy { photo_id: c.photo_id, visit_id: c.visit_id, exact: false, distance, same_text: false });
+            }
+        }
+    }
+    // A screenshot of the same chat, whatever its pixels: its OCR text fingerprint.
+    if let Some(fingerprint) = facts.chat.as_ref().and_then(|c| c.fingerprint.as_deref()) {
+        for (photo_id, visit_id) in app.repo.earlier_text_copies(fingerprint, received_at, visit).await? {
+            match copies.iter_mut().find(|c| c.photo_id == photo_id) {
+                Some(known) => known.same_text = true,
+                None => copies.push(EarlierCopy { photo_id, visit_id, exact: false, distance: u32::MAX, same_text: true }),
             }
         }
     }
@@ -131,5 +145,42 @@ pub fn facts_from(inspection: &Inspection, branch_tz: Tz) -> PhotoFacts {
         make: exif.make.clone(),
         model: exif.model.clone(),
         software: exif.software.clone(),
+        chat: inspection.chat.as_ref().map(chat_facts),
+    }
+}
+
+/// What OCR read, as the facts keep it.
+fn chat_facts(outcome: &ChatOutcome) -> ChatFacts {
+    match outcome {
+        ChatOutcome::NotInstalled => ChatFacts { status: "not_installed".into(), ..Default::default() },
+        ChatOutcome::Failed(why) => ChatFacts { status: "failed".into(), error: Some(why.clone()), ..Default::default() },
+        ChatOutcome::Read { reading, fingerprint, elapsed, engine } => ChatFacts {
+            status: "read".into(),
+            engine: Some(engine.clone()),
+            error: None,
+            header: reading.header.clone(),
+            dates: reading
+                .dates
+                .iter()
+                .map(|(shown, d)| {
+                    let base = ChatDateFact { shown: shown.clone(), ..Default::default() };
+                    match d {
+                        ChatDate::Today => ChatDateFact { kind: "today".into(), ..base },
+                        ChatDate::Yesterday => ChatDateFact { kind: "yesterday".into(), ..base },
+                        ChatDate::Weekday(w) => ChatDateFact { kind: "weekday".into(), weekday: Some(*w), ..base },
+                        ChatDate::DayMonth(day, month) => ChatDateFact { kind: "day_month".into(), day_month: Some((*day, *month)), ..base },
+                        ChatDate::Date(date) => ChatDateFact { kind: "date".into(), date: Some(*date), ..base },
+                    }
+                })
+                .collect(),
+            times: reading.times.clone(),
+            customer_lines: reading.lines.iter().filter(|l| l.side == Side::Customer).count() as u32,
+            rep_lines: reading.lines.iter().filter(|l| l.side == Side::Rep).count() as u32,
+            confident_words: reading.confident_words as u32,
+            mean_confidence: (reading.mean_confidence * 10.0).round() / 10.0,
+            text: reading.text.clone(),
+            fingerprint: fingerprint.clone(),
+            elapsed_ms: elapsed.as_millis() as u64,
+        },
     }
 }

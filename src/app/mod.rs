@@ -76,6 +76,8 @@ pub struct App {
     /// Bounds the photo inspections running at once (CPU work off the async threads).
     pub inspect_permits: Arc<Semaphore>,
     pub inspect_timeout: Duration,
+    /// The OCR engine that reads WhatsApp screenshots, or why there is none.
+    pub ocr: Result<Arc<crate::media::ocr::Tesseract>, String>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// How long a console session lives.
     pub sessions: SessionLimits,

@@ -137,10 +137,17 @@ async fn bounded_blocking<T: Send + 'static>(
 async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind: PhotoKind) -> Result<(String, Inspection), AppError> {
     let limits = limits_for(&app.policy, kind);
     let metrics = app.metrics.clone();
+    let ocr = app.ocr.clone().ok();
     let task = bounded_blocking(&app.inspect_permits, move || {
         let sha256 = sha256_hex(&bytes);
         let started = std::time::Instant::now();
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| media::inspect(&bytes, declared.as_deref(), &limits)));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut inspection = media::inspect(&bytes, declared.as_deref(), &limits)?;
+            if kind == PhotoKind::WhatsappScreenshot {
+                inspection.chat = Some(media::read_screenshot(ocr.as_deref(), &bytes, inspection.format, limits.max_pixels));
+            }
+            Ok::<_, media::MediaError>(inspection)
+        }));
         metrics.observe_photo_check(started.elapsed());
         (sha256, result)
     })
@@ -164,7 +171,22 @@ pub fn check_file(
     kind: PhotoKind,
     branch_tz: Tz,
 ) -> Result<(Inspection, PhotoFacts, Vec<crate::domain::finding::Finding>), media::MediaError> {
-    let inspection = media::inspect(bytes, None, &limits_for(policy, kind))?;
+    check_file_with(policy, bytes, kind, branch_tz, None)
+}
+
+/// [`check_file`] with an OCR engine for WhatsApp screenshots.
+pub fn check_file_with(
+    policy: &crate::domain::policy::Policy,
+    bytes: &[u8],
+    kind: PhotoKind,
+    branch_tz: Tz,
+    ocr: Option<&media::ocr::Tesseract>,
+) -> Result<(Inspection, PhotoFacts, Vec<crate::domain::finding::Finding>), media::MediaError> {
+    let limits = limits_for(policy, kind);
+    let mut inspection = media::inspect(bytes, None, &limits)?;
+    if kind == PhotoKind::WhatsappScreenshot {
+        inspection.chat = Some(media::read_screenshot(ocr, bytes, inspection.format, limits.max_pixels));
+    }
     let facts = facts_from(&inspection, branch_tz);
     let ctx = PhotoContext {
         photo_id: PhotoId(uuid::Uuid::nil()),
@@ -175,6 +197,8 @@ pub fn check_file(
         branch_tz,
         received_at: chrono::Utc::now(),
         earlier_copies: &[],
+        customer_names: &[],
+        customer_phone: None,
     };
     let findings = rules::photo_findings(policy, &ctx, &facts, &CaptureMeta::default());
     Ok((inspection, facts, findings))

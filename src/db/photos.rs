@@ -42,6 +42,10 @@ pub trait PhotoRepo: Send + Sync {
         before: DateTime<Utc>,
         other_than: VisitId,
     ) -> Result<Vec<HashCandidate>, RepoError>;
+    /// Screenshots of other visits whose chat text has this fingerprint, received before
+    /// `before` (at most 10).
+    async fn earlier_text_copies(&self, fingerprint: &str, before: DateTime<Utc>, other_than: VisitId)
+        -> Result<Vec<(PhotoId, VisitId)>, RepoError>;
     /// Photos of other visits with the same bytes, received before `before` (at most 10).
     async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError>;
 }

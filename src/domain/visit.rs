@@ -274,6 +274,54 @@ pub struct PhotoFacts {
     pub iptc: bool,
     /// What the decoder warned of and decoded past.
     pub decode_warnings: Vec<String>,
+    /// What OCR read of a WhatsApp screenshot (absent for other kinds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat: Option<ChatFacts>,
+}
+
+/// What OCR read of a WhatsApp screenshot: the chat's header, its dates, times and the two
+/// sides' lines, and the whole text (searchable by HQ).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChatFacts {
+    /// `read`, `not_installed` (no OCR engine on the server) or `failed`.
+    pub status: String,
+    /// The engine and its version (`tesseract 5.3.0`).
+    pub engine: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The header: the contact's saved name or number.
+    pub header: Option<String>,
+    pub dates: Vec<ChatDateFact>,
+    /// Message times shown (`14:05`).
+    pub times: Vec<String>,
+    /// Lines of text on the customer's side (left) and the rep's (right).
+    pub customer_lines: u32,
+    pub rep_lines: u32,
+    /// Words read with a confidence of 50 or more, and the mean confidence (0–100).
+    pub confident_words: u32,
+    pub mean_confidence: f64,
+    /// Every line read, top to bottom.
+    pub text: String,
+    /// The messages' text fingerprint (the same chat read again gives the same one).
+    pub fingerprint: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+/// A date a chat shows: as shown, and what it means.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChatDateFact {
+    pub shown: String,
+    /// `today`, `yesterday`, `weekday`, `day_month` or `date`.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    /// 0 = Monday.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weekday: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day_month: Option<(u32, u32)>,
 }
 
 impl PhotoFacts {

@@ -14,10 +14,15 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Ready when the database answers and the object store accepts a write.
+/// Ready when the database answers and the object store accepts a write. The OCR engine is a
+/// detail, not a condition: without it the server serves, and screenshots say they were not read.
 pub async fn readyz(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
     let backend = app.readiness().await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ready", "database": backend, "object_store": "ok" })))
+    let ocr = match &app.ocr {
+        Ok(engine) => json!({ "status": "ok", "engine": engine.version, "languages": engine.languages }),
+        Err(why) => json!({ "status": "unavailable", "detail": why }),
+    };
+    Ok(HttpResponse::Ok().json(json!({ "status": "ready", "database": backend, "object_store": "ok", "ocr": ocr })))
 }
 
 /// Prometheus metrics (text exposition format 0.0.4). Unauthenticated, like the health checks:

@@ -136,6 +136,8 @@ pub struct PhotoView {
     pub faces: Option<u32>,
     /// What the decoder warned of and decoded past.
     pub decode_warnings: Vec<String>,
+    /// What OCR read of a WhatsApp screenshot (null for other kinds).
+    pub chat: Option<crate::domain::visit::ChatFacts>,
     pub capture: CaptureView,
     pub findings: Vec<Finding>,
     pub received_at: DateTime<Utc>,
@@ -184,6 +186,7 @@ impl From<Photo> for PhotoView {
                 iptc: f.iptc,
             },
             decode_warnings: f.decode_warnings,
+            chat: f.chat,
             capture: CaptureView {
                 captured_at: p.capture.captured_at,
                 latitude: p.capture.location.map(|g| g.latitude),

@@ -8,10 +8,12 @@
 //! → EXIF and editing markers → one reduced-scale grayscale decode → brightness, backlight, blur,
 //! perceptual hashes.
 
+pub mod chat;
 mod error;
 mod exif;
 pub mod faces;
 mod markers;
+pub mod ocr;
 pub mod pixels;
 mod sniff;
 pub mod thumbnail;
@@ -51,6 +53,36 @@ pub struct Inspection {
     /// What the decoder warned of and decoded past (libjpeg: extraneous bytes before a marker,
     /// data that ends a few rows early): evidence, not a refusal.
     pub decode_warnings: Vec<String>,
+    /// What OCR read of a chat screenshot (set by the caller, see [`read_screenshot`]).
+    pub chat: Option<ChatOutcome>,
+}
+
+/// What became of a screenshot's OCR.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatOutcome {
+    Read { reading: chat::ChatReading, fingerprint: Option<String>, elapsed: std::time::Duration, engine: String },
+    /// No OCR engine on this server.
+    NotInstalled,
+    Failed(String),
+}
+
+/// Reads a chat screenshot with `engine` (`None`: not installed): a full-resolution grayscale
+/// decode, OCR, then the chat's parts from the words and their places.
+pub fn read_screenshot(engine: Option<&ocr::Tesseract>, bytes: &[u8], format: ImageFormat, max_pixels: u64) -> ChatOutcome {
+    let Some(engine) = engine else { return ChatOutcome::NotInstalled };
+    let started = std::time::Instant::now();
+    let luma = match pixels::decode_full_luma(bytes, format, max_pixels) {
+        Ok(l) => l,
+        Err(e) => return ChatOutcome::Failed(e.to_string()),
+    };
+    match engine.read(&luma) {
+        Ok(words) => {
+            let reading = chat::read_chat(&words, luma.width, luma.height);
+            let fingerprint = chat::fingerprint(&reading);
+            ChatOutcome::Read { reading, fingerprint, elapsed: started.elapsed(), engine: engine.version.clone() }
+        }
+        Err(e) => ChatOutcome::Failed(e.to_string()),
+    }
 }
 
 /// Inspects a complete file. `declared` is the client's content type, if it sent a specific one.
@@ -94,5 +126,5 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
         (Some(min), Some(l)) => Some(faces::count_faces(l, min)),
         _ => None,
     };
-    Ok(Inspection { format, width, height, exif, markers, pixels, hash, faces, decode_warnings })
+    Ok(Inspection { format, width, height, exif, markers, pixels, hash, faces, decode_warnings, chat: None })
 }

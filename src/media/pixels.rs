@@ -37,6 +37,7 @@ pub struct PixelMetrics {
 }
 
 /// A grayscale image.
+#[derive(Clone)]
 pub struct Luma {
     pub width: u32,
     pub height: u32,
@@ -93,11 +94,41 @@ fn heif_luma(bytes: &[u8], max_pixels: u64) -> Result<Luma, MediaError> {
 /// sends it again.
 const MIN_DECODED_ROWS: f64 = 0.98;
 
+/// The whole image in grayscale at full resolution, for OCR (screenshots: a phone screen's few
+/// megapixels, already bounded by the header check).
+pub fn decode_full_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Luma, MediaError> {
+    match format {
+        ImageFormat::Jpeg => jpeg_luma_at(bytes, 8).map(|(luma, _)| luma),
+        ImageFormat::Png | ImageFormat::Webp => {
+            let fmt = if format == ImageFormat::Png { image::ImageFormat::Png } else { image::ImageFormat::WebP };
+            let mut reader = image::ImageReader::with_format(Cursor::new(bytes), fmt);
+            let mut limits = image::Limits::default();
+            limits.max_alloc = Some(512 * 1024 * 1024);
+            reader.limits(limits);
+            let img = reader.decode().map_err(|e| MediaError::Unreadable(format!("decoding: {e}")))?.to_luma8();
+            Ok(Luma { width: img.width(), height: img.height(), pixels: img.into_raw() })
+        }
+        ImageFormat::Heif => {
+            let options = heifer::Options { max_threads: 1, max_pixels: max_pixels.max(1) };
+            let decoded = std::panic::catch_unwind(|| heifer::decode_rgba8(bytes, &options))
+                .map_err(|_| MediaError::Unreadable("HEIF data: the decoder failed".into()))?
+                .map_err(|e| MediaError::Unreadable(format!("HEIF data: {e}")))?;
+            let pixels = decoded.data.chunks_exact(4).map(|p| ((299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]) + 500) / 1000) as u8).collect();
+            Ok(Luma { width: decoded.width, height: decoded.height, pixels })
+        }
+    }
+}
+
 fn jpeg_luma(bytes: &[u8]) -> Result<(Luma, Vec<String>), MediaError> {
+    jpeg_luma_at(bytes, 0)
+}
+
+/// `scale` in eighths; 0 picks the working scale ([`jpeg_scale`]).
+fn jpeg_luma_at(bytes: &[u8], scale: u8) -> Result<(Luma, Vec<String>), MediaError> {
     // libjpeg reports a fatal error by unwinding out of the C code (mozjpeg's `unwinding`
     // feature); the payload is its message. Nothing else in here can panic.
     let _ = take_warnings();
-    let result = std::panic::catch_unwind(|| jpeg_luma_unguarded(bytes));
+    let result = std::panic::catch_unwind(|| jpeg_luma_unguarded(bytes, scale));
     let warnings = judge_warnings();
     match result {
         Ok(Ok(luma)) => Ok((luma, warnings?)),
@@ -120,11 +151,11 @@ fn jpeg_scale(width: usize, height: usize) -> u8 {
     [1u8, 2, 4].into_iter().find(|&n| long * usize::from(n) / 8 >= WORK_SIDE as usize).unwrap_or(8)
 }
 
-fn jpeg_luma_unguarded(bytes: &[u8]) -> Result<Luma, MediaError> {
+fn jpeg_luma_unguarded(bytes: &[u8], scale: u8) -> Result<Luma, MediaError> {
     use mozjpeg::{ColorSpace, Decompress};
     let unreadable = |what: &str, e: std::io::Error| MediaError::Unreadable(format!("JPEG {what}: {e}"));
     let mut decompress = Decompress::with_err(collecting_error_mgr()).from_mem(bytes).map_err(|e| unreadable("header", e))?;
-    decompress.scale(jpeg_scale(decompress.width(), decompress.height()));
+    decompress.scale(if scale == 0 { jpeg_scale(decompress.width(), decompress.height()) } else { scale });
     let cmyk = matches!(decompress.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
     let mut started =
         if cmyk { decompress.to_colorspace(ColorSpace::JCS_CMYK) } else { decompress.grayscale() }.map_err(|e| unreadable("data", e))?;
@@ -277,7 +308,7 @@ fn to_work_size(luma: &Luma) -> Luma {
 }
 
 /// Box-resizes so the long side is at most `side`, keeping the aspect ratio.
-fn reduce_to(luma: &Luma, side: u32) -> Luma {
+pub(super) fn reduce_to(luma: &Luma, side: u32) -> Luma {
     let long = luma.width.max(luma.height);
     if long <= side {
         return Luma { width: luma.width, height: luma.height, pixels: luma.pixels.clone() };

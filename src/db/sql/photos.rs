@@ -41,7 +41,8 @@ impl PhotoRepo for SqlRepo<Db> {
         }
         let inserted = sqlx::query(
             "INSERT INTO photos (id, visit_id, kind, sha256, size_bytes, content_type, storage_key, capture, facts, \
-             findings, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+             findings, received_at, text_fingerprint, chat_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(p.id.0)
         .bind(p.visit_id.0)
@@ -54,6 +55,8 @@ impl PhotoRepo for SqlRepo<Db> {
         .bind(Json(&p.facts))
         .bind(Json(&p.findings))
         .bind(p.received_at)
+        .bind(p.facts.chat.as_ref().and_then(|c| c.fingerprint.clone()))
+        .bind(p.facts.chat.as_ref().filter(|c| !c.text.is_empty()).map(|c| c.text.to_lowercase()))
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -130,6 +133,23 @@ impl PhotoRepo for SqlRepo<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %other_than))]
+    async fn earlier_text_copies(
+        &self,
+        fingerprint: &str,
+        before: DateTime<Utc>,
+        other_than: VisitId,
+    ) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
+        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT id, visit_id FROM photos WHERE text_fingerprint = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10",
+        )
+        .bind(fingerprint)
+        .bind(before)
+        .bind(other_than.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(p, v)| (PhotoId(p), VisitId(v))).collect())
+    }
+
     async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
         let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
             "SELECT id, visit_id FROM photos WHERE sha256 = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10",

@@ -38,6 +38,8 @@ pub struct PhotoPolicy {
     pub visit_max_spread_m: f64,
     /// A screenshot's short side is at most this many pixels (phone screens).
     pub screenshot_max_short_side_px: u32,
+    /// A WhatsApp screenshot whose OCR read fewer confident words is `screenshot_unreadable`.
+    pub screenshot_min_words: u32,
     /// Mean luma (0–255) below this is `photo_too_dark`.
     pub dark_max_brightness: f64,
     /// Backlit: the frame at least this bright (luma) …
@@ -75,6 +77,7 @@ impl Default for PhotoPolicy {
             visit_max_spread_minutes: 180,
             visit_max_spread_m: 1_000.0,
             screenshot_max_short_side_px: 1_600,
+            screenshot_min_words: 8,
             dark_max_brightness: 45.0,
             backlit_min_surround: 170.0,
             backlit_min_ratio: 1.8,

@@ -10,6 +10,7 @@ mod edits;
 mod facts;
 mod photo;
 mod record;
+pub mod screenshot;
 pub mod summary;
 mod visit;
 

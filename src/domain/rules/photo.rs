@@ -31,6 +31,10 @@ pub struct PhotoContext<'a> {
     pub received_at: DateTime<Utc>,
     /// Earlier photos of other visits that this one copies, exactly or nearly.
     pub earlier_copies: &'a [EarlierCopy],
+    /// The names a WhatsApp chat's header may show for the customer: its contact's and the
+    /// business's own.
+    pub customer_names: &'a [String],
+    pub customer_phone: Option<&'a str>,
 }
 
 /// An earlier photo of another visit that a photo copies.
@@ -40,8 +44,11 @@ pub struct EarlierCopy {
     pub visit_id: VisitId,
     /// The same bytes (SHA-256), or only the same picture (perceptual hashes).
     pub exact: bool,
-    /// Hamming distance of the 256-bit dHashes (0 for exact copies).
+    /// Hamming distance of the 256-bit dHashes (0 for exact copies; `u32::MAX` when only the
+    /// chat text matched).
     pub distance: u32,
+    /// A screenshot whose chat text reads the same (its OCR fingerprint).
+    pub same_text: bool,
 }
 
 /// Whether two photos show the same picture. Recompressed, resized or brightened copies keep
@@ -129,7 +136,12 @@ pub fn photo_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, c
                 format!("Uploaded as {what_en} but looks like a camera photo ({}).", camera_signs.join(", ")),
             ));
         }
-        // Screenshots carry no camera time or place; the chat's own timestamps are their evidence.
+        // Screenshots carry no camera time or place: a chat's own date, contact and sides are
+        // its evidence; any screenshot may be a reused one.
+        if ctx.kind == PhotoKind::WhatsappScreenshot {
+            out.extend(super::screenshot::chat_findings(policy, ctx, facts.chat.as_ref()));
+        }
+        reuse_finding(policy, ctx, &mut out);
         return out;
     }
 
@@ -155,28 +167,7 @@ pub fn photo_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, c
         ));
     }
 
-    if !ctx.earlier_copies.is_empty() {
-        let visits: Vec<String> = ctx.earlier_copies.iter().map(|c| c.visit_id.to_string()).collect();
-        let exact = ctx.earlier_copies.iter().any(|c| c.exact);
-        let (id_text, en_text) = if exact {
-            ("Foto yang sama persis", "The very same photo")
-        } else {
-            (
-                "Foto yang hampir sama (dikompres ulang, diubah ukuran atau kecerahannya)",
-                "A near copy of a photo (recompressed, resized or brightened)",
-            )
-        };
-        out.push(finding(
-            policy,
-            FindingCode::PhotoReused,
-            id,
-            json!({ "match": if exact { "exact" } else { "near" },
-                    "earlier": ctx.earlier_copies.iter().map(|c| json!({ "photo_id": c.photo_id, "visit_id": c.visit_id, "exact": c.exact, "dhash_distance": c.distance })).collect::<Vec<_>>(),
-                    "policy": { "photo.reuse_max_dhash_distance": policy.photo.reuse_max_dhash_distance, "photo.reuse_max_ahash_distance": policy.photo.reuse_max_ahash_distance } }),
-            format!("{id_text} sudah dipakai sebagai bukti kunjungan lain ({}).", visits.join(", ")),
-            format!("{en_text} was already used as evidence for another visit ({}).", visits.join(", ")),
-        ));
-    }
+    reuse_finding(policy, ctx, &mut out);
 
     let signs = edit_signs(policy, facts);
     if !signs.is_empty() {
@@ -224,6 +215,38 @@ pub fn photo_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, c
     time_findings(policy, ctx, facts, capture, &mut out);
     place_findings(policy, ctx, facts, capture, &mut out);
     out
+}
+
+/// `photo_reused` when the photo copies earlier evidence of another visit: the same bytes, the
+/// same picture, or (screenshots) the same chat text.
+fn reuse_finding(policy: &Policy, ctx: &PhotoContext, out: &mut Vec<Finding>) {
+    let id = Some(ctx.photo_id);
+    if !ctx.earlier_copies.is_empty() {
+        let visits: Vec<String> = ctx.earlier_copies.iter().map(|c| c.visit_id.to_string()).collect();
+        let exact = ctx.earlier_copies.iter().any(|c| c.exact);
+        let text_only = ctx.earlier_copies.iter().all(|c| c.same_text && !c.exact && c.distance == u32::MAX);
+        let (id_text, en_text) = if exact {
+            ("Foto yang sama persis", "The very same photo")
+        } else if text_only {
+            ("Screenshot dengan isi chat yang sama", "A screenshot of the same chat text")
+        } else {
+            (
+                "Foto yang hampir sama (dikompres ulang, diubah ukuran atau kecerahannya)",
+                "A near copy of a photo (recompressed, resized or brightened)",
+            )
+        };
+        out.push(finding(
+            policy,
+            FindingCode::PhotoReused,
+            id,
+            json!({ "match": if exact { "exact" } else if text_only { "text" } else { "near" },
+                    "earlier": ctx.earlier_copies.iter().map(|c| json!({ "photo_id": c.photo_id, "visit_id": c.visit_id, "exact": c.exact,
+                        "dhash_distance": (c.distance != u32::MAX).then_some(c.distance), "same_text": c.same_text })).collect::<Vec<_>>(),
+                    "policy": { "photo.reuse_max_dhash_distance": policy.photo.reuse_max_dhash_distance, "photo.reuse_max_ahash_distance": policy.photo.reuse_max_ahash_distance } }),
+            format!("{id_text} sudah dipakai sebagai bukti kunjungan lain ({}).", visits.join(", ")),
+            format!("{en_text} was already used as evidence for another visit ({}).", visits.join(", ")),
+        ));
+    }
 }
 
 fn pixel_findings(policy: &Policy, ctx: &PhotoContext, px: &PixelStats, out: &mut Vec<Finding>) {

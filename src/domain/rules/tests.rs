@@ -30,6 +30,8 @@ fn ctx(photo_id: PhotoId, kind: PhotoKind, geofence: Option<Geofence>) -> PhotoC
         branch_tz: chrono_tz::Asia::Jakarta,
         received_at: Utc::now(),
         earlier_copies: &[],
+        customer_names: &[],
+        customer_phone: None,
     }
 }
 
