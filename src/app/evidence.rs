@@ -168,7 +168,9 @@ fn chat_facts(outcome: &ChatOutcome) -> ChatFacts {
                         ChatDate::Today => ChatDateFact { kind: "today".into(), ..base },
                         ChatDate::Yesterday => ChatDateFact { kind: "yesterday".into(), ..base },
                         ChatDate::Weekday(w) => ChatDateFact { kind: "weekday".into(), weekday: Some(*w), ..base },
-                        ChatDate::DayMonth(day, month) => ChatDateFact { kind: "day_month".into(), day_month: Some((*day, *month)), ..base },
+                        ChatDate::DayMonth(day, month) => {
+                            ChatDateFact { kind: "day_month".into(), day_month: Some((*day, *month)), ..base }
+                        }
                         ChatDate::Date(date) => ChatDateFact { kind: "date".into(), date: Some(*date), ..base },
                     }
                 })

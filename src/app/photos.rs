@@ -204,6 +204,18 @@ pub fn check_file_with(
     Ok((inspection, facts, findings))
 }
 
+/// `GET /v1/screenshots?q=`: WhatsApp screenshots whose chat text contains `q` (2–100
+/// characters, any case), newest first, of the visits the caller sees — how HQ finds every
+/// screenshot that names a customer, a number or an offer.
+pub async fn search_screenshots(app: &App, actor: &Actor, q: &str, limit: u32) -> Result<Vec<Photo>, AppError> {
+    let needle = q.trim().to_lowercase();
+    let chars = needle.chars().count();
+    if !(2..=100).contains(&chars) || needle.contains('\0') {
+        return Err(AppError::invalid("invalid_field", "q must be 2 to 100 characters"));
+    }
+    Ok(app.repo.search_chat_text(&needle, &actor.scope(), limit.clamp(1, 100)).await?)
+}
+
 /// `GET …/photos/{photo}/content`: the bytes, to those who may see the visit. Anyone but the
 /// rep who took it is audited (the photo carries the rep's position).
 /// What a read of a photo gives: its bytes, or a short-lived link into the object store.

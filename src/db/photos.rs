@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::error::RepoError;
 use crate::domain::ids::{PhotoId, VisitId};
+use crate::domain::role::Scope;
 use crate::domain::visit::Photo;
 
 /// Outcome of storing a photo row.
@@ -44,8 +45,15 @@ pub trait PhotoRepo: Send + Sync {
     ) -> Result<Vec<HashCandidate>, RepoError>;
     /// Screenshots of other visits whose chat text has this fingerprint, received before
     /// `before` (at most 10).
-    async fn earlier_text_copies(&self, fingerprint: &str, before: DateTime<Utc>, other_than: VisitId)
-        -> Result<Vec<(PhotoId, VisitId)>, RepoError>;
+    async fn earlier_text_copies(
+        &self,
+        fingerprint: &str,
+        before: DateTime<Utc>,
+        other_than: VisitId,
+    ) -> Result<Vec<(PhotoId, VisitId)>, RepoError>;
+    /// Screenshots whose chat text contains `needle` (lowercase), newest first, of the visits
+    /// `scope` sees.
+    async fn search_chat_text(&self, needle: &str, scope: &Scope, limit: u32) -> Result<Vec<Photo>, RepoError>;
     /// Photos of other visits with the same bytes, received before `before` (at most 10).
     async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError>;
 }

@@ -61,6 +61,7 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::POST, "/v1/visits/{visit_id}/reviews", web::post().to(visits::review)),
         (Method::PUT, "/v1/visits/{visit_id}/photos/{photo_id}", web::put().to(photos::put)),
         (Method::GET, "/v1/visits/{visit_id}/photos/{photo_id}/content", web::get().to(photos::content)),
+        (Method::GET, "/v1/screenshots", web::get().to(photos::search_screenshots)),
         (Method::GET, "/v1/holidays/{year}", web::get().to(calendar::get)),
         (Method::PUT, "/v1/holidays/{year}", web::put().to(calendar::put)),
         (Method::POST, "/v1/imports/customers", web::post().to(imports::customers)),

@@ -137,3 +137,33 @@ pub async fn content(
         }
     })
 }
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenshotQuery {
+    pub q: String,
+    pub limit: Option<u32>,
+}
+
+/// `GET /v1/screenshots?q=`: the WhatsApp screenshots whose chat text contains `q`, newest
+/// first, in the caller's scope, each with where it matched.
+pub async fn search_screenshots(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    q: web::Query<ScreenshotQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let photos = photos::search_screenshots(&app, &actor, &q.q, q.limit.unwrap_or(50)).await?;
+    let needle = q.q.trim().to_lowercase();
+    let items: Vec<serde_json::Value> = photos
+        .into_iter()
+        .map(|p| {
+            let chat = p.facts.chat.clone().unwrap_or_default();
+            let line = chat.text.lines().find(|l| l.to_lowercase().contains(&needle)).unwrap_or("").to_string();
+            serde_json::json!({
+                "photo_id": p.id, "visit_id": p.visit_id, "received_at": p.received_at, "header": chat.header, "match": line,
+                "content_url": format!("/v1/visits/{}/photos/{}/content", p.visit_id, p.id),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}

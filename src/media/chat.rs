@@ -163,9 +163,11 @@ pub fn parse_chat_date(text: &str) -> Option<ChatDate> {
     if let Some(i) = month_at {
         let m = month(words[i])?;
         let number = |w: &str| w.trim_matches(|c: char| !c.is_ascii_digit()).parse::<u32>().ok();
-        let day = i.checked_sub(1).and_then(|j| number(words[j])).filter(|d| (1..=31).contains(d)).or_else(|| {
-            words.get(i + 1).and_then(|w| number(w)).filter(|d| (1..=31).contains(d))
-        })?;
+        let day = i
+            .checked_sub(1)
+            .and_then(|j| number(words[j]))
+            .filter(|d| (1..=31).contains(d))
+            .or_else(|| words.get(i + 1).and_then(|w| number(w)).filter(|d| (1..=31).contains(d)))?;
         let year = words.iter().skip(i + 1).filter_map(|w| number(w)).find(|y| (1990..=2100).contains(y));
         return Some(match year {
             Some(y) => ChatDate::Date(NaiveDate::from_ymd_opt(y as i32, m, day)?),

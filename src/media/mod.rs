@@ -60,7 +60,12 @@ pub struct Inspection {
 /// What became of a screenshot's OCR.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChatOutcome {
-    Read { reading: chat::ChatReading, fingerprint: Option<String>, elapsed: std::time::Duration, engine: String },
+    Read {
+        reading: chat::ChatReading,
+        fingerprint: Option<String>,
+        elapsed: std::time::Duration,
+        engine: String,
+    },
     /// No OCR engine on this server.
     NotInstalled,
     Failed(String),

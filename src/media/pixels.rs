@@ -113,7 +113,11 @@ pub fn decode_full_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> R
             let decoded = std::panic::catch_unwind(|| heifer::decode_rgba8(bytes, &options))
                 .map_err(|_| MediaError::Unreadable("HEIF data: the decoder failed".into()))?
                 .map_err(|e| MediaError::Unreadable(format!("HEIF data: {e}")))?;
-            let pixels = decoded.data.chunks_exact(4).map(|p| ((299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]) + 500) / 1000) as u8).collect();
+            let pixels = decoded
+                .data
+                .chunks_exact(4)
+                .map(|p| ((299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]) + 500) / 1000) as u8)
+                .collect();
             Ok(Luma { width: decoded.width, height: decoded.height, pixels })
         }
     }

@@ -27,6 +27,7 @@ mod reviews;
 mod robustness;
 mod roles;
 mod rules;
+mod screenshots;
 mod storage;
 mod variants;
 mod visit_json;

@@ -15,6 +15,7 @@ use crate::db::photos::{HashCandidate, PhotoInsert, PhotoRepo};
 use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
 use crate::domain::ids::{PhotoId, VisitId};
+use crate::domain::role::Scope;
 use crate::domain::visit::Photo;
 
 #[async_trait]
@@ -130,6 +131,23 @@ impl PhotoRepo for SqlRepo<Db> {
                 Some(HashCandidate { photo_id: PhotoId(p), visit_id: VisitId(v), dhash: <[u8; 32]>::try_from(d).ok()?, ahash: a as u64 })
             })
             .collect())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn search_chat_text(&self, needle: &str, scope: &Scope, limit: u32) -> Result<Vec<Photo>, RepoError> {
+        // LIKE with its wildcards escaped: the needle is matched as written.
+        let pattern = format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let (visits, who) = match scope {
+            Scope::All => ("", None),
+            Scope::Branch(b) => (" AND visit_id IN (SELECT id FROM visits WHERE branch_id = $3)", Some(b.0)),
+            Scope::Own(u) => (" AND visit_id IN (SELECT id FROM visits WHERE rep_id = $3)", Some(u.0)),
+        };
+        let sql = format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE chat_text LIKE $1 ESCAPE '\\'{visits} ORDER BY seq DESC LIMIT $2");
+        let mut query = sqlx::query_as::<_, PhotoRow>(&sql).bind(pattern).bind(i64::from(limit));
+        if let Some(id) = who {
+            query = query.bind(id);
+        }
+        query.fetch_all(&self.pool).await?.into_iter().map(Photo::try_from).collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %other_than))]

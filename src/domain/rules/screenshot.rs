@@ -81,9 +81,11 @@ fn within_one(a: &str, b: &str) -> bool {
 /// within one letter when it has four or more), or its phone number.
 pub fn header_names(header: &str, names: &[&str], phone: Option<&str>) -> bool {
     let shown = words(header);
-    let name_matches = names.iter().map(|n| words(n)).filter(|n| !n.is_empty()).any(|name| {
-        name.iter().all(|w| shown.iter().any(|s| s == w || (w.chars().count() >= 4 && within_one(s, w))))
-    });
+    let name_matches = names
+        .iter()
+        .map(|n| words(n))
+        .filter(|n| !n.is_empty())
+        .any(|name| name.iter().all(|w| shown.iter().any(|s| s == w || (w.chars().count() >= 4 && within_one(s, w)))));
     let phone_matches = phone.map(normalise_phone).filter(|p| p.len() >= 9).is_some_and(|p| {
         let seen = normalise_phone(header);
         seen.len() >= 9 && (seen == p || seen.ends_with(&p[p.len() - 9..]))
@@ -131,7 +133,10 @@ pub fn chat_findings(policy: &Policy, ctx: &PhotoContext, chat: Option<&ChatFact
             let (id_text, en_text) = if shown.is_empty() {
                 ("Screenshot tidak menampilkan tanggal chat".to_string(), "The screenshot shows no chat date".to_string())
             } else {
-                (format!("Tanggal chat ({}) bukan tanggal kunjungan", shown.join(", ")), format!("The chat's date ({}) is not the visit date", shown.join(", ")))
+                (
+                    format!("Tanggal chat ({}) bukan tanggal kunjungan", shown.join(", ")),
+                    format!("The chat's date ({}) is not the visit date", shown.join(", ")),
+                )
             };
             out.push(finding(
                 policy,
