@@ -38,6 +38,10 @@ mod the_console_works_in_a_real_browser {
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+fn root_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
 /// Python with Playwright, and Chromium, or why not.
 fn browser_tools() -> Result<String, String> {
     let python = std::env::var("FIELDPROOF_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -81,6 +85,16 @@ async fn the_console_works_in_a_real_browser(app: TestApp) {
     let (placed_by, _) = crate::console::visit_with_photo(&app, unplaced.parse().unwrap()).await;
     let r = app.post(&format!("/v1/visits/{placed_by}/reviews"), &app.hq.token, json!({ "decision": "approve" })).await;
     assert_eq!(r.status, 201, "{}", r.json);
+    // A WhatsApp follow-up with a rendered chat screenshot (read by the server's Tesseract).
+    let whatsapp = uuid::Uuid::new_v4();
+    let r = app.put(&format!("/v1/visits/{whatsapp}"), &app.rep.token, app.visit_body(customer, "whatsapp", 0)).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let chat = std::fs::read(root_dir().join("fixtures/screenshots/id-light-date.png")).unwrap();
+    let r =
+        app.put_photo(whatsapp, uuid::Uuid::new_v4(), &app.rep.token, crate::helpers::photo_form("whatsapp_screenshot", chat, &[])).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let r = app.post(&format!("/v1/visits/{whatsapp}/submit"), &app.rep.token, json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.json);
     console_user(&app, &app.hq, "hana", "hana-password-1", false).await;
     console_user(&app, &app.jap_marketing, "petrus", "petrus-password-1", false).await;
     console_user(&app, &app.rep, "rina", "rina-password-1", false).await;
@@ -96,6 +110,7 @@ async fn the_console_works_in_a_real_browser(app: TestApp) {
         "hq_token": app.hq.token,
         "rep_token": app.rep.token,
         "unplaced_customer": unplaced,
+        "whatsapp_visit": whatsapp,
     });
     let backend = match app.db {
         Db::Sqlite => "sqlite",

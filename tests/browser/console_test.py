@@ -157,6 +157,17 @@ def main():
         expect(page.locator("dl.record dt", has_text="Apakah perlu bantuan dari HQ?")).to_be_visible()
         expect(page.locator(".summary-line .badge.help")).to_be_visible()
         shot(page, "03-visit")
+        # A WhatsApp follow-up: the chat's text as OCR read it beside the screenshot, with what
+        # it says of the contact, the date and the two sides.
+        page.goto(BASE + f"/hq/visits/{CASE['whatsapp_visit']}")
+        chat = page.locator("pre.chat-text")
+        expect(chat).to_contain_text("Budi Santoso")
+        expect(chat).to_contain_text("tarif khusus")
+        expect(page.locator("dl.record dt", has_text="Kontak di chat")).to_be_visible()
+        expect(page.locator("dl.record dd", has_text="12 November 2026")).to_be_visible()
+        thumbnails_loaded(page)
+        shot(page, "03b-whatsapp-chat")
+        page.goto(BASE + f"/hq/visits/{first}")
         # The full-size photo opens from this origin.
         with ctx.expect_page() as popup:
             page.locator(".photo-panel a").first.click()

@@ -29,6 +29,8 @@ struct PhotoPanel {
     photo: PhotoView,
     facts: Vec<Fact>,
     findings: Vec<FindingView>,
+    /// A WhatsApp screenshot's text as OCR read it, shown beside it.
+    chat_text: Option<String>,
 }
 
 struct TimelineStep {
@@ -181,6 +183,16 @@ fn photo_facts(t: &Texts, p: &Photo, tz: chrono_tz::Tz) -> Vec<Fact> {
     if let Some(s) = &f.software {
         facts.push(Fact { label: "Software", value: s.clone() });
     }
+    if let Some(chat) = &f.chat {
+        if chat.status == "read" {
+            facts.push(Fact { label: t.chat_contact, value: optional(&chat.header, t) });
+            let dates: Vec<&str> = chat.dates.iter().map(|d| d.shown.as_str()).collect();
+            facts.push(Fact { label: t.chat_dates, value: if dates.is_empty() { t.unknown.to_string() } else { dates.join(", ") } });
+            facts.push(Fact { label: t.chat_sides, value: format!("{} / {}", chat.customer_lines, chat.rep_lines) });
+        } else {
+            facts.push(Fact { label: t.chat_read, value: format!("{} ({})", t.chat_not_read, chat.status) });
+        }
+    }
     facts
 }
 
@@ -243,6 +255,7 @@ pub async fn page(req: HttpRequest, app: web::Data<App>, signed: Signed, path: w
             photo: PhotoView::new(p),
             facts: photo_facts(t, p, tz),
             findings: by_photo.remove(&p.id).unwrap_or_default(),
+            chat_text: p.facts.chat.as_ref().filter(|c| c.status == "read").map(|c| c.text.clone()),
         })
         .collect();
     // Findings of photos no longer listed (none today) still show, with the visit's.
