@@ -39,7 +39,10 @@ fn fact((shown, d): &(String, ChatDate)) -> ChatDateFact {
     }
 }
 
-fn read(engine: &Tesseract, bytes: &[u8]) -> (ChatReading, Option<String>, Duration, Option<([u8; 32], u64)>) {
+/// What one screenshot gave: the reading, its text fingerprint, OCR's time, the perceptual hashes.
+type Read = (ChatReading, Option<String>, Duration, Option<([u8; 32], u64)>);
+
+fn read(engine: &Tesseract, bytes: &[u8]) -> Read {
     let inspection = inspect(bytes, None, &LIMITS).expect("a readable screenshot");
     let hash = inspection.hash.map(|h| (h.dhash, h.ahash));
     match read_screenshot(Some(engine), bytes, inspection.format, LIMITS.max_pixels) {
@@ -103,7 +106,9 @@ fn main() {
         img.resize(w * 3 / 4, h * 3 / 4, image::imageops::FilterType::Triangle)
             .write_to(&mut std::io::Cursor::new(&mut copies[1]), image::ImageFormat::Png)
             .unwrap();
-        img.crop_imm(0, h / 30, w, h - h / 30 - h / 12).write_to(&mut std::io::Cursor::new(&mut copies[2]), image::ImageFormat::Png).unwrap();
+        img.crop_imm(0, h / 30, w, h - h / 30 - h / 12)
+            .write_to(&mut std::io::Cursor::new(&mut copies[2]), image::ImageFormat::Png)
+            .unwrap();
         for (k, copy) in copies.iter().enumerate() {
             let (_, fp, _, copy_hash) = read(&engine, copy);
             let by_hash = match (hash, copy_hash) {

@@ -233,8 +233,17 @@ pub fn read_chat(words: &[Word], width: u32, height: u32) -> ChatReading {
         let top = f64::from(line.top) / h;
         let (left, right) = (f64::from(line.left) / w, f64::from(line.right) / w);
         let lower: Vec<String> = line.words.iter().map(|w| w.to_lowercase()).collect();
-        if top < 0.035 || top > 0.92 {
+        if !(0.035..=0.92).contains(&top) {
             continue; // status bar, input bar
+        }
+        // A day chip is centred (and may sit high on a tall screen, level with where a shorter
+        // one has its header: so it is looked for first).
+        if let Some(date) = parse_chat_date(&line.text) {
+            let centre = (left + right) / 2.0;
+            if (0.3..=0.7).contains(&centre) && left > 0.15 {
+                reading.dates.push((line.text.clone(), date));
+                continue;
+            }
         }
         if top < 0.12 {
             // The header: its first line right of the avatar is the contact.
@@ -245,14 +254,6 @@ pub fn read_chat(words: &[Word], width: u32, height: u32) -> ChatReading {
                 }
             }
             continue;
-        }
-        if let Some(date) = parse_chat_date(&line.text) {
-            // A day chip is centred.
-            let centre = (left + right) / 2.0;
-            if (0.3..=0.7).contains(&centre) {
-                reading.dates.push((line.text.clone(), date));
-                continue;
-            }
         }
         let times: Vec<&String> = line.words.iter().filter(|w| is_time(w)).collect();
         reading.times.extend(times.iter().map(|t| t.trim_end_matches(['✓', '√', 'v', 'V', '/']).to_string()));

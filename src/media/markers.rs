@@ -289,6 +289,39 @@ mod tests {
     }
 
     #[test]
+    fn quantisation_tables_of_the_real_cameras() {
+        // What `rules::edits::CAMERA_WRITES_IJG` learned from: Samsung's and HTC's cameras write
+        // the IJG table, Apple's and OPPO's their own; Lightroom and Photoshop exports their own.
+        let fixture = |name: &str| std::fs::read(format!("{}/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        for (name, ijg) in [
+            ("samsung-galaxy-s7-edge.jpg", Some(96)),
+            ("htc-one-m8-no-gps.jpg", Some(95)),
+            ("iphone-6.jpg", None),
+            ("oppo-r7-plus.jpg", None),
+            ("canon-1d-via-lightroom.jpg", None),
+            ("photoshop-cs6-export.jpg", None),
+        ] {
+            match (scan(&fixture(name)).quantisation, ijg) {
+                (Some(Quantisation::Ijg(q)), Some(expected)) => assert_eq!(q, expected, "{name}"),
+                (Some(Quantisation::Other(_)), None) => {}
+                (other, _) => panic!("{name}: {other:?}"),
+            }
+        }
+        assert_eq!(judge_table(&ANNEX_K_LUMA), Quantisation::Ijg(50));
+    }
+
+    #[test]
+    fn iptc_alone_is_not_photoshop() {
+        let mut iptc_only = b"\xFF\xD8\xFF\xED\x00\x00Photoshop 3.0\x008BIM\x04\x04\x00\x00\x00\x00\x00\x02\x1C\x02".to_vec();
+        let len = (iptc_only.len() - 4) as u16;
+        iptc_only[4..6].copy_from_slice(&len.to_be_bytes());
+        iptc_only.extend_from_slice(&[0xFF, 0xDA, 0, 2]);
+        let m = scan(&iptc_only);
+        assert!(m.iptc && !m.photoshop_irb, "{m:?}");
+        assert_eq!(photoshop_resources(b"8BIM\x03\xED\x00\x00\x00\x00\x00\x00"), vec![0x03ED]);
+    }
+
+    #[test]
     fn broken_segments_end_the_scan_quietly() {
         for bytes in [&b"\xFF\xD8\xFF\xE1\xFF\xFF"[..], b"\xFF\xD8\xFF\xE1\x00\x00", b"\xFF\xD8", b"\x89PNG\r\n\x1a\n\xFF\xFF\xFF\xFFiTXt"]
         {

@@ -71,10 +71,23 @@ pub enum ChatOutcome {
     Failed(String),
 }
 
+/// The largest screenshot OCR reads.
+pub const OCR_MAX_PIXELS: usize = 16_000_000;
+
 /// Reads a chat screenshot with `engine` (`None`: not installed): a full-resolution grayscale
 /// decode, OCR, then the chat's parts from the words and their places.
 pub fn read_screenshot(engine: Option<&ocr::Tesseract>, bytes: &[u8], format: ImageFormat, max_pixels: u64) -> ChatOutcome {
     let Some(engine) = engine else { return ChatOutcome::NotInstalled };
+    // A phone screen is 1–4 MP (a long scrolling capture more); beyond this OCR would cost
+    // seconds and hundreds of MB for no chat a person sends.
+    if let Ok(size) = imagesize::blob_size(bytes) {
+        if size.width.saturating_mul(size.height) > OCR_MAX_PIXELS {
+            return ChatOutcome::Failed(format!(
+                "the screenshot is {}×{}; OCR reads up to {OCR_MAX_PIXELS} pixels",
+                size.width, size.height
+            ));
+        }
+    }
     let started = std::time::Instant::now();
     let luma = match pixels::decode_full_luma(bytes, format, max_pixels) {
         Ok(l) => l,

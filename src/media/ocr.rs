@@ -114,10 +114,11 @@ impl Tesseract {
 
 /// Dark text on white, whatever the theme: each pixel is drawn by its distance from its
 /// background, and the background is a flat colour — a bubble's, the header bar's, the chat
-/// wallpaper's — found as the most frequent grey of each 48 × 48 block; a pixel takes the
-/// nearest of its own and its eight neighbouring blocks' colours (so a bubble's edge falls on
-/// its own colour). Text is the minority of any block, so it keeps its distance and comes out
-/// dark; every flat area comes out white, with no halo. Wider than [`MAX_OCR_WIDTH`] is
+/// wallpaper's — found as the most frequent grey of each 48 × 48 block; a pixel takes, of its
+/// own and its eight neighbouring blocks' colours, the one nearest its 9 × 9 surroundings (so
+/// a bubble's edge falls on its own colour, and a letter on the colour around it). Text is the
+/// minority of any block and of its surroundings, so it keeps its distance and comes out dark;
+/// every flat area comes out white, with no halo. Wider than [`MAX_OCR_WIDTH`] is
 /// reduced first.
 pub fn prepare(luma: &Luma) -> Luma {
     let src = if luma.width > MAX_OCR_WIDTH {
@@ -143,19 +144,38 @@ pub fn prepare(luma: &Luma) -> Luma {
             modes[by * bw + bx] = (bin as u8) * 4 + 2;
         }
     }
+    // The 9 × 9 mean around each pixel picks which neighbouring block's colour is its
+    // background: near a region's edge a letter's own colour can be a neighbour's (the
+    // light theme's grey chip text is close to the teal header's grey), its surroundings not.
+    let mut integral = vec![0u32; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0u32;
+        for x in 0..w {
+            row += u32::from(src.pixels[y * w + x]);
+            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
+        }
+    }
+    const R: usize = 4;
     let mut out = vec![255u8; w * h];
     for y in 0..h {
         let by = y / B;
+        let (y0, y1) = (y.saturating_sub(R), (y + R + 1).min(h));
         for x in 0..w {
             let bx = x / B;
-            let p = i32::from(src.pixels[y * w + x]);
-            let mut nearest = i32::MAX;
+            let (x0, x1) = (x.saturating_sub(R), (x + R + 1).min(w));
+            let sum = integral[y1 * (w + 1) + x1] + integral[y0 * (w + 1) + x0] - integral[y0 * (w + 1) + x1] - integral[y1 * (w + 1) + x0];
+            let mean = (sum / ((x1 - x0) * (y1 - y0)) as u32) as i32;
+            let mut background = i32::from(modes[by * bw + bx]);
             for ny in by.saturating_sub(1)..=(by + 1).min(bh - 1) {
                 for nx in bx.saturating_sub(1)..=(bx + 1).min(bw - 1) {
-                    nearest = nearest.min((p - i32::from(modes[ny * bw + nx])).abs());
+                    let m = i32::from(modes[ny * bw + nx]);
+                    if (m - mean).abs() < (background - mean).abs() {
+                        background = m;
+                    }
                 }
             }
-            out[y * w + x] = (255 - (nearest * 3).min(255)) as u8;
+            let distance = (i32::from(src.pixels[y * w + x]) - background).abs();
+            out[y * w + x] = (255 - (distance * 3).min(255)) as u8;
         }
     }
     Luma { width: src.width, height: src.height, pixels: out }

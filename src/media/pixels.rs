@@ -54,27 +54,36 @@ pub fn decode_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result
     match format {
         ImageFormat::Jpeg => jpeg_luma(bytes).map(|(luma, warnings)| (Some(luma), warnings)),
         ImageFormat::Png | ImageFormat::Webp => {
-            let fmt = if format == ImageFormat::Png { image::ImageFormat::Png } else { image::ImageFormat::WebP };
-            let mut reader = image::ImageReader::with_format(Cursor::new(bytes), fmt);
-            let mut limits = image::Limits::default();
-            limits.max_alloc = Some(512 * 1024 * 1024);
-            reader.limits(limits);
-            let img = reader.decode().map_err(|e| MediaError::Unreadable(format!("decoding: {e}")))?;
-            let small = img.thumbnail(HANDOFF_SIDE, HANDOFF_SIDE).to_luma8();
+            let small = decode_image(bytes, format)?.thumbnail(HANDOFF_SIDE, HANDOFF_SIDE).to_luma8();
             Ok((Some(Luma { width: small.width(), height: small.height(), pixels: small.into_raw() }), Vec::new()))
         }
-        ImageFormat::Heif => heif_luma(bytes, max_pixels).map(|luma| (Some(luma), Vec::new())),
+        ImageFormat::Heif => heif_full_luma(bytes, max_pixels).map(|full| (Some(reduce_to(&full, HANDOFF_SIDE)), Vec::new())),
     }
 }
 
-/// The primary image of a HEIC/HEIF file — grid tiles, crop and rotation applied — on this
-/// thread (the caller already runs one check per core), reduced to luma. heifer refuses any
-/// canvas or tile above `max_pixels`; a panic on a hostile file is caught like libjpeg's errors.
-fn heif_luma(bytes: &[u8], max_pixels: u64) -> Result<Luma, MediaError> {
+/// A PNG or WebP decoded whole, its allocations bounded.
+pub(super) fn decode_image(bytes: &[u8], format: ImageFormat) -> Result<image::DynamicImage, MediaError> {
+    let fmt = if format == ImageFormat::Png { image::ImageFormat::Png } else { image::ImageFormat::WebP };
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), fmt);
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    reader.decode().map_err(|e| MediaError::Unreadable(format!("decoding: {e}")))
+}
+
+/// The primary image of a HEIC/HEIF file as RGBA — grid tiles, crop and rotation applied — on
+/// this thread (the caller already runs one check per core). heifer refuses any canvas or tile
+/// above `max_pixels`; a panic on a hostile file is caught like libjpeg's errors.
+pub(super) fn decode_heif(bytes: &[u8], max_pixels: u64) -> Result<heifer::Image<u8>, MediaError> {
     let options = heifer::Options { max_threads: 1, max_pixels: max_pixels.max(1) };
-    let decoded = std::panic::catch_unwind(|| heifer::decode_rgba8(bytes, &options))
+    std::panic::catch_unwind(|| heifer::decode_rgba8(bytes, &options))
         .map_err(|_| MediaError::Unreadable("HEIF data: the decoder failed".into()))?
-        .map_err(|e| MediaError::Unreadable(format!("HEIF data: {e}")))?;
+        .map_err(|e| MediaError::Unreadable(format!("HEIF data: {e}")))
+}
+
+/// A HEIF's primary image in full-resolution luma.
+fn heif_full_luma(bytes: &[u8], max_pixels: u64) -> Result<Luma, MediaError> {
+    let decoded = decode_heif(bytes, max_pixels)?;
     let pixels: Vec<u8> = decoded
         .data
         .chunks_exact(4)
@@ -83,16 +92,8 @@ fn heif_luma(bytes: &[u8], max_pixels: u64) -> Result<Luma, MediaError> {
     if decoded.width == 0 || decoded.height == 0 || pixels.len() != decoded.width as usize * decoded.height as usize {
         return Err(MediaError::Unreadable("HEIF decoded to an unexpected size".into()));
     }
-    let full = Luma { width: decoded.width, height: decoded.height, pixels };
-    drop(decoded);
-    Ok(reduce_to(&full, HANDOFF_SIDE))
+    Ok(Luma { width: decoded.width, height: decoded.height, pixels })
 }
-
-/// The share of the image's rows that must have come from real data when the entropy-coded data
-/// runs out: a few bytes missing at the very end cost a row or two (libjpeg paints them grey,
-/// and the photo is judged with a warning); more is a truncated upload, refused so the phone
-/// sends it again.
-const MIN_DECODED_ROWS: f64 = 0.98;
 
 /// The whole image in grayscale at full resolution, for OCR (screenshots: a phone screen's few
 /// megapixels, already bounded by the header check).
@@ -100,28 +101,18 @@ pub fn decode_full_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> R
     match format {
         ImageFormat::Jpeg => jpeg_luma_at(bytes, 8).map(|(luma, _)| luma),
         ImageFormat::Png | ImageFormat::Webp => {
-            let fmt = if format == ImageFormat::Png { image::ImageFormat::Png } else { image::ImageFormat::WebP };
-            let mut reader = image::ImageReader::with_format(Cursor::new(bytes), fmt);
-            let mut limits = image::Limits::default();
-            limits.max_alloc = Some(512 * 1024 * 1024);
-            reader.limits(limits);
-            let img = reader.decode().map_err(|e| MediaError::Unreadable(format!("decoding: {e}")))?.to_luma8();
+            let img = decode_image(bytes, format)?.to_luma8();
             Ok(Luma { width: img.width(), height: img.height(), pixels: img.into_raw() })
         }
-        ImageFormat::Heif => {
-            let options = heifer::Options { max_threads: 1, max_pixels: max_pixels.max(1) };
-            let decoded = std::panic::catch_unwind(|| heifer::decode_rgba8(bytes, &options))
-                .map_err(|_| MediaError::Unreadable("HEIF data: the decoder failed".into()))?
-                .map_err(|e| MediaError::Unreadable(format!("HEIF data: {e}")))?;
-            let pixels = decoded
-                .data
-                .chunks_exact(4)
-                .map(|p| ((299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]) + 500) / 1000) as u8)
-                .collect();
-            Ok(Luma { width: decoded.width, height: decoded.height, pixels })
-        }
+        ImageFormat::Heif => heif_full_luma(bytes, max_pixels),
     }
 }
+
+/// The share of the image's rows that must have come from real data when the entropy-coded data
+/// runs out: a few bytes missing at the very end cost a row or two (libjpeg paints them grey,
+/// and the photo is judged with a warning); more is a truncated upload, refused so the phone
+/// sends it again.
+const MIN_DECODED_ROWS: f64 = 0.98;
 
 fn jpeg_luma(bytes: &[u8]) -> Result<(Luma, Vec<String>), MediaError> {
     jpeg_luma_at(bytes, 0)

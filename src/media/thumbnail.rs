@@ -3,8 +3,6 @@
 //! most [`THUMB_MAX_BYTES`]. A JPEG is decoded by libjpeg at the smallest DCT scale that still
 //! covers the size (a 12 MP photo decodes at 1/4), so making one costs about a check.
 
-use std::io::Cursor;
-
 use image::imageops::FilterType;
 use image::RgbImage;
 
@@ -35,19 +33,9 @@ fn thumbnail_of(bytes: &[u8], format: ImageFormat, orientation: Option<u16>, max
             super::pixels::judge_warnings()?;
             rgb?
         }
-        ImageFormat::Png | ImageFormat::Webp => {
-            let fmt = if format == ImageFormat::Png { image::ImageFormat::Png } else { image::ImageFormat::WebP };
-            let mut reader = image::ImageReader::with_format(Cursor::new(bytes), fmt);
-            let mut limits = image::Limits::default();
-            limits.max_alloc = Some(512 * 1024 * 1024);
-            reader.limits(limits);
-            reader.decode().map_err(|e| MediaError::Unreadable(format!("decoding: {e}")))?.to_rgb8()
-        }
+        ImageFormat::Png | ImageFormat::Webp => super::pixels::decode_image(bytes, format)?.to_rgb8(),
         ImageFormat::Heif => {
-            let options = heifer::Options { max_threads: 1, max_pixels: max_pixels.max(1) };
-            let decoded = std::panic::catch_unwind(|| heifer::decode_rgba8(bytes, &options))
-                .map_err(|_| MediaError::Unreadable("HEIF data: the decoder failed".into()))?
-                .map_err(|e| MediaError::Unreadable(format!("HEIF data: {e}")))?;
+            let decoded = super::pixels::decode_heif(bytes, max_pixels)?;
             let rgb: Vec<u8> = decoded.data.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
             RgbImage::from_raw(decoded.width, decoded.height, rgb)
                 .ok_or_else(|| MediaError::Unreadable("HEIF decoded to an unexpected size".into()))?
@@ -152,6 +140,7 @@ fn encode(img: &RgbImage, quality: f32) -> Result<Vec<u8>, MediaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Cursor;
 
     fn jpeg(w: u32, h: u32) -> Vec<u8> {
         // A gradient with detail, as a phone photo has.

@@ -292,6 +292,12 @@ def main():
         expect(page.locator("#downloads tr.export-ready")).to_contain_text("Ready")
         named(page)
         shot(page, "10b-exports-english")
+        page.goto(BASE + f"/hq/visits/{CASE['whatsapp_visit']}")
+        expect(page.get_by_role("heading", name="Chat text read (OCR)")).to_be_visible()
+        expect(page.locator("dl.record dt", has_text="Contact on the chat")).to_be_visible()
+        expect(page.locator(".findings code", has_text="screenshot_contact_missing")).to_be_visible()
+        named(page)
+        shot(page, "10c-whatsapp-chat-english")
         watch.check()
         ctx.close()
 

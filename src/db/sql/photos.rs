@@ -157,22 +157,28 @@ impl PhotoRepo for SqlRepo<Db> {
         before: DateTime<Utc>,
         other_than: VisitId,
     ) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
-        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
-            "SELECT id, visit_id FROM photos WHERE text_fingerprint = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10",
-        )
-        .bind(fingerprint)
-        .bind(before)
-        .bind(other_than.0)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|(p, v)| (PhotoId(p), VisitId(v))).collect())
+        self.earlier_by("text_fingerprint", fingerprint, before, other_than).await
     }
 
     async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
-        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
-            "SELECT id, visit_id FROM photos WHERE sha256 = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10",
-        )
-        .bind(sha256)
+        self.earlier_by("sha256", sha256, before, other_than).await
+    }
+}
+
+impl SqlRepo<Db> {
+    /// Photos of other visits received before `before` whose `column` (an indexed one of ours:
+    /// `sha256`, `text_fingerprint`) is `value`, oldest first (at most 10).
+    async fn earlier_by(
+        &self,
+        column: &'static str,
+        value: &str,
+        before: DateTime<Utc>,
+        other_than: VisitId,
+    ) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
+        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(&format!(
+            "SELECT id, visit_id FROM photos WHERE {column} = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10"
+        ))
+        .bind(value)
         .bind(before)
         .bind(other_than.0)
         .fetch_all(&self.pool)

@@ -77,13 +77,28 @@ fn within_one(a: &str, b: &str) -> bool {
     edits + (a.len() - i) + (b.len() - j) <= 1
 }
 
-/// Whether the chat's header names the customer: every word of one of its names (each read
-/// within one letter when it has four or more), or its phone number.
+/// Forms of address and business forms a saved contact may carry or drop ("Ibu Sari Dewi" is
+/// saved as "Sari Dewi"; "CV Sinar Abadi" as "Sinar Abadi").
+const HONORIFICS: [&str; 14] = ["ibu", "bu", "pak", "bapak", "mas", "mbak", "kak", "bang", "om", "tante", "cv", "pt", "ud", "tb"];
+
+/// A name's words but its forms of address (all of them when it has nothing else).
+fn essential(name: &str) -> Vec<String> {
+    let all = words(name);
+    let kept: Vec<String> = all.iter().filter(|w| !HONORIFICS.contains(&w.as_str())).cloned().collect();
+    if kept.is_empty() {
+        all
+    } else {
+        kept
+    }
+}
+
+/// Whether the chat's header names the customer: every word of one of its names but forms of
+/// address (each read within one letter when it has four or more), or its phone number.
 pub fn header_names(header: &str, names: &[&str], phone: Option<&str>) -> bool {
     let shown = words(header);
     let name_matches = names
         .iter()
-        .map(|n| words(n))
+        .map(|n| essential(n))
         .filter(|n| !n.is_empty())
         .any(|name| name.iter().all(|w| shown.iter().any(|s| s == w || (w.chars().count() >= 4 && within_one(s, w)))));
     let phone_matches = phone.map(normalise_phone).filter(|p| p.len() >= 9).is_some_and(|p| {
@@ -188,6 +203,8 @@ mod tests {
         assert!(header_names("Toko Maju Jaya 🛒", &names, None));
         assert!(!header_names("Rina Kusuma", &names, None));
         assert!(!header_names("Budi", &names, None), "half a name is not the contact");
+        assert!(header_names("Sari Dewi", &["Ibu Sari Dewi"], None), "a form of address may be dropped");
+        assert!(!header_names("Ibu Ani", &["Ibu Sari Dewi"], None));
         assert!(header_names("+62 812-3456-7890", &names, Some("081234567890")));
         assert!(!header_names("+62 812-3456-7891", &names, Some("081234567890")));
     }
