@@ -5,7 +5,9 @@
 //! `fixtures/screenshots/render.py OUT --variants N` renders in Chromium (phone sizes, ID and EN,
 //! light and dark, names and numbers, five date forms, one in five one-sided, old chats). Each
 //! is also recompressed (JPEG q75), resized (75 %) and cropped (status and input bars cut): is the
-//! copy found again by the perceptual hashes or the text fingerprint?
+//! copy found again by its chat text (`rules::screenshot::same_chat`, what the server uses)? And
+//! by the perceptual hashes — which also call pairs of *different* chats copies (counted first),
+//! the reason screenshots are matched by their text.
 //!
 //! ```text
 //! python3 fixtures/screenshots/render.py target/screenshot-variants --variants 120
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use fieldproof::domain::policy::Policy;
 use fieldproof::domain::rules::near_match;
-use fieldproof::domain::rules::screenshot::{header_names, resolve_chat_date};
+use fieldproof::domain::rules::screenshot::{header_names, resolve_chat_date, same_chat};
 use fieldproof::domain::visit::ChatDateFact;
 use fieldproof::media::chat::{ChatDate, ChatReading, Side};
 use fieldproof::media::ocr::Tesseract;
@@ -39,15 +41,50 @@ fn fact((shown, d): &(String, ChatDate)) -> ChatDateFact {
     }
 }
 
-/// What one screenshot gave: the reading, its text fingerprint, OCR's time, the perceptual hashes.
-type Read = (ChatReading, Option<String>, Duration, Option<([u8; 32], u64)>);
+/// What one screenshot gave: the reading, OCR's time, the perceptual hashes.
+type Read = (ChatReading, Duration, Option<([u8; 32], u64)>);
 
 fn read(engine: &Tesseract, bytes: &[u8]) -> Read {
     let inspection = inspect(bytes, None, &LIMITS).expect("a readable screenshot");
     let hash = inspection.hash.map(|h| (h.dhash, h.ahash));
     match read_screenshot(Some(engine), bytes, inspection.format, LIMITS.max_pixels) {
-        ChatOutcome::Read { reading, fingerprint, elapsed, .. } => (reading, fingerprint, elapsed, hash),
+        ChatOutcome::Read { reading, elapsed, .. } => (reading, elapsed, hash),
         other => panic!("not read: {other:?}"),
+    }
+}
+
+/// Different chats look alike (the same app, header, bubbles): how many pairs of different
+/// screenshots would the perceptual hashes call copies? (A false `photo_reused`.)
+fn different_chats_are_not_copies(policy: &Policy, dir: &str, manifest: &Value) {
+    let hashes: Vec<(String, [u8; 32], u64)> = manifest
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|spec| {
+            let name = spec["name"].as_str().unwrap().to_string();
+            let h = inspect(&std::fs::read(format!("{dir}/{name}")).unwrap(), None, &LIMITS).unwrap().hash.unwrap();
+            (name, h.dhash, h.ahash)
+        })
+        .collect();
+    let (mut pairs, mut matched, mut closest) = (0usize, Vec::new(), u32::MAX);
+    for i in 0..hashes.len() {
+        for j in i + 1..hashes.len() {
+            pairs += 1;
+            let d: u32 = hashes[i].1.iter().zip(&hashes[j].1).map(|(a, b)| (a ^ b).count_ones()).sum();
+            closest = closest.min(d);
+            if near_match(policy, (&hashes[i].1, hashes[i].2), (&hashes[j].1, hashes[j].2)).is_some() {
+                matched.push(format!("{} ~ {} (dHash distance {d})", hashes[i].0, hashes[j].0));
+            }
+        }
+    }
+    println!("| pairs of different chats | called copies by the perceptual hashes | closest dHash distance |");
+    println!("|---|---|---|");
+    println!("| {pairs} | {} | {closest} |\n", matched.len());
+    for m in matched.iter().take(20) {
+        println!("- {m}");
+    }
+    if !matched.is_empty() {
+        println!();
     }
 }
 
@@ -62,17 +99,23 @@ fn main() {
         &std::fs::read(format!("{dir}/manifest.json")).unwrap_or_else(|e| panic!("{dir}/manifest.json: {e} (render the variants first)")),
     )
     .unwrap();
-    let engine = Tesseract::detect("tesseract", "ind+eng", Duration::from_secs(30)).expect("tesseract with ind+eng");
     let policy = Policy::default();
+    different_chats_are_not_copies(&policy, &dir, &manifest);
+    if std::env::args().any(|a| a == "--pairs-only") {
+        return;
+    }
+    let engine = Tesseract::detect("tesseract", "ind+eng", Duration::from_secs(30)).expect("tesseract with ind+eng");
     let (mut times, mut n) = (Vec::new(), 0usize);
     let (mut date_ok, mut contact_ok, mut side_ok, mut all_ok) = (0, 0, 0, 0);
     let mut reuse = [(0usize, 0usize, 0usize); 3]; // (by hash, by text, either) per copy kind
     let mut misses = Vec::new();
+    let mut originals: Vec<(String, String, Option<String>)> = Vec::new();
     for spec in manifest.as_array().unwrap() {
         let name = spec["name"].as_str().unwrap();
         let bytes = std::fs::read(format!("{dir}/{name}")).unwrap();
         let started = Instant::now();
-        let (reading, fingerprint, _, hash) = read(&engine, &bytes);
+        let (reading, _, hash) = read(&engine, &bytes);
+        originals.push((name.to_string(), reading.text.clone(), reading.header.clone()));
         times.push(started.elapsed());
         n += 1;
         let received: NaiveDate = spec["received"].as_str().unwrap().parse().unwrap();
@@ -110,12 +153,12 @@ fn main() {
             .write_to(&mut std::io::Cursor::new(&mut copies[2]), image::ImageFormat::Png)
             .unwrap();
         for (k, copy) in copies.iter().enumerate() {
-            let (_, fp, _, copy_hash) = read(&engine, copy);
+            let (copy_reading, _, copy_hash) = read(&engine, copy);
             let by_hash = match (hash, copy_hash) {
                 (Some(a), Some(b)) => near_match(&policy, (&a.0, a.1), (&b.0, b.1)).is_some(),
                 _ => false,
             };
-            let by_text = fingerprint.is_some() && fp == fingerprint;
+            let by_text = same_chat(&reading.text, reading.header.as_deref(), &copy_reading.text, copy_reading.header.as_deref()).is_some();
             reuse[k].0 += usize::from(by_hash);
             reuse[k].1 += usize::from(by_text);
             reuse[k].2 += usize::from(by_hash || by_text);
@@ -136,10 +179,27 @@ fn main() {
         pct(all_ok)
     );
     println!();
-    println!("| copy | found by the perceptual hashes | by the text fingerprint | by either |");
+    println!("| copy | found by the perceptual hashes | by the chat's text (what the server uses) | by either |");
     println!("|---|---|---|---|");
     for (k, what) in ["recompressed (JPEG q75)", "resized to 75 %", "cropped (status and input bars)"].iter().enumerate() {
         println!("| {what} | {} | {} | {} |", pct(reuse[k].0), pct(reuse[k].1), pct(reuse[k].2));
+    }
+    // Different chats the text calls the same (the renderer draws from five lines per language,
+    // so two chats with one contact can differ only in their date and times).
+    let mut text_pairs = Vec::new();
+    for i in 0..originals.len() {
+        for j in i + 1..originals.len() {
+            let (a, b) = (&originals[i], &originals[j]);
+            if let Some(sim) = same_chat(&a.1, a.2.as_deref(), &b.1, b.2.as_deref()) {
+                text_pairs.push(format!("{} ~ {} (Jaccard {sim:.2})", a.0, b.0));
+            }
+        }
+    }
+    println!("\n| pairs of different chats | called the same chat by their text |");
+    println!("|---|---|");
+    println!("| {} | {} |", originals.len() * (originals.len() - 1) / 2, text_pairs.len());
+    for p in text_pairs.iter().take(10) {
+        println!("- {p}");
     }
     if !misses.is_empty() {
         println!("\nDisagreements:");

@@ -66,7 +66,10 @@ async fn earlier_copies(
         .into_iter()
         .map(|(photo_id, visit_id)| EarlierCopy { photo_id, visit_id, exact: true, distance: 0, same_text: false })
         .collect();
-    if let Some((dhash, ahash)) = facts.perceptual_hashes() {
+    // Every WhatsApp screen looks alike to perceptual hashes (in our benchmark they called 15 % of
+    // pairs of different chats copies): a screenshot's near-copies are found by its text.
+    let screenshot = facts.chat.is_some();
+    if let (false, Some((dhash, ahash))) = (screenshot, facts.perceptual_hashes()) {
         for c in app.repo.hash_candidates(&dhash, ahash, received_at, visit).await? {
             if copies.iter().any(|e| e.photo_id == c.photo_id) {
                 continue;
@@ -76,12 +79,23 @@ async fn earlier_copies(
             }
         }
     }
-    // A screenshot of the same chat, whatever its pixels: its OCR text fingerprint.
-    if let Some(fingerprint) = facts.chat.as_ref().and_then(|c| c.fingerprint.as_deref()) {
-        for (photo_id, visit_id) in app.repo.earlier_text_copies(fingerprint, received_at, visit).await? {
-            match copies.iter_mut().find(|c| c.photo_id == photo_id) {
+    // A screenshot of the same chat, whatever its pixels: its text, by MinHash bands, then compared.
+    if let Some(chat) = facts.chat.as_ref().filter(|c| c.status == "read") {
+        let bands = rules::screenshot::chat_band_keys(&chat.text);
+        for earlier in app.repo.similar_chats(&bands, received_at, visit, 20).await? {
+            let Some(theirs) = earlier.facts.chat.as_ref() else { continue };
+            if rules::screenshot::same_chat(&chat.text, chat.header.as_deref(), &theirs.text, theirs.header.as_deref()).is_none() {
+                continue;
+            }
+            match copies.iter_mut().find(|c| c.photo_id == earlier.id) {
                 Some(known) => known.same_text = true,
-                None => copies.push(EarlierCopy { photo_id, visit_id, exact: false, distance: u32::MAX, same_text: true }),
+                None => copies.push(EarlierCopy {
+                    photo_id: earlier.id,
+                    visit_id: earlier.visit_id,
+                    exact: false,
+                    distance: u32::MAX,
+                    same_text: true,
+                }),
             }
         }
     }
@@ -154,7 +168,7 @@ fn chat_facts(outcome: &ChatOutcome) -> ChatFacts {
     match outcome {
         ChatOutcome::NotInstalled => ChatFacts { status: "not_installed".into(), ..Default::default() },
         ChatOutcome::Failed(why) => ChatFacts { status: "failed".into(), error: Some(why.clone()), ..Default::default() },
-        ChatOutcome::Read { reading, fingerprint, elapsed, engine } => ChatFacts {
+        ChatOutcome::Read { reading, elapsed, engine } => ChatFacts {
             status: "read".into(),
             engine: Some(engine.clone()),
             error: None,
@@ -181,7 +195,6 @@ fn chat_facts(outcome: &ChatOutcome) -> ChatFacts {
             confident_words: reading.confident_words as u32,
             mean_confidence: (reading.mean_confidence * 10.0).round() / 10.0,
             text: reading.text.clone(),
-            fingerprint: fingerprint.clone(),
             elapsed_ms: elapsed.as_millis() as u64,
         },
     }

@@ -43,14 +43,15 @@ pub trait PhotoRepo: Send + Sync {
         before: DateTime<Utc>,
         other_than: VisitId,
     ) -> Result<Vec<HashCandidate>, RepoError>;
-    /// Screenshots of other visits whose chat text has this fingerprint, received before
-    /// `before` (at most 10).
-    async fn earlier_text_copies(
+    /// Screenshots of other visits received before `before` whose chat text shares a MinHash
+    /// band with `band_keys`, the most bands first (at most `limit`).
+    async fn similar_chats(
         &self,
-        fingerprint: &str,
+        band_keys: &[i64],
         before: DateTime<Utc>,
         other_than: VisitId,
-    ) -> Result<Vec<(PhotoId, VisitId)>, RepoError>;
+        limit: u32,
+    ) -> Result<Vec<Photo>, RepoError>;
     /// Screenshots whose chat text contains `needle` (lowercase), newest first, of the visits
     /// `scope` sees.
     async fn search_chat_text(&self, needle: &str, scope: &Scope, limit: u32) -> Result<Vec<Photo>, RepoError>;

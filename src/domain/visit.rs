@@ -303,8 +303,6 @@ pub struct ChatFacts {
     pub mean_confidence: f64,
     /// Every line read, top to bottom.
     pub text: String,
-    /// The messages' text fingerprint (the same chat read again gives the same one).
-    pub fingerprint: Option<String>,
     pub elapsed_ms: u64,
 }
 

@@ -267,27 +267,6 @@ pub fn read_chat(words: &[Word], width: u32, height: u32) -> ChatReading {
     reading
 }
 
-/// A fingerprint of the messages' text: the same conversation read again from a recompressed,
-/// resized or slightly cropped copy gives the same one. Lowercase words of three letters or
-/// more, times and the chrome left out, in order.
-pub fn fingerprint(reading: &ChatReading) -> Option<String> {
-    let words: Vec<String> = reading
-        .lines
-        .iter()
-        .flat_map(|l| l.text.split_whitespace())
-        .map(|w| w.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase())
-        .filter(|w| w.chars().count() >= 3 && !is_time(w))
-        .collect();
-    if words.len() < 6 {
-        return None;
-    }
-    let mut hash = 0xcbf2_9ce4_8422_2325u64;
-    for b in words.join(" ").bytes() {
-        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    Some(format!("{hash:016x}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,7 +62,6 @@ pub struct Inspection {
 pub enum ChatOutcome {
     Read {
         reading: chat::ChatReading,
-        fingerprint: Option<String>,
         elapsed: std::time::Duration,
         engine: String,
     },
@@ -96,8 +95,7 @@ pub fn read_screenshot(engine: Option<&ocr::Tesseract>, bytes: &[u8], format: Im
     match engine.read(&luma) {
         Ok(words) => {
             let reading = chat::read_chat(&words, luma.width, luma.height);
-            let fingerprint = chat::fingerprint(&reading);
-            ChatOutcome::Read { reading, fingerprint, elapsed: started.elapsed(), engine: engine.version.clone() }
+            ChatOutcome::Read { reading, elapsed: started.elapsed(), engine: engine.version.clone() }
         }
         Err(e) => ChatOutcome::Failed(e.to_string()),
     }

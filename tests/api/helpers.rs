@@ -98,6 +98,8 @@ pub struct TestApp {
     pub clock: Arc<TestClock>,
     /// The server's database URL.
     pub database_url: String,
+    /// The next of the rendered SOP-day chats (`fixtures/screenshots/sop-N.png`) to hand out.
+    pub next_chat: std::sync::atomic::AtomicUsize,
     /// Stops the server when the test is done with it.
     server: actix_web::dev::ServerHandle,
     _dir: tempfile::TempDir,
@@ -280,6 +282,7 @@ async fn spawn_app_with(db: Db, sop_hours: bool, tune: impl FnOnce(&mut Settings
         supervisor,
         clock,
         database_url: settings.database.url.clone(),
+        next_chat: std::sync::atomic::AtomicUsize::new(0),
         server,
         _dir: dir,
     }
@@ -351,6 +354,14 @@ pub fn screenshot() -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
+}
+
+/// A WhatsApp chat with "Toko Maju Jaya" on 18 November 2026 (rendered in Chromium by
+/// `fixtures/screenshots/render.py`), a different conversation each call of this app (six).
+pub fn sop_day_chat(app: &TestApp) -> Vec<u8> {
+    let n = app.next_chat.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    assert!(n < 6, "six SOP-day chats are rendered; render more for more WhatsApp visits");
+    std::fs::read(format!("{}/fixtures/screenshots/sop-{}.png", env!("CARGO_MANIFEST_DIR"), n + 1)).unwrap()
 }
 
 /// A photo upload form.

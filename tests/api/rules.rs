@@ -138,7 +138,7 @@ async fn evidence(app: &TestApp, rep: &Login, visit: Uuid, method: &str, at: Dat
             with_customer_photo_at(AT.0, AT.1, at),
             photo_form("storefront", fresh_at("samsung-galaxy-s7-edge.jpg", at + Duration::minutes(1)), &[]),
         ],
-        "whatsapp" => vec![photo_form("whatsapp_screenshot", screenshot(), &[])],
+        "whatsapp" => vec![photo_form("whatsapp_screenshot", crate::helpers::sop_day_chat(app), &[])],
         "phone" => vec![photo_form("call_log_screenshot", screenshot(), &[])],
         _ => vec![],
     };

@@ -165,4 +165,12 @@ async fn a_screenshot_used_again_is_reused_whatever_its_pixels(app: TestApp) {
         let reused = reused.unwrap_or_else(|| panic!("{what}: {}", r.json));
         assert_eq!(reused["evidence"]["earlier"][0]["visit_id"], first.to_string(), "{what}");
     }
+    // Another chat is no copy, however alike WhatsApp screens look: nor is the same offer sent
+    // to another contact.
+    for other in ["en-dark-number.png", "en-light-other-contact.png", "id-light-one-sided.png"] {
+        app.set_now("2026-11-12T07:40:00Z".parse().unwrap());
+        let third = draft(&app, customer).await;
+        let r = app.put_photo(third, Uuid::new_v4(), &app.rep.token, photo_form("whatsapp_screenshot", shot(other), &[])).await;
+        assert!(!codes(&r.json).contains(&"photo_reused".to_string()), "{other}: {}", r.json["findings"]);
+    }
 }

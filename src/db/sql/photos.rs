@@ -16,6 +16,7 @@ use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
 use crate::domain::ids::{PhotoId, VisitId};
 use crate::domain::role::Scope;
+use crate::domain::rules::screenshot::chat_band_keys;
 use crate::domain::visit::Photo;
 
 #[async_trait]
@@ -42,7 +43,7 @@ impl PhotoRepo for SqlRepo<Db> {
         }
         let inserted = sqlx::query(
             "INSERT INTO photos (id, visit_id, kind, sha256, size_bytes, content_type, storage_key, capture, facts, \
-             findings, received_at, text_fingerprint, chat_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             findings, received_at, chat_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT DO NOTHING",
         )
         .bind(p.id.0)
@@ -56,7 +57,6 @@ impl PhotoRepo for SqlRepo<Db> {
         .bind(Json(&p.facts))
         .bind(Json(&p.findings))
         .bind(p.received_at)
-        .bind(p.facts.chat.as_ref().and_then(|c| c.fingerprint.clone()))
         .bind(p.facts.chat.as_ref().filter(|c| !c.text.is_empty()).map(|c| c.text.to_lowercase()))
         .execute(&mut *tx)
         .await?
@@ -72,6 +72,14 @@ impl PhotoRepo for SqlRepo<Db> {
         }
         // The object is referenced now: no longer the orphan sweep's business.
         sqlx::query("DELETE FROM object_intents WHERE storage_key = $1").bind(&p.storage_key).execute(&mut *tx).await?;
+        let bands = p.facts.chat.as_ref().map(|c| chat_band_keys(&c.text)).unwrap_or_default();
+        if !bands.is_empty() {
+            let mut qb = QueryBuilder::<Db>::new("INSERT INTO chat_bands (band_key, photo_id) ");
+            qb.push_values(&bands, |mut b, key| {
+                b.push_bind(*key).push_bind(p.id.0);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
         if let Some((dhash, ahash)) = p.facts.perceptual_hashes() {
             sqlx::query("INSERT INTO photo_hashes (photo_id, visit_id, received_at, dhash, ahash) VALUES ($1, $2, $3, $4, $5)")
                 .bind(p.id.0)
@@ -151,34 +159,36 @@ impl PhotoRepo for SqlRepo<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(visit_id = %other_than))]
-    async fn earlier_text_copies(
+    async fn similar_chats(
         &self,
-        fingerprint: &str,
+        band_keys: &[i64],
         before: DateTime<Utc>,
         other_than: VisitId,
-    ) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
-        self.earlier_by("text_fingerprint", fingerprint, before, other_than).await
+        limit: u32,
+    ) -> Result<Vec<Photo>, RepoError> {
+        if band_keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The screenshots sharing the most bands first: the likeliest copies.
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT {PHOTO_COLUMNS} FROM photos JOIN (SELECT photo_id, COUNT(*) AS hits FROM chat_bands WHERE band_key IN ("
+        ));
+        let mut keys = qb.separated(", ");
+        for k in band_keys {
+            keys.push_bind(*k);
+        }
+        qb.push(") GROUP BY photo_id) c ON c.photo_id = photos.id WHERE received_at < ").push_bind(before);
+        qb.push(" AND visit_id <> ").push_bind(other_than.0);
+        qb.push(" ORDER BY c.hits DESC LIMIT ").push_bind(i64::from(limit));
+        let rows: Vec<PhotoRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter().map(Photo::try_from).collect()
     }
 
     async fn earlier_copies(&self, sha256: &str, before: DateTime<Utc>, other_than: VisitId) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
-        self.earlier_by("sha256", sha256, before, other_than).await
-    }
-}
-
-impl SqlRepo<Db> {
-    /// Photos of other visits received before `before` whose `column` (an indexed one of ours:
-    /// `sha256`, `text_fingerprint`) is `value`, oldest first (at most 10).
-    async fn earlier_by(
-        &self,
-        column: &'static str,
-        value: &str,
-        before: DateTime<Utc>,
-        other_than: VisitId,
-    ) -> Result<Vec<(PhotoId, VisitId)>, RepoError> {
-        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(&format!(
-            "SELECT id, visit_id FROM photos WHERE {column} = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10"
-        ))
-        .bind(value)
+        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT id, visit_id FROM photos WHERE sha256 = $1 AND received_at < $2 AND visit_id <> $3 ORDER BY seq LIMIT 10",
+        )
+        .bind(sha256)
         .bind(before)
         .bind(other_than.0)
         .fetch_all(&self.pool)

@@ -138,8 +138,17 @@ pub fn photo_findings(policy: &Policy, ctx: &PhotoContext, facts: &PhotoFacts, c
         }
         // Screenshots carry no camera time or place: a chat's own date, contact and sides are
         // its evidence; any screenshot may be a reused one.
-        if ctx.kind == PhotoKind::WhatsappScreenshot {
-            out.extend(super::screenshot::chat_findings(policy, ctx, facts.chat.as_ref()));
+        // (What is no screenshot at all has no chat to judge.)
+        if ctx.kind == PhotoKind::WhatsappScreenshot && screenshot {
+            let chat = super::screenshot::ChatContext {
+                photo_id: ctx.photo_id,
+                visit_date: ctx.visit_date,
+                received_at: ctx.received_at,
+                branch_tz: ctx.branch_tz,
+                customer_names: ctx.customer_names,
+                customer_phone: ctx.customer_phone,
+            };
+            out.extend(super::screenshot::chat_findings(policy, &chat, facts.chat.as_ref()));
         }
         reuse_finding(policy, ctx, &mut out);
         return out;

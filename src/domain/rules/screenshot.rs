@@ -3,15 +3,59 @@
 //! ([`ChatFacts`]); a server without OCR says the checks did not run (`screenshot_not_read`),
 //! which is a finding HQ sees, never a pass.
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde_json::json;
 
 use super::common::finding;
-use super::photo::PhotoContext;
+use super::summary::{band_keys, jaccard, shingles};
 use crate::domain::finding::{Finding, FindingCode};
+use crate::domain::ids::PhotoId;
 use crate::domain::policy::Policy;
 use crate::domain::time::local_date;
 use crate::domain::visit::{ChatDateFact, ChatFacts};
+
+/// What a chat is judged against.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatContext<'a> {
+    pub photo_id: PhotoId,
+    /// The visit's date in the branch's zone, once the record says it.
+    pub visit_date: Option<NaiveDate>,
+    pub received_at: DateTime<Utc>,
+    pub branch_tz: Tz,
+    /// The customer's contact's and the business's names, and its phone.
+    pub customer_names: &'a [String],
+    pub customer_phone: Option<&'a str>,
+}
+
+/// The MinHash bands of a chat's text (word 3-shingles, digits masked, as summaries have): a
+/// copy of the chat — recompressed, resized, cropped — shares most of them.
+pub fn chat_band_keys(text: &str) -> Vec<i64> {
+    let s = shingles(text);
+    if s.len() < 8 {
+        return Vec::new(); // too little text to tell one chat from another
+    }
+    band_keys(&s)
+}
+
+/// How alike two chats are, when they are the same chat read twice: Jaccard ≥ 0.7 of their
+/// texts' shingles with the same contact in the header, or ≥ 0.85 when neither shows one. A rep
+/// who sends two customers the same offer has two headers and two answers.
+pub fn same_chat(a_text: &str, a_header: Option<&str>, b_text: &str, b_header: Option<&str>) -> Option<f64> {
+    let similarity = jaccard(&shingles(a_text), &shingles(b_text));
+    // The same contact, as OCR reads a header twice (a stray mark from the back arrow, a letter).
+    let same_contact = |a: &str, b: &str| header_names(a, &[b], None) || header_names(b, &[a], None);
+    // A crop can leave the header where the status bar was (read, but not as the header): the
+    // other's header among its words is the same contact too.
+    let needed = match (a_header, b_header) {
+        (Some(a), Some(b)) if same_contact(a, b) => 0.7,
+        (Some(_), Some(_)) => return None,
+        (Some(h), None) if header_names(b_text, &[h], None) => 0.7,
+        (None, Some(h)) if header_names(a_text, &[h], None) => 0.7,
+        _ => 0.85,
+    };
+    (similarity >= needed).then_some(similarity)
+}
 
 /// The date a chip shows, read on `received` (the day the screenshot reached the server, in
 /// the branch's zone: "Hari ini" is that day).
@@ -109,7 +153,7 @@ pub fn header_names(header: &str, names: &[&str], phone: Option<&str>) -> bool {
 }
 
 /// The screenshot's findings (for `whatsapp_screenshot` photos).
-pub fn chat_findings(policy: &Policy, ctx: &PhotoContext, chat: Option<&ChatFacts>) -> Vec<Finding> {
+pub fn chat_findings(policy: &Policy, ctx: &ChatContext, chat: Option<&ChatFacts>) -> Vec<Finding> {
     let id = Some(ctx.photo_id);
     let mut out = Vec::new();
     let chat = match chat {

@@ -71,13 +71,7 @@ fn photo_rules_table() {
         // (A chat unread by OCR says so: `screenshot_not_read`; what a read chat shows is
         // judged in `screenshot.rs` and tests/api/screenshots.rs.)
         ("screenshots skip time and place", PhotoKind::WhatsappScreenshot, facts(1080, 2340), none.clone(), vec!["screenshot_not_read"]),
-        (
-            "a camera photo is no screenshot",
-            PhotoKind::WhatsappScreenshot,
-            exif_near.clone(),
-            none.clone(),
-            vec!["photo_not_a_screenshot", "screenshot_not_read"],
-        ),
+        ("a camera photo is no screenshot", PhotoKind::WhatsappScreenshot, exif_near.clone(), none.clone(), vec!["photo_not_a_screenshot"]),
         ("a call log skips time and place", PhotoKind::CallLogScreenshot, facts(1080, 2340), none.clone(), vec![]),
         ("a camera photo is no call log", PhotoKind::CallLogScreenshot, exif_near.clone(), none.clone(), vec!["photo_not_a_screenshot"]),
         (
