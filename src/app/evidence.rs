@@ -9,7 +9,6 @@ use chrono_tz::Tz;
 use super::{App, AppError};
 use crate::domain::customer::{Customer, GeoPoint};
 use crate::domain::finding::Finding;
-use crate::domain::ids::VisitId;
 use crate::domain::policy::Policy;
 use crate::domain::rules::{self, EarlierCopy, Geofence, PhotoContext};
 use crate::domain::visit::{ChatDateFact, ChatFacts, Photo, PhotoFacts, PhotoKind, PixelStats};
@@ -26,7 +25,7 @@ pub(crate) struct Against<'a> {
 
 /// The photo's findings: its own (resolution, light, blur, time, place, edits) and reuse.
 pub(crate) async fn judge_photo(app: &App, policy: &Policy, against: &Against<'_>, photo: &Photo) -> Result<Vec<Finding>, AppError> {
-    let earlier_copies = earlier_copies(app, policy, &photo.sha256, &photo.facts, photo.received_at, photo.visit_id).await?;
+    let earlier_copies = earlier_copies(app, policy, photo).await?;
     let customer = against.customer;
     let customer_names: Vec<String> = customer.contact_name.iter().cloned().chain(std::iter::once(customer.name.clone())).collect();
     let ctx = PhotoContext {
@@ -49,16 +48,11 @@ pub(crate) fn geofence(policy: &Policy, customer: &Customer) -> Option<Geofence>
     customer.location.map(|center| Geofence { center, radius_m: customer.geofence_radius_m.unwrap_or(policy.default_geofence_radius_m) })
 }
 
-/// Earlier photos of other visits that `facts`' photo copies: the same bytes, or the same
-/// picture by its perceptual hashes (multi-index candidates, then a Hamming check).
-async fn earlier_copies(
-    app: &App,
-    policy: &Policy,
-    sha256: &str,
-    facts: &PhotoFacts,
-    received_at: chrono::DateTime<chrono::Utc>,
-    visit: VisitId,
-) -> Result<Vec<EarlierCopy>, AppError> {
+/// Earlier photos of other visits that `photo` copies: the same bytes; for a camera photo the
+/// same picture by its perceptual hashes (multi-index candidates, then a Hamming check); for a
+/// chat the same text (MinHash candidates, then [`rules::screenshot::same_chat`]).
+async fn earlier_copies(app: &App, policy: &Policy, photo: &Photo) -> Result<Vec<EarlierCopy>, AppError> {
+    let (sha256, facts, visit, received_at) = (photo.sha256.as_str(), &photo.facts, photo.visit_id, photo.received_at);
     let mut copies: Vec<EarlierCopy> = app
         .repo
         .earlier_copies(sha256, received_at, visit)
@@ -66,10 +60,10 @@ async fn earlier_copies(
         .into_iter()
         .map(|(photo_id, visit_id)| EarlierCopy { photo_id, visit_id, exact: true, distance: 0, same_text: false })
         .collect();
-    // Every WhatsApp screen looks alike to perceptual hashes (in our benchmark they called 15 % of
-    // pairs of different chats copies): a screenshot's near-copies are found by its text.
-    let screenshot = facts.chat.is_some();
-    if let (false, Some((dhash, ahash))) = (screenshot, facts.perceptual_hashes()) {
+    // Every WhatsApp (or call-log) screen looks alike to perceptual hashes (in our benchmark they
+    // called 15 % of pairs of different chats copies): a screenshot's near-copies are found by its
+    // text, never by its pixels.
+    if let (false, Some((dhash, ahash))) = (photo.kind.is_screenshot(), facts.perceptual_hashes()) {
         for c in app.repo.hash_candidates(&dhash, ahash, received_at, visit).await? {
             if copies.iter().any(|e| e.photo_id == c.photo_id) {
                 continue;
