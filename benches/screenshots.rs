@@ -19,36 +19,27 @@
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
+use fieldproof::app::photos::check_file_with;
 use fieldproof::domain::policy::Policy;
 use fieldproof::domain::rules::near_match;
 use fieldproof::domain::rules::screenshot::{header_names, resolve_chat_date, same_chat};
-use fieldproof::domain::visit::ChatDateFact;
-use fieldproof::media::chat::{ChatDate, ChatReading, Side};
+use fieldproof::domain::visit::{ChatFacts, PhotoKind};
 use fieldproof::media::ocr::Tesseract;
-use fieldproof::media::{inspect, read_screenshot, ChatOutcome, Limits};
+use fieldproof::media::{inspect, Limits};
 use serde_json::Value;
 
 const LIMITS: Limits = Limits { max_bytes: 30 << 20, max_side_px: 12_000, max_pixels: 120_000_000, faces_min_px: None };
 
-fn fact((shown, d): &(String, ChatDate)) -> ChatDateFact {
-    let base = ChatDateFact { shown: shown.clone(), ..Default::default() };
-    match d {
-        ChatDate::Today => ChatDateFact { kind: "today".into(), ..base },
-        ChatDate::Yesterday => ChatDateFact { kind: "yesterday".into(), ..base },
-        ChatDate::Weekday(w) => ChatDateFact { kind: "weekday".into(), weekday: Some(*w), ..base },
-        ChatDate::DayMonth(a, b) => ChatDateFact { kind: "day_month".into(), day_month: Some((*a, *b)), ..base },
-        ChatDate::Date(x) => ChatDateFact { kind: "date".into(), date: Some(*x), ..base },
-    }
-}
+/// What one screenshot gave: its chat as the server keeps it, and the perceptual hashes.
+type Read = (ChatFacts, Option<([u8; 32], u64)>);
 
-/// What one screenshot gave: the reading, OCR's time, the perceptual hashes.
-type Read = (ChatReading, Duration, Option<([u8; 32], u64)>);
-
-fn read(engine: &Tesseract, bytes: &[u8]) -> Read {
-    let inspection = inspect(bytes, None, &LIMITS).expect("a readable screenshot");
-    let hash = inspection.hash.map(|h| (h.dhash, h.ahash));
-    match read_screenshot(Some(engine), bytes, inspection.format, LIMITS.max_pixels) {
-        ChatOutcome::Read { reading, elapsed, .. } => (reading, elapsed, hash),
+/// The server's own screenshot check (`check_file_with`, the same code as an upload's).
+fn read(policy: &Policy, engine: &Tesseract, bytes: &[u8]) -> Read {
+    let (_, facts, _) = check_file_with(policy, bytes, PhotoKind::WhatsappScreenshot, chrono_tz::Asia::Jakarta, Some(engine))
+        .expect("a readable screenshot");
+    let hashes = facts.perceptual_hashes();
+    match facts.chat {
+        Some(chat) if chat.status == "read" => (chat, hashes),
         other => panic!("not read: {other:?}"),
     }
 }
@@ -114,18 +105,18 @@ fn main() {
         let name = spec["name"].as_str().unwrap();
         let bytes = std::fs::read(format!("{dir}/{name}")).unwrap();
         let started = Instant::now();
-        let (reading, _, hash) = read(&engine, &bytes);
-        originals.push((name.to_string(), reading.text.clone(), reading.header.clone()));
+        let (chat, hash) = read(&policy, &engine, &bytes);
+        originals.push((name.to_string(), chat.text.clone(), chat.header.clone()));
         times.push(started.elapsed());
         n += 1;
         let received: NaiveDate = spec["received"].as_str().unwrap().parse().unwrap();
         let truth_date: NaiveDate = spec["chat_date"].as_str().unwrap().parse().unwrap();
-        let dates: Vec<NaiveDate> = reading.dates.iter().filter_map(|d| resolve_chat_date(&fact(d), received)).collect();
+        let dates: Vec<NaiveDate> = chat.dates.iter().filter_map(|d| resolve_chat_date(d, received)).collect();
         let d_ok = dates.contains(&truth_date);
         let names = [spec["contact_name"].as_str().unwrap()];
-        let c_ok = reading.header.as_deref().is_some_and(|h| header_names(h, &names, spec["contact_phone"].as_str()));
+        let c_ok = chat.header.as_deref().is_some_and(|h| header_names(h, &names, spec["contact_phone"].as_str()));
         let customer_said = !spec["one_sided"].as_bool().unwrap();
-        let s_ok = reading.lines.iter().any(|l| l.side == Side::Customer) == customer_said;
+        let s_ok = (chat.customer_lines > 0) == customer_said;
         date_ok += usize::from(d_ok);
         contact_ok += usize::from(c_ok);
         side_ok += usize::from(s_ok);
@@ -136,9 +127,9 @@ fn main() {
                 spec["lang"].as_str().unwrap(),
                 spec["theme"].as_str().unwrap(),
                 spec["date_kind"].as_str().unwrap(),
-                reading.dates.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
-                reading.header,
-                reading.lines.iter().filter(|l| l.side == Side::Customer).count(),
+                chat.dates.iter().map(|d| d.shown.as_str()).collect::<Vec<_>>(),
+                chat.header,
+                chat.customer_lines,
             ));
         }
         // The copies a rep would make to reuse it.
@@ -153,12 +144,12 @@ fn main() {
             .write_to(&mut std::io::Cursor::new(&mut copies[2]), image::ImageFormat::Png)
             .unwrap();
         for (k, copy) in copies.iter().enumerate() {
-            let (copy_reading, _, copy_hash) = read(&engine, copy);
+            let (copy_chat, copy_hash) = read(&policy, &engine, copy);
             let by_hash = match (hash, copy_hash) {
                 (Some(a), Some(b)) => near_match(&policy, (&a.0, a.1), (&b.0, b.1)).is_some(),
                 _ => false,
             };
-            let by_text = same_chat(&reading.text, reading.header.as_deref(), &copy_reading.text, copy_reading.header.as_deref()).is_some();
+            let by_text = same_chat(&chat.text, chat.header.as_deref(), &copy_chat.text, copy_chat.header.as_deref()).is_some();
             reuse[k].0 += usize::from(by_hash);
             reuse[k].1 += usize::from(by_text);
             reuse[k].2 += usize::from(by_hash || by_text);

@@ -141,13 +141,8 @@ async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind:
     let task = bounded_blocking(&app.inspect_permits, move || {
         let sha256 = sha256_hex(&bytes);
         let started = std::time::Instant::now();
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let mut inspection = media::inspect(&bytes, declared.as_deref(), &limits)?;
-            if kind == PhotoKind::WhatsappScreenshot {
-                inspection.chat = Some(media::read_screenshot(ocr.as_deref(), &bytes, inspection.format, limits.max_pixels));
-            }
-            Ok::<_, media::MediaError>(inspection)
-        }));
+        let result =
+            std::panic::catch_unwind(AssertUnwindSafe(|| inspect_kind(&bytes, declared.as_deref(), &limits, kind, ocr.as_deref())));
         metrics.observe_photo_check(started.elapsed());
         (sha256, result)
     })
@@ -161,6 +156,21 @@ async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind:
         }
         Ok(Ok((sha256, Ok(result)))) => Ok((sha256, result?)),
     }
+}
+
+/// The inspection a photo of `kind` gets: the file's, and for a WhatsApp screenshot its chat read.
+fn inspect_kind(
+    bytes: &[u8],
+    declared: Option<&str>,
+    limits: &media::Limits,
+    kind: PhotoKind,
+    ocr: Option<&media::ocr::Tesseract>,
+) -> Result<Inspection, media::MediaError> {
+    let mut inspection = media::inspect(bytes, declared, limits)?;
+    if kind == PhotoKind::WhatsappScreenshot {
+        inspection.chat = Some(media::read_screenshot(ocr, bytes, &inspection, limits.max_pixels));
+    }
+    Ok(inspection)
 }
 
 /// The whole photo check on a local file, without the database (no reuse check, no
@@ -182,11 +192,7 @@ pub fn check_file_with(
     branch_tz: Tz,
     ocr: Option<&media::ocr::Tesseract>,
 ) -> Result<(Inspection, PhotoFacts, Vec<crate::domain::finding::Finding>), media::MediaError> {
-    let limits = limits_for(policy, kind);
-    let mut inspection = media::inspect(bytes, None, &limits)?;
-    if kind == PhotoKind::WhatsappScreenshot {
-        inspection.chat = Some(media::read_screenshot(ocr, bytes, inspection.format, limits.max_pixels));
-    }
+    let inspection = inspect_kind(bytes, None, &limits_for(policy, kind), kind, ocr)?;
     let facts = facts_from(&inspection, branch_tz);
     let ctx = PhotoContext {
         photo_id: PhotoId(uuid::Uuid::nil()),

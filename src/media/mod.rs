@@ -74,18 +74,15 @@ pub enum ChatOutcome {
 pub const OCR_MAX_PIXELS: usize = 16_000_000;
 
 /// Reads a chat screenshot with `engine` (`None`: not installed): a full-resolution grayscale
-/// decode, OCR, then the chat's parts from the words and their places.
-pub fn read_screenshot(engine: Option<&ocr::Tesseract>, bytes: &[u8], format: ImageFormat, max_pixels: u64) -> ChatOutcome {
+/// decode, OCR, then the chat's parts from the words and their places. `inspection` is the
+/// file's own, already made: its size bounds what OCR reads.
+pub fn read_screenshot(engine: Option<&ocr::Tesseract>, bytes: &[u8], inspection: &Inspection, max_pixels: u64) -> ChatOutcome {
     let Some(engine) = engine else { return ChatOutcome::NotInstalled };
     // A phone screen is 1–4 MP (a long scrolling capture more); beyond this OCR would cost
     // seconds and hundreds of MB for no chat a person sends.
-    if let Ok(size) = imagesize::blob_size(bytes) {
-        if size.width.saturating_mul(size.height) > OCR_MAX_PIXELS {
-            return ChatOutcome::Failed(format!(
-                "the screenshot is {}×{}; OCR reads up to {OCR_MAX_PIXELS} pixels",
-                size.width, size.height
-            ));
-        }
+    let (width, height, format) = (inspection.width, inspection.height, inspection.format);
+    if u64::from(width) * u64::from(height) > OCR_MAX_PIXELS as u64 {
+        return ChatOutcome::Failed(format!("the screenshot is {width}×{height}; OCR reads up to {OCR_MAX_PIXELS} pixels"));
     }
     let started = std::time::Instant::now();
     let luma = match pixels::decode_full_luma(bytes, format, max_pixels) {
