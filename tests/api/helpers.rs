@@ -266,7 +266,8 @@ async fn spawn_app_with(db: Db, sop_hours: bool, tune: impl FnOnce(&mut Settings
         app,
         // Redirects are the API's answer to check, not something to follow.
         client: reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
+            // Generous: the whole suite runs its servers, OCR processes and browsers on 2 cores.
+            .timeout(std::time::Duration::from_secs(180))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
