@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::auth::{new_token, token_hash};
 use crate::config::Settings;
 use crate::domain::directory::{Branch, User};
 use crate::domain::holiday::HolidaySource;
@@ -36,6 +35,11 @@ pub enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage API tokens: issue one with an expiry, list a user's, revoke one by id.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
     },
     /// Import a CSV file of customers or shipment volumes (streamed; a progress line on stderr).
     Import {
@@ -118,6 +122,27 @@ pub enum BranchCommand {
         #[arg(long, default_value = "mon,tue,wed,thu,fri")]
         working_days: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token for a login and print it (shown once).
+    Issue {
+        #[arg(long)]
+        login: String,
+        /// Days it is valid (1–365; default 90).
+        #[arg(long)]
+        days: Option<u32>,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+    /// List a login's tokens (ids, labels, expiry, last use, revocation).
+    List {
+        #[arg(long)]
+        login: String,
+    },
+    /// Revoke a token by its id (from `token list` or `GET /v1/tokens`).
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,6 +266,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let days = crate::app::calendar::load_holiday_file(&app, &text, source).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{days} holidays loaded");
         }
+        Command::Token { command } => {
+            let app = crate::startup::build_app(&settings).await?;
+            let user_of = |login: String| {
+                let app = app.clone();
+                async move {
+                    app.repo
+                        .credentials_by_login(&login)
+                        .await?
+                        .map(|c| c.user)
+                        .ok_or_else(|| anyhow::anyhow!("no user with login {login:?}"))
+                }
+            };
+            let show = |t: &crate::domain::directory::TokenInfo| {
+                let at = |d: Option<chrono::DateTime<chrono::Utc>>| d.map_or("-".to_string(), |d| d.format("%Y-%m-%d %H:%M").to_string());
+                format!(
+                    "{}  {:<12} expires {}  last used {}  revoked {}",
+                    t.id,
+                    t.label,
+                    at(t.expires_at),
+                    at(t.last_used_at),
+                    at(t.revoked_at)
+                )
+            };
+            match command {
+                TokenCommand::Issue { login, days, label } => {
+                    let user = user_of(login).await?;
+                    let issued = crate::app::tokens::issue(&app, None, user.id, &label, days).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("{}", show(&issued.info));
+                    println!("API token (shown once):\n{}", issued.token);
+                }
+                TokenCommand::List { login } => {
+                    let user = user_of(login).await?;
+                    for t in app.repo.list_tokens(user.id).await? {
+                        println!("{}", show(&t));
+                    }
+                }
+                TokenCommand::Revoke { id } => {
+                    let t = crate::app::tokens::revoke(&app, None, &id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("revoked: {}", show(&t));
+                }
+            }
+        }
         Command::User { command: UserCommand::SetPassword { login } } => {
             let app = crate::startup::build_app(&settings).await?;
             let credentials =
@@ -272,10 +339,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::app::sessions::set_login(&app, user.id, &login).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let password = crate::app::sessions::new_password();
             crate::app::sessions::set_password(&app, user.id, &password, true).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            let token = new_token();
-            app.repo.add_token(user.id, &token_hash(&token), "cli", now).await?;
+            let issued = crate::app::tokens::issue(&app, None, user.id, "cli", None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("user {} ({}) added, console login {login}.", user.name, user.id);
-            println!("API token (shown once):\n{token}");
+            println!(
+                "API token (shown once; valid {} days, until {}):\n{}",
+                crate::domain::directory::TOKEN_DEFAULT_DAYS,
+                issued.info.expires_at.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+                issued.token
+            );
             println!("one-time console password (shown once; the first sign-in chooses another):\n{password}");
         }
         Command::CheckPhoto { .. } => unreachable!("handled above: it needs no configuration"),

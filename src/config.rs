@@ -197,6 +197,9 @@ pub struct MediaSettings {
     pub max_concurrent_inspections: usize,
     /// Longest one inspection may take, in seconds.
     pub inspect_timeout_secs: u64,
+    /// The memory all running decodes may hold together, in MiB (a photo that alone would need
+    /// more is refused with `photo_decode_too_large`).
+    pub decode_memory_mib: u32,
     /// The Tesseract program that reads WhatsApp screenshots; empty switches OCR off (the
     /// screenshot checks then report `screenshot_not_read`).
     pub ocr_program: String,
@@ -253,6 +256,7 @@ impl Default for MediaSettings {
         Self {
             max_concurrent_inspections: 0,
             inspect_timeout_secs: 20,
+            decode_memory_mib: 160,
             ocr_program: "tesseract".into(),
             ocr_languages: "ind+eng".into(),
             ocr_timeout_secs: 10,
@@ -296,6 +300,9 @@ impl Settings {
         }
         if let Err(e) = crate::storage::StoreUrl::parse(&self.storage.url) {
             problems.push(format!("storage.url: {e}"));
+        }
+        if self.media.decode_memory_mib < 32 {
+            problems.push("media.decode_memory_mib must be at least 32".into());
         }
         if self.media.inspect_timeout_secs == 0 {
             problems.push("media.inspect_timeout_secs must be at least 1".into());

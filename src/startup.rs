@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{web, HttpServer};
+use actix_web::web;
 use tokio::sync::Semaphore;
 
 use crate::app::{App, SystemClock};
@@ -41,6 +41,8 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         clock: Arc::new(SystemClock),
         inspect_permits: Arc::new(Semaphore::new(permits)),
         inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),
+        decode_budget: crate::app::DecodeBudget::new(settings.media.decode_memory_mib),
+        bearer_failures: Arc::default(),
         metrics: Arc::new(crate::metrics::Metrics::new()),
         sessions: crate::app::SessionLimits {
             idle: Duration::from_secs(settings.console.session_idle_minutes * 60),
@@ -119,8 +121,19 @@ impl Application {
         let data = web::Data::new(app);
         let max_json = settings.server.max_json_bytes;
         let cookies = web::Data::new(crate::http::console::session::CookiePolicy { secure: settings.console.secure_cookie() });
-        let mut server = HttpServer::new(move || {
-            actix_web::App::new()
+        // actix-web's `HttpServer`, assembled by hand so that each connection goes through
+        // `ProblemStream` (the HTTP layer's own errors become problem+json too).
+        let local = listener.local_addr()?;
+        let mut builder = actix_server::Server::build();
+        let shutdown = builder.graceful_shutdown_signal();
+        builder = builder.shutdown_timeout(30);
+        if settings.server.workers > 0 {
+            builder = builder.workers(settings.server.workers);
+        }
+        let builder = builder.listen("fieldproof", listener, move || {
+            use actix_service::{IntoServiceFactory, ServiceFactoryExt};
+            let app = actix_web::App::new()
+                .wrap(crate::http::security_headers())
                 .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(crate::http::error::problem_for_plain_errors))
                 .wrap(actix_web::middleware::from_fn(crate::http::record_metrics))
                 .wrap(
@@ -130,14 +143,27 @@ impl Application {
                 )
                 .app_data(data.clone())
                 .app_data(cookies.clone())
-                .configure(|cfg| crate::http::configure(cfg, max_json))
-        })
-        .shutdown_timeout(30)
-        .client_request_timeout(Duration::from_secs(30))
-        .listen(listener)?;
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
+                .configure(|cfg| crate::http::configure(cfg, max_json));
+            let signal = shutdown.clone();
+            let http = actix_http::HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let signal = signal.clone();
+                    async move { signal.notified().await }
+                })
+                .client_request_timeout(Duration::from_secs(30))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .local_addr(local)
+                .finish(actix_service::map_config(app.into_factory().map_err(|err: actix_web::Error| err.error_response()), |_| {
+                    actix_web::dev::AppConfig::default()
+                }));
+            actix_service::fn_service(|io: actix_rt::net::TcpStream| async move {
+                let peer = io.peer_addr().ok();
+                let _ = io.set_nodelay(true);
+                Ok((crate::http::connection::ProblemStream::new(io), actix_http::Protocol::Http1, peer))
+            })
+            .and_then(http)
+        })?;
+        let server = builder;
         Ok(Application { port, server: server.run(), worker })
     }
 

@@ -154,8 +154,24 @@ fn field(r: &csv::StringRecord, i: usize) -> &str {
     r.get(i).unwrap_or("")
 }
 
+/// Why a row cannot be read at all: the reader's own error (carried in a NUL-prefixed first
+/// field), or a cell holding a control character (a NUL in a name is no customer's).
 fn unreadable(r: &csv::StringRecord) -> Option<String> {
-    r.get(0).and_then(|f| f.strip_prefix('\u{0}')).map(|e| format!("unreadable row: {e}"))
+    if let Some(e) = r.get(0).and_then(|f| f.strip_prefix('\u{0}')) {
+        return Some(format!("unreadable row: {e}"));
+    }
+    r.iter().position(|cell| !crate::domain::text::is_text(cell)).map(|i| format!("field {} holds a control character", i + 1))
+}
+
+/// A `YYYY-MM-DD` cell within the years a visit can have.
+fn date_cell(name: &str, v: &str) -> Result<NaiveDate, String> {
+    match v.parse::<NaiveDate>() {
+        Ok(d) if crate::domain::time::plausible(d) => Ok(d),
+        Ok(d) => {
+            Err(format!("{name} {d} is outside the years {}–{}", crate::domain::time::YEARS.start(), crate::domain::time::YEARS.end()))
+        }
+        Err(_) => Err(format!("{name} {v:?} is not a date YYYY-MM-DD")),
+    }
 }
 
 async fn customers_batch(
@@ -232,7 +248,7 @@ async fn customer_row(
         let contact = text(8, "contact", 200, false)?;
         let created = match field(r, 9) {
             "" => None,
-            v => Some(v.parse::<NaiveDate>().map_err(|_| format!("created {v:?} is not a date YYYY-MM-DD"))?),
+            v => Some(date_cell("created", v)?),
         };
         Ok((code, name, customer_type, branch_code, rep, location, radius, contact, created))
     })();
@@ -318,11 +334,11 @@ async fn volumes_batch(
             continue;
         }
         let code = field(r, 0);
-        let date = field(r, 1).parse::<NaiveDate>();
+        let date = date_cell("date", field(r, 1));
         let awb = field(r, 2).parse::<i64>();
         match (code.is_empty(), date, awb) {
             (true, _, _) => report.reject(*line, "customer_code is empty"),
-            (_, Err(_), _) => report.reject(*line, format!("date {:?} is not a date YYYY-MM-DD", field(r, 1))),
+            (_, Err(e), _) => report.reject(*line, e),
             (_, _, Err(_)) => report.reject(*line, format!("awb {:?} is not a whole number", field(r, 2))),
             (_, _, Ok(n)) if n < 0 => report.reject(*line, "awb is negative"),
             (false, Ok(d), Ok(n)) => parsed.push((*line, code.to_string(), d, n)),

@@ -24,6 +24,7 @@ pub mod reviews;
 pub mod scorecards;
 pub mod sessions;
 pub mod tasks;
+pub mod tokens;
 pub mod visits;
 pub mod webhooks;
 
@@ -76,6 +77,10 @@ pub struct App {
     /// Bounds the photo inspections running at once (CPU work off the async threads).
     pub inspect_permits: Arc<Semaphore>,
     pub inspect_timeout: Duration,
+    /// Bounds the memory the running decodes may hold, in MiB (see `media::decode_cost`).
+    pub decode_budget: DecodeBudget,
+    /// Failed bearer requests per client address (see `auth::BearerFailures`).
+    pub bearer_failures: Arc<auth::BearerFailures>,
     /// The OCR engine that reads WhatsApp screenshots, or why there is none.
     pub ocr: Result<Arc<crate::media::ocr::Tesseract>, String>,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -83,6 +88,21 @@ pub struct App {
     pub sessions: SessionLimits,
     /// When an export streams at once, and how long a prepared one is kept.
     pub exports: ExportLimits,
+}
+
+/// The memory all running decodes may hold together: each inspection or thumbnail takes its
+/// estimated peak before it starts and gives it back when its decode ends, so any mix of
+/// uploads stays within it; one that alone would exceed it is refused (`photo_decode_too_large`).
+#[derive(Clone)]
+pub struct DecodeBudget {
+    pub mib: u32,
+    pub permits: Arc<Semaphore>,
+}
+
+impl DecodeBudget {
+    pub fn new(mib: u32) -> DecodeBudget {
+        DecodeBudget { mib, permits: Arc::new(Semaphore::new(mib as usize)) }
+    }
 }
 
 /// The policy versions an instance has read, each parsed once (`policies::policy_at`).

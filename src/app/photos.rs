@@ -43,6 +43,18 @@ pub async fn upload(
     photo_id: PhotoId,
     upload: PhotoUpload,
 ) -> Result<(Photo, Stored), AppError> {
+    let (mut photo, stored) = upload_as_owner(app, actor, visit_id, photo_id, upload).await?;
+    super::access::findings_seen_by(actor, &mut photo.findings);
+    Ok((photo, stored))
+}
+
+async fn upload_as_owner(
+    app: &App,
+    actor: &Actor,
+    visit_id: VisitId,
+    photo_id: PhotoId,
+    upload: PhotoUpload,
+) -> Result<(Photo, Stored), AppError> {
     let visit = owned_visit(app, actor, visit_id).await?;
     if let Some(existing) = app.repo.get_photo(photo_id).await? {
         // A retry: hashing alone tells whether it is the same photo.
@@ -130,6 +142,28 @@ async fn bounded_blocking<T: Send + 'static>(
     }))
 }
 
+/// Takes `bytes` of the decode memory budget, waiting (at most the inspection timeout) while
+/// other decodes hold it; the permit goes into the decode's task and is given back when the
+/// decode ends. A decode that alone exceeds the whole budget is refused before it starts.
+async fn decode_memory(app: &App, bytes: u64) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+    let budget = &app.decode_budget;
+    let mib = bytes.div_ceil(1024 * 1024).max(1);
+    if mib > u64::from(budget.mib) {
+        return Err(AppError::invalid(
+            "photo_decode_too_large",
+            format!("decoding this photo would take about {mib} MiB; this server decodes photos within {} MiB", budget.mib),
+        ));
+    }
+    let wait = budget.permits.clone().acquire_many_owned(mib as u32);
+    match tokio::time::timeout(app.inspect_timeout, wait).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) => Err(AppError::Unavailable { code: "server_shutting_down", detail: "the server is shutting down".into() }),
+        Err(_) => {
+            Err(AppError::Unavailable { code: "server_busy", detail: "the server is decoding as many photos as it can; retry".into() })
+        }
+    }
+}
+
 /// Hashes the photo and runs the inspector, in one task on a blocking thread (one hop, not two),
 /// behind the semaphore, with a timeout; a panic inside a decoder becomes a clean error instead
 /// of a dead worker.
@@ -138,7 +172,9 @@ async fn inspect(app: &App, bytes: bytes::Bytes, declared: Option<String>, kind:
     let limits = limits_for(&app.policy, kind);
     let metrics = app.metrics.clone();
     let ocr = app.ocr.clone().ok();
+    let memory = decode_memory(app, media::decode_cost(&bytes, &limits, kind == PhotoKind::WhatsappScreenshot)).await?;
     let task = bounded_blocking(&app.inspect_permits, move || {
+        let _memory = memory;
         let sha256 = sha256_hex(&bytes);
         let started = std::time::Instant::now();
         let result =
@@ -219,7 +255,11 @@ pub async fn search_screenshots(app: &App, actor: &Actor, q: &str, limit: u32) -
     if !(2..=100).contains(&chars) || needle.contains('\0') {
         return Err(AppError::invalid("invalid_field", "q must be 2 to 100 characters"));
     }
-    Ok(app.repo.search_chat_text(&needle, &actor.scope(), limit.clamp(1, 100)).await?)
+    let mut photos = app.repo.search_chat_text(&needle, &actor.scope(), limit.clamp(1, 100)).await?;
+    for photo in &mut photos {
+        super::access::findings_seen_by(actor, &mut photo.findings);
+    }
+    Ok(photos)
 }
 
 /// `GET …/photos/{photo}/content`: the bytes, to those who may see the visit. Anyone but the
@@ -283,7 +323,10 @@ pub async fn thumbnail(app: &App, actor: &Actor, visit_id: VisitId, photo_id: Ph
     }
     let original = app.store.get(&photo.storage_key).await?;
     let max_pixels = app.policy.photo.max_pixels;
+    let limits = limits_for(&app.policy, photo.kind);
+    let memory = decode_memory(app, media::decode_cost(&original, &limits, false)).await?;
     let made = bounded_blocking(&app.inspect_permits, move || {
+        let _memory = memory;
         let started = std::time::Instant::now();
         let thumb = std::panic::catch_unwind(AssertUnwindSafe(|| media::thumbnail::thumbnail(&original, max_pixels)));
         (thumb, started.elapsed())

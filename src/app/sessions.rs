@@ -123,7 +123,7 @@ fn throttle_keys(login: &str, address: Option<&str>) -> Vec<String> {
 
 /// The wait a run of failures earns: nothing for the free ones, then 1 s, 2 s, 4 s … up to
 /// 15 minutes.
-fn lock_for(failures: i64, free: i64) -> Option<chrono::Duration> {
+pub(super) fn lock_for(failures: i64, free: i64) -> Option<chrono::Duration> {
     let over = failures - free;
     (over > 0).then(|| chrono::Duration::seconds((1i64 << (over - 1).min(20)).min(MAX_LOCK_SECS)))
 }

@@ -140,6 +140,10 @@ async fn validate_content(app: &App, actor: &Actor, c: &VisitContent) -> Result<
 /// `POST /v1/visits/{id}/submit`: freezes the visit, runs the rules, records the verdict (and a
 /// re-visit task when it fails). A repeated submit returns the stored verdict.
 pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail, AppError> {
+    Ok(super::access::detail_seen_by(actor, submit_as_owner(app, actor, id).await?))
+}
+
+async fn submit_as_owner(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail, AppError> {
     for _attempt in 0..3 {
         let visit = owned_visit(app, actor, id).await?;
         if visit.status != VisitStatus::Draft {
@@ -358,7 +362,7 @@ pub async fn get(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail, A
         let entry = app.audit(actor, "visit.viewed", "visit", id.to_string(), serde_json::json!({}));
         app.repo.append_audit(&entry).await?;
     }
-    detail(app, visit).await
+    Ok(super::access::detail_seen_by(actor, detail(app, visit).await?))
 }
 
 /// `GET /v1/visits`: the caller's scope, filtered, newest first.

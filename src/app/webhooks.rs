@@ -45,6 +45,10 @@ fn admin_only(actor: &Actor) -> Result<(), AppError> {
 /// `POST /v1/webhooks`: the created subscription, with its secret (shown this once).
 pub async fn create(app: &App, actor: &Actor, input: NewWebhook) -> Result<Webhook, AppError> {
     admin_only(actor)?;
+    if input.url.chars().count() > crate::domain::webhook::MAX_URL_CHARS {
+        let max = crate::domain::webhook::MAX_URL_CHARS;
+        return Err(AppError::invalid("webhook_invalid_url", format!("url is longer than {max} characters")));
+    }
     let url = reqwest::Url::parse(&input.url).map_err(|e| AppError::invalid("webhook_invalid_url", format!("url: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(AppError::invalid("webhook_invalid_url", "url must be an http or https URL with a host"));

@@ -5,6 +5,39 @@ use serde::Serialize;
 use super::ids::{BranchId, UserId};
 use super::role::Role;
 
+/// An API token as its owner and admins see it: never the secret, nor its hash. `id` is the
+/// first 16 hex digits of the hash (enough to name it, nothing to sign in with).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub user_id: UserId,
+    pub label: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl TokenInfo {
+    /// The length of a token's public id, in hex digits of its hash.
+    pub const ID_LEN: usize = 16;
+
+    /// Whether the token signs its user in at `now`: not revoked, not expired.
+    pub fn usable_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|until| now < until)
+    }
+
+    /// Whether `last_used_at` is old enough to be written again (at most once a minute, so a
+    /// busy phone's requests are not each a write).
+    pub fn use_is_news(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.last_used_at.is_none_or(|at| now - at >= chrono::Duration::minutes(1))
+    }
+}
+
+/// The days a new token lives unless asked otherwise, and the most it may be given.
+pub const TOKEN_DEFAULT_DAYS: u32 = 90;
+pub const TOKEN_MAX_DAYS: u32 = 365;
+
 /// Monday to Friday, the default working week.
 pub const MONDAY_TO_FRIDAY: [bool; 7] = [true, true, true, true, true, false, false];
 

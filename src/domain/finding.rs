@@ -181,9 +181,65 @@ pub struct Finding {
     pub message_en: String,
 }
 
+impl Finding {
+    /// What a rep may see of this finding. A reviewer sees which earlier visit and photo a copy
+    /// or a templated summary matched; a rep sees only that a match exists (how near, how many,
+    /// whether it was their own), never another rep's visit or photo ids.
+    pub fn as_seen_by_rep(mut self) -> Finding {
+        let kept: &[&str] = match self.code {
+            FindingCode::PhotoReused => &["match", "policy"],
+            FindingCode::SummaryTemplated => &["similarity", "same_rep", "policy"],
+            _ => return self,
+        };
+        let matches = self.evidence.get("earlier").and_then(|e| e.as_array()).map(Vec::len);
+        if let serde_json::Value::Object(map) = &mut self.evidence {
+            map.retain(|k, _| kept.contains(&k.as_str()));
+            if let Some(n) = matches {
+                map.insert("matches".into(), n.into());
+            }
+        }
+        self.message_id = without_reference(&self.message_id);
+        self.message_en = without_reference(&self.message_en);
+        self
+    }
+}
+
+/// A message without its closing reference: "… kunjungan lain (id, id)." → "… kunjungan lain."
+fn without_reference(message: &str) -> String {
+    if let Some(head) = message.strip_suffix(").").and_then(|m| m.rfind(" (").map(|i| &m[..i])) {
+        format!("{head}.")
+    } else {
+        message.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rep_sees_that_a_copy_exists_but_not_whose() {
+        let visit = uuid::Uuid::new_v4();
+        let photo = uuid::Uuid::new_v4();
+        let finding = Finding {
+            code: FindingCode::PhotoReused,
+            severity: Severity::Blocking,
+            penalty: 40,
+            photo_id: None,
+            evidence: serde_json::json!({ "match": "exact", "earlier": [{ "photo_id": photo, "visit_id": visit, "exact": true }],
+                                          "policy": { "photo.reuse_max_dhash_distance": 6 } }),
+            message_id: format!("Foto yang sama persis sudah dipakai sebagai bukti kunjungan lain ({visit})."),
+            message_en: format!("The very same photo was already used as evidence for another visit ({visit})."),
+        };
+        let seen = finding.as_seen_by_rep();
+        let text = serde_json::to_string(&seen).unwrap();
+        assert!(!text.contains(&visit.to_string()) && !text.contains(&photo.to_string()), "{text}");
+        assert_eq!(seen.evidence["matches"], 1);
+        assert_eq!(seen.evidence["match"], "exact");
+        assert_eq!(seen.message_en, "The very same photo was already used as evidence for another visit.");
+        let other = Finding { code: FindingCode::PhotoBlurry, ..seen.clone() };
+        assert_eq!(other.clone().as_seen_by_rep(), other);
+    }
 
     #[test]
     fn names_match_serde_and_parse_back() {

@@ -17,6 +17,7 @@ pub mod reasons;
 pub mod role;
 pub mod rules;
 pub mod task;
+pub mod text;
 pub mod time;
 pub mod visit;
 pub mod webhook;

@@ -4,6 +4,16 @@
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
+/// The years a stored date may fall in (visits, follow-ups, tasks, holidays, import rows,
+/// policy versions): a year 0 or 9999 parses, but it is no real visit's, and the bound keeps
+/// every working-day count and SQL date comparison well inside chrono's and the databases' range.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2099;
+
+/// Whether `date` falls in [`YEARS`].
+pub fn plausible(date: NaiveDate) -> bool {
+    YEARS.contains(&date.year())
+}
+
 /// The calendar date of `at` in `tz`.
 pub fn local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
     at.with_timezone(&tz).date_naive()

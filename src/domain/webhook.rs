@@ -14,6 +14,9 @@ use uuid::Uuid;
 use super::ids::UserId;
 use super::task::str_enum;
 
+/// The longest receiver URL a subscription may have (browsers' and proxies' common limit).
+pub const MAX_URL_CHARS: usize = 2048;
+
 /// A subscription. Its secret never prints (`Debug` shows `***`) nor serialises.
 #[derive(Clone, PartialEq, Serialize)]
 pub struct Webhook {

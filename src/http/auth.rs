@@ -16,6 +16,7 @@ impl FromRequest for Authed {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let app = req.app_data::<web::Data<App>>().cloned();
+        let address = req.peer_addr().map(|a| a.ip());
         let token = req
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
@@ -25,7 +26,7 @@ impl FromRequest for Authed {
         Box::pin(async move {
             let app = app.ok_or_else(|| ApiError::from(AppError::internal("app data missing")))?;
             let token = token.ok_or(ApiError::from(AppError::Unauthorized))?;
-            Ok(Authed(auth::authenticate(&app, &token).await?))
+            Ok(Authed(auth::authenticate(&app, &token, address).await?))
         })
     }
 }

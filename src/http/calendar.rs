@@ -11,6 +11,7 @@ use crate::domain::holiday::{Holiday, HolidaySource};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HolidayInput {
+    #[serde(deserialize_with = "crate::http::dates::date")]
     pub date: chrono::NaiveDate,
     pub name: String,
     #[serde(default = "holiday")]
@@ -37,7 +38,7 @@ pub async fn put(
     app: web::Data<App>,
     Authed(actor): Authed,
     year: web::Path<i32>,
-    body: web::Json<HolidaysInput>,
+    body: super::json::Json<HolidaysInput>,
 ) -> Result<HttpResponse, ApiError> {
     let year = year.into_inner();
     let list: Vec<Holiday> =

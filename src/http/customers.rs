@@ -34,7 +34,7 @@ pub async fn get(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>
     Ok(HttpResponse::Ok().json(view))
 }
 
-pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<CustomerInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: super::json::Json<CustomerInput>) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let fields = input.fields()?;
     let branch_id = input
@@ -81,7 +81,7 @@ pub async fn update(
     app: web::Data<App>,
     Authed(actor): Authed,
     id: web::Path<Uuid>,
-    body: web::Json<CustomerPatch>,
+    body: super::json::Json<CustomerPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let p = body.into_inner();
     let not_empty = |field: &'static str, v: Option<String>, max| -> Result<Option<String>, ApiError> {

@@ -170,7 +170,11 @@ pub fn export_filter(
     })
 }
 
-pub async fn api_request(app: web::Data<App>, Authed(actor): Authed, body: web::Json<ExportInput>) -> Result<HttpResponse, ApiError> {
+pub async fn api_request(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    body: super::json::Json<ExportInput>,
+) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let filter = export_filter(input.kind, &actor, input.filter)?;
     let (export, created) = downloads::request(&app, &actor, input.id.map(ExportId), input.kind, filter).await?;

@@ -35,6 +35,7 @@ pub async fn metrics(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyQuery {
+    #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
     pub at: Option<chrono::NaiveDate>,
 }
 
@@ -63,6 +64,7 @@ pub async fn policy_versions(app: web::Data<App>, Authed(_actor): Authed) -> Res
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyVersionInput {
+    #[serde(deserialize_with = "crate::http::dates::date")]
     pub effective_from: chrono::NaiveDate,
     /// The policy file's text (TOML).
     pub policy: String,
@@ -72,7 +74,7 @@ pub struct PolicyVersionInput {
 pub async fn add_policy_version(
     app: web::Data<App>,
     Authed(actor): Authed,
-    body: web::Json<PolicyVersionInput>,
+    body: super::json::Json<PolicyVersionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let v = crate::app::policies::add(&app, &actor, body.effective_from, &body.policy).await?;
     Ok(HttpResponse::Created().json(v))

@@ -72,8 +72,12 @@ pub struct RunInput {
     pub branch_id: Option<Uuid>,
 }
 
-pub async fn classify(app: web::Data<App>, Authed(actor): Authed, body: Option<web::Json<RunInput>>) -> Result<HttpResponse, ApiError> {
-    let input = body.map(|b| b.into_inner()).unwrap_or_default();
+pub async fn classify(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    body: super::json::OptionalJson<RunInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.0.unwrap_or_default();
     let runs = classes::run_now(&app, Some(&actor), input.branch_id.map(BranchId)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "runs": runs })))
 }

@@ -5,19 +5,23 @@
 
 mod auth;
 mod calendar;
+pub mod connection;
 pub mod console;
 mod customers;
+mod dates;
 pub mod error;
 pub mod exports;
 mod feeds;
 mod health;
 mod imports;
+mod json;
 mod multipart;
-mod photos;
+pub(crate) mod photos;
 mod requests;
 mod responses;
 mod reviews;
 mod tasks;
+mod tokens;
 mod visits;
 mod webhooks;
 
@@ -31,6 +35,9 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/readyz", web::get().to(health::readyz)),
         (Method::GET, "/metrics", web::get().to(health::metrics)),
         (Method::GET, "/v1/me", web::get().to(health::me)),
+        (Method::GET, "/v1/tokens", web::get().to(tokens::list)),
+        (Method::POST, "/v1/tokens", web::post().to(tokens::create)),
+        (Method::DELETE, "/v1/tokens/{token_id}", web::delete().to(tokens::revoke)),
         (Method::POST, "/v1/me/calendar-feed", web::post().to(feeds::create)),
         (Method::DELETE, "/v1/me/calendar-feed", web::delete().to(feeds::revoke)),
         (Method::GET, "/v1/calendar-feeds/{feed_token}", web::get().to(feeds::get)),
@@ -106,6 +113,18 @@ pub async fn record_metrics(
         app.metrics.observe_request(request.method().as_str(), &route, response.status().as_u16(), started.elapsed());
     }
     Ok(response)
+}
+
+/// The headers of every response that does not set its own (the console's pages set a CSP of
+/// their own, see `console::session::page_headers`): nothing is sniffed into another type,
+/// framed, or sent a referrer; an API body is no document, so it may load nothing.
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    use actix_web::http::header;
+    actix_web::middleware::DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'; sandbox"))
 }
 
 /// Method and path of every endpoint, the console's pages included, for the contract test.

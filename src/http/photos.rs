@@ -99,6 +99,19 @@ pub async fn put(
     Ok(response.json(PhotoView::from(photo)))
 }
 
+/// A photo is served as a download named by its id, never as a page: with `nosniff` and its own
+/// content type, a file that is also valid HTML cannot run in the console's origin.
+pub fn attachment(photo: &crate::domain::visit::Photo) -> String {
+    let ext = match photo.content_type.as_str() {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "image/heic" | "image/heif" => "heic",
+        _ => "bin",
+    };
+    format!("attachment; filename=\"{}.{ext}\"", photo.id)
+}
+
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContentQuery {
@@ -129,6 +142,7 @@ pub async fn content(
                 })
             });
             HttpResponse::Ok()
+                .insert_header((header::CONTENT_DISPOSITION, attachment(&photo)))
                 .insert_header((header::CONTENT_TYPE, photo.content_type))
                 .insert_header((header::ETAG, format!("\"{}\"", photo.sha256)))
                 .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))

@@ -66,12 +66,14 @@ pub struct VisitInput {
     pub contact_name: Option<String>,
     pub contact_position: Option<String>,
     pub contact_phone: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_instant")]
     pub visited_at: Option<DateTime<FixedOffset>>,
     pub result_reason: Option<ResultReasonInput>,
     #[serde(default)]
     pub reason_details: BTreeMap<String, serde_json::Value>,
     pub details: Option<String>,
     pub next_steps: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_instant")]
     pub next_follow_up_at: Option<DateTime<FixedOffset>>,
     pub summary: Option<String>,
     #[serde(default)]
@@ -86,7 +88,9 @@ pub struct VisitInput {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttendanceInput {
+    #[serde(deserialize_with = "crate::http::dates::instant")]
     pub check_in_at: DateTime<FixedOffset>,
+    #[serde(deserialize_with = "crate::http::dates::instant")]
     pub check_out_at: DateTime<FixedOffset>,
     pub check_in: Option<PointInput>,
     pub check_out: Option<PointInput>,
@@ -195,6 +199,7 @@ pub struct CustomerInput {
     pub contact_name: Option<String>,
     pub contact_position: Option<String>,
     pub contact_phone: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
     pub created_on: Option<NaiveDate>,
     pub class: Option<CustomerClass>,
     pub previous_level: Option<CustomerClass>,
@@ -269,6 +274,7 @@ pub struct CustomerPatch {
     pub contact_name: Option<String>,
     pub contact_position: Option<String>,
     pub contact_phone: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
     pub created_on: Option<NaiveDate>,
     pub class: Option<CustomerClass>,
     pub previous_level: Option<CustomerClass>,
@@ -285,6 +291,7 @@ pub struct TaskInput {
     pub task_type: TaskType,
     #[serde(default = "door_visit")]
     pub required_method: RequiredMethod,
+    #[serde(deserialize_with = "crate::http::dates::date")]
     pub due_date: NaiveDate,
     pub note: Option<String>,
 }
@@ -362,7 +369,9 @@ pub struct TaskListQuery {
     pub assignee: Option<String>,
     pub branch_id: Option<Uuid>,
     pub status: Option<TaskStatus>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
     pub due_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
     pub due_to: Option<NaiveDate>,
     pub customer_id: Option<Uuid>,
     /// H-1: tomorrow's open tasks (in each branch's time zone) not yet confirmed.
@@ -378,7 +387,9 @@ pub struct TaskListQuery {
     pub q: Option<String>,
     pub task_id: Option<Uuid>,
     pub customer_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
     pub customer_created_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
     pub customer_created_to: Option<NaiveDate>,
     pub ownership: Option<crate::domain::customer::Ownership>,
     pub dp: Option<String>,
@@ -458,7 +469,9 @@ pub struct VisitListQuery {
     pub rep_id: Option<Uuid>,
     pub branch_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
     pub date_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
     pub date_to: Option<NaiveDate>,
     pub finding_code: Option<FindingCode>,
     pub needs_hq_help: Option<bool>,

@@ -88,7 +88,7 @@ struct BulkResultItem {
 /// At most this many decisions per call.
 const MAX_BULK: usize = 200;
 
-pub async fn bulk(app: web::Data<App>, Authed(actor): Authed, body: web::Json<BulkInput>) -> Result<HttpResponse, ApiError> {
+pub async fn bulk(app: web::Data<App>, Authed(actor): Authed, body: super::json::Json<BulkInput>) -> Result<HttpResponse, ApiError> {
     let items = body.into_inner().items;
     if items.is_empty() || items.len() > MAX_BULK {
         return Err(ApiError::unprocessable("invalid_field", format!("items must hold 1 to {MAX_BULK} decisions")));

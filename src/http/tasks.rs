@@ -22,7 +22,7 @@ pub async fn confirm(
     app: web::Data<App>,
     Authed(actor): Authed,
     id: web::Path<Uuid>,
-    body: web::Json<ConfirmInput>,
+    body: super::json::Json<ConfirmInput>,
 ) -> Result<HttpResponse, ApiError> {
     let note = text("note", body.into_inner().note, 2_000)?;
     Ok(HttpResponse::Ok().json(tasks::confirm(&app, &actor, TaskId(id.into_inner()), note).await?))
@@ -33,7 +33,7 @@ pub async fn done(
     app: web::Data<App>,
     Authed(actor): Authed,
     id: web::Path<Uuid>,
-    body: web::Json<ConfirmInput>,
+    body: super::json::Json<ConfirmInput>,
 ) -> Result<HttpResponse, ApiError> {
     let note = text("note", body.into_inner().note, 2_000)?;
     Ok(HttpResponse::Ok().json(tasks::mark_done(&app, &actor, TaskId(id.into_inner()), note).await?))
@@ -43,7 +43,7 @@ pub async fn get(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>
     Ok(HttpResponse::Ok().json(tasks::get(&app, &actor, TaskId(id.into_inner())).await?))
 }
 
-pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<TaskInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: super::json::Json<TaskInput>) -> Result<HttpResponse, ApiError> {
     let t = body.into_inner();
     let request = tasks::TaskRequest {
         id: t.id.map(TaskId),
@@ -69,7 +69,7 @@ pub async fn assign(
     app: web::Data<App>,
     Authed(actor): Authed,
     id: web::Path<Uuid>,
-    body: web::Json<AssignInput>,
+    body: super::json::Json<AssignInput>,
 ) -> Result<HttpResponse, ApiError> {
     let task = tasks::reassign(&app, &actor, TaskId(id.into_inner()), UserId(body.assignee_id)).await?;
     Ok(HttpResponse::Ok().json(task))

@@ -16,7 +16,7 @@ pub async fn put(
     app: web::Data<App>,
     Authed(actor): Authed,
     id: web::Path<Uuid>,
-    body: web::Json<VisitInput>,
+    body: super::json::Json<VisitInput>,
 ) -> Result<HttpResponse, ApiError> {
     let content = VisitContent::try_from(body.into_inner())?;
     let id = VisitId(id.into_inner());
@@ -50,7 +50,7 @@ pub async fn review(
     app: web::Data<App>,
     Authed(actor): Authed,
     id: web::Path<Uuid>,
-    body: web::Json<ReviewInput>,
+    body: super::json::Json<ReviewInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = reviews::ReviewInput::try_from(body.into_inner())?;
     let (review, detail, created) = reviews::review(&app, &actor, VisitId(id.into_inner()), input).await?;

@@ -45,7 +45,7 @@ struct Created {
     secret: String,
 }
 
-pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: web::Json<WebhookInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create(app: web::Data<App>, Authed(actor): Authed, body: super::json::Json<WebhookInput>) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let webhook = webhooks::create(&app, &actor, NewWebhook { url: b.url, events: b.events, secret: b.secret }).await?;
     let secret = webhook.secret.clone();

@@ -206,6 +206,12 @@ fn jpeg_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     })
 }
 
+/// Whether a JPEG is progressive (its frame header is SOF2, SOF6, SOF10 or SOF14): libjpeg then
+/// holds every DCT coefficient of the picture until the last scan, whatever the output scale.
+pub fn jpeg_is_progressive(bytes: &[u8]) -> bool {
+    jpeg_segments(bytes).any(|(marker, _)| matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE))
+}
+
 /// A JPEG's width and height from its frame header, found past extraneous bytes (for the files
 /// a strict header reader gives up on).
 pub fn jpeg_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {

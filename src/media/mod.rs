@@ -15,6 +15,7 @@ pub mod faces;
 mod markers;
 pub mod ocr;
 pub mod pixels;
+mod png_rows;
 mod sniff;
 pub mod thumbnail;
 mod xmp;
@@ -96,6 +97,43 @@ pub fn read_screenshot(engine: Option<&ocr::Tesseract>, bytes: &[u8], inspection
         }
         Err(e) => ChatOutcome::Failed(e.to_string()),
     }
+}
+
+/// What inspecting a file will hold in memory at its peak, in bytes, estimated from its header
+/// before anything is decoded (so a memory budget can be taken first, and a file beyond any
+/// budget refused without decoding it). A file [`inspect`] refuses before decoding (unknown
+/// format, too many bytes, sides or pixels) costs nothing. `full_luma` adds the full-size
+/// grayscale copy OCR reads. The per-format figures are measured in SECURITY.md.
+pub fn decode_cost(bytes: &[u8], limits: &Limits, full_luma: bool) -> u64 {
+    const BASE: u64 = 4 * 1024 * 1024;
+    let Some(format) = sniff(bytes).filter(|_| bytes.len() as u64 <= limits.max_bytes) else { return BASE };
+    let (width, height) = match imagesize::blob_size(bytes) {
+        Ok(size) => (size.width as u64, size.height as u64),
+        Err(_) => match markers::jpeg_dimensions(bytes) {
+            Some((w, h)) => (u64::from(w), u64::from(h)),
+            None => return BASE,
+        },
+    };
+    let pixels = width.saturating_mul(height);
+    let side = u64::from(limits.max_side_px);
+    if width > side || height > side || pixels > limits.max_pixels {
+        return BASE;
+    }
+    // Per pixel of the full picture, in sixteenths of a byte.
+    let sixteenths: u64 = match format {
+        // A baseline JPEG is decoded a band at a time, at 1/8 scale; a progressive one keeps
+        // its DCT coefficients: 2 bytes a sample, 1.5 samples a pixel at 4:2:0 (3 at 4:4:4).
+        ImageFormat::Jpeg if markers::jpeg_is_progressive(bytes) => 6 * 16,
+        ImageFormat::Jpeg => 2,
+        // Row by row into the reduced picture: one row and the output.
+        ImageFormat::Png => 1,
+        // image-webp decodes whole: RGBA and the luma taken from it.
+        ImageFormat::Webp => 5 * 16,
+        // heifer: the decoded frame's planes (16-bit samples), RGBA, luma.
+        ImageFormat::Heif => 9 * 16,
+    };
+    let full = if full_luma { pixels } else { 0 };
+    pixels.saturating_mul(sixteenths) / 16 + full + BASE
 }
 
 /// Inspects a complete file. `declared` is the client's content type, if it sent a specific one.

@@ -53,7 +53,8 @@ const HANDOFF_SIDE: u32 = WORK_SIDE * 2;
 pub fn decode_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<(Option<Luma>, Vec<String>), MediaError> {
     match format {
         ImageFormat::Jpeg => jpeg_luma(bytes).map(|(luma, warnings)| (Some(luma), warnings)),
-        ImageFormat::Png | ImageFormat::Webp => {
+        ImageFormat::Png => Ok((Some(super::png_rows::png_luma(bytes, Some(HANDOFF_SIDE))?), Vec::new())),
+        ImageFormat::Webp => {
             let small = decode_image(bytes, format)?.thumbnail(HANDOFF_SIDE, HANDOFF_SIDE).to_luma8();
             Ok((Some(Luma { width: small.width(), height: small.height(), pixels: small.into_raw() }), Vec::new()))
         }
@@ -100,7 +101,8 @@ fn heif_full_luma(bytes: &[u8], max_pixels: u64) -> Result<Luma, MediaError> {
 pub fn decode_full_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Luma, MediaError> {
     match format {
         ImageFormat::Jpeg => jpeg_luma_at(bytes, 8).map(|(luma, _)| luma),
-        ImageFormat::Png | ImageFormat::Webp => {
+        ImageFormat::Png => super::png_rows::png_luma(bytes, None),
+        ImageFormat::Webp => {
             let img = decode_image(bytes, format)?.to_luma8();
             Ok(Luma { width: img.width(), height: img.height(), pixels: img.into_raw() })
         }

@@ -33,7 +33,12 @@ fn thumbnail_of(bytes: &[u8], format: ImageFormat, orientation: Option<u16>, max
             super::pixels::judge_warnings()?;
             rgb?
         }
-        ImageFormat::Png | ImageFormat::Webp => super::pixels::decode_image(bytes, format)?.to_rgb8(),
+        ImageFormat::Png => {
+            // Reduced while decoding to twice the thumbnail (the filter below makes the rest).
+            let (w, h, rgb) = super::png_rows::png_reduced(bytes, Some(THUMB_SIDE * 2), super::png_rows::Output::Rgb)?;
+            RgbImage::from_raw(w, h, rgb).ok_or_else(|| MediaError::Unreadable("PNG decoded to an unexpected size".into()))?
+        }
+        ImageFormat::Webp => super::pixels::decode_image(bytes, format)?.to_rgb8(),
         ImageFormat::Heif => {
             let decoded = super::pixels::decode_heif(bytes, max_pixels)?;
             let rgb: Vec<u8> = decoded.data.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();

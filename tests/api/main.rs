@@ -28,6 +28,7 @@ mod robustness;
 mod roles;
 mod rules;
 mod screenshots;
+mod security;
 mod storage;
 mod variants;
 mod visit_json;

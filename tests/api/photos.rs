@@ -374,10 +374,19 @@ async fn a_photo_already_used_for_another_visit_is_reused(app: TestApp) {
     app.put(&format!("/v1/visits/{second_visit}"), &app.rep2.token, app.visit_body(customer, "door_visit", 0)).await;
     let r = app.put_photo(second_visit, Uuid::new_v4(), &app.rep2.token, photo_form("storefront", bytes.clone(), &[])).await;
     assert_eq!(codes(&r.json), vec!["photo_reused"]);
-    let evidence = &r.json["findings"][0]["evidence"];
+    // The rep learns that the photo was used before, not whose visit it was.
+    let seen_by_rep = &r.json["findings"][0];
+    assert_eq!((seen_by_rep["evidence"]["match"].as_str(), seen_by_rep["evidence"]["matches"].as_u64()), (Some("exact"), Some(1)));
+    assert!(!seen_by_rep.to_string().contains(&first_visit.to_string()), "{seen_by_rep}");
+    assert!(!seen_by_rep.to_string().contains(&first_photo.to_string()), "{seen_by_rep}");
+    // A reviewer sees which visit and photo it copies.
+    let reviewed = app.get(&format!("/v1/visits/{second_visit}"), &app.hq.token).await;
+    let evidence = &reviewed.json["photos"][0]["findings"][0]["evidence"];
     assert_eq!(evidence["match"], "exact");
     assert_eq!(evidence["earlier"][0]["visit_id"], first_visit.to_string());
     assert_eq!(evidence["earlier"][0]["photo_id"], first_photo.to_string());
+    let as_rep = app.get(&format!("/v1/visits/{second_visit}"), &app.rep2.token).await;
+    assert!(!as_rep.json.to_string().contains(&first_visit.to_string()), "the rep's own read of the visit hides it too");
     // The original stays clean at submit: only later copies are reuse.
     let with_customer = app.put_photo(first_visit, Uuid::new_v4(), &app.rep.token, with_customer_photo(48.8925, 2.236_388_9)).await;
     assert_eq!(with_customer.status, 201);
@@ -400,7 +409,9 @@ async fn a_photo_already_used_for_another_visit_is_reused(app: TestApp) {
     let fourth = Uuid::new_v4();
     app.put(&format!("/v1/visits/{fourth}"), &app.rep2.token, app.visit_body(customer, "door_visit", 0)).await;
     let r = app.put_photo(fourth, Uuid::new_v4(), &app.rep2.token, photo_form("product", copy_bytes.into_inner(), &[])).await;
-    let reused = r.json["findings"].as_array().unwrap().iter().find(|f| f["code"] == "photo_reused").expect("near copy caught");
+    assert!(codes(&r.json).contains(&"photo_reused".to_string()), "near copy caught");
+    let reviewed = app.get(&format!("/v1/visits/{fourth}"), &app.marketing.token).await;
+    let reused = reviewed.json["photos"][0]["findings"].as_array().unwrap().iter().find(|f| f["code"] == "photo_reused").unwrap();
     assert_eq!(reused["evidence"]["match"], "near");
     assert_eq!(reused["evidence"]["earlier"][0]["photo_id"], original.to_string());
     assert!(reused["evidence"]["earlier"][0]["dhash_distance"].as_u64().unwrap() <= 15);

@@ -10,6 +10,7 @@ use crate::db::directory::DirectoryRepo;
 use crate::db::error::RepoError;
 use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
+use crate::domain::directory::TokenInfo;
 use crate::domain::directory::{Branch, User};
 use crate::domain::ids::{BranchId, UserId};
 
@@ -115,26 +116,109 @@ impl DirectoryRepo for SqlRepo<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(user_id = %user))]
-    async fn add_token(&self, user: UserId, token_hash: &str, label: &str, at: DateTime<Utc>) -> Result<(), RepoError> {
-        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
-            .bind(token_hash)
-            .bind(user.0)
-            .bind(label)
-            .bind(at)
-            .execute(&self.pool)
-            .await?;
+    async fn issue_token(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        label: &str,
+        at: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<(), RepoError> {
+        sqlx::query(
+            "INSERT INTO api_tokens (token_hash, user_id, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(token_hash)
+        .bind(user.0)
+        .bind(label)
+        .bind(at)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, RepoError> {
-        let row: Option<UserRow> = sqlx::query_as(
-            "SELECT u.id, u.name, u.role, u.branch_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-        )
+    async fn token_by_hash(&self, token_hash: &str) -> Result<Option<(User, TokenInfo)>, RepoError> {
+        let row: Option<TokenUserRow> = sqlx::query_as(&format!(
+            "SELECT u.id, u.name, u.role, u.branch_id, {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1"
+        ))
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(TryInto::try_into).transpose()
+        row.map(|r| Ok((r.user.try_into()?, r.token.into()))).transpose()
     }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn touch_token(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), RepoError> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2").bind(at).bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(user_id = %user))]
+    async fn list_tokens(&self, user: UserId) -> Result<Vec<TokenInfo>, RepoError> {
+        let rows: Vec<TokenRow> = sqlx::query_as(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.created_at DESC, t.token_hash"
+        ))
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn token_by_id(&self, id: &str) -> Result<Option<TokenInfo>, RepoError> {
+        let row: Option<TokenRow> =
+            sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE substr(t.token_hash, 1, 16) = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(Into::into))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<(), RepoError> {
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE substr(token_hash, 1, 16) = $2 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+const TOKEN_COLUMNS: &str = "t.token_hash, t.user_id, t.label, t.created_at, t.expires_at, t.last_used_at, t.revoked_at";
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    token_hash: String,
+    user_id: uuid::Uuid,
+    label: String,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<TokenRow> for TokenInfo {
+    fn from(r: TokenRow) -> TokenInfo {
+        TokenInfo {
+            id: r.token_hash.chars().take(TokenInfo::ID_LEN).collect(),
+            user_id: r.user_id.into(),
+            label: r.label,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenUserRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    #[sqlx(flatten)]
+    token: TokenRow,
 }

@@ -369,6 +369,7 @@ pub async fn photo(app: web::Data<App>, signed: Signed, path: web::Path<(Uuid, U
                 })
             });
             Ok(HttpResponse::Ok()
+                .insert_header((header::CONTENT_DISPOSITION, crate::http::photos::attachment(&photo)))
                 .content_type(photo.content_type.as_str())
                 .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
                 .insert_header((header::CONTENT_ENCODING, "identity"))
