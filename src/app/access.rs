@@ -2,7 +2,6 @@
 //! never "forbidden": its existence is not revealed. A role that may not do a thing at all is
 //! `role_forbidden`.
 
-use super::visits::VisitDetail;
 use super::{App, AppError};
 use crate::domain::customer::Customer;
 use crate::domain::finding::Finding;
@@ -17,15 +16,6 @@ pub fn findings_seen_by(actor: &Actor, findings: &mut Vec<Finding>) {
     if actor.role == Role::Sales {
         *findings = std::mem::take(findings).into_iter().map(Finding::as_seen_by_rep).collect();
     }
-}
-
-/// A visit's findings and its photos' as `actor` may see them.
-pub fn detail_seen_by(actor: &Actor, mut detail: VisitDetail) -> VisitDetail {
-    findings_seen_by(actor, &mut detail.findings);
-    for photo in &mut detail.photos {
-        findings_seen_by(actor, &mut photo.findings);
-    }
-    detail
 }
 
 /// `role_forbidden` unless `allowed` (e.g. `actor.role.is_marketing()`).

@@ -24,6 +24,7 @@ pub mod reviews;
 pub mod scorecards;
 pub mod sessions;
 pub mod tasks;
+pub mod throttle;
 pub mod tokens;
 pub mod visits;
 pub mod webhooks;
@@ -79,8 +80,8 @@ pub struct App {
     pub inspect_timeout: Duration,
     /// Bounds the memory the running decodes may hold, in MiB (see `media::decode_cost`).
     pub decode_budget: DecodeBudget,
-    /// Failed bearer requests per client address (see `auth::BearerFailures`).
-    pub bearer_failures: Arc<auth::BearerFailures>,
+    /// Failed bearer requests per client address (see `throttle::BearerFailures`).
+    pub bearer_failures: Arc<throttle::BearerFailures>,
     /// The OCR engine that reads WhatsApp screenshots, or why there is none.
     pub ocr: Result<Arc<crate::media::ocr::Tesseract>, String>,
     pub metrics: Arc<crate::metrics::Metrics>,

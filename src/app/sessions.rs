@@ -37,8 +37,6 @@ const FREE_FAILURES_PER_LOGIN: i64 = 5;
 const FREE_FAILURES_PER_ADDRESS: i64 = 20;
 /// Failures older than this are forgotten.
 const FAILURE_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
-/// The longest wait a run of failures earns.
-const MAX_LOCK_SECS: i64 = 15 * 60;
 /// Shortest password a user may choose.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest password accepted (argon2 takes any length; a bound keeps a request's cost bounded).
@@ -121,13 +119,6 @@ fn throttle_keys(login: &str, address: Option<&str>) -> Vec<String> {
     keys
 }
 
-/// The wait a run of failures earns: nothing for the free ones, then 1 s, 2 s, 4 s … up to
-/// 15 minutes.
-pub(super) fn lock_for(failures: i64, free: i64) -> Option<chrono::Duration> {
-    let over = failures - free;
-    (over > 0).then(|| chrono::Duration::seconds((1i64 << (over - 1).min(20)).min(MAX_LOCK_SECS)))
-}
-
 fn too_many(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
     let secs = (until - now).num_seconds().max(1) as u64;
     AppError::TooManyRequests {
@@ -156,7 +147,7 @@ pub async fn sign_in(app: &App, login: &str, password: &str, address: Option<&st
         let since = now - FAILURE_WINDOW;
         for (key, free) in keys.iter().zip([FREE_FAILURES_PER_LOGIN, FREE_FAILURES_PER_ADDRESS]) {
             let failures = app.repo.record_sign_in_failure(key, now, since).await?;
-            if let Some(wait) = lock_for(failures, free) {
+            if let Some(wait) = super::throttle::lock_for(failures, free) {
                 app.repo.lock_sign_in(key, now + wait).await?;
             }
         }
@@ -281,13 +272,5 @@ mod tests {
         assert_eq!(code("rina.sales", "Rina.Sales"), Some("password_is_login"));
         assert_eq!(code("rina", &"x".repeat(300)), Some("password_too_long"));
         assert_eq!(code("rina", "long enough pass"), None);
-    }
-
-    #[test]
-    fn failures_earn_growing_waits_up_to_a_cap() {
-        assert_eq!(lock_for(5, 5), None);
-        assert_eq!(lock_for(6, 5), Some(chrono::Duration::seconds(1)));
-        assert_eq!(lock_for(8, 5), Some(chrono::Duration::seconds(4)));
-        assert_eq!(lock_for(60, 5), Some(chrono::Duration::seconds(MAX_LOCK_SECS)));
     }
 }

@@ -27,6 +27,17 @@ pub struct VisitDetail {
     pub reviews: Vec<Review>,
 }
 
+impl VisitDetail {
+    /// Its findings and its photos' as `actor` may see them (`access::findings_seen_by`).
+    pub fn seen_by(mut self, actor: &Actor) -> VisitDetail {
+        super::access::findings_seen_by(actor, &mut self.findings);
+        for photo in &mut self.photos {
+            super::access::findings_seen_by(actor, &mut photo.findings);
+        }
+        self
+    }
+}
+
 /// Whether a PUT created the visit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {
@@ -140,7 +151,7 @@ async fn validate_content(app: &App, actor: &Actor, c: &VisitContent) -> Result<
 /// `POST /v1/visits/{id}/submit`: freezes the visit, runs the rules, records the verdict (and a
 /// re-visit task when it fails). A repeated submit returns the stored verdict.
 pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail, AppError> {
-    Ok(super::access::detail_seen_by(actor, submit_as_owner(app, actor, id).await?))
+    Ok(submit_as_owner(app, actor, id).await?.seen_by(actor))
 }
 
 async fn submit_as_owner(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail, AppError> {
@@ -362,7 +373,7 @@ pub async fn get(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail, A
         let entry = app.audit(actor, "visit.viewed", "visit", id.to_string(), serde_json::json!({}));
         app.repo.append_audit(&entry).await?;
     }
-    Ok(super::access::detail_seen_by(actor, detail(app, visit).await?))
+    Ok(detail(app, visit).await?.seen_by(actor))
 }
 
 /// `GET /v1/visits`: the caller's scope, filtered, newest first.

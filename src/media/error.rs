@@ -15,6 +15,8 @@ pub enum MediaError {
     Unreadable(String),
     #[error("the image is {width}×{height}; the limits are {max_side} px a side and {max_pixels} pixels")]
     DimensionsTooLarge { width: u32, height: u32, max_side: u32, max_pixels: u64 },
+    #[error("the {what} is {size} bytes; the limit is {limit}")]
+    MetadataTooLarge { what: &'static str, size: u64, limit: u64 },
 }
 
 impl MediaError {
@@ -27,6 +29,7 @@ impl MediaError {
             MediaError::TypeMismatch { .. } => "photo_type_mismatch",
             MediaError::Unreadable(_) => "photo_unreadable",
             MediaError::DimensionsTooLarge { .. } => "photo_dimensions_too_large",
+            MediaError::MetadataTooLarge { .. } => "photo_metadata_too_large",
         }
     }
 }

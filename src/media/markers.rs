@@ -132,27 +132,14 @@ pub fn scan(bytes: &[u8]) -> EditMarkers {
             }
         }
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        let mut pos = 8usize;
-        for _ in 0..256 {
-            if pos + 8 > bytes.len() {
-                break;
-            }
-            let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap_or([0; 4])) as usize;
-            let kind = &bytes[pos + 4..pos + 8];
-            let start = pos + 8;
-            let Some(end) = start.checked_add(len).filter(|e| *e <= bytes.len()) else { break };
-            if kind == b"IDAT" || kind == b"IEND" {
-                break;
-            }
+        for (kind, chunk) in png_chunks(bytes) {
             if kind == b"iTXt" || kind == b"tEXt" {
-                let chunk = &bytes[start..end];
                 if chunk.starts_with(b"XML:com.adobe.xmp\0") {
                     read_xmp(chunk, &mut markers);
                 } else if let Some(value) = chunk.strip_prefix(b"Software\0") {
                     markers.creator_tool.get_or_insert_with(|| String::from_utf8_lossy(value).trim().to_string());
                 }
             }
-            pos = end + 4; // skip the CRC
         }
     } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         let mut pos = 12usize;
@@ -206,10 +193,20 @@ fn jpeg_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     })
 }
 
-/// Whether a JPEG is progressive (its frame header is SOF2, SOF6, SOF10 or SOF14): libjpeg then
-/// holds every DCT coefficient of the picture until the last scan, whatever the output scale.
-pub fn jpeg_is_progressive(bytes: &[u8]) -> bool {
-    jpeg_segments(bytes).any(|(marker, _)| matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE))
+/// What libjpeg holds for a progressive JPEG (frame header SOF2, SOF6, SOF10 or SOF14): every
+/// DCT coefficient of the picture, 64 of 2 bytes per 8×8 block of each component at its own
+/// sampling, until the last scan — whatever the output scale. `None` for a sequential file
+/// (decoded a band of blocks at a time).
+pub fn jpeg_coefficient_bytes(bytes: &[u8]) -> Option<u64> {
+    let (_, p) = jpeg_segments(bytes).find(|(marker, _)| matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE))?;
+    let (height, width, count) =
+        (u64::from(u16::from_be_bytes([*p.get(1)?, *p.get(2)?])), u64::from(u16::from_be_bytes([p[3], p[4]])), *p.get(5)?);
+    let sampling: Vec<(u64, u64)> = (0..usize::from(count))
+        .filter_map(|i| p.get(7 + 3 * i).map(|&hv| (u64::from(hv >> 4).max(1), u64::from(hv & 15).max(1))))
+        .collect();
+    let (h_max, v_max) = sampling.iter().fold((1, 1), |(h, v), &(hi, vi)| (h.max(hi), v.max(vi)));
+    let blocks = |size: u64, factor: u64, max: u64| (size * factor).div_ceil(max).div_ceil(8);
+    Some(sampling.iter().map(|&(h, v)| blocks(width, h, h_max) * blocks(height, v, v_max) * 128).sum())
 }
 
 /// A JPEG's width and height from its frame header, found past extraneous bytes (for the files
@@ -221,6 +218,46 @@ pub fn jpeg_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     jpeg_segments(bytes).find_map(|(marker, p)| {
         let sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
         (sof && p.len() >= 5).then(|| (u32::from(u16::from_be_bytes([p[3], p[4]])), u32::from(u16::from_be_bytes([p[1], p[2]]))))
+    })
+}
+
+/// The largest XMP packet a photo may carry: a camera's is a few kB (64 kB at most in a JPEG
+/// segment); a 25 MB packet in a PNG or HEIF is a parser bomb, refused before anything else.
+pub const MAX_XMP_BYTES: usize = 4 * 1024 * 1024;
+
+/// The size of the largest XMP packet of a file, when it is above [`MAX_XMP_BYTES`].
+pub fn oversized_xmp(bytes: &[u8]) -> Option<usize> {
+    let largest = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        png_chunks(bytes).filter(|(kind, chunk)| *kind == b"iTXt" && chunk.starts_with(b"XML:com.adobe.xmp\0")).map(|(_, c)| c.len()).max()
+    } else if bytes.starts_with(&[0xFF, 0xD8]) {
+        None // a JPEG segment holds 64 kB at most
+    } else {
+        memchr::memmem::find(bytes, b"<x:xmpmeta").map(|at| {
+            let packet = &bytes[at..];
+            memchr::memmem::find(packet, b"</x:xmpmeta>").unwrap_or(packet.len())
+        })
+    };
+    largest.filter(|&n| n > MAX_XMP_BYTES)
+}
+
+/// A PNG's chunks before its image data, as (type, data), at most 256.
+fn png_chunks(bytes: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let mut pos = 8usize;
+    let mut left = 256;
+    std::iter::from_fn(move || {
+        if left == 0 || pos + 8 > bytes.len() {
+            return None;
+        }
+        left -= 1;
+        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().ok()?) as usize;
+        let kind = &bytes[pos + 4..pos + 8];
+        let start = pos + 8;
+        let end = start.checked_add(len).filter(|e| *e <= bytes.len())?;
+        if kind == b"IDAT" || kind == b"IEND" {
+            return None;
+        }
+        pos = end + 4; // skip the CRC
+        Some((kind, &bytes[start..end]))
     })
 }
 

@@ -121,9 +121,8 @@ pub fn decode_cost(bytes: &[u8], limits: &Limits, full_luma: bool) -> u64 {
     }
     // Per pixel of the full picture, in sixteenths of a byte.
     let sixteenths: u64 = match format {
-        // A baseline JPEG is decoded a band at a time, at 1/8 scale; a progressive one keeps
-        // its DCT coefficients: 2 bytes a sample, 1.5 samples a pixel at 4:2:0 (3 at 4:4:4).
-        ImageFormat::Jpeg if markers::jpeg_is_progressive(bytes) => 6 * 16,
+        // A sequential JPEG is decoded a band at a time, at 1/8 scale (a progressive one's
+        // coefficients are added below).
         ImageFormat::Jpeg => 2,
         // Row by row into the reduced picture: one row and the output.
         ImageFormat::Png => 1,
@@ -133,7 +132,8 @@ pub fn decode_cost(bytes: &[u8], limits: &Limits, full_luma: bool) -> u64 {
         ImageFormat::Heif => 9 * 16,
     };
     let full = if full_luma { pixels } else { 0 };
-    pixels.saturating_mul(sixteenths) / 16 + full + BASE
+    let coefficients = if format == ImageFormat::Jpeg { markers::jpeg_coefficient_bytes(bytes).unwrap_or(0) } else { 0 };
+    pixels.saturating_mul(sixteenths) / 16 + full + coefficients + BASE
 }
 
 /// Inspects a complete file. `declared` is the client's content type, if it sent a specific one.
@@ -166,6 +166,9 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
     }
     if width > limits.max_side_px || height > limits.max_side_px || u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(MediaError::DimensionsTooLarge { width, height, max_side: limits.max_side_px, max_pixels: limits.max_pixels });
+    }
+    if let Some(size) = markers::oversized_xmp(bytes) {
+        return Err(MediaError::MetadataTooLarge { what: "XMP packet", size: size as u64, limit: markers::MAX_XMP_BYTES as u64 });
     }
     let mut exif = exif::read(bytes);
     let markers = markers::scan(bytes);

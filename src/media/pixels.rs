@@ -53,7 +53,7 @@ const HANDOFF_SIDE: u32 = WORK_SIDE * 2;
 pub fn decode_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<(Option<Luma>, Vec<String>), MediaError> {
     match format {
         ImageFormat::Jpeg => jpeg_luma(bytes).map(|(luma, warnings)| (Some(luma), warnings)),
-        ImageFormat::Png => Ok((Some(super::png_rows::png_luma(bytes, Some(HANDOFF_SIDE))?), Vec::new())),
+        ImageFormat::Png => Ok((Some(png_luma(bytes, Some(HANDOFF_SIDE))?), Vec::new())),
         ImageFormat::Webp => {
             let small = decode_image(bytes, format)?.thumbnail(HANDOFF_SIDE, HANDOFF_SIDE).to_luma8();
             Ok((Some(Luma { width: small.width(), height: small.height(), pixels: small.into_raw() }), Vec::new()))
@@ -62,7 +62,14 @@ pub fn decode_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result
     }
 }
 
-/// A PNG or WebP decoded whole, its allocations bounded.
+/// A PNG's first frame as luma, reduced while it is decoded so its long side is at most `side`
+/// (`None`: full size): memory is a row and the output, whatever the picture's size.
+fn png_luma(bytes: &[u8], side: Option<u32>) -> Result<Luma, MediaError> {
+    let (width, height, pixels) = super::png_rows::png_reduced(bytes, side, super::png_rows::Output::Luma)?;
+    Ok(Luma { width, height, pixels })
+}
+
+/// A WebP decoded whole, its allocations bounded.
 pub(super) fn decode_image(bytes: &[u8], format: ImageFormat) -> Result<image::DynamicImage, MediaError> {
     let fmt = if format == ImageFormat::Png { image::ImageFormat::Png } else { image::ImageFormat::WebP };
     let mut reader = image::ImageReader::with_format(Cursor::new(bytes), fmt);
@@ -101,7 +108,7 @@ fn heif_full_luma(bytes: &[u8], max_pixels: u64) -> Result<Luma, MediaError> {
 pub fn decode_full_luma(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Luma, MediaError> {
     match format {
         ImageFormat::Jpeg => jpeg_luma_at(bytes, 8).map(|(luma, _)| luma),
-        ImageFormat::Png => super::png_rows::png_luma(bytes, None),
+        ImageFormat::Png => png_luma(bytes, None),
         ImageFormat::Webp => {
             let img = decode_image(bytes, format)?.to_luma8();
             Ok(Luma { width: img.width(), height: img.height(), pixels: img.into_raw() })

@@ -8,7 +8,6 @@
 use std::io::Cursor;
 
 use super::error::MediaError;
-use super::pixels::Luma;
 
 /// The Adam7 passes: x offset, x step, y offset, y step (PNG spec, 8.2).
 const ADAM7: [(u32, u32, u32, u32); 7] = [(0, 8, 0, 8), (4, 8, 0, 8), (0, 4, 4, 8), (2, 4, 0, 4), (0, 2, 2, 4), (1, 2, 0, 2), (0, 1, 1, 2)];
@@ -29,13 +28,6 @@ impl Output {
             Output::Rgb => 3,
         }
     }
-}
-
-/// The first frame of a PNG as luma, reduced so its long side is at most `side` (`None`: full
-/// size).
-pub fn png_luma(bytes: &[u8], side: Option<u32>) -> Result<Luma, MediaError> {
-    let (width, height, pixels) = png_reduced(bytes, side, Output::Luma)?;
-    Ok(Luma { width, height, pixels })
 }
 
 /// The first frame of a PNG as `output`, reduced (box average) so its long side is at most
@@ -96,7 +88,7 @@ fn luma_of([r, g, b]: [u8; 3]) -> u8 {
 }
 
 /// Box-average accumulation into the output grid: each source pixel adds to the block it
-/// falls in (the blocks of `pixels::reduce_to`).
+/// falls in (the blocks `pixels::reduce_to` averages).
 struct Reduction {
     width: u32,
     height: u32,
@@ -223,20 +215,35 @@ mod tests {
         image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, ((x ^ y) % 256) as u8]))
     }
 
+    /// The box average of `pixels` (`w` × `h`) to `nw` × `nh`, written out plainly.
+    fn box_average(pixels: &[u8], w: u32, h: u32, nw: u32, nh: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        for y in 0..nh {
+            let (y0, y1) = (y * h / nh, ((y + 1) * h / nh).max(y * h / nh + 1));
+            for x in 0..nw {
+                let (x0, x1) = (x * w / nw, ((x + 1) * w / nw).max(x * w / nw + 1));
+                let sum: u32 = (y0..y1).flat_map(|yy| (x0..x1).map(move |xx| u32::from(pixels[(yy * w + xx) as usize]))).sum();
+                out.push((sum / ((y1 - y0) * (x1 - x0))) as u8);
+            }
+        }
+        out
+    }
+
     #[test]
     fn interlaced_and_plain_files_reduce_to_the_same_luma_as_a_whole_decode() {
         let img = picture(1001, 617);
         let whole = image::DynamicImage::ImageRgb8(img.clone()).to_luma8();
-        let whole = Luma { width: whole.width(), height: whole.height(), pixels: whole.into_raw() };
-        let expected = super::super::pixels::reduce_to(&whole, 300);
+        let expected = box_average(whole.as_raw(), 1001, 617, 300, 184);
         for interlaced in [false, true] {
-            let got = png_luma(&encode(&img, interlaced), Some(300)).unwrap();
-            assert_eq!((got.width, got.height), (expected.width, expected.height));
-            let worst = got.pixels.iter().zip(&expected.pixels).map(|(&a, &b)| (i32::from(a) - i32::from(b)).abs()).max().unwrap();
+            let (w, h, got) = png_reduced(&encode(&img, interlaced), Some(300), Output::Luma).unwrap();
+            assert_eq!((w, h), (300, 184));
+            let worst = got.iter().zip(&expected).map(|(&a, &b)| (i32::from(a) - i32::from(b)).abs()).max().unwrap();
             assert!(worst <= 1, "interlaced {interlaced}: differs by {worst}");
-            let full = png_luma(&encode(&img, interlaced), None).unwrap();
-            let worst = full.pixels.iter().zip(&whole.pixels).map(|(&a, &b)| (i32::from(a) - i32::from(b)).abs()).max().unwrap();
-            assert!(worst <= 1 && full.width == 1001, "interlaced {interlaced}: full size differs by {worst}");
+            let (w, _, full) = png_reduced(&encode(&img, interlaced), None, Output::Luma).unwrap();
+            let worst = full.iter().zip(whole.as_raw()).map(|(&a, &b)| (i32::from(a) - i32::from(b)).abs()).max().unwrap();
+            assert!(worst <= 1 && w == 1001, "interlaced {interlaced}: full size differs by {worst}");
+            let (_, _, rgb) = png_reduced(&encode(&img, interlaced), None, Output::Rgb).unwrap();
+            assert_eq!(rgb, *img.as_raw(), "interlaced {interlaced}: RGB at full size is the picture");
         }
     }
 
@@ -244,7 +251,7 @@ mod tests {
     fn a_cut_file_is_unreadable_not_a_panic() {
         let bytes = encode(&picture(64, 64), true);
         for cut in [8, 33, bytes.len() / 3, bytes.len() / 2] {
-            assert!(matches!(png_luma(&bytes[..cut], Some(32)), Err(MediaError::Unreadable(_))), "cut at {cut}");
+            assert!(matches!(png_reduced(&bytes[..cut], Some(32), Output::Luma), Err(MediaError::Unreadable(_))), "cut at {cut}");
         }
     }
 }

@@ -715,7 +715,9 @@ async fn templated_summaries_are_found_across_reps(app: TestApp) {
     body["summary"] = json!(template.replace("50 paket", "65 paket").replace("normal", "lancar"));
     let again = visit(&app, &app.rep, body, Some(at)).await;
     assert_eq!(codes(&again), ["summary_templated"]);
-    let evidence = &again["findings"][0]["evidence"];
+    assert!(again["findings"][0]["evidence"].get("similar_visit_id").is_none(), "the rep sees that it matched, not which visit");
+    let reviewed = app.get(&format!("/v1/visits/{}", again["id"].as_str().unwrap()), &app.marketing.token).await.json;
+    let evidence = &reviewed["findings"][0]["evidence"];
     assert_eq!(evidence["similar_visit_id"], first["id"]);
     assert_eq!(evidence["same_rep"], true);
     assert!(evidence["similarity"].as_f64().unwrap() >= 0.6, "{evidence}");

@@ -198,7 +198,7 @@ async fn tokens_expire_are_revoked_and_bad_ones_are_throttled(app: TestApp) {
     assert_eq!(audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["token.issued", "token.revoked"], "{audit:?}");
     // A source sending bad tokens: the first 20 are 401 (the expired and the revoked one above
     // were two), then 429 with Retry-After; a good token from the same address still passes.
-    for i in 2..fieldproof::app::auth::FREE_BEARER_FAILURES {
+    for i in 2..fieldproof::app::throttle::FREE_BEARER_FAILURES {
         let r = app.get("/v1/me", &format!("fp_guess{i}")).await;
         assert_eq!(r.status, 401, "attempt {i}");
     }
