@@ -277,4 +277,5 @@ async fn main() {
     );
     println!("\nserver peak RSS over the whole run (VmHWM): {:.0} MiB", status_mib(pid, "VmHWM:"));
     let _ = server.kill();
+    let _ = server.wait();
 }
