@@ -145,6 +145,10 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Largest JSON request body, in bytes.
     pub max_json_bytes: usize,
+    /// Photo uploads one user may have in flight at once (more: 429 `too_many_uploads`).
+    pub uploads_per_user: usize,
+    /// The memory all photo bodies in flight may hold, in MiB (more: 503 `server_busy`).
+    pub upload_memory_mib: u32,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -235,7 +239,7 @@ impl Default for JobsSettings {
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".into(), workers: 0, max_json_bytes: 256 * 1024 }
+        Self { listen: "127.0.0.1:8080".into(), workers: 0, max_json_bytes: 256 * 1024, uploads_per_user: 8, upload_memory_mib: 128 }
     }
 }
 
@@ -291,6 +295,9 @@ impl Settings {
         }
         if self.server.max_json_bytes < 1024 {
             problems.push("server.max_json_bytes must be at least 1024".into());
+        }
+        if self.server.uploads_per_user == 0 || self.server.upload_memory_mib < 32 {
+            problems.push("server.uploads_per_user must be at least 1 and server.upload_memory_mib at least 32".into());
         }
         if let Err(e) = crate::db::Backend::from_url(&self.database.url) {
             problems.push(format!("database.url: {e}"));
@@ -365,6 +372,9 @@ mod tests {
             "listen",
             "workers",
             "max_json_bytes",
+            "uploads_per_user",
+            "upload_memory_mib",
+            "decode_memory_mib",
             "url",
             "max_connections",
             "max_concurrent_inspections",

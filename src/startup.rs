@@ -43,6 +43,7 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),
         decode_budget: crate::app::DecodeBudget::new(settings.media.decode_memory_mib),
         bearer_failures: Arc::default(),
+        uploads: crate::app::uploads::UploadSlots::new(settings.server.uploads_per_user, settings.server.upload_memory_mib),
         metrics: Arc::new(crate::metrics::Metrics::new()),
         sessions: crate::app::SessionLimits {
             idle: Duration::from_secs(settings.console.session_idle_minutes * 60),

@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod tasks;
 pub mod throttle;
 pub mod tokens;
+pub mod uploads;
 pub mod visits;
 pub mod webhooks;
 
@@ -82,6 +83,8 @@ pub struct App {
     pub decode_budget: DecodeBudget,
     /// Failed bearer requests per client address (see `throttle::BearerFailures`).
     pub bearer_failures: Arc<throttle::BearerFailures>,
+    /// The photo bodies in flight (see `uploads::UploadSlots`).
+    pub uploads: Arc<uploads::UploadSlots>,
     /// The OCR engine that reads WhatsApp screenshots, or why there is none.
     pub ocr: Result<Arc<crate::media::ocr::Tesseract>, String>,
     pub metrics: Arc<crate::metrics::Metrics>,

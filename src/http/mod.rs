@@ -164,3 +164,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
     }));
     cfg.default_service(web::to(error::not_found));
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_query_string_never_reaches_the_request_log() {
+        let req = actix_web::test::TestRequest::get().uri("/v1/me?access_token=fp_secret&x=1").to_srv_request();
+        assert_eq!(super::logged_request(&req), "GET /v1/me");
+        let feed = actix_web::test::TestRequest::get().uri("/v1/calendar-feeds/fp_feed?access_token=fp_secret").to_srv_request();
+        assert_eq!(super::logged_request(&feed), "GET /v1/calendar-feeds/***");
+    }
+}

@@ -89,7 +89,11 @@ pub async fn put(
     let (visit_id, photo_id) = path.into_inner();
     let timeout = Duration::from_secs(app.policy.photo.upload_timeout_secs);
     let body_length = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let raw = collect(form, app.policy.photo.max_bytes, body_length, timeout).await?;
+    // Its place among the bodies in flight, before a byte is read (a chunked body is counted
+    // at the largest a photo may be); held until the photo is stored.
+    let max_bytes = app.policy.photo.max_bytes;
+    let _slot = app.uploads.take(actor.id, body_length.unwrap_or(max_bytes).min(max_bytes + 64 * 1024))?;
+    let raw = collect(form, max_bytes, body_length, timeout).await?;
     let upload = parse(raw)?;
     let (photo, stored) = photos::upload(&app, &actor, VisitId(visit_id), PhotoId(photo_id), upload).await?;
     let mut response = if stored == Stored::Created { HttpResponse::Created() } else { HttpResponse::Ok() };

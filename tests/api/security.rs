@@ -246,3 +246,66 @@ pub fn interlaced_png(w: u32, h: u32) -> Vec<u8> {
     writer.finish().unwrap();
     out
 }
+
+mod a_rep_holds_only_so_many_uploads_at_once {
+    use super::*;
+    use crate::helpers::{postgres_url, spawn_app_tuned, Db};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(spawn_app_tuned(Db::Sqlite, |s| s.server.uploads_per_user = 1).await).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if postgres_url().is_some() {
+            run(spawn_app_tuned(Db::Postgres, |s| s.server.uploads_per_user = 1).await).await
+        }
+    }
+
+    /// A first upload whose body stalls half-way holds the rep's one place: a second is 429
+    /// `too_many_uploads` with `Retry-After`, another rep's goes through, and once the first
+    /// ends the rep may upload again. Nothing of the refused one was stored.
+    async fn run(app: TestApp) {
+        let customer = app.customer_at(-6.2, 106.8).await;
+        let visit = Uuid::new_v4();
+        app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
+        let bytes = crate::helpers::fresh("iphone-6.jpg");
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let (head, tail) = bytes.split_at(bytes.len() / 2);
+        let (head, tail) = (bytes::Bytes::copy_from_slice(head), bytes::Bytes::copy_from_slice(tail));
+        let stalled =
+            futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(futures_util::stream::once(async move {
+                let _ = released.await;
+                Ok(tail)
+            }));
+        use futures_util::StreamExt;
+        let form = reqwest::multipart::Form::new().text("kind", "storefront").part(
+            "file",
+            reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stalled), bytes.len() as u64).file_name("photo.jpg"),
+        );
+        let url = format!("{}/v1/visits/{visit}/photos/{}", app.address, Uuid::new_v4());
+        let first = tokio::spawn(app.client.put(url).bearer_auth(&app.rep.token).multipart(form).send());
+        // The first one's head and half its body are sent at once; give the server a moment
+        // to take its place.
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        let second = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", bytes.clone(), &[])).await;
+        assert_eq!((second.status, second.code()), (429, "too_many_uploads"));
+        assert_eq!(second.header("retry-after"), "2");
+        let other = Uuid::new_v4();
+        app.put(&format!("/v1/visits/{other}"), &app.rep2.token, app.visit_body(customer, "door_visit", 0)).await;
+        let r = app
+            .put_photo(other, Uuid::new_v4(), &app.rep2.token, photo_form("storefront", crate::helpers::fresh("oppo-r7-plus.jpg"), &[]))
+            .await;
+        assert_eq!(r.status, 201, "another rep is not held: {}", r.json);
+        let _ = release.send(());
+        let first = first.await.unwrap().unwrap();
+        assert_eq!(first.status(), 201);
+        let r = app
+            .put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", crate::helpers::fresh("oppo-r7-plus.jpg"), &[]))
+            .await;
+        assert_eq!(r.status, 201, "the place is given back: {}", r.json);
+        let v = app.get(&format!("/v1/visits/{visit}"), &app.rep.token).await;
+        assert_eq!(v.json["photos"].as_array().unwrap().len(), 2, "the refused upload stored nothing");
+    }
+}
