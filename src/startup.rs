@@ -95,6 +95,22 @@ pub fn load_policy(file: &str) -> anyhow::Result<Policy> {
     Ok(policy)
 }
 
+/// Makes glibc's allocator give memory back. A photo's body and a decode's buffers are a few to
+/// a hundred MB, freed a moment later; by default glibc raises its mmap threshold after the
+/// first such free (up to 32 MB) and keeps later ones in per-thread arenas (up to 8 a core), so
+/// the server's resident memory only ever grows towards the sum of every thread's worst moment.
+/// With the threshold fixed at 1 MiB, each large buffer is its own mapping, returned on free;
+/// four arenas bound what the small ones keep. Measured in SECURITY.md (`benches/hostile.rs`).
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 4);
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Server,

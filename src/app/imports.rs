@@ -89,8 +89,7 @@ pub async fn import_file(
     };
     let header_check = expected.clone();
     let reader = tokio::task::spawn_blocking(move || {
-        let mut csv =
-            csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(std::io::BufReader::with_capacity(256 * 1024, file));
+        let mut csv = csv_reader(std::io::BufReader::with_capacity(256 * 1024, file));
         match csv.headers() {
             Ok(h) => {
                 let got: Vec<String> = h.iter().map(|c| c.trim_start_matches('\u{feff}').to_lowercase()).collect();
@@ -163,6 +162,106 @@ fn unreadable(r: &csv::StringRecord) -> Option<String> {
     r.iter().position(|cell| !crate::domain::text::is_text(cell)).map(|i| format!("field {} holds a control character", i + 1))
 }
 
+/// A customer row's own fields (the branch and rep it names are looked up by the caller), or
+/// why it is refused: code, name, type, branch code, rep, place, radius, contact, created.
+#[allow(clippy::type_complexity)]
+fn customer_fields(
+    r: &csv::StringRecord,
+) -> Result<(String, String, String, String, Option<String>, Option<GeoPoint>, Option<f64>, Option<String>, Option<NaiveDate>), String> {
+    let text = |i: usize, name: &str, max: usize, required: bool| -> Result<Option<String>, String> {
+        let v = field(r, i);
+        match (v.is_empty(), v.chars().count() > max) {
+            (true, _) if required => Err(format!("{name} is empty")),
+            (true, _) => Ok(None),
+            (false, true) => Err(format!("{name} is longer than {max} characters")),
+            (false, false) => Ok(Some(v.to_string())),
+        }
+    };
+    (|| -> Result<_, String> {
+        let code = text(0, "code", 64, true)?.unwrap_or_default();
+        let name = text(1, "name", 200, true)?.unwrap_or_default();
+        let customer_type = text(2, "type", 64, true)?.unwrap_or_default();
+        let branch_code = text(3, "branch", 64, true)?.unwrap_or_default();
+        let rep = text(4, "rep", 200, false)?;
+        let number = |i: usize, name: &str| -> Result<Option<f64>, String> {
+            match field(r, i) {
+                "" => Ok(None),
+                v => v.parse::<f64>().ok().filter(|x| x.is_finite()).map(Some).ok_or_else(|| format!("{name} {v:?} is not a number")),
+            }
+        };
+        let location = match (number(5, "lat")?, number(6, "lon")?) {
+            (Some(lat), Some(lon)) => Some(GeoPoint::parse(lat, lon)?),
+            (None, None) => None,
+            _ => return Err("lat and lon go together".into()),
+        };
+        let radius = number(7, "radius")?;
+        if radius.is_some_and(|x| !(x > 0.0 && x <= 50_000.0)) {
+            return Err("radius must be above 0 and at most 50000".into());
+        }
+        let contact = text(8, "contact", 200, false)?;
+        let created = match field(r, 9) {
+            "" => None,
+            v => Some(date_cell("created", v)?),
+        };
+        Ok((code, name, customer_type, branch_code, rep, location, radius, contact, created))
+    })()
+}
+
+/// A volume row: customer code, date, AWB count, or why it is refused.
+fn volume_row(r: &csv::StringRecord) -> Result<(String, NaiveDate, i64), String> {
+    if r.len() != VOLUME_HEADER.len() {
+        return Err(format!("{} fields, expected 3", r.len()));
+    }
+    let code = field(r, 0);
+    if code.is_empty() {
+        return Err("customer_code is empty".into());
+    }
+    let date = date_cell("date", field(r, 1))?;
+    let awb = field(r, 2).parse::<i64>().map_err(|_| format!("awb {:?} is not a whole number", field(r, 2)))?;
+    if awb < 0 {
+        return Err("awb is negative".into());
+    }
+    Ok((code.to_string(), date, awb))
+}
+
+/// The reader every import uses: flexible row lengths (a short row is a row error), cells trimmed.
+fn csv_reader<R: std::io::Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input)
+}
+
+/// Reads `data` as an import of `kind` without a database: the header check, then each row
+/// through the same parsers (the lookups of branches, reps and customers aside). How many rows
+/// passed and how many were refused, or why the header was. The fuzz target's entry.
+#[doc(hidden)]
+pub fn parse_rows(kind: ImportKind, data: &[u8]) -> Result<(u64, u64), String> {
+    let mut csv = csv_reader(data);
+    let expected: &[&str] = match kind {
+        ImportKind::Customers => &CUSTOMER_HEADER,
+        ImportKind::Volumes => &VOLUME_HEADER,
+    };
+    let got: Vec<String> =
+        csv.headers().map_err(|e| e.to_string())?.iter().map(|c| c.trim_start_matches('\u{feff}').to_lowercase()).collect();
+    if got != expected {
+        return Err("header".into());
+    }
+    let (mut passed, mut refused) = (0, 0);
+    for record in csv.records() {
+        let ok = match record {
+            Ok(r) if unreadable(&r).is_none() => match kind {
+                ImportKind::Customers => customer_fields(&r).is_ok(),
+                ImportKind::Volumes => volume_row(&r).is_ok(),
+            },
+            _ => false,
+        };
+        if ok {
+            passed += 1;
+        } else {
+            refused += 1;
+        }
+    }
+    Ok((passed, refused))
+}
+
 /// A `YYYY-MM-DD` cell within the years a visit can have.
 fn date_cell(name: &str, v: &str) -> Result<NaiveDate, String> {
     match v.parse::<NaiveDate>() {
@@ -215,43 +314,7 @@ async fn customer_row(
     if r.len() != CUSTOMER_HEADER.len() {
         return Ok(Err(format!("{} fields, expected {}", r.len(), CUSTOMER_HEADER.len())));
     }
-    let text = |i: usize, name: &str, max: usize, required: bool| -> Result<Option<String>, String> {
-        let v = field(r, i);
-        match (v.is_empty(), v.chars().count() > max) {
-            (true, _) if required => Err(format!("{name} is empty")),
-            (true, _) => Ok(None),
-            (false, true) => Err(format!("{name} is longer than {max} characters")),
-            (false, false) => Ok(Some(v.to_string())),
-        }
-    };
-    let parsed = (|| -> Result<_, String> {
-        let code = text(0, "code", 64, true)?.unwrap_or_default();
-        let name = text(1, "name", 200, true)?.unwrap_or_default();
-        let customer_type = text(2, "type", 64, true)?.unwrap_or_default();
-        let branch_code = text(3, "branch", 64, true)?.unwrap_or_default();
-        let rep = text(4, "rep", 200, false)?;
-        let number = |i: usize, name: &str| -> Result<Option<f64>, String> {
-            match field(r, i) {
-                "" => Ok(None),
-                v => v.parse::<f64>().ok().filter(|x| x.is_finite()).map(Some).ok_or_else(|| format!("{name} {v:?} is not a number")),
-            }
-        };
-        let location = match (number(5, "lat")?, number(6, "lon")?) {
-            (Some(lat), Some(lon)) => Some(GeoPoint::parse(lat, lon)?),
-            (None, None) => None,
-            _ => return Err("lat and lon go together".into()),
-        };
-        let radius = number(7, "radius")?;
-        if radius.is_some_and(|x| !(x > 0.0 && x <= 50_000.0)) {
-            return Err("radius must be above 0 and at most 50000".into());
-        }
-        let contact = text(8, "contact", 200, false)?;
-        let created = match field(r, 9) {
-            "" => None,
-            v => Some(date_cell("created", v)?),
-        };
-        Ok((code, name, customer_type, branch_code, rep, location, radius, contact, created))
-    })();
+    let parsed = customer_fields(r);
     let (code, name, customer_type, branch_code, rep, location, radius, contact, created) = match parsed {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
@@ -329,19 +392,9 @@ async fn volumes_batch(
             report.reject(*line, e);
             continue;
         }
-        if r.len() != VOLUME_HEADER.len() {
-            report.reject(*line, format!("{} fields, expected 3", r.len()));
-            continue;
-        }
-        let code = field(r, 0);
-        let date = date_cell("date", field(r, 1));
-        let awb = field(r, 2).parse::<i64>();
-        match (code.is_empty(), date, awb) {
-            (true, _, _) => report.reject(*line, "customer_code is empty"),
-            (_, Err(e), _) => report.reject(*line, e),
-            (_, _, Err(_)) => report.reject(*line, format!("awb {:?} is not a whole number", field(r, 2))),
-            (_, _, Ok(n)) if n < 0 => report.reject(*line, "awb is negative"),
-            (false, Ok(d), Ok(n)) => parsed.push((*line, code.to_string(), d, n)),
+        match volume_row(r) {
+            Ok((code, date, awb)) => parsed.push((*line, code, date, awb)),
+            Err(e) => report.reject(*line, e),
         }
     }
     let mut codes: Vec<String> = parsed.iter().map(|p| p.1.clone()).collect();

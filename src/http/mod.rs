@@ -16,7 +16,7 @@ mod health;
 mod imports;
 mod json;
 mod multipart;
-pub(crate) mod photos;
+pub mod photos;
 mod requests;
 mod responses;
 mod reviews;

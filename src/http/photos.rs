@@ -185,3 +185,21 @@ pub async fn search_screenshots(
         .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
+
+/// A photo upload's form read as `PUT …/photos/{id}` reads it — the multipart parts, then the
+/// typed fields — from `body` under `content_type`, without a server: the problem code of a
+/// refused one. The fuzz target's entry.
+#[doc(hidden)]
+pub fn read_form(content_type: &str, body: &[u8], max_file_bytes: u64) -> Result<(), &'static str> {
+    let mut headers = actix_web::http::header::HeaderMap::new();
+    let value = header::HeaderValue::from_str(content_type).map_err(|_| "content_type")?;
+    headers.insert(header::CONTENT_TYPE, value);
+    let chunk = bytes::Bytes::copy_from_slice(body);
+    let stream = futures_util::stream::once(async move { Ok::<_, actix_web::error::PayloadError>(chunk) });
+    let form = Multipart::new(&headers, stream);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|_| "runtime")?;
+    runtime.block_on(async {
+        let raw = collect(form, max_file_bytes, Some(body.len() as u64), Duration::from_secs(5)).await.map_err(|e| e.code)?;
+        parse(raw).map(|_| ()).map_err(|e| e.code)
+    })
+}
