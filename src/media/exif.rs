@@ -253,6 +253,29 @@ impl WithNanos for NaiveDateTime {
 mod tests {
     use super::*;
 
+    /// A JPEG whose EXIF IFDs loop (IFD0's next IFD is IFD0; and IFD0's Exif pointer points at
+    /// IFD0): kamadak-exif refuses an IFD it has visited, so the read ends at once, keeping what
+    /// it read before the loop.
+    #[test]
+    fn an_ifd_loop_ends_the_read() {
+        let loops: [&[u8]; 2] = [
+            b"MM\0\x2a\0\0\0\x08\0\x01\x01\0\0\x03\0\0\0\x01\0\x14\0\0\0\0\0\x08",
+            b"MM\0\x2a\0\0\0\x08\0\x02\x01\x0f\0\x02\0\0\0\x04ACM\0\x87\x69\0\x04\0\0\0\x01\0\0\0\x08\0\0\0\0",
+        ];
+        for tiff in loops {
+            let mut app1 = b"Exif\0\0".to_vec();
+            app1.extend_from_slice(tiff);
+            let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1];
+            jpeg.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+            jpeg.extend_from_slice(&app1);
+            jpeg.extend_from_slice(&[0xFF, 0xD9]);
+            let started = std::time::Instant::now();
+            let info = read(&jpeg);
+            assert!(started.elapsed() < std::time::Duration::from_secs(1));
+            assert_eq!(info.datetime_original, None);
+        }
+    }
+
     #[test]
     fn exif_datetimes_in_their_spellings() {
         let cases = [
