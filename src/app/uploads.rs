@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::AppError;
+use super::error::AppError;
 use crate::domain::ids::UserId;
 
 pub struct UploadSlots {
