@@ -107,14 +107,8 @@ fn rewrite(buf: &[u8]) -> Option<(usize, Vec<u8>)> {
     if !empty {
         return None;
     }
-    let body = serde_json::json!({
-        "type": format!("https://fieldproof.dev/problems/{code}"),
-        "title": status_line.get(13..).unwrap_or("Error"),
-        "status": status,
-        "detail": detail,
-        "code": code,
-    })
-    .to_string();
+    let status = actix_web::http::StatusCode::from_u16(status).ok()?;
+    let body = super::error::ApiError::new(status, code, detail).problem_json();
     let mut out = format!("{status_line}\r\n");
     for h in headers {
         out.push_str(h);

@@ -44,6 +44,20 @@ impl ApiError {
     pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
     }
+
+    /// The problem+json body (RFC 9457) of this error.
+    pub fn problem_json(&self) -> String {
+        let problem = Problem {
+            kind: format!("https://fieldproof.dev/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error"),
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            fields: &self.fields,
+            errors: &self.errors,
+        };
+        serde_json::to_string(&problem).unwrap_or_default()
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -58,15 +72,6 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let problem = Problem {
-            kind: format!("https://fieldproof.dev/problems/{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error"),
-            status: self.status.as_u16(),
-            detail: &self.detail,
-            code: self.code,
-            fields: &self.fields,
-            errors: &self.errors,
-        };
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
@@ -81,7 +86,7 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        response.body(serde_json::to_string(&problem).unwrap_or_default())
+        response.body(self.problem_json())
     }
 }
 

@@ -103,9 +103,10 @@ pub async fn put(
     Ok(response.json(PhotoView::from(photo)))
 }
 
-/// A photo is served as a download named by its id, never as a page: with `nosniff` and its own
-/// content type, a file that is also valid HTML cannot run in the console's origin.
-pub fn attachment(photo: &crate::domain::visit::Photo) -> String {
+/// A photo's `Content-Disposition`, named by its id: `attachment` from the API (a download,
+/// never a page: with `nosniff` and its own content type, a file that is also valid HTML cannot
+/// run in the console's origin), `inline` for the console's full-size view.
+pub fn disposition(photo: &crate::domain::visit::Photo, kind: &str) -> String {
     let ext = match photo.content_type.as_str() {
         "image/jpeg" => "jpg",
         "image/png" => "png",
@@ -113,7 +114,7 @@ pub fn attachment(photo: &crate::domain::visit::Photo) -> String {
         "image/heic" | "image/heif" => "heic",
         _ => "bin",
     };
-    format!("attachment; filename=\"{}.{ext}\"", photo.id)
+    format!("{kind}; filename=\"{}.{ext}\"", photo.id)
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -146,7 +147,7 @@ pub async fn content(
                 })
             });
             HttpResponse::Ok()
-                .insert_header((header::CONTENT_DISPOSITION, attachment(&photo)))
+                .insert_header((header::CONTENT_DISPOSITION, disposition(&photo, "attachment")))
                 .insert_header((header::CONTENT_TYPE, photo.content_type))
                 .insert_header((header::ETAG, format!("\"{}\"", photo.sha256)))
                 .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))

@@ -25,6 +25,8 @@ pub struct EditMarkers {
     pub quantisation: Option<Quantisation>,
     /// The EXIF facts of the XMP packet.
     pub xmp_exif: XmpExif,
+    /// The size of the largest XMP packet found, in bytes (see [`MAX_XMP_BYTES`]).
+    pub xmp_bytes: usize,
 }
 
 /// A JPEG's luminance quantisation table.
@@ -225,21 +227,6 @@ pub fn jpeg_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
 /// segment); a 25 MB packet in a PNG or HEIF is a parser bomb, refused before anything else.
 pub const MAX_XMP_BYTES: usize = 4 * 1024 * 1024;
 
-/// The size of the largest XMP packet of a file, when it is above [`MAX_XMP_BYTES`].
-pub fn oversized_xmp(bytes: &[u8]) -> Option<usize> {
-    let largest = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        png_chunks(bytes).filter(|(kind, chunk)| *kind == b"iTXt" && chunk.starts_with(b"XML:com.adobe.xmp\0")).map(|(_, c)| c.len()).max()
-    } else if bytes.starts_with(&[0xFF, 0xD8]) {
-        None // a JPEG segment holds 64 kB at most
-    } else {
-        memchr::memmem::find(bytes, b"<x:xmpmeta").map(|at| {
-            let packet = &bytes[at..];
-            memchr::memmem::find(packet, b"</x:xmpmeta>").unwrap_or(packet.len())
-        })
-    };
-    largest.filter(|&n| n > MAX_XMP_BYTES)
-}
-
 /// A PNG's chunks before its image data, as (type, data), at most 256.
 fn png_chunks(bytes: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     let mut pos = 8usize;
@@ -262,6 +249,7 @@ fn png_chunks(bytes: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
 }
 
 fn read_xmp(xmp: &[u8], markers: &mut EditMarkers) {
+    markers.xmp_bytes = markers.xmp_bytes.max(xmp.len());
     let text = String::from_utf8_lossy(&xmp[..xmp.len().min(256 * 1024)]);
     if let Some(tool) = value_of(&text, "xmp:CreatorTool") {
         markers.creator_tool = Some(tool);

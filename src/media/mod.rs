@@ -167,11 +167,12 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
     if width > limits.max_side_px || height > limits.max_side_px || u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(MediaError::DimensionsTooLarge { width, height, max_side: limits.max_side_px, max_pixels: limits.max_pixels });
     }
-    if let Some(size) = markers::oversized_xmp(bytes) {
-        return Err(MediaError::MetadataTooLarge { what: "XMP packet", size: size as u64, limit: markers::MAX_XMP_BYTES as u64 });
+    let markers = markers::scan(bytes);
+    if markers.xmp_bytes > markers::MAX_XMP_BYTES {
+        let (size, limit) = (markers.xmp_bytes as u64, markers::MAX_XMP_BYTES as u64);
+        return Err(MediaError::MetadataTooLarge { what: "XMP packet", size, limit });
     }
     let mut exif = exif::read(bytes);
-    let markers = markers::scan(bytes);
     exif.fill_from_xmp(&markers.xmp_exif);
     let (luma, decode_warnings) = pixels::decode_luma(bytes, format, limits.max_pixels)?;
     let hash = luma.as_ref().map(pixels::perceptual_hash);

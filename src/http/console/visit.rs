@@ -371,7 +371,7 @@ pub async fn photo(app: web::Data<App>, signed: Signed, path: web::Path<(Uuid, U
             Ok(HttpResponse::Ok()
                 // Opened in a tab to be looked at (the API's copy is an attachment): inline,
                 // but under nosniff and a sandboxing CSP, so it can only ever be an image.
-                .insert_header((header::CONTENT_DISPOSITION, crate::http::photos::attachment(&photo).replacen("attachment", "inline", 1)))
+                .insert_header((header::CONTENT_DISPOSITION, crate::http::photos::disposition(&photo, "inline")))
                 .content_type(photo.content_type.as_str())
                 .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
                 .insert_header((header::CONTENT_ENCODING, "identity"))
