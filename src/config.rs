@@ -149,6 +149,9 @@ pub struct ServerSettings {
     pub uploads_per_user: usize,
     /// The memory all photo bodies in flight may hold, in MiB (more: 503 `server_busy`).
     pub upload_memory_mib: u32,
+    /// Requests with a bad bearer token one client address may send in 15 minutes before each
+    /// further one waits (429 `auth_throttled`).
+    pub free_bearer_failures: u32,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -239,7 +242,14 @@ impl Default for JobsSettings {
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".into(), workers: 0, max_json_bytes: 256 * 1024, uploads_per_user: 8, upload_memory_mib: 128 }
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            workers: 0,
+            max_json_bytes: 256 * 1024,
+            uploads_per_user: 8,
+            upload_memory_mib: 128,
+            free_bearer_failures: 20,
+        }
     }
 }
 
@@ -374,6 +384,7 @@ mod tests {
             "max_json_bytes",
             "uploads_per_user",
             "upload_memory_mib",
+            "free_bearer_failures",
             "decode_memory_mib",
             "url",
             "max_connections",

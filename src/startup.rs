@@ -42,7 +42,7 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         inspect_permits: Arc::new(Semaphore::new(permits)),
         inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),
         decode_budget: crate::app::DecodeBudget::new(settings.media.decode_memory_mib),
-        bearer_failures: Arc::default(),
+        bearer_failures: Arc::new(crate::app::throttle::BearerFailures::new(settings.server.free_bearer_failures.into())),
         uploads: crate::app::uploads::UploadSlots::new(settings.server.uploads_per_user, settings.server.upload_memory_mib),
         metrics: Arc::new(crate::metrics::Metrics::new()),
         sessions: crate::app::SessionLimits {

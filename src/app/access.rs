@@ -6,16 +6,45 @@ use super::{App, AppError};
 use crate::domain::customer::Customer;
 use crate::domain::finding::Finding;
 use crate::domain::ids::{CustomerId, TaskId, VisitId};
-use crate::domain::role::{Actor, Role};
+use std::collections::{BTreeSet, HashSet};
+
+use crate::domain::role::{Actor, Scope};
 use crate::domain::task::Task;
 use crate::domain::visit::Visit;
 
-/// Findings as `actor` may see them: a rep sees that a photo or a summary matched earlier
-/// evidence, not whose visit or photo it matched ([`Finding::as_seen_by_rep`]).
-pub fn findings_seen_by(actor: &Actor, findings: &mut Vec<Finding>) {
-    if actor.role == Role::Sales {
-        *findings = std::mem::take(findings).into_iter().map(Finding::as_seen_by_rep).collect();
+/// Findings as `actor` may see them. A rep sees that a photo or a summary matched earlier
+/// evidence, not whose visit or photo it matched ([`Finding::as_seen_by_rep`]); a branch's
+/// reviewer sees the matched visits of its branch by id and the others only as matches outside
+/// its scope ([`Finding::without_visits`]: another branch's ids are not revealed); HQ sees all.
+pub async fn findings_seen_by<'a>(app: &App, actor: &Actor, lists: impl IntoIterator<Item = &'a mut Vec<Finding>>) -> Result<(), AppError> {
+    let mut lists: Vec<&mut Vec<Finding>> = lists.into_iter().collect();
+    match actor.scope() {
+        Scope::All => {}
+        Scope::Own(_) => {
+            for findings in lists {
+                *findings = std::mem::take(findings).into_iter().map(Finding::as_seen_by_rep).collect();
+            }
+        }
+        Scope::Branch(branch) => {
+            let named: BTreeSet<String> = lists.iter().flat_map(|l| l.iter().flat_map(Finding::named_visits)).collect();
+            let mut hidden = HashSet::new();
+            for id in named {
+                let visit = match uuid::Uuid::parse_str(&id) {
+                    Ok(uuid) => app.repo.get_visit(VisitId(uuid)).await?,
+                    Err(_) => None,
+                };
+                if visit.is_none_or(|v| v.branch_id != branch) {
+                    hidden.insert(id);
+                }
+            }
+            if !hidden.is_empty() {
+                for findings in lists.iter_mut() {
+                    **findings = std::mem::take(*findings).into_iter().map(|f| f.without_visits(&hidden)).collect();
+                }
+            }
+        }
     }
+    Ok(())
 }
 
 /// `role_forbidden` unless `allowed` (e.g. `actor.role.is_marketing()`).

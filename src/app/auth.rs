@@ -24,7 +24,7 @@ pub fn token_hash(token: &str) -> String {
 
 /// The actor behind a bearer token, from a client at `address`. A token that is unknown,
 /// revoked or expired is one answer (`unauthorized`, no oracle); once a source has sent more such
-/// tokens than [`super::throttle::FREE_BEARER_FAILURES`], its bad tokens are answered `auth_throttled` (429 with
+/// tokens than `server.free_bearer_failures`, its bad tokens are answered `auth_throttled` (429 with
 /// `Retry-After`) until its wait ends. A good token from the same address always passes: one
 /// phone with a stale token must not lock its whole office out (a token has 256 bits, so
 /// letting good ones through teaches a guesser nothing).

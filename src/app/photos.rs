@@ -44,7 +44,7 @@ pub async fn upload(
     upload: PhotoUpload,
 ) -> Result<(Photo, Stored), AppError> {
     let (mut photo, stored) = upload_as_owner(app, actor, visit_id, photo_id, upload).await?;
-    super::access::findings_seen_by(actor, &mut photo.findings);
+    super::access::findings_seen_by(app, actor, [&mut photo.findings]).await?;
     Ok((photo, stored))
 }
 
@@ -256,9 +256,7 @@ pub async fn search_screenshots(app: &App, actor: &Actor, q: &str, limit: u32) -
         return Err(AppError::invalid("invalid_field", "q must be 2 to 100 characters"));
     }
     let mut photos = app.repo.search_chat_text(&needle, &actor.scope(), limit.clamp(1, 100)).await?;
-    for photo in &mut photos {
-        super::access::findings_seen_by(actor, &mut photo.findings);
-    }
+    super::access::findings_seen_by(app, actor, photos.iter_mut().map(|p| &mut p.findings)).await?;
     Ok(photos)
 }
 

@@ -88,9 +88,14 @@ async fn prepare(app: &App, actor: &Actor, visit: &Visit, input: &ReviewInput) -
     Ok(Prepared::New(Box::new(ReviewRecord { review, revisit_task: revisit, jobs, revisit_created_job, audit })))
 }
 
-/// Records a decision; returns the review, the visit as it now stands, and whether this call
-/// created the review (false for a retry under the same `id`).
+/// Records a decision; returns the review, the visit as it now stands (as the reviewer may see
+/// it), and whether this call created the review (false for a retry under the same `id`).
 pub async fn review(app: &App, actor: &Actor, visit_id: VisitId, input: ReviewInput) -> Result<(Review, VisitDetail, bool), AppError> {
+    let (review, detail, created) = decide(app, actor, visit_id, input).await?;
+    Ok((review, detail.seen_by(app, actor).await?, created))
+}
+
+async fn decide(app: &App, actor: &Actor, visit_id: VisitId, input: ReviewInput) -> Result<(Review, VisitDetail, bool), AppError> {
     super::access::require(actor.role.is_marketing(), "reviews need a marketing role")?;
     let visit = visible_visit(app, actor, visit_id).await?;
     let record = match prepare(app, actor, &visit, &input).await? {
@@ -228,7 +233,11 @@ pub async fn queue(
     filter.scope = actor.scope();
     let statuses = review_status.map_or_else(|| vec![ReviewStatus::Pending, ReviewStatus::Flagged], |s| vec![s]);
     let paged = app.repo.review_queue(&filter, &statuses, page).await?;
-    let items = entries(app, paged.items).await?;
+    let mut items = Vec::with_capacity(paged.items.len());
+    for mut entry in entries(app, paged.items).await? {
+        entry.detail = entry.detail.seen_by(app, actor).await?;
+        items.push(entry);
+    }
     if !items.is_empty() {
         let ids: Vec<String> = items.iter().map(|e| e.detail.visit.id.to_string()).collect();
         app.repo

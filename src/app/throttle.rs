@@ -18,11 +18,19 @@ pub fn lock_for(failures: i64, free: i64) -> Option<chrono::Duration> {
 }
 
 /// Failed bearer requests per client address, in this server's memory (each instance counts
-/// its own; a sign-in's failures are in the database, see `sessions`). The first
-/// [`FREE_BEARER_FAILURES`] in [`FAILURE_WINDOW`] are free; each further one earns a growing
-/// wait (1 s, 2 s, 4 s … 15 min).
-#[derive(Default)]
-pub struct BearerFailures(Mutex<HashMap<Option<IpAddr>, Strikes>>);
+/// its own; a sign-in's failures are in the database, see `sessions`). The first `free`
+/// (`server.free_bearer_failures`, [`FREE_BEARER_FAILURES`] by default) in [`FAILURE_WINDOW`]
+/// are free; each further one earns a growing wait (1 s, 2 s, 4 s … 15 min).
+pub struct BearerFailures {
+    free: i64,
+    strikes: Mutex<HashMap<Option<IpAddr>, Strikes>>,
+}
+
+impl Default for BearerFailures {
+    fn default() -> Self {
+        Self::new(FREE_BEARER_FAILURES)
+    }
+}
 
 #[derive(Clone, Copy)]
 struct Strikes {
@@ -31,7 +39,7 @@ struct Strikes {
     locked_until: Option<DateTime<Utc>>,
 }
 
-/// Bad tokens tolerated per address in the window (a phone with a stale token retries a few
+/// Bad tokens tolerated per address in the window by default (a phone with a stale token retries a few
 /// times; a guesser sends thousands).
 pub const FREE_BEARER_FAILURES: i64 = 20;
 const FAILURE_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
@@ -39,13 +47,17 @@ const FAILURE_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
 const MAX_ADDRESSES: usize = 10_000;
 
 impl BearerFailures {
+    pub fn new(free: i64) -> Self {
+        Self { free, strikes: Mutex::default() }
+    }
+
     pub fn locked_until(&self, address: Option<IpAddr>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let map = self.strikes.lock().unwrap_or_else(|e| e.into_inner());
         map.get(&address).and_then(|s| s.locked_until).filter(|&until| until > now)
     }
 
     pub fn fail(&self, address: Option<IpAddr>, now: DateTime<Utc>) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.strikes.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= MAX_ADDRESSES {
             map.retain(|_, s| now - s.since < FAILURE_WINDOW);
             if map.len() >= MAX_ADDRESSES {
@@ -57,7 +69,7 @@ impl BearerFailures {
             *strikes = Strikes { count: 0, since: now, locked_until: None };
         }
         strikes.count += 1;
-        if let Some(wait) = lock_for(strikes.count, FREE_BEARER_FAILURES) {
+        if let Some(wait) = lock_for(strikes.count, self.free) {
             strikes.locked_until = Some(now + wait);
         }
     }

@@ -29,12 +29,10 @@ pub struct VisitDetail {
 
 impl VisitDetail {
     /// Its findings and its photos' as `actor` may see them (`access::findings_seen_by`).
-    pub fn seen_by(mut self, actor: &Actor) -> VisitDetail {
-        super::access::findings_seen_by(actor, &mut self.findings);
-        for photo in &mut self.photos {
-            super::access::findings_seen_by(actor, &mut photo.findings);
-        }
-        self
+    pub async fn seen_by(mut self, app: &App, actor: &Actor) -> Result<VisitDetail, AppError> {
+        let photos = self.photos.iter_mut().map(|p| &mut p.findings);
+        super::access::findings_seen_by(app, actor, std::iter::once(&mut self.findings).chain(photos)).await?;
+        Ok(self)
     }
 }
 
@@ -53,8 +51,14 @@ fn content_hash(content: &VisitContent) -> String {
 }
 
 /// `PUT /v1/visits/{id}`: creates or updates a draft. The same body again changes nothing;
-/// a different body for a submitted visit is a conflict.
-pub async fn put_visit(app: &App, actor: &Actor, id: VisitId, content: VisitContent) -> Result<(Visit, Written), AppError> {
+/// a different body for a submitted visit is a conflict. The answer is the visit as its rep
+/// may see it.
+pub async fn put_visit(app: &App, actor: &Actor, id: VisitId, content: VisitContent) -> Result<(VisitDetail, Written), AppError> {
+    let (visit, written) = put_record(app, actor, id, content).await?;
+    Ok((detail(app, visit).await?.seen_by(app, actor).await?, written))
+}
+
+async fn put_record(app: &App, actor: &Actor, id: VisitId, content: VisitContent) -> Result<(Visit, Written), AppError> {
     super::access::require(actor.role == Role::Sales, "only sales reps record visits")?;
     let hash = content_hash(&content);
     for _attempt in 0..3 {
@@ -151,7 +155,7 @@ async fn validate_content(app: &App, actor: &Actor, c: &VisitContent) -> Result<
 /// `POST /v1/visits/{id}/submit`: freezes the visit, runs the rules, records the verdict (and a
 /// re-visit task when it fails). A repeated submit returns the stored verdict.
 pub async fn submit(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail, AppError> {
-    Ok(submit_as_owner(app, actor, id).await?.seen_by(actor))
+    submit_as_owner(app, actor, id).await?.seen_by(app, actor).await
 }
 
 async fn submit_as_owner(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail, AppError> {
@@ -373,7 +377,7 @@ pub async fn get(app: &App, actor: &Actor, id: VisitId) -> Result<VisitDetail, A
         let entry = app.audit(actor, "visit.viewed", "visit", id.to_string(), serde_json::json!({}));
         app.repo.append_audit(&entry).await?;
     }
-    Ok(detail(app, visit).await?.seen_by(actor))
+    detail(app, visit).await?.seen_by(app, actor).await
 }
 
 /// `GET /v1/visits`: the caller's scope, filtered, newest first.

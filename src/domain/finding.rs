@@ -202,6 +202,48 @@ impl Finding {
         self.message_en = without_reference(&self.message_en);
         self
     }
+
+    /// The other visits this finding names: those a copied photo was first used for, the one
+    /// a templated summary matched.
+    pub fn named_visits(&self) -> Vec<String> {
+        let e = &self.evidence;
+        let earlier = e.get("earlier").and_then(|v| v.as_array()).into_iter().flatten().filter_map(|c| c.get("visit_id"));
+        earlier.chain(e.get("similar_visit_id")).filter_map(|v| v.as_str().map(str::to_string)).collect()
+    }
+
+    /// What a reviewer whose scope does not reach the visits in `hidden` may see: a match with
+    /// such a visit keeps what matched but neither its visit's nor its photo's id
+    /// (`outside_scope: true`), and the message loses its reference. Nothing changes when the
+    /// finding names none of them.
+    pub fn without_visits(mut self, hidden: &std::collections::HashSet<String>) -> Finding {
+        let is_hidden = |v: &serde_json::Value| {
+            let named = v.get("visit_id").or_else(|| v.get("similar_visit_id")).and_then(|v| v.as_str());
+            named.is_some_and(|id| hidden.contains(id))
+        };
+        let mut changed = false;
+        if let Some(earlier) = self.evidence.get_mut("earlier").and_then(|v| v.as_array_mut()) {
+            for copy in earlier.iter_mut().filter(|c| is_hidden(c)) {
+                if let serde_json::Value::Object(map) = copy {
+                    map.remove("visit_id");
+                    map.remove("photo_id");
+                    map.insert("outside_scope".into(), true.into());
+                    changed = true;
+                }
+            }
+        }
+        if is_hidden(&self.evidence) {
+            if let serde_json::Value::Object(map) = &mut self.evidence {
+                map.remove("similar_visit_id");
+                map.insert("outside_scope".into(), true.into());
+                changed = true;
+            }
+        }
+        if changed {
+            self.message_id = without_reference(&self.message_id);
+            self.message_en = without_reference(&self.message_en);
+        }
+        self
+    }
 }
 
 /// A message without its closing reference: "… kunjungan lain (id, id)." → "… kunjungan lain."
@@ -239,6 +281,38 @@ mod tests {
         assert_eq!(seen.message_en, "The very same photo was already used as evidence for another visit.");
         let other = Finding { code: FindingCode::PhotoBlurry, ..seen.clone() };
         assert_eq!(other.clone().as_seen_by_rep(), other);
+    }
+
+    #[test]
+    fn a_branch_reviewer_sees_the_matches_in_its_scope_by_id_and_the_others_as_such() {
+        let (mine, theirs) = (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string());
+        let finding = Finding {
+            code: FindingCode::PhotoReused,
+            severity: Severity::Blocking,
+            penalty: 40,
+            photo_id: None,
+            evidence: serde_json::json!({ "match": "exact", "earlier": [{ "photo_id": "p1", "visit_id": mine, "exact": true },
+                                                                      { "photo_id": "p2", "visit_id": theirs, "exact": true }] }),
+            message_id: format!("Foto yang sama persis sudah dipakai sebagai bukti kunjungan lain ({mine}, {theirs})."),
+            message_en: format!("The very same photo was already used as evidence for another visit ({mine}, {theirs})."),
+        };
+        assert_eq!(finding.named_visits(), [mine.clone(), theirs.clone()]);
+        let hidden = std::collections::HashSet::from([theirs.clone()]);
+        let seen = finding.clone().without_visits(&hidden);
+        let text = serde_json::to_string(&seen).unwrap();
+        assert!(text.contains(&mine) && text.contains("p1"), "{text}");
+        assert!(!text.contains(&theirs) && !text.contains("p2"), "{text}");
+        assert_eq!(seen.evidence["earlier"][1], serde_json::json!({ "exact": true, "outside_scope": true }));
+        assert_eq!(finding.clone().without_visits(&std::collections::HashSet::new()), finding, "nothing hidden, nothing changes");
+        let templated = Finding {
+            code: FindingCode::SummaryTemplated,
+            evidence: serde_json::json!({ "similar_visit_id": theirs, "similarity": 0.9, "same_rep": false }),
+            message_en: format!("The summary is 90% the same as another earlier visit's ({theirs})."),
+            ..finding
+        };
+        let seen = templated.without_visits(&hidden);
+        assert_eq!(seen.evidence, serde_json::json!({ "similarity": 0.9, "same_rep": false, "outside_scope": true }));
+        assert_eq!(seen.message_en, "The summary is 90% the same as another earlier visit's.");
     }
 
     #[test]

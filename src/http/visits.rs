@@ -20,8 +20,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let content = VisitContent::try_from(body.into_inner())?;
     let id = VisitId(id.into_inner());
-    let (visit, written) = visits::put_visit(&app, &actor, id, content).await?;
-    let detail = visits::detail(&app, visit).await?;
+    let (detail, written) = visits::put_visit(&app, &actor, id, content).await?;
     let mut response = if written == Written::Created { HttpResponse::Created() } else { HttpResponse::Ok() };
     if written == Written::Created {
         response.insert_header(("Location", format!("/v1/visits/{id}")));

@@ -9,6 +9,7 @@ mod contract;
 mod garage;
 mod helpers;
 
+mod authorization;
 mod customers_tasks;
 mod day_close;
 mod errors;
