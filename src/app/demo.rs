@@ -49,6 +49,8 @@ struct BranchSeed {
     center: (f64, f64),
     reps: [&'static str; 2],
     marketing: &'static str,
+    /// The branch's supervisor, where the demo has one.
+    supervisor: Option<&'static str>,
     places: [&'static str; 10],
 }
 
@@ -93,6 +95,7 @@ fn seeds() -> [BranchSeed; 3] {
             center: (-6.1862, 106.8341),
             reps: ["andi", "siti"],
             marketing: "maya",
+            supervisor: Some("bambang"),
             places: [
                 "Tanah Abang",
                 "Senen",
@@ -113,6 +116,7 @@ fn seeds() -> [BranchSeed; 3] {
             center: (-5.1477, 119.4327),
             reps: ["rudi", "wulan"],
             marketing: "yusuf",
+            supervisor: None,
             places: ["Panakkukang", "Somba Opu", "Losari", "Daya", "Tamalanrea", "Mariso", "Rappocini", "Tallo", "Bontoala", "Mamajang"],
         },
         BranchSeed {
@@ -122,6 +126,7 @@ fn seeds() -> [BranchSeed; 3] {
             center: (-2.5337, 140.7181),
             reps: ["yohanes", "maria"],
             marketing: "petrus",
+            supervisor: None,
             places: ["Hamadi", "Entrop", "Abepura", "Kotaraja", "Waena", "Argapura", "Dok Lima", "Polimak", "Sentani", "Skyline"],
         },
     ]
@@ -167,6 +172,9 @@ pub async fn load(app: &App) -> Result<Vec<DemoLogin>, AppError> {
             users.push(add_user(Role::Sales, rep, Some((branch.id, seed.code))));
         }
         users.push(add_user(Role::BranchMarketing, seed.marketing, Some((branch.id, seed.code))));
+        if let Some(supervisor) = seed.supervisor {
+            users.push(add_user(Role::Supervisor, supervisor, Some((branch.id, seed.code))));
+        }
         branches.push((seed, branch));
     }
     for (_, branch) in &branches {

@@ -11,6 +11,7 @@ use super::{App, AppError};
 use crate::db::{DigestRow, NewJob};
 use crate::domain::ids::{BranchId, UserId};
 use crate::domain::role::{Actor, Role};
+use crate::domain::time::local_date;
 
 /// The job that sends a closed day's digests.
 pub const DIGEST_JOB: &str = "daily_digest";
@@ -34,13 +35,16 @@ pub struct RepDigest {
     pub figures: DigestRow,
 }
 
-/// The digest of `branch` on `date`, for a marketing role or supervisor of the branch, HQ or an
-/// admin.
-pub async fn daily(app: &App, actor: &Actor, branch: BranchId, date: NaiveDate) -> Result<DailyDigest, AppError> {
+/// The digest of `branch` on `date` (yesterday in the branch's time zone when `None`), for a
+/// marketing role or supervisor of the branch, HQ or an admin.
+pub async fn daily(app: &App, actor: &Actor, branch: BranchId, date: Option<NaiveDate>) -> Result<DailyDigest, AppError> {
     super::access::require(actor.role.is_marketing(), "the daily digest is for supervisors and marketing roles")?;
-    if !actor.can_see_branch(branch) {
+    // Outside the caller's scope or nowhere: the same answer.
+    let found = if actor.can_see_branch(branch) { app.repo.get_branch(branch).await? } else { None };
+    let Some(b) = found else {
         return Err(AppError::invalid("branch_not_found", format!("branch {branch} not found")));
-    }
+    };
+    let date = date.unwrap_or_else(|| local_date(app.now(), b.time_zone).pred_opt().unwrap_or(NaiveDate::MIN));
     compute(app, branch, date).await
 }
 

@@ -184,9 +184,20 @@ pub fn problem_for_plain_errors<B>(
     Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(req, problem).map_into_right_body()))
 }
 
-/// Unknown routes.
-pub async fn not_found() -> HttpResponse {
-    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint").error_response()
+/// Unknown routes: `405 method_not_allowed` with `Allow` when the path is served with other
+/// methods, else `404 route_not_found`.
+pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    let allowed = super::allowed_methods(req.path());
+    if allowed.is_empty() {
+        return ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint").error_response();
+    }
+    let allow = allowed.join(", ");
+    let mut response =
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("this path takes {allow}")).error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(actix_web::http::header::ALLOW, value);
+    }
+    response
 }
 
 #[cfg(test)]

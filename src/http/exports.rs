@@ -38,7 +38,7 @@ use super::requests::{TaskListQuery, VisitListQuery};
 /// `GET /v1/exports/visits.csv`: the visits of the filter (the list's parameters; `limit` and
 /// `cursor` are not used: an export is the whole filter).
 pub async fn api_visits_csv(app: web::Data<App>, Authed(actor): Authed, q: web::Query<VisitListQuery>) -> Result<HttpResponse, ApiError> {
-    let pages = VisitPages::start(&app, &actor, q.filter(), "visits.csv").await?;
+    let pages = VisitPages::start(&app, &actor, q.filter()?, "visits.csv").await?;
     let zones = files::branch_zones(&app).await?;
     Ok(download("text/csv; charset=utf-8", "visits.csv", files::visits_csv(pages, zones)))
 }
@@ -49,14 +49,14 @@ pub async fn api_visits_geojson(
     Authed(actor): Authed,
     q: web::Query<VisitListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let pages = VisitPages::start(&app, &actor, q.filter(), "visits.geojson").await?;
+    let pages = VisitPages::start(&app, &actor, q.filter()?, "visits.geojson").await?;
     let zones = files::branch_zones(&app).await?;
     Ok(download("application/geo+json", "visits.geojson", files::visits_geojson(pages, zones)))
 }
 
 /// `GET /v1/exports/photos.zip`.
 pub async fn api_photos_zip(app: web::Data<App>, Authed(actor): Authed, q: web::Query<VisitListQuery>) -> Result<HttpResponse, ApiError> {
-    let pages = VisitPages::start(&app, &actor, q.filter(), "photos.zip").await?;
+    let pages = VisitPages::start(&app, &actor, q.filter()?, "photos.zip").await?;
     Ok(download("application/zip", "photos.zip", files::photos_zip(app.get_ref().clone(), pages)))
 }
 
@@ -164,7 +164,7 @@ pub fn export_filter(
     let bad = |e: serde_json::Error| ApiError::unprocessable("invalid_field", format!("filter: {e}"));
     let value = serde_json::Value::Object(filter);
     Ok(if kind.of_visits() {
-        ExportFilter::Visits(serde_json::from_value::<VisitListQuery>(value).map_err(bad)?.filter())
+        ExportFilter::Visits(serde_json::from_value::<VisitListQuery>(value).map_err(bad)?.filter()?)
     } else {
         ExportFilter::Tasks(serde_json::from_value::<TaskListQuery>(value).map_err(bad)?.filter(actor)?)
     })

@@ -132,6 +132,41 @@ pub fn route_table() -> Vec<(String, String)> {
     routes().into_iter().chain(console::routes()).map(|(m, p, _)| (m.to_string(), p.to_string())).collect()
 }
 
+/// The methods some route serves `path` with (empty: no route has this path). A `{name}`
+/// matches one segment; the console assets' `{path}` the rest of the path.
+pub fn allowed_methods(path: &str) -> Vec<String> {
+    let wanted: Vec<&str> = path.split('/').collect();
+    let matches = |template: &str| {
+        let parts: Vec<&str> = template.split('/').collect();
+        for (i, part) in parts.iter().enumerate() {
+            if *part == "{path}" {
+                return wanted.len() > i && wanted[i..].iter().all(|s| !s.is_empty());
+            }
+            match wanted.get(i) {
+                // An export's file is a name with an extension (see `console::actix_path`).
+                Some(s) if *part == "{file}" => {
+                    let lower = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_lowercase());
+                    if !s.split_once('.').is_some_and(|(n, e)| lower(n) && lower(e)) {
+                        return false;
+                    }
+                }
+                Some(s) if part.starts_with('{') => {
+                    if s.is_empty() {
+                        return false;
+                    }
+                }
+                Some(s) if s == part => {}
+                _ => return false,
+            }
+        }
+        parts.len() == wanted.len()
+    };
+    let mut methods: Vec<String> = route_table().into_iter().filter(|(_, t)| matches(t)).map(|(m, _)| m).collect();
+    methods.sort();
+    methods.dedup();
+    methods
+}
+
 /// What the request log writes of a request: its method and path, without the query string
 /// (which may carry a token) and with a calendar feed's secret replaced.
 pub fn logged_request(req: &actix_web::dev::ServiceRequest) -> String {
@@ -167,6 +202,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_path_knows_the_methods_it_is_served_with() {
+        assert_eq!(super::allowed_methods("/v1/tokens"), ["GET", "POST"]);
+        assert_eq!(super::allowed_methods("/v1/visits/abc/photos/def"), ["PUT"]);
+        assert_eq!(super::allowed_methods("/v1/exports/visits.csv"), ["GET"]);
+        assert_eq!(super::allowed_methods("/hq/assets/vendor/leaflet/x.js"), ["GET"]);
+        assert_eq!(super::allowed_methods("/"), ["GET"]);
+        assert_eq!(super::allowed_methods("/hq/exports/list"), ["GET"]);
+        assert_eq!(super::allowed_methods("/hq/exports/visits.csv"), ["GET", "POST"]);
+        assert!(super::allowed_methods("/v1/visits/abc/nothing").is_empty());
+        assert!(super::allowed_methods("/v1/visits/").is_empty());
+        assert!(super::allowed_methods("/nope").is_empty());
+    }
+
     #[test]
     fn a_query_string_never_reaches_the_request_log() {
         let req = actix_web::test::TestRequest::get().uri("/v1/me?access_token=fp_secret&x=1").to_srv_request();

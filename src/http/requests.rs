@@ -21,7 +21,8 @@ const LONG: usize = 10_000;
 pub fn text(field: &'static str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
     let Some(value) = value else { return Ok(None) };
     let trimmed = value.trim();
-    if trimmed.chars().count() > max {
+    // The bound is the contract's `maxLength`: of the text as sent, spaces included.
+    if value.chars().count() > max {
         let mut e = ApiError::unprocessable("field_too_long", format!("{field} is longer than {max} characters"));
         e.fields = vec![field.to_string()];
         return Err(e);
@@ -29,12 +30,17 @@ pub fn text(field: &'static str, value: Option<String>, max: usize) -> Result<Op
     Ok((!trimmed.is_empty()).then(|| trimmed.to_string()))
 }
 
+/// A text query parameter, trimmed (empty: absent); longer than `max` is `400 invalid_query`.
+pub fn query_text(field: &'static str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    text(field, value, max).map_err(|_| ApiError::bad_request("invalid_query", format!("{field} is longer than {max} characters")))
+}
+
 /// The ownership and distribution-point filters of a query.
 pub fn customer_slice(
     ownership: Option<crate::domain::customer::Ownership>,
     dp: Option<String>,
 ) -> Result<crate::domain::customer::CustomerSlice, ApiError> {
-    Ok(crate::domain::customer::CustomerSlice { ownership, dp: text("dp", dp, 64)? })
+    Ok(crate::domain::customer::CustomerSlice { ownership, dp: query_text("dp", dp, 64)? })
 }
 
 /// A 422 `invalid_field` naming the field.
@@ -432,11 +438,11 @@ impl TaskListQuery {
             previous_class: self.previous_class,
             review_status: self.review_status,
             task_id: self.task_id.map(TaskId),
-            customer_type: text("customer_type", self.customer_type.clone(), 64)?,
+            customer_type: query_text("customer_type", self.customer_type.clone(), 64)?,
             customer_created_from: self.customer_created_from,
             customer_created_to: self.customer_created_to,
             ownership: self.ownership,
-            dp: text("dp", self.dp.clone(), 64)?,
+            dp: query_text("dp", self.dp.clone(), 64)?,
             previous_volume_min: volume("previous_volume_min", self.previous_volume_min)?,
             previous_volume_max: volume("previous_volume_max", self.previous_volume_max)?,
             current_volume_min: volume("current_volume_min", self.current_volume_min)?,
@@ -482,10 +488,11 @@ pub struct VisitListQuery {
 }
 
 impl VisitListQuery {
-    /// The filter these parameters ask for; the use case narrows it to the caller's scope.
-    pub fn filter(&self) -> crate::app::visits::VisitFilter {
+    /// The filter these parameters ask for; the use case narrows it to the caller's scope. A
+    /// `dp` longer than 64 characters is `400 invalid_query`.
+    pub fn filter(&self) -> Result<crate::app::visits::VisitFilter, ApiError> {
         use crate::domain::ids::{BranchId, CustomerId, UserId};
-        crate::app::visits::VisitFilter {
+        Ok(crate::app::visits::VisitFilter {
             scope: crate::domain::role::Scope::All,
             status: self.status,
             review_status: self.review_status,
@@ -497,8 +504,8 @@ impl VisitListQuery {
             finding_code: self.finding_code,
             needs_hq_help: self.needs_hq_help,
             ownership: self.ownership,
-            dp: self.dp.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(|d| d.chars().take(64).collect()),
-        }
+            dp: query_text("dp", self.dp.clone(), 64)?,
+        })
     }
 }
 

@@ -44,7 +44,7 @@ pub async fn queue(app: web::Data<App>, Authed(actor): Authed, q: web::Query<Vis
     let q = q.into_inner();
     let page = requests::page(q.limit, q.cursor.as_deref())?;
     // The review status is the queue's own choice of statuses, not a plain filter.
-    let filter = VisitFilter { review_status: None, ..q.filter() };
+    let filter = VisitFilter { review_status: None, ..q.filter()? };
     let paged = reviews::queue(&app, &actor, filter, q.review_status, page).await?;
     Ok(HttpResponse::Ok().json(List::from_paged(paged, |e| {
         let rep = QueueRep { id: e.detail.visit.rep_id, name: e.rep_name };
@@ -134,13 +134,6 @@ pub async fn daily_digest(app: web::Data<App>, Authed(actor): Authed, q: web::Qu
         .branch_id
         .map(BranchId)
         .or(actor.branch_id)
-        .ok_or_else(|| ApiError::bad_request("invalid_query", "branch_id is required for users without a branch"))?;
-    let date = match q.date {
-        Some(d) => d,
-        None => {
-            let b = app.branch(branch).await?;
-            crate::domain::time::local_date(app.now(), b.time_zone).pred_opt().unwrap_or(chrono::NaiveDate::MIN)
-        }
-    };
-    Ok(HttpResponse::Ok().json(crate::app::digests::daily(&app, &actor, branch, date).await?))
+        .ok_or_else(|| ApiError::unprocessable("field_required", "branch_id is required for users without a branch"))?;
+    Ok(HttpResponse::Ok().json(crate::app::digests::daily(&app, &actor, branch, q.date).await?))
 }

@@ -41,7 +41,7 @@ pub async fn get(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>
 pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<VisitListQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = requests::page(q.limit, q.cursor.as_deref())?;
-    let paged = visits::list(&app, &actor, q.filter(), page).await?;
+    let paged = visits::list(&app, &actor, q.filter()?, page).await?;
     Ok(HttpResponse::Ok().json(List::from_paged(paged, VisitView::from)))
 }
 

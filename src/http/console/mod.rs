@@ -53,7 +53,11 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
     ]
 }
 
-/// The actix path of a route: `{path}` of the assets takes the rest of the path, slashes too.
+/// The actix path of a route: `{path}` of the assets takes the rest of the path, slashes too;
+/// an export's `{file}` is a file name (`visits.csv`), so that `/hq/exports/list` is never one.
 pub fn actix_path(path: &str) -> String {
-    path.replace("{path}", "{path:.*}")
+    path.replace("{path}", "{path:.*}").replace("{file}", FILE_SEGMENT)
 }
+
+/// What an export's `{file}` segment matches: a name with an extension.
+pub const FILE_SEGMENT: &str = r"{file:[a-z]+\.[a-z]+}";
