@@ -152,6 +152,9 @@ pub struct ServerSettings {
     /// Requests with a bad bearer token one client address may send in 15 minutes before each
     /// further one waits (429 `auth_throttled`).
     pub free_bearer_failures: u32,
+    /// The slowest a photo's or a CSV import's body may arrive after its first 5 s, in bytes a
+    /// second (slower: 408 `upload_too_slow`); 0 turns the check off.
+    pub min_upload_bytes_per_sec: u64,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -249,6 +252,7 @@ impl Default for ServerSettings {
             uploads_per_user: 8,
             upload_memory_mib: 128,
             free_bearer_failures: 20,
+            min_upload_bytes_per_sec: 1024,
         }
     }
 }
@@ -385,6 +389,7 @@ mod tests {
             "uploads_per_user",
             "upload_memory_mib",
             "free_bearer_failures",
+            "min_upload_bytes_per_sec",
             "decode_memory_mib",
             "url",
             "max_connections",

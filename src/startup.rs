@@ -43,7 +43,11 @@ pub async fn build_app(settings: &Settings) -> anyhow::Result<App> {
         inspect_timeout: Duration::from_secs(settings.media.inspect_timeout_secs),
         decode_budget: crate::app::DecodeBudget::new(settings.media.decode_memory_mib),
         bearer_failures: Arc::new(crate::app::throttle::BearerFailures::new(settings.server.free_bearer_failures.into())),
-        uploads: crate::app::uploads::UploadSlots::new(settings.server.uploads_per_user, settings.server.upload_memory_mib),
+        uploads: crate::app::uploads::UploadSlots::new(
+            settings.server.uploads_per_user,
+            settings.server.upload_memory_mib,
+            settings.server.min_upload_bytes_per_sec,
+        ),
         metrics: Arc::new(crate::metrics::Metrics::new()),
         sessions: crate::app::SessionLimits {
             idle: Duration::from_secs(settings.console.session_idle_minutes * 60),

@@ -31,6 +31,10 @@ pub enum AppError {
     /// The server is busy or a dependency is down (503); safe to retry.
     #[error("{detail}")]
     Unavailable { code: &'static str, detail: String },
+    /// The object store has no room for what was sent (507); nothing of it was kept, and the
+    /// same request succeeds once space is freed.
+    #[error("{detail}")]
+    InsufficientStorage { code: &'static str, detail: String },
     /// A bulk request refused as a whole: what was wrong with each item (422 `bulk_rejected`).
     #[error("{} item(s) of the request were refused; nothing was written", errors.len())]
     BulkRejected { errors: Vec<ItemError> },
@@ -74,7 +78,8 @@ impl AppError {
             | AppError::Conflict { code, .. }
             | AppError::Gone { code, .. }
             | AppError::Invalid { code, .. }
-            | AppError::Unavailable { code, .. } => code,
+            | AppError::Unavailable { code, .. }
+            | AppError::InsufficientStorage { code, .. } => code,
             AppError::Media(e) => e.code(),
             AppError::BulkRejected { .. } => "bulk_rejected",
             AppError::Internal(_) => "internal_error",
@@ -91,8 +96,21 @@ impl From<RepoError> for AppError {
     }
 }
 
+/// A store that is down, read-only or full is the deployment's state, not a bug: the client is
+/// told so with its own code and may retry the same request. Anything else is a 500.
 impl From<StorageError> for AppError {
     fn from(e: StorageError) -> Self {
-        AppError::Internal(anyhow::Error::new(e).context("object store"))
+        let code = e.code();
+        let detail = match code {
+            "storage_full" => "the photo store is full; nothing of this request was kept — retry once space is freed",
+            "storage_read_only" => "the photo store is read-only; nothing of this request was kept — retry shortly",
+            "storage_unavailable" => "the object store is not reachable; nothing of this request was kept — retry shortly",
+            _ => return AppError::Internal(anyhow::Error::new(e).context("object store")),
+        };
+        tracing::warn!(error = %e, code, "object store");
+        match code {
+            "storage_full" => AppError::InsufficientStorage { code, detail: detail.into() },
+            _ => AppError::Unavailable { code, detail: detail.into() },
+        }
     }
 }

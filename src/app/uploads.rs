@@ -15,6 +15,7 @@ use crate::domain::ids::UserId;
 pub struct UploadSlots {
     per_user: usize,
     mib: u32,
+    min_bytes_per_sec: u64,
     memory: Arc<Semaphore>,
     users: Mutex<HashMap<UserId, usize>>,
 }
@@ -27,8 +28,14 @@ pub struct UploadSlot {
 }
 
 impl UploadSlots {
-    pub fn new(per_user: usize, mib: u32) -> Arc<UploadSlots> {
-        Arc::new(UploadSlots { per_user, mib, memory: Arc::new(Semaphore::new(mib as usize)), users: Mutex::default() })
+    pub fn new(per_user: usize, mib: u32, min_bytes_per_sec: u64) -> Arc<UploadSlots> {
+        Arc::new(UploadSlots { per_user, mib, min_bytes_per_sec, memory: Arc::new(Semaphore::new(mib as usize)), users: Mutex::default() })
+    }
+
+    /// The slowest an upload's body may arrive once it holds its place
+    /// (`server.min_upload_bytes_per_sec`; see `http::multipart::Pace`).
+    pub fn min_bytes_per_sec(&self) -> u64 {
+        self.min_bytes_per_sec
     }
 
     /// A place for an upload of `bytes` by `user`, now or never: `429 too_many_uploads` when the
@@ -80,7 +87,7 @@ mod tests {
 
     #[test]
     fn a_user_and_the_server_each_hold_only_so_many() {
-        let slots = UploadSlots::new(2, 30);
+        let slots = UploadSlots::new(2, 30, 0);
         let (a, b) = (UserId::new_random(), UserId::new_random());
         let first = slots.take(a, 10 << 20).unwrap();
         let _second = slots.take(a, 1 << 20).unwrap();

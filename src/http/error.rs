@@ -117,6 +117,7 @@ impl From<AppError> for ApiError {
                 ApiError::new(status, code, m.to_string())
             }
             AppError::Unavailable { detail, .. } => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, detail),
+            AppError::InsufficientStorage { detail, .. } => ApiError::new(StatusCode::INSUFFICIENT_STORAGE, code, detail),
             AppError::Internal(cause) => {
                 let reference = uuid::Uuid::new_v4();
                 tracing::error!(%reference, error = ?cause, "internal error");
@@ -182,22 +183,6 @@ pub fn problem_for_plain_errors<B>(
     let problem = ApiError::new(status, code, status.canonical_reason().unwrap_or("request failed")).error_response();
     let (req, _) = res.into_parts();
     Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(req, problem).map_into_right_body()))
-}
-
-/// Unknown routes: `405 method_not_allowed` with `Allow` when the path is served with other
-/// methods, else `404 route_not_found`.
-pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
-    let allowed = super::allowed_methods(req.path());
-    if allowed.is_empty() {
-        return ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint").error_response();
-    }
-    let allow = allowed.join(", ");
-    let mut response =
-        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("this path takes {allow}")).error_response();
-    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
-        response.headers_mut().insert(actix_web::http::header::ALLOW, value);
-    }
-    response
 }
 
 #[cfg(test)]

@@ -37,8 +37,11 @@ async fn import(
     let spool = Spool(std::env::temp_dir().join(format!("fieldproof-import-{}.csv", Uuid::new_v4())));
     let mut file = tokio::fs::File::create(&spool.0).await.map_err(|e| AppError::internal(format!("spooling the upload: {e}")))?;
     let mut size: u64 = 0;
-    while let Some(chunk) = body.next().await {
+    // Spooled to disk, not memory, but a trickle would still hold a connection and a file.
+    let mut pace = super::multipart::Pace::new(app.uploads.min_bytes_per_sec());
+    while let Some(chunk) = pace.read(body.next()).await? {
         let chunk = chunk.map_err(|e| ApiError::bad_request("malformed_request", format!("the upload broke off: {e}")))?;
+        pace.add(chunk.len());
         size += chunk.len() as u64;
         if size > MAX_IMPORT_BYTES {
             return Err(ApiError::new(

@@ -25,8 +25,10 @@ mod tokens;
 mod visits;
 mod webhooks;
 
-use actix_web::http::Method;
-use actix_web::{web, Route};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::{web, HttpResponse, ResponseError, Route};
+
+use error::ApiError;
 
 /// Every endpoint: method, path (OpenAPI template syntax), handler.
 pub fn routes() -> Vec<(Method, &'static str, Route)> {
@@ -119,7 +121,6 @@ pub async fn record_metrics(
 /// their own, see `console::session::page_headers`): nothing is sniffed into another type,
 /// framed, or sent a referrer; an API body is no document, so it may load nothing.
 pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
-    use actix_web::http::header;
     actix_web::middleware::DefaultHeaders::new()
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "no-referrer"))
@@ -197,7 +198,23 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             scope.route(&path, route);
         }
     }));
-    cfg.default_service(web::to(error::not_found));
+    cfg.default_service(web::to(not_found));
+}
+
+/// Unknown routes: `405 method_not_allowed` with `Allow` when the path is served with other
+/// methods, else `404 route_not_found`.
+async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    let allowed = allowed_methods(req.path());
+    if allowed.is_empty() {
+        return ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint").error_response();
+    }
+    let allow = allowed.join(", ");
+    let mut response =
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("this path takes {allow}")).error_response();
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 #[cfg(test)]

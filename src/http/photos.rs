@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::auth::Authed;
 use super::error::ApiError;
-use super::multipart::{collect, RawUpload};
+use super::multipart::{collect, Pace, RawUpload};
 use super::requests::location;
 use super::responses::PhotoView;
 use crate::app::photos::{self, PhotoContent, PhotoUpload, Stored};
@@ -93,7 +93,7 @@ pub async fn put(
     // at the largest a photo may be); held until the photo is stored.
     let max_bytes = app.policy.photo.max_bytes;
     let _slot = app.uploads.take(actor.id, body_length.unwrap_or(max_bytes).min(max_bytes + 64 * 1024))?;
-    let raw = collect(form, max_bytes, body_length, timeout).await?;
+    let raw = collect(form, max_bytes, body_length, timeout, Pace::new(app.uploads.min_bytes_per_sec())).await?;
     let upload = parse(raw)?;
     let (photo, stored) = photos::upload(&app, &actor, VisitId(visit_id), PhotoId(photo_id), upload).await?;
     let mut response = if stored == Stored::Created { HttpResponse::Created() } else { HttpResponse::Ok() };
@@ -200,7 +200,7 @@ pub fn read_form(content_type: &str, body: &[u8], max_file_bytes: u64) -> Result
     let form = Multipart::new(&headers, stream);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|_| "runtime")?;
     runtime.block_on(async {
-        let raw = collect(form, max_file_bytes, Some(body.len() as u64), Duration::from_secs(5)).await.map_err(|e| e.code)?;
+        let raw = collect(form, max_file_bytes, Some(body.len() as u64), Duration::from_secs(5), Pace::new(0)).await.map_err(|e| e.code)?;
         parse(raw).map(|_| ()).map_err(|e| e.code)
     })
 }

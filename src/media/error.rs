@@ -17,6 +17,8 @@ pub enum MediaError {
     DimensionsTooLarge { width: u32, height: u32, max_side: u32, max_pixels: u64 },
     #[error("the {what} is {size} bytes; the limit is {limit}")]
     MetadataTooLarge { what: &'static str, size: u64, limit: u64 },
+    #[error("the HEIF declares {items} items and {tiles} grid tiles; the limits are {max_items} and {max_tiles}")]
+    TooManyTiles { items: u64, tiles: u64, max_items: u64, max_tiles: u64 },
 }
 
 impl MediaError {
@@ -30,6 +32,7 @@ impl MediaError {
             MediaError::Unreadable(_) => "photo_unreadable",
             MediaError::DimensionsTooLarge { .. } => "photo_dimensions_too_large",
             MediaError::MetadataTooLarge { .. } => "photo_metadata_too_large",
+            MediaError::TooManyTiles { .. } => "photo_too_many_tiles",
         }
     }
 }

@@ -4,7 +4,8 @@
 //! behind a semaphore (see `app::photos`).
 //!
 //! Order, cheapest first, so that a bad file costs little:
-//! size cap → magic bytes → header dimensions (refuse decompression bombs before any decode)
+//! size cap → magic bytes → a HEIF's item and tile counts → header dimensions (refuse
+//! decompression bombs before any decode)
 //! → EXIF and editing markers → one reduced-scale grayscale decode → brightness, backlight, blur,
 //! perceptual hashes.
 
@@ -12,6 +13,7 @@ pub mod chat;
 mod error;
 mod exif;
 pub mod faces;
+mod isobmff;
 mod markers;
 pub mod ocr;
 pub mod pixels;
@@ -154,6 +156,13 @@ pub fn inspect(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<
     if let Some(declared) = declared.map(str::to_ascii_lowercase) {
         if !format.accepts_declared(&declared) {
             return Err(MediaError::TypeMismatch { declared, actual: format.mime() });
+        }
+    }
+    if format == ImageFormat::Heif {
+        let counts = isobmff::heif_counts(bytes).unwrap_or_default();
+        if counts.items > isobmff::MAX_HEIF_ITEMS || counts.tiles > isobmff::MAX_HEIF_TILES {
+            let (max_items, max_tiles) = (isobmff::MAX_HEIF_ITEMS, isobmff::MAX_HEIF_TILES);
+            return Err(MediaError::TooManyTiles { items: counts.items, tiles: counts.tiles, max_items, max_tiles });
         }
     }
     let (width, height) = match imagesize::blob_size(bytes) {

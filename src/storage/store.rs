@@ -23,6 +23,10 @@ impl StorageError {
             StorageError::NotFound(_) => "object_not_found",
             StorageError::AlreadyExists(_) => "object_exists",
             StorageError::InvalidKey(_) => "object_key_invalid",
+            StorageError::Io(e) if matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded) => {
+                "storage_full"
+            }
+            StorageError::Io(e) if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem => "storage_read_only",
             StorageError::Io(_) | StorageError::Backend(_) => "storage_unavailable",
         }
     }

@@ -1,7 +1,8 @@
 //! Working days and the day close, at a controlled clock: each branch closes at its own local
 //! midnight (Jayapura, WIT, two hours before Jakarta, WIB), the open tasks due become `missed` and
 //! are escalated Lost first, a draft of the day gets `upload_late`, reruns change nothing, a server
-//! down over midnight catches up, and holidays move due dates.
+//! down over midnight catches up, a clock stepped back and forth across midnight (NTP) closes
+//! each day once, and holidays move due dates.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use fieldproof::app::calendar;
@@ -22,7 +23,8 @@ backend_tests!(
     flagged_visits_wait_for_a_decision_until_their_deadline,
     supervisors_see_their_branch_by_ownership_and_get_the_daily_digest,
     tasks_filter_by_the_customers_volume_last_month_and_this_month,
-    a_door_visit_asks_for_its_thank_you_message
+    a_door_visit_asks_for_its_thank_you_message,
+    a_clock_stepping_across_midnight_closes_each_day_once
 );
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -444,4 +446,85 @@ async fn a_door_visit_asks_for_its_thank_you_message(app: TestApp) {
     assert_eq!((done.status, done.json["status"].as_str()), (200, Some("done")), "{}", done.json);
     let again = app.post(&format!("/v1/tasks/{id}/done"), &app.rep.token, json!({})).await;
     assert_eq!((again.status, &again.json["updated_at"]), (200, &done.json["updated_at"]));
+}
+
+/// The task ids of the `task.missed` events received so far, one entry an event.
+fn missed_events(got: &std::sync::Mutex<Vec<crate::webhooks::Received>>) -> Vec<String> {
+    let got = got.lock().unwrap();
+    got.iter()
+        .filter(|r| r.header("fieldproof-event") == "task.missed")
+        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()["data"]["task_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The clock of a real machine is stepped by NTP, forwards and backwards, and a VM resumes days
+/// later: whatever the steps, each branch day is closed exactly once — its tasks missed once,
+/// its late drafts flagged once, each event sent once — and never before its midnight.
+async fn a_clock_stepping_across_midnight_closes_each_day_once(app: TestApp) {
+    app.set_now(at("2026-11-18T16:59:00Z")); // Wednesday 23:59 WIB
+    let (url, got) = receiver(vec![]).await;
+    let hook = app.post("/v1/webhooks", &app.admin.token, json!({ "url": url, "events": ["task.missed"] })).await;
+    assert_eq!(hook.status, 201, "{}", hook.json);
+    let c = customer(&app, &app.marketing.token, app.rep.id, "C").await;
+    let t18 = task(&app, &app.marketing.token, c, app.rep.id, "2026-11-18").await;
+    let t19 = task(&app, &app.marketing.token, c, app.rep.id, "2026-11-19").await;
+    let t20 = task(&app, &app.marketing.token, c, app.rep.id, "2026-11-20").await;
+    let t23 = task(&app, &app.marketing.token, c, app.rep.id, "2026-11-23").await;
+    let draft = Uuid::new_v4();
+    let r = app.put(&format!("/v1/visits/{draft}"), &app.rep.token, app.visit_body(c, "phone", 0)).await;
+    assert_eq!(r.json["visit_date"], "2026-11-18", "{}", r.json);
+    tick(&app).await;
+    assert_eq!(status(&app, &app.marketing.token, &t18).await, "open", "a minute before midnight");
+    let jkt = BranchId(app.jkt);
+
+    // Stepped 10 minutes forward, across midnight: the 18th closes.
+    app.set_now(at("2026-11-18T17:09:00Z"));
+    tick(&app).await;
+    assert_eq!(status(&app, &app.marketing.token, &t18).await, "missed");
+    assert_eq!(app.app.repo.last_closed_day(jkt).await.unwrap(), Some(d("2026-11-18")));
+
+    // Stepped 15 minutes back, to 23:54 on the 18th, then through midnight a second time: the
+    // 18th is not closed again, and the 19th not before its own midnight.
+    for now in ["2026-11-18T16:54:00Z", "2026-11-18T17:01:00Z", "2026-11-19T16:59:59Z"] {
+        app.set_now(at(now));
+        tick(&app).await;
+        assert_eq!(app.app.repo.last_closed_day(jkt).await.unwrap(), Some(d("2026-11-18")), "at {now}");
+        assert_eq!(status(&app, &app.marketing.token, &t19).await, "open", "at {now}");
+    }
+
+    // The 19th's close enqueued at 00:05, the clock stepped back before a worker ran it: the job
+    // waits for its time and runs once when the clock passes it again.
+    app.set_now(at("2026-11-19T17:05:00Z"));
+    let worker = Worker::new(app.app.clone(), JobsSettings { retry_backoff_ms: 0, ..JobsSettings::default() });
+    worker.enqueue_periodic(app.now()).await.unwrap();
+    app.set_now(at("2026-11-19T16:50:00Z"));
+    drain(&app, 3).await;
+    assert_eq!(status(&app, &app.marketing.token, &t19).await, "open", "the close is not due on the stepped-back clock");
+    app.set_now(at("2026-11-19T17:06:00Z"));
+    tick(&app).await;
+    assert_eq!(status(&app, &app.marketing.token, &t19).await, "missed");
+    assert_eq!(app.app.repo.last_closed_day(jkt).await.unwrap(), Some(d("2026-11-19")));
+
+    // A VM resumed four days later, then stepped back a day: the 20th to the 23rd close once each.
+    for now in ["2026-11-23T17:30:00Z", "2026-11-22T17:30:00Z", "2026-11-23T17:31:00Z"] {
+        app.set_now(at(now));
+        tick(&app).await;
+        assert_eq!(app.app.repo.last_closed_day(jkt).await.unwrap(), Some(d("2026-11-23")), "at {now}");
+    }
+    for t in [&t20, &t23] {
+        assert_eq!(status(&app, &app.marketing.token, t).await, "missed");
+    }
+    for day in ["2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"] {
+        assert_eq!(calendar::close_day(&app.app, jkt, d(day)).await.unwrap(), None, "{day} was closed");
+    }
+
+    // Once each: one `task.missed` a task, one `upload_late` on the draft.
+    let mut missed = missed_events(&got);
+    missed.sort();
+    let mut want = vec![t18, t19, t20, t23];
+    want.sort();
+    assert_eq!(missed, want);
+    let visit = app.get(&format!("/v1/visits/{draft}"), &app.rep.token).await;
+    let late = visit.json["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "upload_late").count();
+    assert_eq!(late, 1, "{}", visit.json["findings"]);
 }

@@ -24,6 +24,8 @@ pub struct Garage {
     key_id: String,
     secret: String,
     log: PathBuf,
+    /// The running server's process id (0 while stopped).
+    pid: std::sync::Mutex<u32>,
     _dir: tempfile::TempDir,
 }
 
@@ -43,6 +45,20 @@ pub fn garage() -> Option<&'static Garage> {
         skipped("Garage (no garage binary); S3 runs are left out");
     }
     garage.as_ref()
+}
+
+/// A Garage of the caller's own, for a test that stops and starts it; `None` (the test skipped)
+/// when there is no binary and none is required. Killed when dropped.
+pub fn own_garage() -> Option<Garage> {
+    let required = std::env::var("FIELDPROOF_REQUIRE_GARAGE").as_deref() == Ok("1");
+    match find_binary() {
+        Some(bin) => Some(Garage::start(bin)),
+        None if required => panic!("FIELDPROOF_REQUIRE_GARAGE=1 but no garage binary (FIELDPROOF_GARAGE_BIN, PATH, ~/.cargo/bin)"),
+        None => {
+            skipped("Garage (no garage binary)");
+            None
+        }
+    }
 }
 
 /// Says in the test output that part of the running test was skipped. Written to the process's
@@ -110,7 +126,7 @@ admin_token = "{token}"
         )
         .expect("write garage.toml");
         let log = dir.path().join("garage.log");
-        spawn_server(&bin, &config, &log);
+        let pid = spawn_server(&bin, &config, &log);
 
         let garage = Garage {
             bin,
@@ -119,6 +135,7 @@ admin_token = "{token}"
             key_id: format!("GK{}", hex(&mut rng, 12)),
             secret: hex(&mut rng, 32),
             log,
+            pid: std::sync::Mutex::new(pid),
             _dir: dir,
         };
         // `status` answers once the node's RPC is up; then give it the whole (one-node) layout.
@@ -132,6 +149,35 @@ admin_token = "{token}"
         garage.cli(&["layout", "apply", "--version", "1"]);
         garage.cli(&["key", "import", "--yes", "-n", "fieldproof-test", &garage.key_id, &garage.secret]);
         garage
+    }
+
+    /// Kills the server (SIGKILL: whatever it was writing stays half-written) and waits until
+    /// its S3 port refuses connections.
+    pub fn stop(&self) {
+        let mut pid = self.pid.lock().unwrap();
+        if *pid != 0 {
+            // SAFETY: kill(2) on the pid of the child this process started.
+            unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+            *pid = 0;
+        }
+        let address = self.endpoint.trim_start_matches("http://").to_string();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(&address).is_ok() {
+            assert!(Instant::now() < deadline, "garage did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts the stopped server again on the same data and ports, and waits until it answers.
+    pub fn start_again(&self) {
+        let mut pid = self.pid.lock().unwrap();
+        assert_eq!(*pid, 0, "garage is running");
+        *pid = spawn_server(&self.bin, &self.config, &self.log);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while let Err(e) = self.try_cli(&["status"]) {
+            assert!(Instant::now() < deadline, "garage did not come back: {e}\n{}", self.log_tail());
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn try_cli(&self, args: &[&str]) -> Result<String, String> {
@@ -166,6 +212,16 @@ admin_token = "{token}"
     }
 }
 
+impl Drop for Garage {
+    fn drop(&mut self) {
+        let pid = *self.pid.lock().unwrap();
+        if pid != 0 {
+            // SAFETY: kill(2) on the pid of the child this process started.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+}
+
 /// Makes a child process die with the thread that spawns it (`PR_SET_PDEATHSIG`), so no test
 /// run leaves a server behind.
 pub fn die_with_parent(command: &mut Command) {
@@ -182,9 +238,10 @@ pub fn die_with_parent(command: &mut Command) {
 
 /// Starts `garage server` from a thread that lives as long as the test process, with the
 /// kernel told to kill it when that thread dies — so no test run leaves a server behind.
-fn spawn_server(bin: &Path, config: &Path, log: &Path) {
+/// Returns its process id.
+fn spawn_server(bin: &Path, config: &Path, log: &Path) -> u32 {
     let (bin, config) = (bin.to_path_buf(), config.to_path_buf());
-    let log = std::fs::File::create(log).expect("garage log");
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("garage log");
     let (started, wait) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut command = Command::new(&bin);
@@ -198,8 +255,8 @@ fn spawn_server(bin: &Path, config: &Path, log: &Path) {
             .stderr(log);
         die_with_parent(&mut command);
         let mut child = command.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
-        started.send(()).expect("test thread waits");
+        started.send(child.id()).expect("test thread waits");
         let _ = child.wait();
     });
-    wait.recv().expect("garage server spawned");
+    wait.recv().expect("garage server spawned")
 }

@@ -14,6 +14,7 @@ mod customers_tasks;
 mod day_close;
 mod errors;
 mod exports;
+mod faults;
 mod health_auth;
 mod imports;
 mod jobs;

@@ -16,6 +16,7 @@ backend_tests!(
     values_no_real_visit_has_are_refused_everywhere,
     responses_carry_security_headers_and_photos_are_attachments,
     tokens_expire_are_revoked_and_bad_ones_are_throttled,
+    a_heif_of_thousands_of_tiles_is_refused_before_decoding,
 );
 
 /// One request written as raw bytes; the server's whole answer (it closes the connection).
@@ -327,4 +328,118 @@ mod a_rep_holds_only_so_many_uploads_at_once {
         let v = app.get(&format!("/v1/visits/{visit}"), &app.rep.token).await;
         assert_eq!(v.json["photos"].as_array().unwrap().len(), 2, "the refused upload stored nothing");
     }
+}
+
+mod a_trickled_body_is_cut_off_and_gives_its_place_back {
+    use super::*;
+    use crate::helpers::{postgres_url, spawn_app_tuned, Db};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(spawn_app_tuned(Db::Sqlite, |s| s.server.uploads_per_user = 1).await).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if postgres_url().is_some() {
+            run(spawn_app_tuned(Db::Postgres, |s| s.server.uploads_per_user = 1).await).await
+        }
+    }
+
+    /// A body that keeps arriving, 200 bytes a second, holds its place only until it falls
+    /// below the minimum rate (1 KiB/s after 5 s): then `408 upload_too_slow`, long before the
+    /// upload's 60 s timeout, and the rep's one place is free again.
+    async fn run(app: TestApp) {
+        let customer = app.customer_at(-6.2, 106.8).await;
+        let visit = Uuid::new_v4();
+        app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
+        let boundary = "fieldproof-trickle";
+        let preamble = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nstorefront\r\n--{boundary}\r\n\
+             Content-Disposition: form-data; name=\"file\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+        );
+        let head = format!(
+            "PUT /v1/visits/{visit}/photos/{} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 2000000\r\n\r\n{preamble}",
+            Uuid::new_v4(),
+            app.rep.token
+        );
+        let address = app.address.trim_start_matches("http://").to_string();
+        let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let (mut read, mut write) = stream.into_split();
+        write.write_all(head.as_bytes()).await.unwrap();
+        let started = std::time::Instant::now();
+        let trickle = tokio::spawn(async move {
+            for _ in 0..60 {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                if write.write_all(&[0xAB; 200]).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(50), read.read_to_end(&mut answer)).await;
+        trickle.abort();
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(text.contains("\"code\":\"upload_too_slow\""), "{text}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(50), "cut off by the rate, not the upload timeout");
+        let r = app
+            .put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", crate::helpers::fresh("oppo-r7-plus.jpg"), &[]))
+            .await;
+        assert_eq!(r.status, 201, "the place is given back: {}", r.json);
+    }
+}
+
+fn isobmff_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut out = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A HEIC whose primary item is a grid of `tiles` tiles (item 1 the grid, items 2… its tiles):
+/// the boxes that declare them, and no picture.
+fn grid_heic(tiles: u16) -> Vec<u8> {
+    let mut iinf = vec![0, 0, 0, 0];
+    iinf.extend_from_slice(&(tiles + 1).to_be_bytes());
+    let mut dimg = [1u16.to_be_bytes(), tiles.to_be_bytes()].concat();
+    for id in 1..=tiles + 1 {
+        let item_type: &[u8] = if id == 1 { b"grid" } else { b"hvc1" };
+        iinf.extend(isobmff_box(b"infe", &[&[2, 0, 0, 0][..], &id.to_be_bytes(), &[0, 0], item_type, &[0]].concat()));
+        if id > 1 {
+            dimg.extend_from_slice(&id.to_be_bytes());
+        }
+    }
+    let iref = [vec![0, 0, 0, 0], isobmff_box(b"dimg", &dimg)].concat();
+    let hdlr = [&[0u8; 8][..], b"pict", &[0; 13]].concat();
+    let meta = [
+        vec![0, 0, 0, 0],
+        isobmff_box(b"hdlr", &hdlr),
+        isobmff_box(b"pitm", &[0, 0, 0, 0, 0, 1]),
+        isobmff_box(b"iinf", &iinf),
+        isobmff_box(b"iref", &iref),
+    ]
+    .concat();
+    [isobmff_box(b"ftyp", b"heic\0\0\0\0mif1heic"), isobmff_box(b"meta", &meta)].concat()
+}
+
+/// A grid of 5 000 tiles costs a decoder set-up per tile however few pixels each holds: it is
+/// refused by its count, in the inspection and over HTTP, before anything is decoded; nothing is
+/// stored.
+async fn a_heif_of_thousands_of_tiles_is_refused_before_decoding(app: TestApp) {
+    let limits = fieldproof::media::Limits { max_bytes: 1 << 24, max_side_px: 16_000, max_pixels: 120_000_000, faces_min_px: None };
+    let bomb = grid_heic(5000);
+    let err = fieldproof::media::inspect(&bomb, None, &limits).unwrap_err();
+    assert_eq!(err.code(), "photo_too_many_tiles", "{err}");
+    // A few tiles are not refused for their count (this one has no picture to read).
+    let few = fieldproof::media::inspect(&grid_heic(4), None, &limits).unwrap_err();
+    assert_ne!(few.code(), "photo_too_many_tiles", "{few}");
+
+    let customer = app.customer_at(-6.2, 106.8).await;
+    let visit = Uuid::new_v4();
+    app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
+    let r = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", bomb, &[])).await;
+    assert_eq!((r.status, r.code()), (422, "photo_too_many_tiles"), "{}", r.json);
+    assert_eq!(app.object_count().await, 0);
 }
