@@ -217,11 +217,12 @@ async fn the_object_store_stopped_and_started_under_load_loses_nothing(db: Db) {
     let ready = app.send(reqwest::Method::GET, "/readyz", None, crate::helpers::Body::None).await;
     assert_eq!((ready.status, ready.code()), (503, "storage_unavailable"), "{}", ready.json);
 
-    // Four phones keep retrying while the store is down; it comes back after a second and a half,
-    // and every phone gets through.
+    // Four phones (and the refused one) keep retrying while the store is down; once each has
+    // been refused, it comes back, and every phone gets through.
     let phones: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+    let refused = std::sync::atomic::AtomicUsize::new(0);
     let retrying = phones.iter().chain([&second]).map(|p| {
-        let app = &app;
+        let (app, refused) = (&app, &refused);
         async move {
             let deadline = Instant::now() + Duration::from_secs(120);
             let mut refusals = 0;
@@ -232,13 +233,20 @@ async fn the_object_store_stopped_and_started_under_load_loses_nothing(db: Db) {
                     503 if r.code() == "storage_unavailable" => refusals += 1,
                     other => panic!("{p}: {other} {}", r.json),
                 }
+                if refusals == 1 {
+                    refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
                 assert!(Instant::now() < deadline, "{p} never got through");
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
     });
     let restart = async {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while refused.load(std::sync::atomic::Ordering::SeqCst) < phones.len() + 1 {
+            assert!(Instant::now() < deadline, "the phones were not all refused");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         tokio::task::block_in_place(|| garage.start_again());
     };
     let (refusals, ()) = tokio::join!(futures_util::future::join_all(retrying), restart);
