@@ -9,10 +9,7 @@ cd "$(dirname "$0")"
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/fieldproof-fuzz
 SECS=${FIELDPROOF_FUZZ_SECS:-600}
 TARGETS=(${FIELDPROOF_FUZZ_TARGETS:-inspect multipart csv_rows policy summary chat})
-mkdir -p "$CACHE/seeds/inspect"
-for f in ../fixtures/photos/*.jpg ../fixtures/photos/*.heic ../fixtures/screenshots/*.png; do
-  head -c 65536 "$f" > "$CACHE/seeds/inspect/$(basename "$f")"
-done
+bash make-seeds.sh "$CACHE" >/dev/null
 cargo fuzz build -s none --target-dir "$CACHE/target" || exit 1
 failed=0
 printf '%-10s %12s %8s %8s %8s %8s %s\n' target executions cov ft corpus rss_mb result

@@ -102,8 +102,8 @@ impl From<StorageError> for AppError {
     fn from(e: StorageError) -> Self {
         let code = e.code();
         let detail = match code {
-            "storage_full" => "the photo store is full; nothing of this request was kept — retry once space is freed",
-            "storage_read_only" => "the photo store is read-only; nothing of this request was kept — retry shortly",
+            "storage_full" => "the object store is full; nothing of this request was kept — retry once space is freed",
+            "storage_read_only" => "the object store is read-only; nothing of this request was kept — retry shortly",
             "storage_unavailable" => "the object store is not reachable; nothing of this request was kept — retry shortly",
             _ => return AppError::Internal(anyhow::Error::new(e).context("object store")),
         };
