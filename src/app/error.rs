@@ -100,17 +100,23 @@ impl From<RepoError> for AppError {
 /// told so with its own code and may retry the same request. Anything else is a 500.
 impl From<StorageError> for AppError {
     fn from(e: StorageError) -> Self {
-        let code = e.code();
-        let detail = match code {
-            "storage_full" => "the object store is full; nothing of this request was kept — retry once space is freed",
-            "storage_read_only" => "the object store is read-only; nothing of this request was kept — retry shortly",
-            "storage_unavailable" => "the object store is not reachable; nothing of this request was kept — retry shortly",
+        let kept = "nothing of this request was kept";
+        let answer = match e.code() {
+            "storage_full" => AppError::InsufficientStorage {
+                code: "storage_full",
+                detail: format!("the object store is full; {kept} — retry once space is freed"),
+            },
+            "storage_read_only" => AppError::Unavailable {
+                code: "storage_read_only",
+                detail: format!("the object store is read-only; {kept} — retry shortly"),
+            },
+            "storage_unavailable" => AppError::Unavailable {
+                code: "storage_unavailable",
+                detail: format!("the object store is not reachable; {kept} — retry shortly"),
+            },
             _ => return AppError::Internal(anyhow::Error::new(e).context("object store")),
         };
-        tracing::warn!(error = %e, code, "object store");
-        match code {
-            "storage_full" => AppError::InsufficientStorage { code, detail: detail.into() },
-            _ => AppError::Unavailable { code, detail: detail.into() },
-        }
+        tracing::warn!(error = %e, code = answer.code(), "object store");
+        answer
     }
 }
