@@ -19,24 +19,7 @@ use uuid::Uuid;
 
 use crate::helpers::{spawn_app_tuned, with_customer_photo, Db, TestApp};
 
-macro_rules! fault_tests {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(crate::helpers::Db::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if crate::helpers::postgres_url().is_some() {
-                    super::$name(crate::helpers::Db::Postgres).await
-                }
-            }
-        }
-    )*};
-}
-
-fault_tests!(a_full_or_read_only_photo_disk_loses_nothing, the_object_store_stopped_and_started_under_load_loses_nothing);
+crate::backend_db_tests!(a_full_or_read_only_photo_disk_loses_nothing, the_object_store_stopped_and_started_under_load_loses_nothing);
 
 /// A tmpfs mounted for one test, unmounted when dropped (even after a failed assertion).
 struct Tmpfs {

@@ -43,6 +43,26 @@ macro_rules! backend_tests {
     )*};
 }
 
+/// Generates `mod name { sqlite, postgres }` for each `async fn name(db: Db)`: for tests that
+/// start their server themselves (with settings or parts of their own).
+#[macro_export]
+macro_rules! backend_db_tests {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_url().is_some() {
+                    super::$name($crate::helpers::Db::Postgres).await
+                }
+            }
+        }
+    )*};
+}
+
 /// The PostgreSQL server to create test databases on: `DATABASE_URL` when it is a postgres
 /// URL. Without it the PostgreSQL leg is skipped — unless `FIELDPROOF_REQUIRE_POSTGRES=1`
 /// (set by `.ci/run`), where skipping would hide a broken backend.

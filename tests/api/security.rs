@@ -267,128 +267,100 @@ pub fn interlaced_png(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-mod a_rep_holds_only_so_many_uploads_at_once {
-    use super::*;
-    use crate::helpers::{postgres_url, spawn_app_tuned, Db};
+crate::backend_db_tests!(a_rep_holds_only_so_many_uploads_at_once, a_trickled_body_is_cut_off_and_gives_its_place_back);
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(spawn_app_tuned(Db::Sqlite, |s| s.server.uploads_per_user = 1).await).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if postgres_url().is_some() {
-            run(spawn_app_tuned(Db::Postgres, |s| s.server.uploads_per_user = 1).await).await
-        }
-    }
-
-    /// A first upload whose body stalls half-way holds the rep's one place: a second is 429
-    /// `too_many_uploads` with `Retry-After`, another rep's goes through, and once the first
-    /// ends the rep may upload again. Nothing of the refused one was stored.
-    async fn run(app: TestApp) {
-        let customer = app.customer_at(-6.2, 106.8).await;
-        let visit = Uuid::new_v4();
-        app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
-        let bytes = crate::helpers::fresh("iphone-6.jpg");
-        let (release, released) = tokio::sync::oneshot::channel::<()>();
-        let (head, tail) = bytes.split_at(bytes.len() / 2);
-        let (head, tail) = (bytes::Bytes::copy_from_slice(head), bytes::Bytes::copy_from_slice(tail));
-        let stalled =
-            futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(futures_util::stream::once(async move {
-                let _ = released.await;
-                Ok(tail)
-            }));
-        use futures_util::StreamExt;
-        let form = reqwest::multipart::Form::new().text("kind", "storefront").part(
-            "file",
-            reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stalled), bytes.len() as u64).file_name("photo.jpg"),
-        );
-        let url = format!("{}/v1/visits/{visit}/photos/{}", app.address, Uuid::new_v4());
-        let first = tokio::spawn(app.client.put(url).bearer_auth(&app.rep.token).multipart(form).send());
-        // The first one's head and half its body are sent at once; give the server a moment
-        // to take its place.
-        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-        let second = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", bytes.clone(), &[])).await;
-        assert_eq!((second.status, second.code()), (429, "too_many_uploads"));
-        assert_eq!(second.header("retry-after"), "2");
-        let other = Uuid::new_v4();
-        app.put(&format!("/v1/visits/{other}"), &app.rep2.token, app.visit_body(customer, "door_visit", 0)).await;
-        let r = app
-            .put_photo(other, Uuid::new_v4(), &app.rep2.token, photo_form("storefront", crate::helpers::fresh("oppo-r7-plus.jpg"), &[]))
-            .await;
-        assert_eq!(r.status, 201, "another rep is not held: {}", r.json);
-        let _ = release.send(());
-        let first = first.await.unwrap().unwrap();
-        assert_eq!(first.status(), 201);
-        let r = app
-            .put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", crate::helpers::fresh("oppo-r7-plus.jpg"), &[]))
-            .await;
-        assert_eq!(r.status, 201, "the place is given back: {}", r.json);
-        let v = app.get(&format!("/v1/visits/{visit}"), &app.rep.token).await;
-        assert_eq!(v.json["photos"].as_array().unwrap().len(), 2, "the refused upload stored nothing");
-    }
+/// A server where a rep may hold one photo upload at a time, and a draft of the rep's with a
+/// customer (also needed by the tests that use another rep).
+async fn one_upload_place(db: crate::helpers::Db) -> (TestApp, Uuid, Uuid) {
+    let app = crate::helpers::spawn_app_tuned(db, |s| s.server.uploads_per_user = 1).await;
+    let customer = app.customer_at(-6.2, 106.8).await;
+    let visit = Uuid::new_v4();
+    app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
+    (app, customer, visit)
 }
 
-mod a_trickled_body_is_cut_off_and_gives_its_place_back {
-    use super::*;
-    use crate::helpers::{postgres_url, spawn_app_tuned, Db};
+/// A first upload whose body stalls half-way holds the rep's one place: a second is 429
+/// `too_many_uploads` with `Retry-After`, another rep's goes through, and once the first
+/// ends the rep may upload again. Nothing of the refused one was stored.
+async fn a_rep_holds_only_so_many_uploads_at_once(db: crate::helpers::Db) {
+    let (app, customer, visit) = one_upload_place(db).await;
+    let bytes = crate::helpers::fresh("iphone-6.jpg");
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let (head, tail) = bytes.split_at(bytes.len() / 2);
+    let (head, tail) = (bytes::Bytes::copy_from_slice(head), bytes::Bytes::copy_from_slice(tail));
+    let stalled = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(futures_util::stream::once(async move {
+        let _ = released.await;
+        Ok(tail)
+    }));
+    use futures_util::StreamExt;
+    let form = reqwest::multipart::Form::new().text("kind", "storefront").part(
+        "file",
+        reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stalled), bytes.len() as u64).file_name("photo.jpg"),
+    );
+    let url = format!("{}/v1/visits/{visit}/photos/{}", app.address, Uuid::new_v4());
+    let first = tokio::spawn(app.client.put(url).bearer_auth(&app.rep.token).multipart(form).send());
+    // The first one's head and half its body are sent at once; give the server a moment
+    // to take its place.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let second = app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", bytes.clone(), &[])).await;
+    assert_eq!((second.status, second.code()), (429, "too_many_uploads"));
+    assert_eq!(second.header("retry-after"), "2");
+    let other = Uuid::new_v4();
+    app.put(&format!("/v1/visits/{other}"), &app.rep2.token, app.visit_body(customer, "door_visit", 0)).await;
+    let r = app
+        .put_photo(other, Uuid::new_v4(), &app.rep2.token, photo_form("storefront", crate::helpers::fresh("oppo-r7-plus.jpg"), &[]))
+        .await;
+    assert_eq!(r.status, 201, "another rep is not held: {}", r.json);
+    let _ = release.send(());
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first.status(), 201);
+    let r =
+        app.put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("product", crate::helpers::fresh("oppo-r7-plus.jpg"), &[])).await;
+    assert_eq!(r.status, 201, "the place is given back: {}", r.json);
+    let v = app.get(&format!("/v1/visits/{visit}"), &app.rep.token).await;
+    assert_eq!(v.json["photos"].as_array().unwrap().len(), 2, "the refused upload stored nothing");
+}
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(spawn_app_tuned(Db::Sqlite, |s| s.server.uploads_per_user = 1).await).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if postgres_url().is_some() {
-            run(spawn_app_tuned(Db::Postgres, |s| s.server.uploads_per_user = 1).await).await
-        }
-    }
-
-    /// A body that keeps arriving, 200 bytes a second, holds its place only until it falls
-    /// below the minimum rate (1 KiB/s after 5 s): then `408 upload_too_slow`, long before the
-    /// upload's 60 s timeout, and the rep's one place is free again.
-    async fn run(app: TestApp) {
-        let customer = app.customer_at(-6.2, 106.8).await;
-        let visit = Uuid::new_v4();
-        app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer, "door_visit", 0)).await;
-        let boundary = "fieldproof-trickle";
-        let preamble = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nstorefront\r\n--{boundary}\r\n\
-             Content-Disposition: form-data; name=\"file\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
-        );
-        let head = format!(
-            "PUT /v1/visits/{visit}/photos/{} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
-             Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 2000000\r\n\r\n{preamble}",
-            Uuid::new_v4(),
-            app.rep.token
-        );
-        let address = app.address.trim_start_matches("http://").to_string();
-        let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
-        let (mut read, mut write) = stream.into_split();
-        write.write_all(head.as_bytes()).await.unwrap();
-        let started = std::time::Instant::now();
-        let trickle = tokio::spawn(async move {
-            for _ in 0..60 {
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                if write.write_all(&[0xAB; 200]).await.is_err() {
-                    break;
-                }
+/// A body that keeps arriving, 200 bytes a second, holds its place only until it falls
+/// below the minimum rate (1 KiB/s after 5 s): then `408 upload_too_slow`, long before the
+/// upload's 60 s timeout, and the rep's one place is free again.
+async fn a_trickled_body_is_cut_off_and_gives_its_place_back(db: crate::helpers::Db) {
+    let (app, _, visit) = one_upload_place(db).await;
+    let boundary = "fieldproof-trickle";
+    let preamble = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nstorefront\r\n--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    );
+    let head = format!(
+        "PUT /v1/visits/{visit}/photos/{} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 2000000\r\n\r\n{preamble}",
+        Uuid::new_v4(),
+        app.rep.token
+    );
+    let address = app.address.trim_start_matches("http://").to_string();
+    let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    write.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..60 {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            if write.write_all(&[0xAB; 200]).await.is_err() {
+                break;
             }
-        });
-        let mut answer = Vec::new();
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(50), read.read_to_end(&mut answer)).await;
-        trickle.abort();
-        let text = String::from_utf8_lossy(&answer);
-        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
-        assert!(text.contains("\"code\":\"upload_too_slow\""), "{text}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(50), "cut off by the rate, not the upload timeout");
-        let r = app
-            .put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", crate::helpers::fresh("oppo-r7-plus.jpg"), &[]))
-            .await;
-        assert_eq!(r.status, 201, "the place is given back: {}", r.json);
-    }
+        }
+    });
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(50), read.read_to_end(&mut answer)).await;
+    trickle.abort();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"code\":\"upload_too_slow\""), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(50), "cut off by the rate, not the upload timeout");
+    let r = app
+        .put_photo(visit, Uuid::new_v4(), &app.rep.token, photo_form("storefront", crate::helpers::fresh("oppo-r7-plus.jpg"), &[]))
+        .await;
+    assert_eq!(r.status, 201, "the place is given back: {}", r.json);
 }
 
 fn isobmff_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
