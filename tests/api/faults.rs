@@ -3,8 +3,9 @@
 //! the object store (a Garage of the test's own) killed and started again. Each ends with the
 //! same proof: every photo the server said it kept is there once, with its bytes; nothing it
 //! refused left a row or a file behind; and the orphan sweep removes what a half-finished upload
-//! left, never a referenced object. (PostgreSQL restarted under load, kill -9 of the server and
-//! the clock stepping across midnight: `errors.rs`, `cluster.rs`, `day_close.rs`.)
+//! left, never a referenced object. (PostgreSQL ending the server's sessions under load, kill -9
+//! of the server and the clock stepping across midnight: `errors.rs`, `cluster.rs`,
+//! `day_close.rs`.)
 //!
 //! The disk faults mount a tmpfs, which needs root (or CAP_SYS_ADMIN): without it they are
 //! skipped, unless `FIELDPROOF_REQUIRE_MOUNT=1` (set by `.ci/run`).
