@@ -154,17 +154,22 @@ admin_token = "{token}"
     /// Kills the server (SIGKILL: whatever it was writing stays half-written) and waits until
     /// its S3 port refuses connections.
     pub fn stop(&self) {
-        let mut pid = self.pid.lock().unwrap();
-        if *pid != 0 {
-            // SAFETY: kill(2) on the pid of the child this process started.
-            unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
-            *pid = 0;
-        }
+        self.kill();
         let address = self.endpoint.trim_start_matches("http://").to_string();
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(&address).is_ok() {
             assert!(Instant::now() < deadline, "garage did not stop");
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends the running server SIGKILL (nothing when it is stopped).
+    fn kill(&self) {
+        let mut pid = self.pid.lock().unwrap();
+        if *pid != 0 {
+            // SAFETY: kill(2) on the pid of the child this process started.
+            unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+            *pid = 0;
         }
     }
 
@@ -214,11 +219,7 @@ admin_token = "{token}"
 
 impl Drop for Garage {
     fn drop(&mut self) {
-        let pid = *self.pid.lock().unwrap();
-        if pid != 0 {
-            // SAFETY: kill(2) on the pid of the child this process started.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-        }
+        self.kill();
     }
 }
 
