@@ -15,7 +15,7 @@ use crate::domain::visit::Visit;
 pub const EVENT_JOB: &str = "webhook_event";
 
 /// Every event a subscription may ask for.
-pub const EVENTS: [&str; 8] = [
+pub const EVENTS: [&str; 9] = [
     "visit.submitted",
     "visit.non_compliant",
     "visit.reviewed",
@@ -24,6 +24,7 @@ pub const EVENTS: [&str; 8] = [
     "task.created",
     "task.missed",
     "supervisor.daily_digest",
+    "lead.sla_breached",
 ];
 
 /// One event as a job. `key` makes it unique: the same change never reports twice.

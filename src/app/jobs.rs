@@ -7,6 +7,7 @@
 //!   period, and never an object a photo row references.
 //! - `prune_jobs` (daily): deletes `done` jobs older than 7 days.
 //! - `export`, `expire_exports` (every 10 minutes): see `downloads`.
+//! - `lead_sla` (every 5 minutes): late first contacts of leads, see `leads`.
 //! - `day_close`, `classify` (per branch and day), `webhook_event` and `webhook_delivery`: see
 //!   `calendar`, `classes` and `webhooks`.
 
@@ -40,6 +41,7 @@ pub async fn enqueue_periodic(app: &App, now: DateTime<Utc>) -> Result<(), RepoE
         (ORPHAN_SWEEP_JOB, chrono::Duration::minutes(10)),
         (PRUNE_JOBS_JOB, chrono::Duration::days(1)),
         (super::downloads::EXPIRE_EXPORTS_JOB, chrono::Duration::minutes(10)),
+        (super::leads::SLA_JOB, chrono::Duration::minutes(5)),
     ] {
         let slot = now.duration_trunc(period).unwrap_or(now);
         let job = NewJob {
@@ -73,6 +75,7 @@ pub async fn run(app: &App, options: &JobOptions, job: &ClaimedJob) -> Result<()
         super::events::EVENT_JOB => super::webhooks::fan_out(app, &job.payload).await.map(drop),
         super::downloads::EXPORT_JOB => super::downloads::run_job(app, &job.payload, job.attempts, options.max_attempts).await,
         super::downloads::EXPIRE_EXPORTS_JOB => super::downloads::expire(app).await.map(drop),
+        super::leads::SLA_JOB => super::leads::check_first_contacts(app).await.map(drop),
         super::webhooks::DELIVERY_JOB => super::webhooks::deliver(app, &job.payload, job.attempts, options.max_attempts).await,
         other => Err(format!("unknown job kind {other:?}")),
     }

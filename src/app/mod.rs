@@ -18,6 +18,7 @@ pub mod exports;
 pub mod feeds;
 pub mod imports;
 pub mod jobs;
+pub mod leads;
 pub mod photos;
 pub mod policies;
 pub mod reviews;

@@ -49,3 +49,8 @@ pub(crate) fn paginate<R, T>(
     let items = rows.into_iter().map(convert).collect::<Result<Vec<_>, _>>()?;
     Ok(Paged { items, next })
 }
+
+pub(crate) const LEAD_COLUMNS: &str = "seq, id, branch_id, name, company, phone, email, source, need, region, product, segment, \
+     need_confirmed, budget_confirmed, expected_purchase_on, rating, stage, lost_reason, next_contact_on, assignee_id, customer_id, \
+     merged_into, received_at, first_contact_due_at, first_contacted_at, sla_breached_at, created_by, created_at, updated_at";
+pub(crate) const ACTIVITY_COLUMNS: &str = "id, lead_id, kind, occurred_at, summary, answered, actor_id, logged_at";

@@ -12,6 +12,7 @@ use super::error::RepoError;
 use super::exports::ExportRepo;
 use super::intents::ObjectIntentRepo;
 use super::jobs::JobRepo;
+use super::leads::LeadRepo;
 use super::photos::PhotoRepo;
 use super::policies::PolicyRepo;
 use super::reviews::ReviewRepo;
@@ -62,6 +63,7 @@ pub trait Repo:
     + SessionRepo
     + ExportRepo
     + PolicyRepo
+    + LeadRepo
     + Send
     + Sync
     + 'static

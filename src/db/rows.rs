@@ -385,3 +385,103 @@ impl From<AuditRow> for AuditEntry {
         }
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub struct LeadRow {
+    pub seq: i64,
+    pub id: Uuid,
+    pub branch_id: Uuid,
+    pub name: String,
+    pub company: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub source: String,
+    pub need: String,
+    pub region: Option<String>,
+    pub product: Option<String>,
+    pub segment: Option<String>,
+    pub need_confirmed: bool,
+    pub budget_confirmed: bool,
+    pub expected_purchase_on: Option<NaiveDate>,
+    pub rating: String,
+    pub stage: String,
+    pub lost_reason: Option<String>,
+    pub next_contact_on: Option<NaiveDate>,
+    pub assignee_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub merged_into: Option<Uuid>,
+    pub received_at: DateTime<Utc>,
+    pub first_contact_due_at: DateTime<Utc>,
+    pub first_contacted_at: Option<DateTime<Utc>>,
+    pub sla_breached_at: Option<DateTime<Utc>>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<LeadRow> for crate::domain::lead::Lead {
+    type Error = RepoError;
+    fn try_from(r: LeadRow) -> Result<Self, RepoError> {
+        use crate::domain::lead::{Qualification, Rating, Stage};
+        Ok(Self {
+            id: r.id.into(),
+            branch_id: r.branch_id.into(),
+            name: r.name,
+            company: r.company,
+            phone: r.phone,
+            email: r.email,
+            source: r.source,
+            need: r.need,
+            region: r.region,
+            product: r.product,
+            segment: r.segment,
+            qualification: Qualification {
+                need_confirmed: r.need_confirmed,
+                budget_confirmed: r.budget_confirmed,
+                expected_purchase_on: r.expected_purchase_on,
+            },
+            rating: parse("rating", &r.rating, Rating::parse)?,
+            stage: parse("stage", &r.stage, Stage::parse)?,
+            lost_reason: r.lost_reason,
+            next_contact_on: r.next_contact_on,
+            assignee_id: r.assignee_id.map(Into::into),
+            customer_id: r.customer_id.map(Into::into),
+            merged_into: r.merged_into.map(Into::into),
+            received_at: r.received_at,
+            first_contact_due_at: r.first_contact_due_at,
+            first_contacted_at: r.first_contacted_at,
+            sla_breached_at: r.sla_breached_at,
+            created_by: r.created_by.into(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ActivityRow {
+    pub id: Uuid,
+    pub lead_id: Uuid,
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub summary: String,
+    pub answered: Option<bool>,
+    pub actor_id: Option<Uuid>,
+    pub logged_at: DateTime<Utc>,
+}
+
+impl TryFrom<ActivityRow> for crate::domain::lead::Activity {
+    type Error = RepoError;
+    fn try_from(r: ActivityRow) -> Result<Self, RepoError> {
+        Ok(Self {
+            id: r.id.into(),
+            lead_id: r.lead_id.into(),
+            kind: parse("activity kind", &r.kind, crate::domain::lead::ActivityKind::parse)?,
+            occurred_at: r.occurred_at,
+            summary: r.summary,
+            answered: r.answered,
+            actor_id: r.actor_id.map(Into::into),
+            logged_at: r.logged_at,
+        })
+    }
+}

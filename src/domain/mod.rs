@@ -10,6 +10,7 @@ pub mod export;
 pub mod finding;
 pub mod holiday;
 pub mod ids;
+pub mod lead;
 pub mod page;
 pub mod plan;
 pub mod policy;

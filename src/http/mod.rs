@@ -15,6 +15,7 @@ mod feeds;
 mod health;
 mod imports;
 mod json;
+mod leads;
 mod multipart;
 pub mod photos;
 mod requests;
@@ -63,6 +64,12 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::POST, "/v1/tasks/{task_id}/assign", web::post().to(tasks::assign)),
         (Method::POST, "/v1/tasks/{task_id}/confirm", web::post().to(tasks::confirm)),
         (Method::POST, "/v1/tasks/{task_id}/done", web::post().to(tasks::done)),
+        (Method::GET, "/v1/leads", web::get().to(leads::list)),
+        (Method::PUT, "/v1/leads/{lead_id}", web::put().to(leads::put)),
+        (Method::GET, "/v1/leads/{lead_id}", web::get().to(leads::get)),
+        (Method::GET, "/v1/leads/{lead_id}/activities", web::get().to(leads::activities)),
+        (Method::POST, "/v1/leads/{lead_id}/activities", web::post().to(leads::add_activity)),
+        (Method::POST, "/v1/leads/{lead_id}/stage", web::post().to(leads::stage)),
         (Method::GET, "/v1/visits", web::get().to(visits::list)),
         (Method::GET, "/v1/visits/{visit_id}", web::get().to(visits::get)),
         (Method::PUT, "/v1/visits/{visit_id}", web::put().to(visits::put)),

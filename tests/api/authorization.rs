@@ -79,6 +79,12 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/v1/tasks/{task_id}/assign", "                            403 403 403 200 404 200 200 200 401 401 401 401"),
     ("POST", "/v1/tasks/{task_id}/confirm", "                           200 404 404 200 404 200 200 200 401 401 401 401"),
     ("POST", "/v1/tasks/{task_id}/done", "                              200 404 404 200 404 200 200 200 401 401 401 401"),
+    ("GET", "/v1/leads", "                                              200 200 200 200 200 200 200 200 401 401 401 401"),
+    ("PUT", "/v1/leads/{lead_id}", "                                    201 201 422 201 422 201 201 201 401 401 401 401"),
+    ("GET", "/v1/leads/{lead_id}", "                                    200 404 404 200 404 200 200 200 401 401 401 401"),
+    ("GET", "/v1/leads/{lead_id}/activities", "                         200 404 404 200 404 200 200 200 401 401 401 401"),
+    ("POST", "/v1/leads/{lead_id}/activities", "                        201 404 404 201 404 201 403 403 401 401 401 401"),
+    ("POST", "/v1/leads/{lead_id}/stage", "                             200 404 404 200 404 200 403 403 401 401 401 401"),
     ("GET", "/v1/visits", "                                             200 200 200 200 200 200 200 200 401 401 401 401"),
     ("GET", "/v1/visits/{visit_id}", "                                  200 404 404 200 404 200 200 200 401 401 401 401"),
     ("PUT", "/v1/visits/{visit_id}", "                                  200 404 404 403 403 403 403 403 401 401 401 401"),
@@ -212,6 +218,8 @@ struct World {
     /// The id of a second token of the rep.
     token_id: String,
     feed_path: String,
+    /// A JKT lead assigned to the rep.
+    lead: Uuid,
 }
 
 async fn task_for(app: &TestApp, customer: Uuid, assignee: Uuid, task_type: &str) -> Uuid {
@@ -281,7 +289,10 @@ impl World {
         let r = app.post("/v1/me/calendar-feed", &app.rep.token, json!({})).await;
         assert_eq!(r.status, 201, "{}", r.json);
         let feed_path = r.json["path"].as_str().unwrap().to_string();
-        World { customer, visit, photo, draft, to_submit, task, spare_task, thanks, proposed, export, webhook, token_id, feed_path }
+        let lead = Uuid::new_v4();
+        let r = app.put(&format!("/v1/leads/{lead}"), &app.marketing.token, lead_body(app, app.rep.id)).await;
+        assert_eq!(r.status, 201, "{}", r.json);
+        World { customer, visit, photo, draft, to_submit, task, spare_task, thanks, proposed, export, webhook, token_id, feed_path, lead }
     }
 
     /// Makes again what a successful `method path` used up.
@@ -306,6 +317,13 @@ impl World {
             _ => {}
         }
     }
+}
+
+fn lead_body(app: &TestApp, assignee: Uuid) -> Value {
+    json!({
+        "branch_id": app.jkt, "name": "Budi Santoso", "company": "PT Sinar Jaya", "phone": "0812-3456-7890",
+        "source": "website", "need": "kirim 200 paket sebulan", "assignee_id": assignee,
+    })
 }
 
 async fn webhook(app: &TestApp) -> Uuid {
@@ -351,6 +369,7 @@ fn request(app: &TestApp, w: &World, method: &str, template: &str, cell: usize) 
         .replace("{export_id}", &w.export.to_string())
         .replace("{webhook_id}", &w.webhook.to_string())
         .replace("{token_id}", &w.token_id)
+        .replace("{lead_id}", &if method == "PUT" { Uuid::new_v4() } else { w.lead }.to_string())
         .replace("{year}", "2026")
         .replace("{path}", "console/console.css")
         .replace("{file}", "visits.csv");
@@ -373,6 +392,17 @@ fn request(app: &TestApp, w: &World, method: &str, template: &str, cell: usize) 
             "code": code, "name": "Toko Baru", "customer_type": "retail", "branch_id": app.jkt, "assigned_rep_id": app.rep.id
         })),
         ("PATCH", _) => Payload::Json(json!({ "contact_name": "Bu Sari" })),
+        ("PUT", "/v1/leads/{lead_id}") => {
+            let mut body = lead_body(app, app.rep.id);
+            body.as_object_mut().unwrap().remove("assignee_id");
+            Payload::Json(body)
+        }
+        ("POST", "/v1/leads/{lead_id}/activities") => {
+            Payload::Json(json!({ "id": Uuid::new_v4(), "kind": "call", "summary": "menelepon, minta penawaran", "answered": true }))
+        }
+        ("POST", "/v1/leads/{lead_id}/stage") => {
+            Payload::Json(json!({ "stage": "on_hold", "next_contact_on": today + chrono::Days::new(14), "note": "tunggu anggaran" }))
+        }
         ("POST", "/v1/customers/{customer_id}/place-proposal/accept") | ("POST", "/v1/customers/{customer_id}/place-proposal/reject") => {
             Payload::Json(json!({}))
         }
@@ -651,6 +681,18 @@ async fn lists_show_only_the_callers_scope(app: TestApp) {
         assert_eq!(r.status, 201, "{}", r.json);
         tasks.push(id);
     }
+    let mut leads = Vec::new();
+    for (marketer, branch, rep) in
+        [(&app.marketing, app.jkt, &app.rep), (&app.marketing, app.jkt, &app.rep2), (&app.jap_marketing, app.jap, &app.jap_rep)]
+    {
+        let id = Uuid::new_v4();
+        let mut body = lead_body(&app, rep.id);
+        body["branch_id"] = json!(branch);
+        body["phone"] = json!(format!("0813{:08}", leads.len()));
+        let r = app.put(&format!("/v1/leads/{id}"), &marketer.token, body).await;
+        assert_eq!(r.status, 201, "{}", r.json);
+        leads.push(id);
+    }
     // Flagged, so that every visit is in its branch's review queue.
     for v in visits {
         let r = app.post(&format!("/v1/visits/{v}/reviews"), &app.hq.token, json!({ "decision": "flag" })).await;
@@ -681,8 +723,9 @@ async fn lists_show_only_the_callers_scope(app: TestApp) {
     for c in &customers {
         filters.extend([format!("customer_id={c}"), format!("customer={c}")]);
     }
-    const API_LISTS: [&str; 9] = [
+    const API_LISTS: [&str; 10] = [
         "/v1/visits",
+        "/v1/leads",
         "/v1/tasks",
         "/v1/customers",
         "/v1/review-queue",
@@ -699,7 +742,7 @@ async fn lists_show_only_the_callers_scope(app: TestApp) {
         let (cookie, _) = session_of(&app, login.id, app.now()).await;
         let foreign: Vec<String> = (0..3)
             .filter(|&i| !visible[i])
-            .flat_map(|i| [visits[i].to_string(), tasks[i].to_string()])
+            .flat_map(|i| [visits[i].to_string(), tasks[i].to_string(), leads[i].to_string()])
             .chain((0..2).filter(|&i| !visible_customers[i]).map(|i| customers[i].clone()))
             .collect();
         for list in API_LISTS.iter().chain(CONSOLE_LISTS.iter()) {
@@ -726,7 +769,7 @@ async fn lists_show_only_the_callers_scope(app: TestApp) {
             }
         }
         // The caller's own rows are there (the lists are not empty by mistake).
-        for (list, ids) in [("/v1/visits", &visits[..]), ("/v1/tasks", &tasks[..])] {
+        for (list, ids) in [("/v1/visits", &visits[..]), ("/v1/tasks", &tasks[..]), ("/v1/leads", &leads[..])] {
             let body = app.get(list, &login.token).await.json.to_string();
             for i in (0..3).filter(|&i| visible[i]) {
                 assert!(body.contains(&ids[i].to_string()), "{list} as {name} lacks {}", ids[i]);

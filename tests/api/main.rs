@@ -19,6 +19,7 @@ mod health_auth;
 mod imports;
 mod jobs;
 mod layers;
+mod leads;
 mod migrations;
 mod photos;
 mod pixels;

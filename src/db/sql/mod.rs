@@ -12,6 +12,7 @@ mod directory;
 mod exports;
 mod intents;
 mod jobs;
+mod leads;
 mod photos;
 mod policies;
 mod repo;

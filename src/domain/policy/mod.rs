@@ -23,6 +23,7 @@ pub struct Policy {
     pub visit: VisitPolicy,
     pub summary: SummaryPolicy,
     pub classes: ClassPolicy,
+    pub leads: LeadPolicy,
     /// Geofence radius for customers that have none of their own, in metres
     /// (RULES.md §2, interpretation: 150 m).
     pub default_geofence_radius_m: f64,
@@ -111,6 +112,7 @@ impl Default for Policy {
             visit: VisitPolicy::default(),
             summary: SummaryPolicy::default(),
             classes: ClassPolicy::default(),
+            leads: LeadPolicy::default(),
             default_geofence_radius_m: 150.0,
             revisit_due_working_days: 3,
             findings: table.into_iter().map(|(code, severity, penalty)| (code, FindingRule { severity, penalty })).collect(),
@@ -197,6 +199,19 @@ impl Policy {
         }
         if let Some(bad) = c.lost_warning_door_levels.iter().find(|l| !["A", "B", "C", "D", "E", "F"].contains(&l.as_str())) {
             problems.push(format!("policy.classes.lost_warning_door_levels: {bad:?} is not a level A–F"));
+        }
+        let l = &self.leads;
+        if l.first_contact_hours == 0 || l.first_contact_hours > 24 * 14 {
+            problems.push("policy.leads.first_contact_hours must be 1..=336".to_string());
+        }
+        if !(l.duplicate_company_similarity > 0.5 && l.duplicate_company_similarity <= 1.0) {
+            problems.push("policy.leads.duplicate_company_similarity must be in (0.5, 1]".to_string());
+        }
+        if l.lost_reasons.is_empty() || l.lost_reasons.iter().any(|r| r.trim().is_empty() || r.len() > 64) {
+            problems.push("policy.leads.lost_reasons must name at least one reason of 1–64 characters".to_string());
+        }
+        if let Some(i) = l.distribution.iter().position(|r| r.assignees.is_empty()) {
+            problems.push(format!("policy.leads.distribution[{i}] must name at least one assignee"));
         }
         for (code, rule) in &self.findings {
             if rule.penalty > 100 {

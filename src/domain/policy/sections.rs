@@ -365,3 +365,53 @@ impl Default for ClassPolicy {
         }
     }
 }
+
+/// Leads and the pipeline (the CRM and leads SOPs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeadPolicy {
+    /// "Maksimal 1x24 jam sejak diterima": the first contact is due this many clock hours after
+    /// a lead is received (the SOP counts hours, not working days).
+    pub first_contact_hours: u32,
+    /// A lead buying within this many days meets the timing criterion of the rating (with a
+    /// stated need and a budget: hot; two of the three: warm; fewer: cold).
+    pub hot_within_days: u32,
+    /// Two company names at least this Jaro-Winkler-similar (once legal forms and punctuation
+    /// are dropped) are offered as duplicates.
+    pub duplicate_company_similarity: f64,
+    /// The reasons a lost deal may give ("analisis data Kalah"); `other` asks for a note.
+    pub lost_reasons: Vec<String>,
+    /// Who gets a new lead: the first rule whose every given criterion matches; one assignee is
+    /// a direct assignment, several a round-robin among them (the one who got a lead from the
+    /// rule least recently). No matching rule: the rep who entered it, else unassigned.
+    pub distribution: Vec<DistributionRule>,
+}
+
+/// One distribution rule: criteria left out match anything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionRule {
+    /// A branch code (`JKT`).
+    #[serde(default)]
+    pub branch: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub product: Option<String>,
+    #[serde(default)]
+    pub segment: Option<String>,
+    /// Sales reps' user ids.
+    pub assignees: Vec<uuid::Uuid>,
+}
+
+impl Default for LeadPolicy {
+    fn default() -> Self {
+        Self {
+            first_contact_hours: 24,
+            hot_within_days: 30,
+            duplicate_company_similarity: 0.93,
+            lost_reasons: words("price, competitor, timing, no_budget, no_response, requirements, other"),
+            distribution: Vec::new(),
+        }
+    }
+}

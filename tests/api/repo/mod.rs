@@ -24,6 +24,7 @@ mod customers;
 mod directory;
 mod intents;
 mod jobs;
+mod leads;
 mod photos;
 mod reviews;
 mod scorecards;

@@ -1,0 +1,71 @@
+//! Leads and their activity timeline.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::error::RepoError;
+use super::jobs::NewJob;
+use crate::domain::audit::AuditEntry;
+use crate::domain::ids::{BranchId, LeadId, UserId};
+use crate::domain::lead::{Activity, Lead, Rating, Stage};
+use crate::domain::page::{Page, Paged};
+use crate::domain::role::Scope;
+
+/// Which leads a list reads.
+#[derive(Debug, Clone)]
+pub struct LeadFilter {
+    /// A rep's own (assigned to them), a branch's, or all.
+    pub scope: Scope,
+    pub branch_id: Option<BranchId>,
+    pub assignee_id: Option<UserId>,
+    pub stage: Option<Stage>,
+    pub rating: Option<Rating>,
+    /// Only leads whose first contact was late (`true`) or not (`false`).
+    pub sla_breached: Option<bool>,
+    /// Name, company, phone or e-mail containing this (any case).
+    pub q: Option<String>,
+}
+
+/// A lead's stage change, as one write with its timeline entry and audit record.
+pub struct LeadChange<'a> {
+    pub lead: &'a Lead,
+    pub activity: &'a Activity,
+    pub audit: &'a AuditEntry,
+}
+
+#[async_trait]
+pub trait LeadRepo: Send + Sync {
+    /// Stores a new lead with its audit entry (the assignment); `false` when a lead of that id
+    /// exists already (a retry), which is left as it is.
+    async fn insert_lead(&self, lead: &Lead, rule: Option<usize>, audit: &AuditEntry) -> Result<bool, RepoError>;
+    async fn get_lead(&self, id: LeadId) -> Result<Option<Lead>, RepoError>;
+    async fn list_leads(&self, f: &LeadFilter, page: Page) -> Result<Paged<Lead>, RepoError>;
+    /// The branch's leads (not merged away) that share the phone or the e-mail, or whose
+    /// company name is given at all (the caller compares the names): at most `limit`.
+    async fn duplicate_candidates(
+        &self,
+        branch: BranchId,
+        phone: Option<&str>,
+        email: Option<&str>,
+        with_company: bool,
+        limit: u32,
+    ) -> Result<Vec<Lead>, RepoError>;
+    /// When each of `assignees` last got a lead from distribution rule `rule` (by insertion
+    /// order: the larger, the more recent); those never given one are missing.
+    async fn last_distributed(&self, rule: usize, assignees: &[UserId]) -> Result<Vec<(UserId, i64)>, RepoError>;
+    /// Saves a lead's new state with its timeline entry and audit record, in one transaction.
+    async fn change_lead(&self, change: LeadChange<'_>) -> Result<(), RepoError>;
+    /// Appends an activity (`false`: one of that id exists, a retry). A contact is the lead's
+    /// first contact when it has none yet.
+    async fn add_activity(&self, a: &Activity) -> Result<bool, RepoError>;
+    async fn get_activity(&self, id: crate::domain::ids::ActivityId) -> Result<Option<Activity>, RepoError>;
+    /// The lead's timeline, oldest first.
+    async fn list_activities(&self, lead: LeadId) -> Result<Vec<Activity>, RepoError>;
+    /// Marks the leads still without a first contact whose deadline is before `now` as breached,
+    /// with the event `event` makes of each, in one transaction; returns them.
+    async fn breach_first_contacts(
+        &self,
+        now: DateTime<Utc>,
+        event: &(dyn for<'a> Fn(&'a Lead) -> NewJob + Send + Sync),
+    ) -> Result<Vec<Lead>, RepoError>;
+}

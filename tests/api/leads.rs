@@ -1,0 +1,279 @@
+//! Leads (the CRM and leads SOPs) over HTTP at a controlled clock: entered once however often
+//! the phone retries, normalised, rated and checked for duplicates; distributed by the policy's
+//! rules round-robin; first contacted within 24 clock hours or found late by the periodic check
+//! (once, with `lead.sla_breached` for the supervisor); moved through the pipeline with its
+//! rules; every interaction in one timeline.
+
+use chrono::{DateTime, Utc};
+use fieldproof::config::JobsSettings;
+use fieldproof::jobs::Worker;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::backend_tests;
+use crate::helpers::TestApp;
+use crate::webhooks::{drain, receiver};
+
+backend_tests!(
+    a_lead_is_entered_once_normalised_rated_and_checked_for_duplicates,
+    leads_are_distributed_by_the_policys_rules_in_turn,
+    a_late_first_contact_is_found_once_and_escalated,
+    the_pipeline_keeps_its_rules_and_the_timeline_its_order
+);
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn body(name: &str, phone: &str) -> Value {
+    json!({ "name": name, "company": "PT Sinar Jaya Abadi", "phone": phone, "email": "Budi@Sinar.CO.ID", "source": "Iklan Google",
+            "need": "kirim 200 paket sebulan ke Sulawesi", "need_confirmed": true, "budget_confirmed": true,
+            "expected_purchase_on": "2026-12-10" })
+}
+
+async fn put(app: &TestApp, token: &str, id: Uuid, body: Value) -> crate::helpers::Resp {
+    app.put(&format!("/v1/leads/{id}"), token, body).await
+}
+
+async fn a_lead_is_entered_once_normalised_rated_and_checked_for_duplicates(app: TestApp) {
+    app.set_now(at("2026-11-18T03:00:00Z")); // Wednesday, 10:00 WIB
+    let id = Uuid::new_v4();
+    let r = put(&app, &app.rep.token, id, body("Budi Santoso", "0812-3456-789")).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!((r.json["phone"].as_str(), r.json["email"].as_str()), (Some("+628123456789"), Some("budi@sinar.co.id")));
+    assert_eq!((r.json["rating"].as_str(), r.json["stage"].as_str()), (Some("hot"), Some("lead")));
+    assert_eq!(r.json["assignee_id"], json!(app.rep.id), "a rep's own lead, no rule matching");
+    assert_eq!(r.json["first_contact"]["due_at"], "2026-11-19T03:00:00Z", "24 clock hours after receipt");
+    assert_eq!(r.json["first_contact"]["status"], "pending");
+    assert_eq!(r.json["duplicates"], json!([]));
+
+    // The phone retries: the same lead, not a second; other data under its id is refused.
+    let again = put(&app, &app.rep.token, id, body("Budi Santoso", "0812-3456-789")).await;
+    assert_eq!(again.status, 200, "{}", again.json);
+    assert_eq!(again.json["created_at"], r.json["created_at"]);
+    let other = put(&app, &app.rep.token, id, body("Siti Aminah", "0812-3456-789")).await;
+    assert_eq!((other.status, other.code()), (409, "lead_exists"), "{}", other.json);
+    let listed = app.get("/v1/leads", &app.marketing.token).await;
+    assert_eq!(listed.json["items"].as_array().unwrap().len(), 1, "{}", listed.json);
+
+    // The same number written otherwise is a duplicate; so is a near-same company name. Branch
+    // marketing sees which lead; a rep whose lead it is not sees only that one exists.
+    let second = Uuid::new_v4();
+    let mut b = body("Pak Budi", "62 812 3456 789");
+    b["email"] = json!(null);
+    b["assignee_id"] = json!(app.rep2.id);
+    let r = put(&app, &app.marketing.token, second, b).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(
+        r.json["duplicates"],
+        json!([{ "lead_id": id, "name": "Budi Santoso", "company": "PT Sinar Jaya Abadi", "reason": "same_phone" }])
+    );
+    let seen_by_rep2 = app.get(&format!("/v1/leads/{second}"), &app.rep2.token).await;
+    assert_eq!(seen_by_rep2.json["duplicates"], json!([{ "reason": "same_phone" }]), "{}", seen_by_rep2.json);
+    let mut b = body("Ibu Sari", "0856 1111 2222");
+    b["company"] = json!("CV Sinar Jaya Abadl");
+    b["email"] = json!("sari@example.com");
+    let r = put(&app, &app.marketing.token, Uuid::new_v4(), b).await;
+    let reasons: Vec<&str> = r.json["duplicates"].as_array().unwrap().iter().map(|d| d["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["similar_company", "similar_company"], "{}", r.json);
+
+    // What no real lead has is refused with its own code, and nothing is stored.
+    for (change, code) in [
+        (json!({ "phone": "0812" }), "invalid_phone"),
+        (json!({ "phone": "0812-abc" }), "invalid_phone"),
+        (json!({ "email": "budi@" }), "invalid_email"),
+        (json!({ "phone": null, "email": null }), "lead_contact_required"),
+        (json!({ "need": " " }), "field_required"),
+        (json!({ "name": "x".repeat(201) }), "field_too_long"),
+        (json!({ "received_at": "2026-11-20T00:00:00Z" }), "invalid_field"),
+        (json!({ "assignee_id": app.jap_rep.id }), "rep_not_found"),
+    ] {
+        let mut b = body("Budi", "0812-9999-0000");
+        for (k, v) in change.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        let r = put(&app, &app.marketing.token, Uuid::new_v4(), b).await;
+        assert_eq!((r.status, r.code()), (422, code), "{change}: {}", r.json);
+    }
+    let mut b = body("Budi", "0812-9999-0000");
+    b["assignee_id"] = json!(app.rep2.id);
+    let r = put(&app, &app.rep.token, Uuid::new_v4(), b).await;
+    assert_eq!((r.status, r.code()), (403, "role_forbidden"), "a rep does not assign: {}", r.json);
+    assert_eq!(app.get("/v1/leads", &app.hq.token).await.json["items"].as_array().unwrap().len(), 3);
+
+    // The ratings: two criteria warm, fewer cold.
+    let mut b = body("Warm", "0811 2222 3333");
+    b["budget_confirmed"] = json!(false);
+    assert_eq!(put(&app, &app.rep.token, Uuid::new_v4(), b).await.json["rating"], "warm");
+    let mut b = body("Cold", "0811 2222 4444");
+    b["budget_confirmed"] = json!(false);
+    b["expected_purchase_on"] = json!(null);
+    assert_eq!(put(&app, &app.rep.token, Uuid::new_v4(), b).await.json["rating"], "cold");
+    let hot = app.get("/v1/leads?rating=hot", &app.marketing.token).await;
+    assert_eq!(hot.json["items"].as_array().unwrap().len(), 3, "{}", hot.json);
+    let found = app.get("/v1/leads?q=628123", &app.marketing.token).await;
+    assert_eq!(found.json["items"].as_array().unwrap().len(), 2, "{}", found.json);
+}
+
+async fn leads_are_distributed_by_the_policys_rules_in_turn(app: TestApp) {
+    app.set_now(at("2026-11-18T03:00:00Z"));
+    let toml = format!(
+        "[[leads.distribution]]\nbranch = \"JKT\"\nsegment = \"ecommerce\"\nassignees = [\"{}\", \"{}\"]\n\
+         [[leads.distribution]]\nregion = \"Bekasi\"\nassignees = [\"{}\"]\n",
+        app.rep.id, app.rep2.id, app.rep2.id
+    );
+    let r = app.post("/v1/policy/versions", &app.admin.token, json!({ "effective_from": "2026-11-20", "policy": toml })).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    app.set_now(at("2026-11-20T03:00:00Z"));
+    let policy = app.get("/v1/policy", &app.rep.token).await;
+    assert_eq!(policy.json["leads"]["distribution"].as_array().unwrap().len(), 2, "{}", policy.json);
+
+    let mut got = Vec::new();
+    for i in 0..4 {
+        let mut b = body(&format!("Toko Online {i}"), &format!("0813 0000 {i:04}"));
+        b["company"] = json!(format!("Online Shop {}", ["Alpha", "Bravo", "Charlie", "Delta"][i]));
+        b["segment"] = json!("ecommerce");
+        let r = put(&app, &app.marketing.token, Uuid::new_v4(), b).await;
+        assert_eq!(r.status, 201, "{}", r.json);
+        got.push(r.json["assignee_id"].as_str().unwrap().to_string());
+    }
+    let (a, b) = (app.rep.id.to_string(), app.rep2.id.to_string());
+    assert_eq!(got, [a.clone(), b.clone(), a.clone(), b.clone()], "in turn");
+    let mut bekasi = body("Gudang Bekasi", "0813 1111 0000");
+    bekasi["region"] = json!("bekasi");
+    let r = put(&app, &app.marketing.token, Uuid::new_v4(), bekasi).await;
+    assert_eq!(r.json["assignee_id"], json!(app.rep2.id), "criteria match in any case");
+    // No rule: branch marketing's lead waits unassigned; the assignment is audited either way.
+    let r = put(&app, &app.marketing.token, Uuid::new_v4(), body("Walk-in", "0813 2222 0000")).await;
+    assert_eq!(r.json["assignee_id"], Value::Null);
+    let id: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
+    let audit = app.app.repo.list_audit("lead", &id.to_string()).await.unwrap();
+    assert_eq!(audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["lead.created"]);
+    // The rep sees only what is theirs.
+    let mine = app.get("/v1/leads", &app.rep.token).await;
+    assert_eq!(mine.json["items"].as_array().unwrap().len(), 2, "{}", mine.json);
+}
+
+async fn tick(app: &TestApp) {
+    let worker = Worker::new(app.app.clone(), JobsSettings { retry_backoff_ms: 0, ..JobsSettings::default() });
+    worker.enqueue_periodic(app.now()).await.unwrap();
+    drain(app, 3).await;
+}
+
+async fn contact(app: &TestApp, token: &str, lead: Uuid, kind: &str, occurred_at: &str) -> crate::helpers::Resp {
+    let body = json!({ "id": Uuid::new_v4(), "kind": kind, "occurred_at": occurred_at, "summary": "menelepon, minta penawaran" });
+    app.post(&format!("/v1/leads/{lead}/activities"), token, body).await
+}
+
+async fn a_late_first_contact_is_found_once_and_escalated(app: TestApp) {
+    app.set_now(at("2026-11-18T03:00:00Z"));
+    let (url, got) = receiver(vec![]).await;
+    let hook = app.post("/v1/webhooks", &app.admin.token, json!({ "url": url, "events": ["lead.sla_breached"] })).await;
+    assert_eq!(hook.status, 201, "{}", hook.json);
+    let ids: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let r = put(&app, &app.rep.token, *id, body(&format!("Lead {i}"), &format!("0814 0000 {i:04}"))).await;
+        assert_eq!(r.status, 201, "{}", r.json);
+    }
+    // One contacted in time (a note is no contact), one contacted after its deadline, one never.
+    app.set_now(at("2026-11-18T06:00:00Z"));
+    let note = contact(&app, &app.rep.token, ids[0], "note", "2026-11-18T04:00:00Z").await;
+    assert_eq!(note.status, 201, "{}", note.json);
+    assert_eq!(app.get(&format!("/v1/leads/{}", ids[0]), &app.rep.token).await.json["first_contact"]["status"], "pending");
+    assert_eq!(contact(&app, &app.rep.token, ids[0], "whatsapp", "2026-11-18T05:00:00Z").await.status, 201);
+    app.set_now(at("2026-11-19T02:55:00Z"));
+    tick(&app).await;
+    assert!(got.lock().unwrap().is_empty(), "nothing is late before its deadline");
+    app.set_now(at("2026-11-19T03:10:00Z"));
+    assert_eq!(contact(&app, &app.rep.token, ids[1], "call", "2026-11-19T03:05:00Z").await.status, 201);
+    tick(&app).await;
+    tick(&app).await;
+    let events: Vec<Value> = got.lock().unwrap().iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
+    let mut late: Vec<&str> = events.iter().map(|e| e["data"]["lead_id"].as_str().unwrap()).collect();
+    late.sort();
+    let mut want = vec![ids[1].to_string(), ids[2].to_string()];
+    want.sort();
+    assert_eq!(late, want, "each late lead once: {events:?}");
+    assert!(events.iter().all(|e| e["event"] == "lead.sla_breached" && e["data"]["escalate_to"][0] == "supervisor"));
+    let statuses: Vec<Value> = {
+        let mut v = Vec::new();
+        for id in &ids {
+            v.push(app.get(&format!("/v1/leads/{id}"), &app.rep.token).await.json["first_contact"]["status"].clone());
+        }
+        v
+    };
+    assert_eq!(statuses, [json!("met"), json!("late"), json!("late")]);
+    // The supervisor's list.
+    let list = app.get("/v1/leads?sla_breached=true", &app.supervisor.token).await;
+    assert_eq!(list.json["items"].as_array().unwrap().len(), 2, "{}", list.json);
+    let none = app.get("/v1/leads?sla_breached=true", &app.jap_marketing.token).await;
+    assert_eq!(none.json["items"], json!([]), "another branch sees none of them");
+}
+
+async fn the_pipeline_keeps_its_rules_and_the_timeline_its_order(app: TestApp) {
+    app.set_now(at("2026-11-18T03:00:00Z"));
+    let id = Uuid::new_v4();
+    assert_eq!(put(&app, &app.rep.token, id, body("Budi", "0815 0000 0001")).await.status, 201);
+    app.set_now(at("2026-11-18T04:00:00Z"));
+    let stage = |b: Value| {
+        let app = &app;
+        async move { app.post(&format!("/v1/leads/{id}/stage"), &app.rep.token, b).await }
+    };
+    let r = stage(json!({ "stage": "past_client" })).await;
+    assert_eq!((r.status, r.code()), (409, "stage_not_allowed"), "{}", r.json);
+    assert_eq!(stage(json!({ "stage": "quotation_sent" })).await.json["stage"], "quotation_sent");
+    let r = stage(json!({ "stage": "lost" })).await;
+    assert_eq!((r.status, r.code()), (422, "field_required"), "{}", r.json);
+    let r = stage(json!({ "stage": "lost", "lost_reason": "too_expensive" })).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_lost_reason"), "{}", r.json);
+    let r = stage(json!({ "stage": "on_hold" })).await;
+    assert_eq!((r.status, r.code()), (422, "field_required"), "{}", r.json);
+    let r = stage(json!({ "stage": "on_hold", "next_contact_on": "2026-12-01", "note": "tunggu anggaran tahun depan" })).await;
+    assert_eq!((r.status, r.json["next_contact_on"].as_str()), (200, Some("2026-12-01")), "{}", r.json);
+    let again = stage(json!({ "stage": "on_hold", "next_contact_on": "2026-12-01", "note": "tunggu anggaran tahun depan" })).await;
+    assert_eq!(again.json["updated_at"], r.json["updated_at"], "the same move again changes nothing");
+    let r = stage(json!({ "stage": "lost", "lost_reason": "price" })).await;
+    assert_eq!((r.status, r.json["lost_reason"].as_str(), r.json["next_contact_on"].as_str()), (200, Some("price"), None));
+    let r = stage(json!({ "stage": "won" })).await;
+    assert_eq!((r.status, r.code()), (409, "stage_not_allowed"), "a lost deal is reopened first: {}", r.json);
+    assert_eq!(stage(json!({ "stage": "lead" })).await.status, 200);
+    let customer = app.customer_at(-6.2, 106.8).await;
+    let won = stage(json!({ "stage": "won", "customer_id": customer })).await;
+    assert_eq!((won.status, won.json["customer_id"].clone()), (200, json!(customer)), "{}", won.json);
+    let r = app.post(&format!("/v1/leads/{id}/stage"), &app.hq.token, json!({ "stage": "past_client" })).await;
+    assert_eq!((r.status, r.code()), (403, "role_forbidden"), "HQ reads, the branch works");
+
+    // The timeline: the interactions in the order they happened (not logged), with the moves.
+    let call = Uuid::new_v4();
+    let logged = app
+        .post(
+            &format!("/v1/leads/{id}/activities"),
+            &app.rep.token,
+            json!({ "id": call, "kind": "call", "occurred_at": "2026-11-18T03:30:00Z", "summary": "minta penawaran", "answered": true }),
+        )
+        .await;
+    assert_eq!(logged.status, 201, "{}", logged.json);
+    let retry = app
+        .post(
+            &format!("/v1/leads/{id}/activities"),
+            &app.rep.token,
+            json!({ "id": call, "kind": "call", "occurred_at": "2026-11-18T03:30:00Z", "summary": "minta penawaran", "answered": true }),
+        )
+        .await;
+    assert_eq!(retry.status, 200, "a retry is the same entry: {}", retry.json);
+    let r = contact(&app, &app.rep.token, id, "call", "2026-11-17T00:00:00Z").await;
+    assert_eq!((r.status, r.code()), (422, "invalid_field"), "before the lead was received: {}", r.json);
+    let r = app.post(&format!("/v1/leads/{id}/activities"), &app.rep.token, json!({ "kind": "system", "summary": "x" })).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_field"), "{}", r.json);
+    let timeline = app.get(&format!("/v1/leads/{id}/activities"), &app.marketing.token).await;
+    let items = timeline.json["items"].as_array().unwrap();
+    let kinds: Vec<&str> = items.iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["call", "system", "system", "system", "system", "system"], "{}", timeline.json);
+    assert!(items[1]["summary"].as_str().unwrap().starts_with("stage lead → quotation_sent"), "{}", items[1]);
+    assert!(items[2]["summary"].as_str().unwrap().contains("next contact 2026-12-01: tunggu anggaran"), "{}", items[2]);
+    let times: Vec<&str> = items.iter().map(|a| a["occurred_at"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert_eq!(app.get(&format!("/v1/leads/{id}"), &app.rep.token).await.json["first_contact"]["contacted_at"], "2026-11-18T03:30:00Z");
+    let audit = app.app.repo.list_audit("lead", &id.to_string()).await.unwrap();
+    assert_eq!(audit.iter().filter(|e| e.action == "lead.stage_changed").count(), 5);
+}
