@@ -25,7 +25,7 @@ CREATE TABLE leads (
     next_contact_on       DATE,
     assignee_id           UUID REFERENCES users (id),
     -- The distribution rule (its index in the policy) that chose the assignee, if one did.
-    distribution_rule     INTEGER,
+    distribution_rule     BIGINT,
     customer_id           UUID REFERENCES customers (id),
     merged_into           UUID REFERENCES leads (id),
     received_at           TIMESTAMPTZ NOT NULL,

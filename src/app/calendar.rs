@@ -176,6 +176,13 @@ pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Resul
         plan
     };
     let done = app.repo.close_day(branch_id, date, now, &plan).await?;
+    // The follow-ups of cadences due that day or before and still open: missed, escalated.
+    // After the close and whether or not it ran now, so a retry finishes what a failed try began.
+    let event = |f: &crate::domain::cadence::FollowUp| events::event("follow_up.missed", &f.id.to_string(), now, events::follow_up_data(f));
+    let missed_follow_ups = app.repo.miss_follow_ups(branch_id, date, now, &event).await?;
+    if !missed_follow_ups.is_empty() {
+        tracing::info!(branch = %branch.code, %date, count = missed_follow_ups.len(), "follow-ups missed");
+    }
     if let Some(d) = &done {
         tracing::info!(branch = %branch.code, %date, late_visits = d.late_visits.len(), missed_tasks = d.missed_tasks.len(),
                        overdue_reviews = d.overdue_reviews.len(), "day closed");

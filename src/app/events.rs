@@ -15,7 +15,7 @@ use crate::domain::visit::Visit;
 pub const EVENT_JOB: &str = "webhook_event";
 
 /// Every event a subscription may ask for.
-pub const EVENTS: [&str; 9] = [
+pub const EVENTS: [&str; 10] = [
     "visit.submitted",
     "visit.non_compliant",
     "visit.reviewed",
@@ -25,6 +25,7 @@ pub const EVENTS: [&str; 9] = [
     "task.missed",
     "supervisor.daily_digest",
     "lead.sla_breached",
+    "follow_up.missed",
 ];
 
 /// One event as a job. `key` makes it unique: the same change never reports twice.
@@ -54,6 +55,15 @@ pub fn task_data(t: &Task) -> serde_json::Value {
         "task_id": t.id, "customer_id": t.customer_id, "branch_id": t.branch_id, "assignee_id": t.assignee_id,
         "task_type": t.task_type.as_str(), "required_method": t.required_method.as_str(), "due_date": t.due_date,
         "status": t.status.as_str(), "origin": t.origin, "origin_visit_id": t.origin_visit_id,
+    })
+}
+
+/// What a subscriber learns about a missed follow-up.
+pub fn follow_up_data(f: &crate::domain::cadence::FollowUp) -> serde_json::Value {
+    json!({
+        "follow_up_id": f.id, "lead_id": f.lead_id, "quotation_id": f.quotation_id, "branch_id": f.branch_id,
+        "assignee_id": f.assignee_id, "cadence": f.cadence, "step": f.step_name, "due_date": f.due_date,
+        "status": f.status.as_str(), "escalate_to": ["supervisor", "branch_marketing"],
     })
 }
 

@@ -263,7 +263,7 @@ pub struct ActivityInput {
 }
 
 /// The assigned rep, and the branch's marketing and supervisor, work a lead; HQ and admin read it.
-async fn workable(app: &App, actor: &Actor, id: LeadId) -> Result<Lead, AppError> {
+pub(crate) async fn workable_lead(app: &App, actor: &Actor, id: LeadId) -> Result<Lead, AppError> {
     let l = get(app, actor, id).await?;
     super::access::require(
         matches!(actor.role, Role::Sales | Role::BranchMarketing | Role::Supervisor),
@@ -278,7 +278,7 @@ async fn workable(app: &App, actor: &Actor, id: LeadId) -> Result<Lead, AppError
 /// `POST /v1/leads/{id}/activities`: appends an interaction to the timeline (the same id again
 /// is the stored entry). The first call, message, e-mail, meeting or visit is the first contact.
 pub async fn log_activity(app: &App, actor: &Actor, lead_id: LeadId, input: ActivityInput) -> Result<(Activity, bool), AppError> {
-    let l = workable(app, actor, lead_id).await?;
+    let l = workable_lead(app, actor, lead_id).await?;
     if let Some(stored) = app.repo.get_activity(input.id).await? {
         if stored.lead_id != lead_id {
             return Err(AppError::conflict("activity_exists", format!("activity {} belongs to another lead", input.id)));
@@ -327,7 +327,7 @@ pub struct StageInput {
 /// `POST /v1/leads/{id}/stage`: Lost needs a reason from the policy's list, On-Hold the date of
 /// the next contact, Won may link the customer it became. The same move again changes nothing.
 pub async fn change_stage(app: &App, actor: &Actor, id: LeadId, input: StageInput) -> Result<Lead, AppError> {
-    let mut l = workable(app, actor, id).await?;
+    let mut l = workable_lead(app, actor, id).await?;
     let policy = super::policies::policy_now(app).await?;
     let note = text("note", input.note, 2000)?;
     let lost_reason = text("lost_reason", input.lost_reason, 64)?;
@@ -411,7 +411,9 @@ pub async fn change_stage(app: &App, actor: &Actor, id: LeadId, input: StageInpu
         json!({ "from": from.as_str(), "to": l.stage.as_str(), "lost_reason": l.lost_reason, "next_contact_on": l.next_contact_on,
                 "customer_id": l.customer_id }),
     );
-    app.repo.change_lead(LeadChange { lead: &l, activity: &activity, audit: &audit }).await?;
+    // Deal, Lost or On-Hold stop the follow-up cadence (quotation SOP step 5).
+    let stops_cadence = matches!(l.stage, Stage::Won | Stage::Lost | Stage::OnHold);
+    app.repo.change_lead(LeadChange { lead: &l, activity: &activity, audit: &audit, stops_cadence }).await?;
     Ok(l)
 }
 

@@ -16,6 +16,7 @@ mod evidence;
 pub mod export_files;
 pub mod exports;
 pub mod feeds;
+pub mod follow_ups;
 pub mod imports;
 pub mod jobs;
 pub mod leads;

@@ -31,6 +31,8 @@ pub struct LeadChange<'a> {
     pub lead: &'a Lead,
     pub activity: &'a Activity,
     pub audit: &'a AuditEntry,
+    /// The move stops the follow-up cadence: its open follow-ups are cancelled.
+    pub stops_cadence: bool,
 }
 
 #[async_trait]

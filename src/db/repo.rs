@@ -10,6 +10,7 @@ use super::customers::CustomerRepo;
 use super::directory::DirectoryRepo;
 use super::error::RepoError;
 use super::exports::ExportRepo;
+use super::follow_ups::FollowUpRepo;
 use super::intents::ObjectIntentRepo;
 use super::jobs::JobRepo;
 use super::leads::LeadRepo;
@@ -64,6 +65,7 @@ pub trait Repo:
     + ExportRepo
     + PolicyRepo
     + LeadRepo
+    + FollowUpRepo
     + Send
     + Sync
     + 'static

@@ -485,3 +485,88 @@ impl TryFrom<ActivityRow> for crate::domain::lead::Activity {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub struct QuotationRow {
+    pub id: Uuid,
+    pub lead_id: Uuid,
+    pub branch_id: Uuid,
+    pub number: String,
+    pub revision: i64,
+    pub amount: i64,
+    pub discount_pct: f64,
+    pub note: Option<String>,
+    pub status: String,
+    pub sent_on: Option<NaiveDate>,
+    pub approved_by: Option<Uuid>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<QuotationRow> for crate::domain::lead::Quotation {
+    type Error = RepoError;
+    fn try_from(r: QuotationRow) -> Result<Self, RepoError> {
+        Ok(Self {
+            id: r.id.into(),
+            lead_id: r.lead_id.into(),
+            branch_id: r.branch_id.into(),
+            number: r.number,
+            revision: to_u32("revision", r.revision)?,
+            amount: r.amount,
+            discount_pct: r.discount_pct,
+            note: r.note,
+            status: parse("quotation status", &r.status, crate::domain::lead::QuotationStatus::parse)?,
+            sent_on: r.sent_on,
+            approved_by: r.approved_by.map(Into::into),
+            created_by: r.created_by.into(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct FollowUpRow {
+    pub seq: i64,
+    pub id: Uuid,
+    pub branch_id: Uuid,
+    pub assignee_id: Uuid,
+    pub lead_id: Uuid,
+    pub quotation_id: Option<Uuid>,
+    pub cadence: String,
+    pub step: i64,
+    pub step_name: String,
+    pub purpose: String,
+    pub due_date: NaiveDate,
+    pub status: String,
+    pub answered: Option<bool>,
+    pub note: Option<String>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub done_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<FollowUpRow> for crate::domain::cadence::FollowUp {
+    type Error = RepoError;
+    fn try_from(r: FollowUpRow) -> Result<Self, RepoError> {
+        Ok(Self {
+            id: r.id.into(),
+            branch_id: r.branch_id.into(),
+            assignee_id: r.assignee_id.into(),
+            lead_id: r.lead_id.into(),
+            quotation_id: r.quotation_id.map(Into::into),
+            cadence: r.cadence,
+            step: to_u32("step", r.step)?,
+            step_name: r.step_name,
+            purpose: r.purpose,
+            due_date: r.due_date,
+            status: parse("follow-up status", &r.status, crate::domain::cadence::FollowUpStatus::parse)?,
+            answered: r.answered,
+            note: r.note,
+            done_at: r.done_at,
+            done_by: r.done_by.map(Into::into),
+            created_at: r.created_at,
+        })
+    }
+}

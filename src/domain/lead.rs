@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ActivityId, BranchId, CustomerId, LeadId, UserId};
+use super::ids::{ActivityId, BranchId, CustomerId, LeadId, QuotationId, UserId};
 use super::policy::LeadPolicy;
 use super::task::str_enum;
 
@@ -287,6 +287,51 @@ pub fn distribution_rule(policy: &LeadPolicy, branch_code: &str, lead: &Lead) ->
             && eq(&r.segment, &lead.segment)
             && !r.assignees.is_empty()
     })
+}
+
+/// Where a quotation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotationStatus {
+    /// Its discount is beyond the policy: not sent until the supervisor approves.
+    AwaitingApproval,
+    Sent,
+    /// A later revision replaced it.
+    Superseded,
+}
+
+str_enum!(QuotationStatus { AwaitingApproval = "awaiting_approval", Sent = "sent", Superseded = "superseded" });
+
+/// A quotation sent to a lead; each revision (Rev.01, Rev.02 …) is its own.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quotation {
+    pub id: QuotationId,
+    pub lead_id: LeadId,
+    pub branch_id: BranchId,
+    pub number: String,
+    /// 0 for the first, 1 for Rev.01 …
+    pub revision: u32,
+    /// In rupiah.
+    pub amount: i64,
+    pub discount_pct: f64,
+    pub note: Option<String>,
+    pub status: QuotationStatus,
+    /// The branch's day it was sent (the cadence's start).
+    pub sent_on: Option<NaiveDate>,
+    pub approved_by: Option<UserId>,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Quotation {
+    /// `Q-112`, `Q-112 Rev.01` …
+    pub fn label(&self) -> String {
+        match self.revision {
+            0 => self.number.clone(),
+            r => format!("{} Rev.{r:02}", self.number),
+        }
+    }
 }
 
 #[cfg(test)]

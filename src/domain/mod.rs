@@ -3,6 +3,7 @@
 //! parameter), so each rule is tested as a table.
 
 pub mod audit;
+pub mod cadence;
 pub mod classify;
 pub mod customer;
 pub mod directory;

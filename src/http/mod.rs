@@ -12,6 +12,7 @@ mod dates;
 pub mod error;
 pub mod exports;
 mod feeds;
+mod follow_ups;
 mod health;
 mod imports;
 mod json;
@@ -70,6 +71,11 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::GET, "/v1/leads/{lead_id}/activities", web::get().to(leads::activities)),
         (Method::POST, "/v1/leads/{lead_id}/activities", web::post().to(leads::add_activity)),
         (Method::POST, "/v1/leads/{lead_id}/stage", web::post().to(leads::stage)),
+        (Method::GET, "/v1/leads/{lead_id}/quotations", web::get().to(follow_ups::list_quotations)),
+        (Method::PUT, "/v1/leads/{lead_id}/quotations/{quotation_id}", web::put().to(follow_ups::put_quotation)),
+        (Method::POST, "/v1/quotations/{quotation_id}/approve", web::post().to(follow_ups::approve)),
+        (Method::GET, "/v1/follow-ups", web::get().to(follow_ups::list)),
+        (Method::POST, "/v1/follow-ups/{follow_up_id}/done", web::post().to(follow_ups::done)),
         (Method::GET, "/v1/visits", web::get().to(visits::list)),
         (Method::GET, "/v1/visits/{visit_id}", web::get().to(visits::get)),
         (Method::PUT, "/v1/visits/{visit_id}", web::put().to(visits::put)),

@@ -85,6 +85,11 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/v1/leads/{lead_id}/activities", "                         200 404 404 200 404 200 200 200 401 401 401 401"),
     ("POST", "/v1/leads/{lead_id}/activities", "                        201 404 404 201 404 201 403 403 401 401 401 401"),
     ("POST", "/v1/leads/{lead_id}/stage", "                             200 404 404 200 404 200 403 403 401 401 401 401"),
+    ("GET", "/v1/leads/{lead_id}/quotations", "                         200 404 404 200 404 200 200 200 401 401 401 401"),
+    ("PUT", "/v1/leads/{lead_id}/quotations/{quotation_id}", "          201 404 404 201 404 201 403 403 401 401 401 401"),
+    ("POST", "/v1/quotations/{quotation_id}/approve", "                 403 404 404 403 404 200 403 403 401 401 401 401"),
+    ("GET", "/v1/follow-ups", "                                         200 200 200 200 200 200 200 200 401 401 401 401"),
+    ("POST", "/v1/follow-ups/{follow_up_id}/done", "                    200 404 404 200 404 200 403 403 401 401 401 401"),
     ("GET", "/v1/visits", "                                             200 200 200 200 200 200 200 200 401 401 401 401"),
     ("GET", "/v1/visits/{visit_id}", "                                  200 404 404 200 404 200 200 200 401 401 401 401"),
     ("PUT", "/v1/visits/{visit_id}", "                                  200 404 404 403 403 403 403 403 401 401 401 401"),
@@ -220,6 +225,10 @@ struct World {
     feed_path: String,
     /// A JKT lead assigned to the rep.
     lead: Uuid,
+    /// The open first follow-up of a quotation sent to another lead of the rep's, and a
+    /// quotation awaiting the supervisor's approval (its discount) on a third.
+    follow_up: Uuid,
+    awaiting: Uuid,
 }
 
 async fn task_for(app: &TestApp, customer: Uuid, assignee: Uuid, task_type: &str) -> Uuid {
@@ -292,7 +301,26 @@ impl World {
         let lead = Uuid::new_v4();
         let r = app.put(&format!("/v1/leads/{lead}"), &app.marketing.token, lead_body(app, app.rep.id)).await;
         assert_eq!(r.status, 201, "{}", r.json);
-        World { customer, visit, photo, draft, to_submit, task, spare_task, thanks, proposed, export, webhook, token_id, feed_path, lead }
+        let follow_up = sent_quotation(app).await;
+        let awaiting = awaiting_quotation(app).await;
+        World {
+            customer,
+            visit,
+            photo,
+            draft,
+            to_submit,
+            task,
+            spare_task,
+            thanks,
+            proposed,
+            export,
+            webhook,
+            token_id,
+            feed_path,
+            lead,
+            follow_up,
+            awaiting,
+        }
     }
 
     /// Makes again what a successful `method path` used up.
@@ -314,9 +342,39 @@ impl World {
             | ("POST", "/v1/customers/{customer_id}/place-proposal/reject")
             | ("POST", "/hq/customers/{customer_id}/place") => self.proposed = proposed_customer(app).await,
             ("DELETE", "/v1/webhooks/{webhook_id}") => self.webhook = webhook(app).await,
+            ("POST", "/v1/quotations/{quotation_id}/approve") => self.awaiting = awaiting_quotation(app).await,
             _ => {}
         }
     }
+}
+
+/// A new lead of the rep's, entered by branch marketing.
+async fn rep_lead(app: &TestApp) -> Uuid {
+    let lead = Uuid::new_v4();
+    let r = app.put(&format!("/v1/leads/{lead}"), &app.marketing.token, lead_body(app, app.rep.id)).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    lead
+}
+
+/// A quotation sent to a new lead of the rep's: its cadence's first follow-up.
+async fn sent_quotation(app: &TestApp) -> Uuid {
+    let lead = rep_lead(app).await;
+    let r = app
+        .put(&format!("/v1/leads/{lead}/quotations/{}", Uuid::new_v4()), &app.rep.token, json!({ "number": "Q-1", "amount": 5_000_000 }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let list = app.get(&format!("/v1/follow-ups?lead_id={lead}&status=open"), &app.rep.token).await;
+    list.json["items"][0]["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// A quotation whose discount waits for the supervisor.
+async fn awaiting_quotation(app: &TestApp) -> Uuid {
+    let lead = rep_lead(app).await;
+    let id = Uuid::new_v4();
+    let body = json!({ "number": "Q-2", "amount": 5_000_000, "discount_pct": 25 });
+    let r = app.put(&format!("/v1/leads/{lead}/quotations/{id}"), &app.rep.token, body).await;
+    assert_eq!((r.status, r.json["status"].as_str()), (201, Some("awaiting_approval")), "{}", r.json);
+    id
 }
 
 fn lead_body(app: &TestApp, assignee: Uuid) -> Value {
@@ -369,7 +427,9 @@ fn request(app: &TestApp, w: &World, method: &str, template: &str, cell: usize) 
         .replace("{export_id}", &w.export.to_string())
         .replace("{webhook_id}", &w.webhook.to_string())
         .replace("{token_id}", &w.token_id)
-        .replace("{lead_id}", &if method == "PUT" { Uuid::new_v4() } else { w.lead }.to_string())
+        .replace("{lead_id}", &if template == "/v1/leads/{lead_id}" && method == "PUT" { Uuid::new_v4() } else { w.lead }.to_string())
+        .replace("{quotation_id}", &if method == "PUT" { Uuid::new_v4() } else { w.awaiting }.to_string())
+        .replace("{follow_up_id}", &w.follow_up.to_string())
         .replace("{year}", "2026")
         .replace("{path}", "console/console.css")
         .replace("{file}", "visits.csv");
@@ -399,6 +459,13 @@ fn request(app: &TestApp, w: &World, method: &str, template: &str, cell: usize) 
         }
         ("POST", "/v1/leads/{lead_id}/activities") => {
             Payload::Json(json!({ "id": Uuid::new_v4(), "kind": "call", "summary": "menelepon, minta penawaran", "answered": true }))
+        }
+        ("PUT", "/v1/leads/{lead_id}/quotations/{quotation_id}") => {
+            Payload::Json(json!({ "number": format!("Q-{cell}"), "amount": 7_500_000, "discount_pct": 5 }))
+        }
+        ("POST", "/v1/quotations/{quotation_id}/approve") => Payload::Json(json!({})),
+        ("POST", "/v1/follow-ups/{follow_up_id}/done") => {
+            Payload::Json(json!({ "channel": "whatsapp", "answered": true, "note": "penawaran sudah diterima" }))
         }
         ("POST", "/v1/leads/{lead_id}/stage") => {
             Payload::Json(json!({ "stage": "on_hold", "next_contact_on": today + chrono::Days::new(14), "note": "tunggu anggaran" }))

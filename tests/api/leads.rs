@@ -18,7 +18,8 @@ backend_tests!(
     a_lead_is_entered_once_normalised_rated_and_checked_for_duplicates,
     leads_are_distributed_by_the_policys_rules_in_turn,
     a_late_first_contact_is_found_once_and_escalated,
-    the_pipeline_keeps_its_rules_and_the_timeline_its_order
+    the_pipeline_keeps_its_rules_and_the_timeline_its_order,
+    a_quotation_follows_its_cadence_on_the_branch_calendar
 );
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -276,4 +277,143 @@ async fn the_pipeline_keeps_its_rules_and_the_timeline_its_order(app: TestApp) {
     assert_eq!(app.get(&format!("/v1/leads/{id}"), &app.rep.token).await.json["first_contact"]["contacted_at"], "2026-11-18T03:30:00Z");
     let audit = app.app.repo.list_audit("lead", &id.to_string()).await.unwrap();
     assert_eq!(audit.iter().filter(|e| e.action == "lead.stage_changed").count(), 5);
+}
+
+async fn follow_ups(app: &TestApp, lead: Uuid, status: &str) -> Vec<Value> {
+    let r = app.get(&format!("/v1/follow-ups?lead_id={lead}&status={status}"), &app.rep.token).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let mut items = r.json["items"].as_array().unwrap().clone();
+    items.reverse();
+    items
+}
+
+async fn attempt(app: &TestApp, follow_up: &Value, answered: bool) -> crate::helpers::Resp {
+    let id = follow_up["id"].as_str().unwrap();
+    app.post(&format!("/v1/follow-ups/{id}/done"), &app.rep.token, json!({ "channel": "call", "answered": answered, "note": "telepon" }))
+        .await
+}
+
+async fn a_quotation_follows_its_cadence_on_the_branch_calendar(app: TestApp) {
+    app.set_now(at("2026-11-18T03:00:00Z")); // Wednesday 10:00 WIB; Thursday the 19th a holiday
+    let r = app.put("/v1/holidays/2026", &app.admin.token, json!({ "holidays": [{ "date": "2026-11-19", "name": "Libur" }] })).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let (url, got) = receiver(vec![]).await;
+    let hook = app.post("/v1/webhooks", &app.admin.token, json!({ "url": url, "events": ["follow_up.missed"] })).await;
+    assert_eq!(hook.status, 201, "{}", hook.json);
+    let lead = Uuid::new_v4();
+    assert_eq!(put(&app, &app.rep.token, lead, body("Budi", "0816 0000 0001")).await.status, 201);
+    let quote = |id: Uuid, discount: f64| {
+        let app = &app;
+        async move {
+            app.put(
+                &format!("/v1/leads/{lead}/quotations/{id}"),
+                &app.rep.token,
+                json!({ "number": "Q-112", "amount": 12_500_000, "discount_pct": discount }),
+            )
+            .await
+        }
+    };
+
+    // Sent: the lead at Quotation Sent, H+1 due the next working day (the holiday skipped).
+    let first = Uuid::new_v4();
+    let r = quote(first, 5.0).await;
+    assert_eq!(
+        (r.status, r.json["status"].as_str(), r.json["sent_on"].as_str(), r.json["label"].as_str()),
+        (201, Some("sent"), Some("2026-11-18"), Some("Q-112")),
+        "{}",
+        r.json
+    );
+    assert_eq!(quote(first, 5.0).await.status, 200, "a retry");
+    assert_eq!(app.get(&format!("/v1/leads/{lead}"), &app.rep.token).await.json["stage"], "quotation_sent");
+    let open = follow_ups(&app, lead, "open").await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0]["step_name"].as_str(), open[0]["due_date"].as_str()),
+        (Some("receipt_confirmation"), Some("2026-11-20")),
+        "{open:?}"
+    );
+
+    // Done on its day without an answer: H+3 is due two working days after that.
+    app.set_now(at("2026-11-20T03:00:00Z"));
+    let r = attempt(&app, &open[0], false).await;
+    assert_eq!((r.status, r.json["status"].as_str()), (200, Some("done")), "{}", r.json);
+    assert_eq!(attempt(&app, &open[0], false).await.json["done_at"], r.json["done_at"], "done again: the stored one");
+    let open = follow_ups(&app, lead, "open").await;
+    assert_eq!(
+        (open[0]["step_name"].as_str(), open[0]["due_date"].as_str()),
+        (Some("technical_clarification"), Some("2026-11-24")),
+        "{open:?}"
+    );
+
+    // Not done by its day: the day close misses it and escalates, once.
+    app.set_now(at("2026-11-24T17:30:00Z")); // 00:30 WIB on the 25th
+    tick(&app).await;
+    tick(&app).await;
+    let missed = follow_ups(&app, lead, "missed").await;
+    assert_eq!(missed.len(), 1, "{missed:?}");
+    let events: Vec<Value> = got.lock().unwrap().iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0]["event"].as_str(), events[0]["data"]["step"].as_str()),
+        (Some("follow_up.missed"), Some("technical_clarification"))
+    );
+    let r = attempt(&app, &missed[0], true).await;
+    assert_eq!((r.status, r.code()), (409, "follow_up_not_open"), "{}", r.json);
+
+    // A revision (Rev.01) supersedes it and starts its own cadence; three attempts unanswered
+    // and the lead gets a closing message and goes On-Hold.
+    app.set_now(at("2026-11-25T03:00:00Z"));
+    let rev = Uuid::new_v4();
+    let r = quote(rev, 5.0).await;
+    assert_eq!((r.json["revision"].as_u64(), r.json["label"].as_str()), (Some(1), Some("Q-112 Rev.01")), "{}", r.json);
+    let list = app.get(&format!("/v1/leads/{lead}/quotations"), &app.marketing.token).await;
+    let statuses: Vec<&str> = list.json["items"].as_array().unwrap().iter().map(|q| q["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["superseded", "sent"]);
+    for step in ["receipt_confirmation", "technical_clarification", "commercial_follow_up"] {
+        let open = follow_ups(&app, lead, "open").await;
+        assert_eq!((open.len(), open[0]["step_name"].as_str()), (1, Some(step)), "{open:?}");
+        assert_eq!(attempt(&app, &open[0], false).await.status, 200);
+    }
+    let open = follow_ups(&app, lead, "open").await;
+    assert_eq!((open[0]["step_name"].as_str(), open[0]["due_date"].as_str()), (Some("closing_message"), Some("2026-11-26")), "{open:?}");
+    let l = app.get(&format!("/v1/leads/{lead}"), &app.rep.token).await;
+    assert_eq!((l.json["stage"].as_str(), l.json["next_contact_on"].as_str()), (Some("on_hold"), Some("2026-12-25")), "{}", l.json);
+    assert_eq!(attempt(&app, &open[0], false).await.status, 200);
+    assert!(follow_ups(&app, lead, "open").await.is_empty(), "the closing message ends it");
+    let timeline = app.get(&format!("/v1/leads/{lead}/activities"), &app.rep.token).await;
+    let calls = timeline.json["items"].as_array().unwrap().iter().filter(|a| a["kind"] == "call").count();
+    assert_eq!(calls, 5, "every attempt on the timeline: {}", timeline.json);
+
+    // A discount beyond the policy waits for the supervisor; then the cadence starts.
+    let big = Uuid::new_v4();
+    let r = quote(big, 25.0).await;
+    assert_eq!(
+        (r.status, r.json["status"].as_str(), r.json["sent_on"].clone()),
+        (201, Some("awaiting_approval"), Value::Null),
+        "{}",
+        r.json
+    );
+    assert!(follow_ups(&app, lead, "open").await.is_empty());
+    let approve = |token: String| {
+        let app = &app;
+        async move { app.post(&format!("/v1/quotations/{big}/approve"), &token, json!({})).await }
+    };
+    assert_eq!(approve(app.marketing.token.clone()).await.code(), "role_forbidden");
+    assert_eq!(approve(app.jap_marketing.token.clone()).await.status, 404);
+    let ok = approve(app.supervisor.token.clone()).await;
+    assert_eq!(
+        (ok.status, ok.json["status"].as_str(), ok.json["approved_by"].clone()),
+        (200, Some("sent"), json!(app.supervisor.id)),
+        "{}",
+        ok.json
+    );
+    assert_eq!(approve(app.supervisor.token.clone()).await.status, 200, "approved again: the same");
+    assert_eq!(follow_ups(&app, lead, "open").await.len(), 1);
+    assert_eq!(app.get(&format!("/v1/leads/{lead}"), &app.rep.token).await.json["stage"], "quotation_sent");
+
+    // Lost stops the cadence.
+    let r = app.post(&format!("/v1/leads/{lead}/stage"), &app.rep.token, json!({ "stage": "lost", "lost_reason": "competitor" })).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert!(follow_ups(&app, lead, "open").await.is_empty());
+    assert_eq!(follow_ups(&app, lead, "cancelled").await.len(), 1);
 }

@@ -157,24 +157,8 @@ impl LeadRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(lead_id = %c.lead.id))]
     async fn change_lead(&self, c: LeadChange<'_>) -> Result<(), RepoError> {
-        let l = c.lead;
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
-        sqlx::query(
-            "UPDATE leads SET stage = $2, lost_reason = $3, next_contact_on = $4, assignee_id = $5, customer_id = $6, \
-             merged_into = $7, updated_at = $8 WHERE id = $1",
-        )
-        .bind(l.id.0)
-        .bind(l.stage.as_str())
-        .bind(&l.lost_reason)
-        .bind(l.next_contact_on)
-        .bind(uuid_opt(l.assignee_id))
-        .bind(uuid_opt(l.customer_id))
-        .bind(uuid_opt(l.merged_into))
-        .bind(l.updated_at)
-        .execute(&mut *tx)
-        .await?;
-        insert_activity_in(&mut tx, c.activity).await?;
-        append_audit_in(&mut *tx, c.audit).await?;
+        change_lead_in(&mut tx, &c).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -234,9 +218,38 @@ impl LeadRepo for SqlRepo<Db> {
     }
 }
 
+/// Saves a lead's new state with its timeline entry and audit record in the caller's
+/// transaction; a move that stops the cadence cancels the lead's open follow-ups.
+pub(super) async fn change_lead_in(tx: &mut sqlx::Transaction<'_, Db>, c: &LeadChange<'_>) -> Result<(), RepoError> {
+    let l = c.lead;
+    sqlx::query(
+        "UPDATE leads SET stage = $2, lost_reason = $3, next_contact_on = $4, assignee_id = $5, customer_id = $6, \
+         merged_into = $7, updated_at = $8 WHERE id = $1",
+    )
+    .bind(l.id.0)
+    .bind(l.stage.as_str())
+    .bind(&l.lost_reason)
+    .bind(l.next_contact_on)
+    .bind(uuid_opt(l.assignee_id))
+    .bind(uuid_opt(l.customer_id))
+    .bind(uuid_opt(l.merged_into))
+    .bind(l.updated_at)
+    .execute(&mut **tx)
+    .await?;
+    if c.stops_cadence {
+        sqlx::query("UPDATE follow_ups SET status = 'cancelled' WHERE lead_id = $1 AND status = 'open'")
+            .bind(l.id.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    insert_activity_in(tx, c.activity).await?;
+    append_audit_in(&mut **tx, c.audit).await?;
+    Ok(())
+}
+
 /// Appends an activity in the caller's transaction; a contact is the lead's first when it has
 /// none (the earliest contact wins, whatever order they are logged in).
-async fn insert_activity_in(tx: &mut sqlx::Transaction<'_, Db>, a: &Activity) -> Result<bool, RepoError> {
+pub(super) async fn insert_activity_in(tx: &mut sqlx::Transaction<'_, Db>, a: &Activity) -> Result<bool, RepoError> {
     let inserted = sqlx::query(
         "INSERT INTO lead_activities (id, lead_id, kind, occurred_at, summary, answered, actor_id, logged_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",

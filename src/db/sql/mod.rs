@@ -10,6 +10,7 @@ mod classes;
 mod customers;
 mod directory;
 mod exports;
+mod follow_ups;
 mod intents;
 mod jobs;
 mod leads;

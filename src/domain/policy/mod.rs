@@ -24,6 +24,13 @@ pub struct Policy {
     pub summary: SummaryPolicy,
     pub classes: ClassPolicy,
     pub leads: LeadPolicy,
+    /// Follow-up cadences by name: `quotation` (the quotation SOP's H+1 / H+3 / H+5), and any a
+    /// company adds.
+    pub cadences: BTreeMap<String, super::cadence::Cadence>,
+    /// A quotation's discount above this percentage needs the supervisor's approval before it
+    /// is sent (quotation SOP: "Dilarang memberikan persetujuan diskon … tanpa izin dari
+    /// Supervisor").
+    pub max_discount_pct: f64,
     /// Geofence radius for customers that have none of their own, in metres
     /// (RULES.md §2, interpretation: 150 m).
     pub default_geofence_radius_m: f64,
@@ -113,6 +120,8 @@ impl Default for Policy {
             summary: SummaryPolicy::default(),
             classes: ClassPolicy::default(),
             leads: LeadPolicy::default(),
+            cadences: BTreeMap::from([("quotation".to_string(), super::cadence::quotation_default())]),
+            max_discount_pct: 10.0,
             default_geofence_radius_m: 150.0,
             revisit_due_working_days: 3,
             findings: table.into_iter().map(|(code, severity, penalty)| (code, FindingRule { severity, penalty })).collect(),
@@ -212,6 +221,30 @@ impl Policy {
         }
         if let Some(i) = l.distribution.iter().position(|r| r.assignees.is_empty()) {
             problems.push(format!("policy.leads.distribution[{i}] must name at least one assignee"));
+        }
+        if !(self.max_discount_pct.is_finite() && (0.0..=100.0).contains(&self.max_discount_pct)) {
+            problems.push("policy.max_discount_pct must be 0..=100".to_string());
+        }
+        if !self.cadences.contains_key("quotation") {
+            problems.push("policy.cadences.quotation is required (the quotation SOP's follow-up)".to_string());
+        }
+        for (name, c) in &self.cadences {
+            if c.steps.is_empty() || c.steps.len() > 20 {
+                problems.push(format!("policy.cadences.{name} needs 1 to 20 steps"));
+            }
+            if let Some(s) = c
+                .steps
+                .iter()
+                .find(|s| s.offset_working_days > 60 || s.name.trim().is_empty() || s.name == crate::domain::cadence::CLOSING_MESSAGE)
+            {
+                problems.push(format!(
+                    "policy.cadences.{name}: step {:?} needs a name (not closing_message) and an offset of 0–60 working days",
+                    s.name
+                ));
+            }
+            if c.on_hold_days > 366 {
+                problems.push(format!("policy.cadences.{name}.on_hold_days must be at most 366"));
+            }
         }
         for (code, rule) in &self.findings {
             if rule.penalty > 100 {

@@ -1,0 +1,66 @@
+//! Quotations and the follow-up tasks of cadences.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::error::RepoError;
+use super::jobs::NewJob;
+use super::leads::LeadChange;
+use crate::domain::cadence::{FollowUp, FollowUpStatus};
+use crate::domain::ids::{BranchId, FollowUpId, LeadId, QuotationId, UserId};
+use crate::domain::lead::Quotation;
+use crate::domain::page::{Page, Paged};
+use crate::domain::role::Scope;
+
+/// A quotation written with what it starts: its cadence's first follow-up (when it is sent) and
+/// the lead's move to Quotation Sent, in one transaction.
+pub struct QuotationWrite<'a> {
+    pub quotation: &'a Quotation,
+    pub first_follow_up: Option<&'a FollowUp>,
+    pub lead: Option<LeadChange<'a>>,
+}
+
+/// A follow-up done, with what follows it: the next step (or the closing message), its
+/// timeline entry, and the lead's move to On-Hold when it stopped answering.
+pub struct FollowUpDone<'a> {
+    pub follow_up: &'a FollowUp,
+    pub next: Option<&'a FollowUp>,
+    pub lead: LeadChange<'a>,
+}
+
+/// Which follow-ups a list reads.
+#[derive(Debug, Clone)]
+pub struct FollowUpFilter {
+    pub scope: Scope,
+    pub assignee_id: Option<UserId>,
+    pub lead_id: Option<LeadId>,
+    pub status: Option<FollowUpStatus>,
+    pub due_to: Option<NaiveDate>,
+}
+
+#[async_trait]
+pub trait FollowUpRepo: Send + Sync {
+    /// Stores a new quotation (`false`: one of that id exists, and nothing is written); the
+    /// lead's earlier quotations are superseded and their open follow-ups cancelled.
+    async fn insert_quotation(&self, w: QuotationWrite<'_>) -> Result<bool, RepoError>;
+    /// Marks an awaiting quotation sent, with what sending starts (`false`: it was not awaiting).
+    async fn send_approved_quotation(&self, w: QuotationWrite<'_>) -> Result<bool, RepoError>;
+    async fn get_quotation(&self, id: QuotationId) -> Result<Option<Quotation>, RepoError>;
+    /// The lead's quotations, first to last.
+    async fn list_quotations(&self, lead: LeadId) -> Result<Vec<Quotation>, RepoError>;
+    async fn get_follow_up(&self, id: FollowUpId) -> Result<Option<FollowUp>, RepoError>;
+    async fn list_follow_ups(&self, f: &FollowUpFilter, page: Page) -> Result<Paged<FollowUp>, RepoError>;
+    /// How many of the quotation's attempts the lead did not answer.
+    async fn unanswered_attempts(&self, quotation: QuotationId) -> Result<u32, RepoError>;
+    /// Records a follow-up done with what follows it (`false`: it was no longer open).
+    async fn complete_follow_up(&self, d: FollowUpDone<'_>) -> Result<bool, RepoError>;
+    /// The day close: the branch's open follow-ups due on or before `date` become missed, each
+    /// with the event `event` makes of it; returns them.
+    async fn miss_follow_ups(
+        &self,
+        branch: BranchId,
+        date: NaiveDate,
+        now: DateTime<Utc>,
+        event: &(dyn for<'a> Fn(&'a FollowUp) -> NewJob + Send + Sync),
+    ) -> Result<Vec<FollowUp>, RepoError>;
+}

@@ -1,0 +1,250 @@
+//! FollowUpRepo's statements, once for both backends (`Db` is the backend this copy is compiled for).
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::QueryBuilder;
+
+use super::leads::change_lead_in;
+use super::shared::*;
+use super::Db;
+use crate::db::columns::*;
+use crate::db::dialect::Dialect;
+use crate::db::error::RepoError;
+use crate::db::follow_ups::{FollowUpDone, FollowUpFilter, FollowUpRepo, QuotationWrite};
+use crate::db::jobs::NewJob;
+use crate::db::pool::SqlRepo;
+use crate::db::rows::*;
+use crate::domain::cadence::FollowUp;
+use crate::domain::ids::{BranchId, FollowUpId, LeadId, QuotationId};
+use crate::domain::lead::Quotation;
+use crate::domain::page::{Page, Paged};
+
+#[async_trait]
+impl FollowUpRepo for SqlRepo<Db> {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(quotation_id = %w.quotation.id))]
+    async fn insert_quotation(&self, w: QuotationWrite<'_>) -> Result<bool, RepoError> {
+        let q = w.quotation;
+        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO quotations ({QUOTATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(q.id.0)
+        .bind(q.lead_id.0)
+        .bind(q.branch_id.0)
+        .bind(&q.number)
+        .bind(i64::from(q.revision))
+        .bind(q.amount)
+        .bind(q.discount_pct)
+        .bind(&q.note)
+        .bind(q.status.as_str())
+        .bind(q.sent_on)
+        .bind(uuid_opt(q.approved_by))
+        .bind(q.created_by.0)
+        .bind(q.created_at)
+        .bind(q.updated_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE quotations SET status = 'superseded', updated_at = $3 WHERE lead_id = $1 AND id <> $2 AND status <> 'superseded'",
+        )
+        .bind(q.lead_id.0)
+        .bind(q.id.0)
+        .bind(q.created_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE follow_ups SET status = 'cancelled' WHERE lead_id = $1 AND status = 'open'")
+            .bind(q.lead_id.0)
+            .execute(&mut *tx)
+            .await?;
+        finish_write(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(quotation_id = %w.quotation.id))]
+    async fn send_approved_quotation(&self, w: QuotationWrite<'_>) -> Result<bool, RepoError> {
+        let q = w.quotation;
+        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
+        let sent = sqlx::query(
+            "UPDATE quotations SET status = $2, sent_on = $3, approved_by = $4, updated_at = $5 \
+             WHERE id = $1 AND status = 'awaiting_approval'",
+        )
+        .bind(q.id.0)
+        .bind(q.status.as_str())
+        .bind(q.sent_on)
+        .bind(uuid_opt(q.approved_by))
+        .bind(q.updated_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !sent {
+            return Ok(false);
+        }
+        finish_write(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(quotation_id = %id))]
+    async fn get_quotation(&self, id: QuotationId) -> Result<Option<Quotation>, RepoError> {
+        let row: Option<QuotationRow> = sqlx::query_as(&format!("SELECT {QUOTATION_COLUMNS} FROM quotations WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(lead_id = %lead))]
+    async fn list_quotations(&self, lead: LeadId) -> Result<Vec<Quotation>, RepoError> {
+        let rows: Vec<QuotationRow> =
+            sqlx::query_as(&format!("SELECT {QUOTATION_COLUMNS} FROM quotations WHERE lead_id = $1 ORDER BY revision"))
+                .bind(lead.0)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(follow_up_id = %id))]
+    async fn get_follow_up(&self, id: FollowUpId) -> Result<Option<FollowUp>, RepoError> {
+        let row: Option<FollowUpRow> = sqlx::query_as(&format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn list_follow_ups(&self, f: &FollowUpFilter, page: Page) -> Result<Paged<FollowUp>, RepoError> {
+        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups WHERE 1 = 1"));
+        push_scope(&mut qb, f.scope, "assignee_id", "branch_id");
+        if let Some(a) = f.assignee_id {
+            qb.push(" AND assignee_id = ").push_bind(a.0);
+        }
+        if let Some(l) = f.lead_id {
+            qb.push(" AND lead_id = ").push_bind(l.0);
+        }
+        if let Some(s) = f.status {
+            qb.push(" AND status = ").push_bind(s.as_str());
+        }
+        if let Some(d) = f.due_to {
+            qb.push(" AND due_date <= ").push_bind(d);
+        }
+        push_page(&mut qb, page, "seq");
+        let rows: Vec<FollowUpRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        paginate(rows, page.limit, |r| r.seq, TryInto::try_into)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(quotation_id = %quotation))]
+    async fn unanswered_attempts(&self, quotation: QuotationId) -> Result<u32, RepoError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM follow_ups WHERE quotation_id = $1 AND status = 'done' AND answered = FALSE")
+            .bind(quotation.0)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(follow_up_id = %d.follow_up.id))]
+    async fn complete_follow_up(&self, d: FollowUpDone<'_>) -> Result<bool, RepoError> {
+        let f = d.follow_up;
+        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
+        let done = sqlx::query(
+            "UPDATE follow_ups SET status = $2, answered = $3, note = $4, done_at = $5, done_by = $6 WHERE id = $1 AND status = 'open'",
+        )
+        .bind(f.id.0)
+        .bind(f.status.as_str())
+        .bind(f.answered)
+        .bind(&f.note)
+        .bind(f.done_at)
+        .bind(uuid_opt(f.done_by))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !done {
+            return Ok(false);
+        }
+        if let Some(next) = d.next {
+            insert_follow_up_in(&mut tx, next).await?;
+        }
+        change_lead_in(&mut tx, &d.lead).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(branch_id = %branch, %date))]
+    async fn miss_follow_ups(
+        &self,
+        branch: BranchId,
+        date: NaiveDate,
+        now: DateTime<Utc>,
+        event: &(dyn for<'a> Fn(&'a FollowUp) -> NewJob + Send + Sync),
+    ) -> Result<Vec<FollowUp>, RepoError> {
+        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
+        let rows: Vec<FollowUpRow> = sqlx::query_as(&format!(
+            "SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups WHERE branch_id = $1 AND status = 'open' AND due_date <= $2 ORDER BY due_date, seq"
+        ))
+        .bind(branch.0)
+        .bind(date)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut missed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut f: FollowUp = row.try_into()?;
+            sqlx::query("UPDATE follow_ups SET status = 'missed' WHERE id = $1").bind(f.id.0).execute(&mut *tx).await?;
+            f.status = crate::domain::cadence::FollowUpStatus::Missed;
+            let job = event(&f);
+            enqueue_job_in(&mut *tx, &job, now).await?;
+            missed.push(f);
+        }
+        tx.commit().await?;
+        Ok(missed)
+    }
+}
+
+/// What a quotation's write starts: the first follow-up and the lead's move.
+async fn finish_write(tx: &mut sqlx::Transaction<'_, Db>, w: &QuotationWrite<'_>) -> Result<(), RepoError> {
+    if let Some(f) = w.first_follow_up {
+        insert_follow_up_in(tx, f).await?;
+    }
+    if let Some(change) = &w.lead {
+        change_lead_in(tx, change).await?;
+    }
+    Ok(())
+}
+
+/// A follow-up, once per quotation and step (a racing retry adds nothing).
+async fn insert_follow_up_in(tx: &mut sqlx::Transaction<'_, Db>, f: &FollowUp) -> Result<bool, RepoError> {
+    let inserted = sqlx::query(
+        "INSERT INTO follow_ups (id, branch_id, assignee_id, lead_id, quotation_id, cadence, step, step_name, purpose, due_date, \
+         status, answered, note, done_at, done_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING",
+    )
+    .bind(f.id.0)
+    .bind(f.branch_id.0)
+    .bind(f.assignee_id.0)
+    .bind(f.lead_id.0)
+    .bind(uuid_opt(f.quotation_id))
+    .bind(&f.cadence)
+    .bind(i64::from(f.step))
+    .bind(&f.step_name)
+    .bind(&f.purpose)
+    .bind(f.due_date)
+    .bind(f.status.as_str())
+    .bind(f.answered)
+    .bind(&f.note)
+    .bind(f.done_at)
+    .bind(uuid_opt(f.done_by))
+    .bind(f.created_at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    Ok(inserted)
+}

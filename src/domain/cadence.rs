@@ -1,0 +1,150 @@
+//! Follow-up cadences as data: the steps a follow-up takes after a quotation (H+1 receipt,
+//! H+3 technical, H+5 commercial) or a service, each due a number of working days after the
+//! start or after the previous step was done, and what stops them. A new cadence is a policy
+//! entry, not code.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::{BranchId, FollowUpId, LeadId, QuotationId, UserId};
+use super::task::str_enum;
+use super::time::Calendar;
+
+/// What a step's due date counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anchor {
+    /// The cadence's start (the quotation sent, the service done).
+    Start,
+    /// The day the previous step was done (or the start, for the first).
+    Previous,
+}
+
+/// One step of a cadence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CadenceStep {
+    /// A stable name (`receipt_confirmation`).
+    pub name: String,
+    /// Due this many working days after its anchor.
+    pub offset_working_days: u32,
+    pub anchor: Anchor,
+    /// What the step is for, shown on the task.
+    pub purpose: String,
+}
+
+/// A cadence: its steps and when it gives up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cadence {
+    pub steps: Vec<CadenceStep>,
+    /// After this many attempts the lead did not answer (0: never), one closing-message step
+    /// is due the next working day and the lead goes On-Hold …
+    #[serde(default)]
+    pub max_unanswered: u32,
+    /// … with its next contact this many days later.
+    #[serde(default)]
+    pub on_hold_days: u32,
+}
+
+/// The quotation SOP's cadence. "Satu hari kerja setelah penawaran dikirim" (H+1); "dua hingga
+/// tiga hari setelah konfirmasi" (H+3: two working days after the confirmation was done);
+/// "dua hingga tiga hari setelah follow-up teknis" (H+5: two after the technical one). "Jika
+/// klien tidak merespons setelah 3 kali upaya follow-up … kirimkan satu pesan penutup … lalu
+/// ubah statusnya menjadi On-Hold."
+pub fn quotation_default() -> Cadence {
+    let step = |name: &str, days, anchor, purpose: &str| CadenceStep {
+        name: name.into(),
+        offset_working_days: days,
+        anchor,
+        purpose: purpose.into(),
+    };
+    Cadence {
+        steps: vec![
+            step(
+                "receipt_confirmation",
+                1,
+                Anchor::Start,
+                "Pastikan penawaran sudah diterima (bukan di folder spam); jangan langsung menanyakan keputusan.",
+            ),
+            step(
+                "technical_clarification",
+                2,
+                Anchor::Previous,
+                "Tanyakan spesifikasi atau lingkup kerja yang perlu dijelaskan lebih detail.",
+            ),
+            step(
+                "commercial_follow_up",
+                2,
+                Anchor::Previous,
+                "Bahas tanggapan atas harga dan termin pembayaran; negosiasi dalam batas wewenang.",
+            ),
+        ],
+        max_unanswered: 3,
+        on_hold_days: 30,
+    }
+}
+
+/// The name of the step a cadence adds when the lead stopped answering.
+pub const CLOSING_MESSAGE: &str = "closing_message";
+
+/// When step `index` is due: from the start, or from the day the previous step was done.
+pub fn due(cadence: &Cadence, index: usize, start: NaiveDate, previous_done: Option<NaiveDate>, cal: &Calendar) -> Option<NaiveDate> {
+    let step = cadence.steps.get(index)?;
+    let from = match step.anchor {
+        Anchor::Start => start,
+        Anchor::Previous => previous_done.unwrap_or(start),
+    };
+    Some(cal.add_working_days(from, step.offset_working_days))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpStatus {
+    Open,
+    Done,
+    Missed,
+    Cancelled,
+}
+
+str_enum!(FollowUpStatus { Open = "open", Done = "done", Missed = "missed", Cancelled = "cancelled" });
+
+/// One follow-up task of a cadence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FollowUp {
+    pub id: FollowUpId,
+    pub branch_id: BranchId,
+    pub assignee_id: UserId,
+    pub lead_id: LeadId,
+    /// The quotation whose cadence this is.
+    pub quotation_id: Option<QuotationId>,
+    pub cadence: String,
+    /// The step's index in the cadence (the closing message: one past the last).
+    pub step: u32,
+    pub step_name: String,
+    pub purpose: String,
+    pub due_date: NaiveDate,
+    pub status: FollowUpStatus,
+    /// Whether the lead answered the attempt.
+    pub answered: Option<bool>,
+    pub note: Option<String>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub done_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quotation_cadence_counts_working_days_from_its_anchor() {
+        let c = quotation_default();
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        // Friday 20 November 2026, the Monday a holiday.
+        let cal = Calendar::new(crate::domain::directory::MONDAY_TO_FRIDAY, [d("2026-11-23")]);
+        assert_eq!(due(&c, 0, d("2026-11-20"), None, &cal), Some(d("2026-11-24")), "H+1 skips the weekend and the holiday");
+        assert_eq!(due(&c, 1, d("2026-11-20"), Some(d("2026-11-25")), &cal), Some(d("2026-11-27")), "two after it was done");
+        assert_eq!(due(&c, 3, d("2026-11-20"), None, &cal), None);
+    }
+}

@@ -1,0 +1,114 @@
+//! Quotations (`/v1/leads/{id}/quotations`, `/v1/quotations/{id}/approve`) and the follow-up
+//! tasks of their cadence (`/v1/follow-ups`).
+
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::auth::Authed;
+use super::error::ApiError;
+use super::requests;
+use super::responses::List;
+use crate::app::follow_ups::{self, DoneInput, FollowUpFilter, QuotationInput};
+use crate::app::App;
+use crate::domain::cadence::FollowUpStatus;
+use crate::domain::ids::{FollowUpId, LeadId, QuotationId, UserId};
+use crate::domain::lead::{ActivityKind, Quotation};
+use crate::domain::role::Scope;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotationBody {
+    pub number: String,
+    pub amount: i64,
+    #[serde(default)]
+    pub discount_pct: f64,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FollowUpListQuery {
+    /// `me` or a user id.
+    pub assignee: Option<String>,
+    pub lead_id: Option<Uuid>,
+    pub status: Option<FollowUpStatus>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
+    pub due_to: Option<NaiveDate>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoneBody {
+    pub channel: ActivityKind,
+    pub answered: bool,
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBody {}
+
+fn view(q: &Quotation) -> serde_json::Value {
+    let mut v = serde_json::to_value(q).unwrap_or_default();
+    v["label"] = serde_json::json!(q.label());
+    v
+}
+
+pub async fn put_quotation(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    path: web::Path<(Uuid, Uuid)>,
+    body: super::json::Json<QuotationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (lead, id) = path.into_inner();
+    let b = body.into_inner();
+    let note = requests::text("note", b.note, 2000)?;
+    let input = QuotationInput { number: b.number, amount: b.amount, discount_pct: b.discount_pct, note };
+    let (q, created) = follow_ups::put_quotation(&app, &actor, LeadId(lead), QuotationId(id), input).await?;
+    Ok(if created { HttpResponse::Created().json(view(&q)) } else { HttpResponse::Ok().json(view(&q)) })
+}
+
+pub async fn list_quotations(app: web::Data<App>, Authed(actor): Authed, lead: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let items: Vec<serde_json::Value> = follow_ups::quotations(&app, &actor, LeadId(lead.into_inner())).await?.iter().map(view).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn approve(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    _body: super::json::OptionalJson<ApproveBody>,
+) -> Result<HttpResponse, ApiError> {
+    let q = follow_ups::approve(&app, &actor, QuotationId(id.into_inner())).await?;
+    Ok(HttpResponse::Ok().json(view(&q)))
+}
+
+pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<FollowUpListQuery>) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let page = requests::page(q.limit, q.cursor.as_deref())?;
+    let assignee_id = match q.assignee.as_deref() {
+        None | Some("") => None,
+        Some("me") => Some(actor.id),
+        Some(s) => Some(UserId(s.parse().map_err(|_| ApiError::bad_request("invalid_query", "assignee is `me` or a user id"))?)),
+    };
+    let filter =
+        FollowUpFilter { scope: Scope::nothing(), assignee_id, lead_id: q.lead_id.map(LeadId), status: q.status, due_to: q.due_to };
+    let paged = follow_ups::list(&app, &actor, filter, page).await?;
+    Ok(HttpResponse::Ok().json(List::from_paged(paged, |f| f)))
+}
+
+pub async fn done(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    body: super::json::Json<DoneBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let f =
+        follow_ups::done(&app, &actor, FollowUpId(id.into_inner()), DoneInput { channel: b.channel, answered: b.answered, note: b.note })
+            .await?;
+    Ok(HttpResponse::Ok().json(f))
+}
