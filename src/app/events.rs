@@ -15,7 +15,7 @@ use crate::domain::visit::Visit;
 pub const EVENT_JOB: &str = "webhook_event";
 
 /// Every event a subscription may ask for.
-pub const EVENTS: [&str; 10] = [
+pub const EVENTS: [&str; 11] = [
     "visit.submitted",
     "visit.non_compliant",
     "visit.reviewed",
@@ -26,6 +26,7 @@ pub const EVENTS: [&str; 10] = [
     "supervisor.daily_digest",
     "lead.sla_breached",
     "follow_up.missed",
+    "after_service.complaint",
 ];
 
 /// One event as a job. `key` makes it unique: the same change never reports twice.
@@ -61,7 +62,8 @@ pub fn task_data(t: &Task) -> serde_json::Value {
 /// What a subscriber learns about a missed follow-up.
 pub fn follow_up_data(f: &crate::domain::cadence::FollowUp) -> serde_json::Value {
     json!({
-        "follow_up_id": f.id, "lead_id": f.lead_id, "quotation_id": f.quotation_id, "branch_id": f.branch_id,
+        "follow_up_id": f.id, "lead_id": f.lead_id, "quotation_id": f.quotation_id, "customer_id": f.customer_id,
+        "service_case_id": f.service_case_id, "branch_id": f.branch_id,
         "assignee_id": f.assignee_id, "cadence": f.cadence, "step": f.step_name, "due_date": f.due_date,
         "status": f.status.as_str(), "escalate_to": ["supervisor", "branch_marketing"],
     })

@@ -20,8 +20,8 @@ use super::{App, AppError};
 pub use crate::db::FollowUpFilter;
 use crate::db::{FollowUpDone, LeadChange, QuotationWrite};
 use crate::domain::audit::AuditEntry;
-use crate::domain::cadence::{self, Cadence, FollowUp, FollowUpStatus, CLOSING_MESSAGE};
-use crate::domain::ids::{ActivityId, FollowUpId, LeadId, QuotationId};
+use crate::domain::cadence::{self, Cadence, FollowUp, FollowUpStatus, Satisfaction, ServiceCase, ServiceKind, CLOSING_MESSAGE};
+use crate::domain::ids::{ActivityId, CustomerId, FollowUpId, LeadId, QuotationId, ServiceCaseId, UserId};
 use crate::domain::lead::{Activity, ActivityKind, Lead, Quotation, QuotationStatus, Stage};
 use crate::domain::page::{Page, Paged};
 use crate::domain::role::{Actor, Role};
@@ -29,6 +29,8 @@ use crate::domain::time::local_date;
 
 /// The cadence quotations follow.
 const QUOTATION_CADENCE: &str = "quotation";
+/// The cadence after a complaint resolved or a service delivered.
+const AFTER_SERVICE_CADENCE: &str = "after_service";
 
 /// What a quotation says.
 #[derive(Debug, Clone)]
@@ -52,9 +54,9 @@ fn system_entry(l: &Lead, actor: &Actor, at: chrono::DateTime<chrono::Utc>, summ
     }
 }
 
-async fn cadence_of(app: &App) -> Result<Cadence, AppError> {
+async fn cadence_of(app: &App, name: &str) -> Result<Cadence, AppError> {
     let policy = super::policies::policy_now(app).await?;
-    policy.cadences.get(QUOTATION_CADENCE).cloned().ok_or_else(|| AppError::internal("the policy has no quotation cadence"))
+    policy.cadences.get(name).cloned().ok_or_else(|| AppError::internal(format!("the policy has no {name} cadence")))
 }
 
 /// Step `index` of the quotation's cadence as a follow-up, due from `previous_done` (or the
@@ -72,8 +74,10 @@ fn step_task(c: &Cadence, index: usize, q: &Quotation, l: &Lead, due_date: Naive
         id: FollowUpId(uuid::Uuid::new_v5(&q.id.0, format!("step:{index}").as_bytes())),
         branch_id: l.branch_id,
         assignee_id: l.assignee_id.unwrap_or(q.created_by),
-        lead_id: l.id,
+        lead_id: Some(l.id),
         quotation_id: Some(q.id),
+        customer_id: None,
+        service_case_id: None,
         cadence: QUOTATION_CADENCE.to_string(),
         step: index as u32,
         step_name: name,
@@ -84,6 +88,8 @@ fn step_task(c: &Cadence, index: usize, q: &Quotation, l: &Lead, due_date: Naive
         note: None,
         done_at: None,
         done_by: None,
+        outcome: None,
+        finding: None,
         created_at: now,
     }
 }
@@ -94,7 +100,7 @@ async fn sending(app: &App, actor: &Actor, mut lead: Lead, q: &Quotation) -> Res
     let branch = app.branch(lead.branch_id).await?;
     let sent_on = q.sent_on.ok_or_else(|| AppError::internal("a quotation sent without a date"))?;
     let cal = super::calendar::calendar(app, &branch, sent_on).await?;
-    let c = cadence_of(app).await?;
+    let c = cadence_of(app, QUOTATION_CADENCE).await?;
     let due = cadence::due(&c, 0, sent_on, None, &cal).ok_or_else(|| AppError::internal("a cadence without steps"))?;
     let first = step_task(&c, 0, q, &lead, due, q.updated_at);
     let from = lead.stage;
@@ -263,12 +269,22 @@ pub async fn list(app: &App, actor: &Actor, mut filter: FollowUpFilter, page: Pa
     Ok(app.repo.list_follow_ups(&filter, page).await?)
 }
 
-/// How a follow-up was carried out.
-#[derive(Debug, Clone)]
+/// How a follow-up was carried out, and (after a service) its checklist.
+#[derive(Debug, Clone, Default)]
 pub struct DoneInput {
-    pub channel: ActivityKind,
+    pub channel: Option<ActivityKind>,
     pub answered: bool,
     pub note: String,
+    /// After-service: "Tanyakan kondisi … pasca servis" was asked.
+    pub condition_asked: Option<bool>,
+    pub satisfaction: Option<Satisfaction>,
+    /// What the customer complained of (escalated to the supervisor).
+    pub complaint: Option<String>,
+    /// "Ajukan permintaan testimoni jika pelanggan puas" and "Kirim tautan review".
+    pub testimonial_requested: Option<bool>,
+    pub review_link: Option<String>,
+    /// The customer left the testimonial.
+    pub testimonial_given: Option<bool>,
 }
 
 /// `POST /v1/follow-ups/{id}/done`: the attempt, logged on the lead's timeline; the next step
@@ -276,18 +292,22 @@ pub struct DoneInput {
 /// again, it returns the stored follow-up.
 pub async fn done(app: &App, actor: &Actor, id: FollowUpId, input: DoneInput) -> Result<FollowUp, AppError> {
     let not_found = || AppError::not_found("follow_up_not_found", format!("follow-up {id} not found"));
-    let mut f = app.repo.get_follow_up(id).await?.ok_or_else(not_found)?;
+    let f = app.repo.get_follow_up(id).await?.ok_or_else(not_found)?;
     if !actor.can_see(f.assignee_id, f.branch_id) {
         return Err(not_found());
     }
-    let mut lead = leads_app::workable_lead(app, actor, f.lead_id).await?;
+    super::access::require(
+        matches!(actor.role, Role::Sales | Role::BranchMarketing | Role::Supervisor),
+        "follow-ups are done by their rep and their branch",
+    )?;
     if f.status != FollowUpStatus::Open {
         return match f.status {
             FollowUpStatus::Done => Ok(f),
             _ => Err(AppError::conflict("follow_up_not_open", format!("follow-up {id} is {}", f.status.as_str()))),
         };
     }
-    if !input.channel.is_contact() {
+    let channel = input.channel.unwrap_or(ActivityKind::Call);
+    if !channel.is_contact() {
         return Err(AppError::invalid("invalid_field", "channel: call, whatsapp, email, meeting or visit"));
     }
     let note = input.note.trim().to_string();
@@ -297,20 +317,39 @@ pub async fn done(app: &App, actor: &Actor, id: FollowUpId, input: DoneInput) ->
     if input.note.chars().count() > 2000 {
         return Err(AppError::invalid("field_too_long", "note: at most 2000 characters"));
     }
+    match (f.lead_id, f.service_case_id) {
+        (Some(lead), _) => quotation_step_done(app, actor, f, lead, channel, note, input.answered).await,
+        (None, Some(case)) => after_service_done(app, actor, f, case, channel, note, input).await,
+        (None, None) => Err(AppError::internal("a follow-up of nothing")),
+    }
+}
+
+async fn quotation_step_done(
+    app: &App,
+    actor: &Actor,
+    mut f: FollowUp,
+    lead_id: LeadId,
+    channel: ActivityKind,
+    note: String,
+    answered: bool,
+) -> Result<FollowUp, AppError> {
+    let id = f.id;
+    let not_found = || AppError::not_found("follow_up_not_found", format!("follow-up {id} not found"));
+    let mut lead = leads_app::workable_lead(app, actor, lead_id).await?;
     let now = app.now();
     let branch = app.branch(f.branch_id).await?;
     let today = local_date(now, branch.time_zone);
     f.status = FollowUpStatus::Done;
-    f.answered = Some(input.answered);
+    f.answered = Some(answered);
     f.note = Some(note.clone());
     f.done_at = Some(now);
     f.done_by = Some(actor.id);
-    let c = cadence_of(app).await?;
+    let c = cadence_of(app, QUOTATION_CADENCE).await?;
     let q = match f.quotation_id {
         Some(qid) => app.repo.get_quotation(qid).await?.ok_or_else(|| AppError::internal("a follow-up without its quotation"))?,
         None => return Err(AppError::internal("a quotation follow-up without its quotation")),
     };
-    let unanswered = app.repo.unanswered_attempts(q.id).await? + u32::from(!input.answered);
+    let unanswered = app.repo.unanswered_attempts(Some(q.id), None).await? + u32::from(!answered);
     let cal = super::calendar::calendar(app, &branch, today).await?;
     let closing = f.step_name == CLOSING_MESSAGE;
     let give_up = !closing && c.max_unanswered > 0 && unanswered >= c.max_unanswered;
@@ -322,9 +361,8 @@ pub async fn done(app: &App, actor: &Actor, id: FollowUpId, input: DoneInput) ->
         let index = f.step as usize + 1;
         cadence::due(&c, index, q.sent_on.unwrap_or(today), Some(today), &cal).map(|due| step_task(&c, index, &q, &lead, due, now))
     };
-    let mut summary = format!("{} ({}): {note}", f.step_name, if input.answered { "answered" } else { "no answer" });
-    let mut audit =
-        app.audit(actor, "follow_up.done", "follow_up", f.id.to_string(), json!({ "answered": input.answered, "lead_id": lead.id }));
+    let mut summary = format!("{} ({}): {note}", f.step_name, if answered { "answered" } else { "no answer" });
+    let mut audit = app.audit(actor, "follow_up.done", "follow_up", f.id.to_string(), json!({ "answered": answered, "lead_id": lead.id }));
     if give_up && lead.stage.next().contains(&Stage::OnHold) {
         let next_on = today.checked_add_days(Days::new(u64::from(c.on_hold_days.max(1)))).unwrap_or(today);
         lead.stage = Stage::OnHold;
@@ -336,10 +374,10 @@ pub async fn done(app: &App, actor: &Actor, id: FollowUpId, input: DoneInput) ->
     let entry = Activity {
         id: ActivityId(uuid::Uuid::new_v5(&f.id.0, b"done")),
         lead_id: lead.id,
-        kind: input.channel,
+        kind: channel,
         occurred_at: now,
         summary,
-        answered: Some(input.answered),
+        answered: Some(answered),
         actor_id: Some(actor.id),
         logged_at: now,
     };
@@ -348,11 +386,267 @@ pub async fn done(app: &App, actor: &Actor, id: FollowUpId, input: DoneInput) ->
         .complete_follow_up(FollowUpDone {
             follow_up: &f,
             next: next.as_ref(),
-            lead: LeadChange { lead: &lead, activity: &entry, audit: &audit, stops_cadence: false },
+            lead: Some(LeadChange { lead: &lead, activity: &entry, audit: &audit, stops_cadence: false }),
+            audit: None,
+            jobs: &[],
         })
         .await?;
     if !recorded {
         return app.repo.get_follow_up(id).await?.ok_or_else(not_found);
+    }
+    Ok(f)
+}
+
+/// What a service case says.
+#[derive(Debug, Clone)]
+pub struct ServiceCaseInput {
+    pub customer_id: CustomerId,
+    pub kind: ServiceKind,
+    pub summary: String,
+    pub completed_on: Option<NaiveDate>,
+    pub assignee_id: Option<UserId>,
+}
+
+fn case_step(
+    c: &Cadence,
+    index: u32,
+    case: &ServiceCase,
+    assignee: UserId,
+    due_date: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> FollowUp {
+    let step = &c.steps[(index as usize).min(c.steps.len() - 1)];
+    FollowUp {
+        id: FollowUpId(uuid::Uuid::new_v5(&case.id.0, format!("step:{index}").as_bytes())),
+        branch_id: case.branch_id,
+        assignee_id: assignee,
+        lead_id: None,
+        quotation_id: None,
+        customer_id: Some(case.customer_id),
+        service_case_id: Some(case.id),
+        cadence: AFTER_SERVICE_CADENCE.to_string(),
+        step: index,
+        step_name: step.name.clone(),
+        purpose: step.purpose.clone(),
+        due_date,
+        status: FollowUpStatus::Open,
+        answered: None,
+        note: None,
+        done_at: None,
+        done_by: None,
+        outcome: None,
+        finding: None,
+        created_at: now,
+    }
+}
+
+/// `PUT /v1/service-cases/{id}`: a complaint resolved or a service delivered; its after-service
+/// follow-up is due `policy.cadences.after_service` working days later (H+2), for the named rep,
+/// else the customer's, else the rep who records it. The same PUT again returns it.
+pub async fn put_service_case(
+    app: &App,
+    actor: &Actor,
+    id: ServiceCaseId,
+    input: ServiceCaseInput,
+) -> Result<(ServiceCase, FollowUp, bool), AppError> {
+    let customer = super::access::visible_customer(app, actor, input.customer_id)
+        .await
+        .map_err(|_| AppError::invalid("customer_not_found", format!("customer {} not found", input.customer_id)))?;
+    if let Some(stored) = app.repo.get_service_case(id).await? {
+        if stored.customer_id != input.customer_id || stored.kind != input.kind || stored.summary != input.summary.trim() {
+            return Err(AppError::conflict("service_case_exists", format!("service case {id} exists with other data")));
+        }
+        let first = case_first_follow_up(app, &stored).await?;
+        return Ok((stored, first, false));
+    }
+    let summary = input.summary.trim().to_string();
+    if summary.is_empty() {
+        return Err(AppError::invalid("field_required", "summary: what was resolved or delivered"));
+    }
+    if input.summary.chars().count() > 2000 {
+        return Err(AppError::invalid("field_too_long", "summary: at most 2000 characters"));
+    }
+    let branch = app.branch(customer.branch_id).await?;
+    let now = app.now();
+    let today = local_date(now, branch.time_zone);
+    let completed_on = input.completed_on.unwrap_or(today);
+    if completed_on > today || (today - completed_on).num_days() > 30 {
+        return Err(AppError::invalid("invalid_field", "completed_on: within the last 30 days, not in the future"));
+    }
+    let assignee = match (input.assignee_id, customer.assigned_rep_id) {
+        (Some(rep), _) => {
+            super::access::require(actor.role.is_marketing(), "follow-ups are assigned by marketing roles")?;
+            match app.repo.get_user(rep).await? {
+                Some(u) if u.role == Role::Sales && u.branch_id == Some(customer.branch_id) => rep,
+                _ => return Err(AppError::invalid("rep_not_found", format!("no sales rep {rep} in the customer's branch"))),
+            }
+        }
+        (None, Some(rep)) => rep,
+        (None, None) if actor.role == Role::Sales => actor.id,
+        (None, None) => return Err(AppError::invalid("rep_not_found", "the customer has no rep: name one in assignee_id")),
+    };
+    let case = ServiceCase {
+        id,
+        branch_id: customer.branch_id,
+        customer_id: customer.id,
+        kind: input.kind,
+        summary,
+        completed_on,
+        created_by: actor.id,
+        created_at: now,
+    };
+    let c = cadence_of(app, AFTER_SERVICE_CADENCE).await?;
+    let cal = super::calendar::calendar(app, &branch, completed_on).await?;
+    let due = cadence::due(&c, 0, completed_on, None, &cal).ok_or_else(|| AppError::internal("a cadence without steps"))?;
+    let first = case_step(&c, 0, &case, assignee, due, now);
+    let audit = app.audit(
+        actor,
+        "service_case.created",
+        "service_case",
+        id.to_string(),
+        json!({ "customer_id": customer.id, "assignee_id": assignee }),
+    );
+    if !app.repo.insert_service_case(&case, &first, &audit).await? {
+        let stored = app.repo.get_service_case(id).await?.ok_or_else(|| AppError::internal("a service case vanished"))?;
+        let first = case_first_follow_up(app, &stored).await?;
+        return Ok((stored, first, false));
+    }
+    Ok((case, first, true))
+}
+
+async fn case_first_follow_up(app: &App, case: &ServiceCase) -> Result<FollowUp, AppError> {
+    let id = FollowUpId(uuid::Uuid::new_v5(&case.id.0, b"step:0"));
+    app.repo.get_follow_up(id).await?.ok_or_else(|| AppError::internal("a service case without its follow-up"))
+}
+
+/// `GET /v1/service-cases/{id}`: the case and its follow-ups, first to last.
+pub async fn service_case(app: &App, actor: &Actor, id: ServiceCaseId) -> Result<(ServiceCase, Vec<FollowUp>), AppError> {
+    let not_found = || AppError::not_found("service_case_not_found", format!("service case {id} not found"));
+    let case = app.repo.get_service_case(id).await?.ok_or_else(not_found)?;
+    if !actor.can_see_branch(case.branch_id) {
+        return Err(not_found());
+    }
+    let filter = FollowUpFilter {
+        scope: actor.scope(),
+        assignee_id: None,
+        lead_id: None,
+        customer_id: Some(case.customer_id),
+        cadence: Some(AFTER_SERVICE_CADENCE.into()),
+        status: None,
+        due_to: None,
+    };
+    let mut steps: Vec<FollowUp> = app
+        .repo
+        .list_follow_ups(&filter, Page { before: None, limit: 200 })
+        .await?
+        .items
+        .into_iter()
+        .filter(|f| f.service_case_id == Some(id))
+        .collect();
+    if steps.is_empty() && actor.role == Role::Sales {
+        // A rep sees a case only through a follow-up of theirs.
+        return Err(not_found());
+    }
+    steps.reverse();
+    Ok((case, steps))
+}
+
+fn url_ok(link: &str) -> bool {
+    (link.starts_with("https://") || link.starts_with("http://"))
+        && link.len() <= 2048
+        && !link.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// An after-service contact with its checklist (SOP §9): the condition asked about, the
+/// feedback recorded, a complaint escalated to the supervisor, and from a satisfied customer a
+/// testimonial asked for with the review link — never for a reward (`testimonial_for_reward`).
+/// Unanswered, it is tried again the next working day, up to the cadence's `max_unanswered`.
+async fn after_service_done(
+    app: &App,
+    actor: &Actor,
+    mut f: FollowUp,
+    case_id: ServiceCaseId,
+    channel: ActivityKind,
+    note: String,
+    input: DoneInput,
+) -> Result<FollowUp, AppError> {
+    let case = app.repo.get_service_case(case_id).await?.ok_or_else(|| AppError::internal("a follow-up without its case"))?;
+    let checklist = |what: &str| AppError::invalid("checklist_incomplete", what.to_string());
+    let complaint = match input.complaint.as_deref().map(str::trim) {
+        Some(c) if c.chars().count() > 2000 => return Err(AppError::invalid("field_too_long", "complaint: at most 2000 characters")),
+        Some("") | None => None,
+        Some(c) => Some(c.to_string()),
+    };
+    let review_link = input.review_link.as_deref().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string);
+    if review_link.as_deref().is_some_and(|l| !url_ok(l)) {
+        return Err(AppError::invalid("invalid_field", "review_link: an http or https link"));
+    }
+    if input.answered {
+        if input.condition_asked != Some(true) {
+            return Err(checklist("ask how things are since the service (condition_asked)"));
+        }
+        match input.satisfaction {
+            None => return Err(AppError::invalid("field_required", "satisfaction: satisfied, neutral or dissatisfied")),
+            Some(Satisfaction::Dissatisfied) if complaint.is_none() => {
+                return Err(checklist("a dissatisfied customer's complaint is recorded (complaint)"))
+            }
+            Some(Satisfaction::Satisfied) if input.testimonial_requested != Some(true) || review_link.is_none() => {
+                return Err(checklist(
+                    "a satisfied customer is asked for a testimonial with the review link (testimonial_requested, review_link)",
+                ))
+            }
+            _ => {}
+        }
+    }
+    let now = app.now();
+    let branch = app.branch(f.branch_id).await?;
+    let today = local_date(now, branch.time_zone);
+    let c = cadence_of(app, AFTER_SERVICE_CADENCE).await?;
+    let reward = cadence::offers_reward(&note) && input.testimonial_requested == Some(true);
+    f.status = FollowUpStatus::Done;
+    f.answered = Some(input.answered);
+    f.note = Some(note);
+    f.done_at = Some(now);
+    f.done_by = Some(actor.id);
+    f.finding = reward.then(|| "testimonial_for_reward".to_string());
+    f.outcome = Some(json!({
+        "channel": channel.as_str(), "condition_asked": input.condition_asked, "satisfaction": input.satisfaction,
+        "complaint": complaint, "testimonial_requested": input.testimonial_requested, "review_link": review_link,
+        "testimonial_given": input.testimonial_given,
+    }));
+    let unanswered = app.repo.unanswered_attempts(None, Some(case_id)).await? + u32::from(!input.answered);
+    let next = (!input.answered && unanswered < c.max_unanswered.max(1)).then(|| {
+        let cal_due = today.checked_add_days(Days::new(1)).unwrap_or(today);
+        (f.step + 1, cal_due)
+    });
+    let next = match next {
+        Some((index, from)) => {
+            let cal = super::calendar::calendar(app, &branch, today).await?;
+            Some(case_step(&c, index, &case, f.assignee_id, cal.add_working_days(from, 0), now))
+        }
+        None => None,
+    };
+    let mut jobs = Vec::new();
+    if let Some(text) = &complaint {
+        let data = json!({
+            "follow_up_id": f.id, "service_case_id": case.id, "customer_id": case.customer_id, "branch_id": case.branch_id,
+            "assignee_id": f.assignee_id, "complaint": text, "satisfaction": input.satisfaction, "escalate_to": ["supervisor"],
+        });
+        jobs.push(super::events::event("after_service.complaint", &f.id.to_string(), now, data));
+    }
+    let audit = app.audit(
+        actor,
+        "follow_up.done",
+        "follow_up",
+        f.id.to_string(),
+        json!({ "service_case_id": case.id, "answered": input.answered, "finding": f.finding, "complaint_escalated": complaint.is_some() }),
+    );
+    let recorded = app
+        .repo
+        .complete_follow_up(FollowUpDone { follow_up: &f, next: next.as_ref(), lead: None, audit: Some(&audit), jobs: &jobs })
+        .await?;
+    if !recorded {
+        return app.repo.get_follow_up(f.id).await?.ok_or_else(|| AppError::internal("a follow-up vanished"));
     }
     Ok(f)
 }

@@ -56,5 +56,7 @@ pub(crate) const LEAD_COLUMNS: &str = "seq, id, branch_id, name, company, phone,
 pub(crate) const ACTIVITY_COLUMNS: &str = "id, lead_id, kind, occurred_at, summary, answered, actor_id, logged_at";
 pub(crate) const QUOTATION_COLUMNS: &str =
     "id, lead_id, branch_id, number, revision, amount, discount_pct, note, status, sent_on, approved_by, created_by, created_at, updated_at";
-pub(crate) const FOLLOW_UP_COLUMNS: &str = "seq, id, branch_id, assignee_id, lead_id, quotation_id, cadence, step, step_name, purpose, \
-     due_date, status, answered, note, done_at, done_by, created_at";
+pub(crate) const FOLLOW_UP_COLUMNS: &str =
+    "seq, id, branch_id, assignee_id, lead_id, quotation_id, customer_id, service_case_id, cadence, \
+     step, step_name, purpose, due_date, status, answered, note, done_at, done_by, outcome, finding, created_at";
+pub(crate) const SERVICE_CASE_COLUMNS: &str = "id, branch_id, customer_id, kind, summary, completed_on, created_by, created_at";

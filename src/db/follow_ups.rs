@@ -6,8 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::error::RepoError;
 use super::jobs::NewJob;
 use super::leads::LeadChange;
-use crate::domain::cadence::{FollowUp, FollowUpStatus};
-use crate::domain::ids::{BranchId, FollowUpId, LeadId, QuotationId, UserId};
+use crate::domain::audit::AuditEntry;
+use crate::domain::cadence::{FollowUp, FollowUpStatus, ServiceCase};
+use crate::domain::ids::{BranchId, CustomerId, FollowUpId, LeadId, QuotationId, ServiceCaseId, UserId};
 use crate::domain::lead::Quotation;
 use crate::domain::page::{Page, Paged};
 use crate::domain::role::Scope;
@@ -20,12 +21,15 @@ pub struct QuotationWrite<'a> {
     pub lead: Option<LeadChange<'a>>,
 }
 
-/// A follow-up done, with what follows it: the next step (or the closing message), its
-/// timeline entry, and the lead's move to On-Hold when it stopped answering.
+/// A follow-up done, with what follows it: the next step (or the closing message), and for a
+/// lead its timeline entry and its move to On-Hold when it stopped answering; for a service
+/// case its audit entry and the events it raises (a complaint escalated).
 pub struct FollowUpDone<'a> {
     pub follow_up: &'a FollowUp,
     pub next: Option<&'a FollowUp>,
-    pub lead: LeadChange<'a>,
+    pub lead: Option<LeadChange<'a>>,
+    pub audit: Option<&'a AuditEntry>,
+    pub jobs: &'a [NewJob],
 }
 
 /// Which follow-ups a list reads.
@@ -34,6 +38,8 @@ pub struct FollowUpFilter {
     pub scope: Scope,
     pub assignee_id: Option<UserId>,
     pub lead_id: Option<LeadId>,
+    pub customer_id: Option<CustomerId>,
+    pub cadence: Option<String>,
     pub status: Option<FollowUpStatus>,
     pub due_to: Option<NaiveDate>,
 }
@@ -50,8 +56,12 @@ pub trait FollowUpRepo: Send + Sync {
     async fn list_quotations(&self, lead: LeadId) -> Result<Vec<Quotation>, RepoError>;
     async fn get_follow_up(&self, id: FollowUpId) -> Result<Option<FollowUp>, RepoError>;
     async fn list_follow_ups(&self, f: &FollowUpFilter, page: Page) -> Result<Paged<FollowUp>, RepoError>;
-    /// How many of the quotation's attempts the lead did not answer.
-    async fn unanswered_attempts(&self, quotation: QuotationId) -> Result<u32, RepoError>;
+    /// How many attempts of a quotation's (or a service case's) cadence were not answered.
+    async fn unanswered_attempts(&self, quotation: Option<QuotationId>, case: Option<ServiceCaseId>) -> Result<u32, RepoError>;
+    /// Stores a service case with its first follow-up and audit entry (`false`: one of that id
+    /// exists, and nothing is written).
+    async fn insert_service_case(&self, case: &ServiceCase, first: &FollowUp, audit: &AuditEntry) -> Result<bool, RepoError>;
+    async fn get_service_case(&self, id: ServiceCaseId) -> Result<Option<ServiceCase>, RepoError>;
     /// Records a follow-up done with what follows it (`false`: it was no longer open).
     async fn complete_follow_up(&self, d: FollowUpDone<'_>) -> Result<bool, RepoError>;
     /// The day close: the branch's open follow-ups due on or before `date` become missed, each

@@ -532,8 +532,10 @@ pub struct FollowUpRow {
     pub id: Uuid,
     pub branch_id: Uuid,
     pub assignee_id: Uuid,
-    pub lead_id: Uuid,
+    pub lead_id: Option<Uuid>,
     pub quotation_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub service_case_id: Option<Uuid>,
     pub cadence: String,
     pub step: i64,
     pub step_name: String,
@@ -544,6 +546,8 @@ pub struct FollowUpRow {
     pub note: Option<String>,
     pub done_at: Option<DateTime<Utc>>,
     pub done_by: Option<Uuid>,
+    pub outcome: Option<Json<serde_json::Value>>,
+    pub finding: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -554,8 +558,10 @@ impl TryFrom<FollowUpRow> for crate::domain::cadence::FollowUp {
             id: r.id.into(),
             branch_id: r.branch_id.into(),
             assignee_id: r.assignee_id.into(),
-            lead_id: r.lead_id.into(),
+            lead_id: r.lead_id.map(Into::into),
             quotation_id: r.quotation_id.map(Into::into),
+            customer_id: r.customer_id.map(Into::into),
+            service_case_id: r.service_case_id.map(Into::into),
             cadence: r.cadence,
             step: to_u32("step", r.step)?,
             step_name: r.step_name,
@@ -566,6 +572,36 @@ impl TryFrom<FollowUpRow> for crate::domain::cadence::FollowUp {
             note: r.note,
             done_at: r.done_at,
             done_by: r.done_by.map(Into::into),
+            outcome: r.outcome.map(|j| j.0),
+            finding: r.finding,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ServiceCaseRow {
+    pub id: Uuid,
+    pub branch_id: Uuid,
+    pub customer_id: Uuid,
+    pub kind: String,
+    pub summary: String,
+    pub completed_on: NaiveDate,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<ServiceCaseRow> for crate::domain::cadence::ServiceCase {
+    type Error = RepoError;
+    fn try_from(r: ServiceCaseRow) -> Result<Self, RepoError> {
+        Ok(Self {
+            id: r.id.into(),
+            branch_id: r.branch_id.into(),
+            customer_id: r.customer_id.into(),
+            kind: parse("service kind", &r.kind, crate::domain::cadence::ServiceKind::parse)?,
+            summary: r.summary,
+            completed_on: r.completed_on,
+            created_by: r.created_by.into(),
             created_at: r.created_at,
         })
     }

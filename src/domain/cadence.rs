@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ids::{BranchId, FollowUpId, LeadId, QuotationId, UserId};
+use super::ids::{BranchId, CustomerId, FollowUpId, LeadId, QuotationId, ServiceCaseId, UserId};
 use super::task::str_enum;
 use super::time::Calendar;
 
@@ -115,9 +115,13 @@ pub struct FollowUp {
     pub id: FollowUpId,
     pub branch_id: BranchId,
     pub assignee_id: UserId,
-    pub lead_id: LeadId,
+    /// The lead a quotation's cadence follows up.
+    pub lead_id: Option<LeadId>,
     /// The quotation whose cadence this is.
     pub quotation_id: Option<QuotationId>,
+    /// The customer and the service case an after-service cadence follows up.
+    pub customer_id: Option<CustomerId>,
+    pub service_case_id: Option<ServiceCaseId>,
     pub cadence: String,
     /// The step's index in the cadence (the closing message: one past the last).
     pub step: u32,
@@ -130,7 +134,98 @@ pub struct FollowUp {
     pub note: Option<String>,
     pub done_at: Option<DateTime<Utc>>,
     pub done_by: Option<UserId>,
+    /// What the step's checklist recorded (after-service: the customer's satisfaction, the
+    /// complaint, the testimonial asked for and its link).
+    pub outcome: Option<serde_json::Value>,
+    /// A breach of the SOP the record shows (`testimonial_for_reward`).
+    pub finding: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// The after-service SOP's cadence: "Follow-up dilakukan maksimal H+2" after the job is done,
+/// one contact; a customer who did not answer is tried again the next working day, twice.
+pub fn after_service_default() -> Cadence {
+    Cadence {
+        steps: vec![CadenceStep {
+            name: "after_service_contact".into(),
+            offset_working_days: 2,
+            anchor: Anchor::Start,
+            purpose: "Tanyakan kondisi setelah layanan, catat masukan atau keluhan; bila puas, minta testimoni dengan tautan review \
+                      (tanpa imbalan)."
+                .into(),
+        }],
+        max_unanswered: 3,
+        on_hold_days: 0,
+    }
+}
+
+/// What was done to close the customer's matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceKind {
+    ComplaintResolved,
+    ClaimPaid,
+    PickupFixed,
+    OnboardingCompleted,
+    ServiceDelivered,
+}
+
+str_enum!(ServiceKind {
+    ComplaintResolved = "complaint_resolved",
+    ClaimPaid = "claim_paid",
+    PickupFixed = "pickup_fixed",
+    OnboardingCompleted = "onboarding_completed",
+    ServiceDelivered = "service_delivered",
+});
+
+/// A complaint resolved or a service delivered, followed up after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceCase {
+    pub id: ServiceCaseId,
+    pub branch_id: BranchId,
+    pub customer_id: CustomerId,
+    pub kind: ServiceKind,
+    pub summary: String,
+    /// The branch's day the job was done (the cadence's start).
+    pub completed_on: NaiveDate,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The customer's answer to "how is it since?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    Satisfied,
+    Neutral,
+    Dissatisfied,
+}
+
+/// "Jangan menawarkan imbalan langsung untuk review positif": a note that ties the testimonial
+/// to a reward (a gift, a voucher, a discount, cash back …) is the finding `testimonial_for_reward`.
+pub fn offers_reward(note: &str) -> bool {
+    const REWARDS: [&str; 14] = [
+        "hadiah",
+        "imbalan",
+        "voucher",
+        "vocer",
+        "diskon",
+        "potongan harga",
+        "cashback",
+        "cash back",
+        "bonus",
+        "gratis",
+        "reward",
+        "gift",
+        "discount",
+        "free",
+    ];
+    let text = note.to_lowercase();
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    REWARDS.iter().any(|r| match r.split_once(' ') {
+        Some((a, b)) => words.windows(2).any(|w| w[0] == a && w[1] == b),
+        None => words.contains(r),
+    })
 }
 
 #[cfg(test)]
@@ -146,5 +241,15 @@ mod tests {
         assert_eq!(due(&c, 0, d("2026-11-20"), None, &cal), Some(d("2026-11-24")), "H+1 skips the weekend and the holiday");
         assert_eq!(due(&c, 1, d("2026-11-20"), Some(d("2026-11-25")), &cal), Some(d("2026-11-27")), "two after it was done");
         assert_eq!(due(&c, 3, d("2026-11-20"), None, &cal), None);
+        let a = after_service_default();
+        assert_eq!(due(&a, 0, d("2026-11-20"), None, &cal), Some(d("2026-11-25")), "H+2 in working days");
+    }
+
+    #[test]
+    fn a_reward_for_a_testimonial_is_seen_in_the_note() {
+        assert!(offers_reward("Minta review Google, nanti dapat voucher 50rb"));
+        assert!(offers_reward("kasih potongan harga kalau kasih bintang 5"));
+        assert!(!offers_reward("Pelanggan puas, link Google Review dikirim via WhatsApp"));
+        assert!(!offers_reward("potongannya rapi"), "a word inside another is not it");
     }
 }

@@ -10,10 +10,10 @@ use super::auth::Authed;
 use super::error::ApiError;
 use super::requests;
 use super::responses::List;
-use crate::app::follow_ups::{self, DoneInput, FollowUpFilter, QuotationInput};
+use crate::app::follow_ups::{self, DoneInput, FollowUpFilter, QuotationInput, ServiceCaseInput};
 use crate::app::App;
-use crate::domain::cadence::FollowUpStatus;
-use crate::domain::ids::{FollowUpId, LeadId, QuotationId, UserId};
+use crate::domain::cadence::{FollowUpStatus, Satisfaction, ServiceKind};
+use crate::domain::ids::{CustomerId, FollowUpId, LeadId, QuotationId, ServiceCaseId, UserId};
 use crate::domain::lead::{ActivityKind, Quotation};
 use crate::domain::role::Scope;
 
@@ -32,6 +32,8 @@ pub struct FollowUpListQuery {
     /// `me` or a user id.
     pub assignee: Option<String>,
     pub lead_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub cadence: Option<String>,
     pub status: Option<FollowUpStatus>,
     #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
     pub due_to: Option<NaiveDate>,
@@ -45,6 +47,23 @@ pub struct DoneBody {
     pub channel: ActivityKind,
     pub answered: bool,
     pub note: String,
+    pub condition_asked: Option<bool>,
+    pub satisfaction: Option<Satisfaction>,
+    pub complaint: Option<String>,
+    pub testimonial_requested: Option<bool>,
+    pub review_link: Option<String>,
+    pub testimonial_given: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceCaseBody {
+    pub customer_id: Uuid,
+    pub kind: ServiceKind,
+    pub summary: String,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_date")]
+    pub completed_on: Option<NaiveDate>,
+    pub assignee_id: Option<Uuid>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,8 +113,15 @@ pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<Foll
         Some("me") => Some(actor.id),
         Some(s) => Some(UserId(s.parse().map_err(|_| ApiError::bad_request("invalid_query", "assignee is `me` or a user id"))?)),
     };
-    let filter =
-        FollowUpFilter { scope: Scope::nothing(), assignee_id, lead_id: q.lead_id.map(LeadId), status: q.status, due_to: q.due_to };
+    let filter = FollowUpFilter {
+        scope: Scope::nothing(),
+        assignee_id,
+        lead_id: q.lead_id.map(LeadId),
+        customer_id: q.customer_id.map(CustomerId),
+        cadence: requests::query_text("cadence", q.cadence, 64)?,
+        status: q.status,
+        due_to: q.due_to,
+    };
     let paged = follow_ups::list(&app, &actor, filter, page).await?;
     Ok(HttpResponse::Ok().json(List::from_paged(paged, |f| f)))
 }
@@ -107,8 +133,41 @@ pub async fn done(
     body: super::json::Json<DoneBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let f =
-        follow_ups::done(&app, &actor, FollowUpId(id.into_inner()), DoneInput { channel: b.channel, answered: b.answered, note: b.note })
-            .await?;
+    let input = DoneInput {
+        channel: Some(b.channel),
+        answered: b.answered,
+        note: b.note,
+        condition_asked: b.condition_asked,
+        satisfaction: b.satisfaction,
+        complaint: b.complaint,
+        testimonial_requested: b.testimonial_requested,
+        review_link: b.review_link,
+        testimonial_given: b.testimonial_given,
+    };
+    let f = follow_ups::done(&app, &actor, FollowUpId(id.into_inner()), input).await?;
     Ok(HttpResponse::Ok().json(f))
+}
+
+pub async fn put_service_case(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    body: super::json::Json<ServiceCaseBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let input = ServiceCaseInput {
+        customer_id: CustomerId(b.customer_id),
+        kind: b.kind,
+        summary: b.summary,
+        completed_on: b.completed_on,
+        assignee_id: b.assignee_id.map(UserId),
+    };
+    let (case, first, created) = follow_ups::put_service_case(&app, &actor, ServiceCaseId(id.into_inner()), input).await?;
+    let view = serde_json::json!({ "service_case": case, "follow_ups": [first] });
+    Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })
+}
+
+pub async fn get_service_case(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let (case, steps) = follow_ups::service_case(&app, &actor, ServiceCaseId(id.into_inner())).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "service_case": case, "follow_ups": steps })))
 }

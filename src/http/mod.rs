@@ -76,6 +76,8 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::POST, "/v1/quotations/{quotation_id}/approve", web::post().to(follow_ups::approve)),
         (Method::GET, "/v1/follow-ups", web::get().to(follow_ups::list)),
         (Method::POST, "/v1/follow-ups/{follow_up_id}/done", web::post().to(follow_ups::done)),
+        (Method::PUT, "/v1/service-cases/{service_case_id}", web::put().to(follow_ups::put_service_case)),
+        (Method::GET, "/v1/service-cases/{service_case_id}", web::get().to(follow_ups::get_service_case)),
         (Method::GET, "/v1/visits", web::get().to(visits::list)),
         (Method::GET, "/v1/visits/{visit_id}", web::get().to(visits::get)),
         (Method::PUT, "/v1/visits/{visit_id}", web::put().to(visits::put)),

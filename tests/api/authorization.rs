@@ -90,6 +90,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/v1/quotations/{quotation_id}/approve", "                 403 404 404 403 404 200 403 403 401 401 401 401"),
     ("GET", "/v1/follow-ups", "                                         200 200 200 200 200 200 200 200 401 401 401 401"),
     ("POST", "/v1/follow-ups/{follow_up_id}/done", "                    200 404 404 200 404 200 403 403 401 401 401 401"),
+    ("PUT", "/v1/service-cases/{service_case_id}", "                    201 201 422 201 422 201 201 201 401 401 401 401"),
+    ("GET", "/v1/service-cases/{service_case_id}", "                    200 404 404 200 404 200 200 200 401 401 401 401"),
     ("GET", "/v1/visits", "                                             200 200 200 200 200 200 200 200 401 401 401 401"),
     ("GET", "/v1/visits/{visit_id}", "                                  200 404 404 200 404 200 200 200 401 401 401 401"),
     ("PUT", "/v1/visits/{visit_id}", "                                  200 404 404 403 403 403 403 403 401 401 401 401"),
@@ -229,6 +231,8 @@ struct World {
     /// quotation awaiting the supervisor's approval (its discount) on a third.
     follow_up: Uuid,
     awaiting: Uuid,
+    /// A service case of the rep's customer, its follow-up the rep's.
+    service_case: Uuid,
 }
 
 async fn task_for(app: &TestApp, customer: Uuid, assignee: Uuid, task_type: &str) -> Uuid {
@@ -303,6 +307,10 @@ impl World {
         assert_eq!(r.status, 201, "{}", r.json);
         let follow_up = sent_quotation(app).await;
         let awaiting = awaiting_quotation(app).await;
+        let service_case = Uuid::new_v4();
+        let body = json!({ "customer_id": customer, "kind": "claim_paid", "summary": "klaim paket rusak dibayar" });
+        let r = app.put(&format!("/v1/service-cases/{service_case}"), &app.marketing.token, body).await;
+        assert_eq!(r.status, 201, "{}", r.json);
         World {
             customer,
             visit,
@@ -320,6 +328,7 @@ impl World {
             lead,
             follow_up,
             awaiting,
+            service_case,
         }
     }
 
@@ -430,6 +439,7 @@ fn request(app: &TestApp, w: &World, method: &str, template: &str, cell: usize) 
         .replace("{lead_id}", &if template == "/v1/leads/{lead_id}" && method == "PUT" { Uuid::new_v4() } else { w.lead }.to_string())
         .replace("{quotation_id}", &if method == "PUT" { Uuid::new_v4() } else { w.awaiting }.to_string())
         .replace("{follow_up_id}", &w.follow_up.to_string())
+        .replace("{service_case_id}", &if method == "PUT" { Uuid::new_v4() } else { w.service_case }.to_string())
         .replace("{year}", "2026")
         .replace("{path}", "console/console.css")
         .replace("{file}", "visits.csv");
@@ -464,6 +474,9 @@ fn request(app: &TestApp, w: &World, method: &str, template: &str, cell: usize) 
             Payload::Json(json!({ "number": format!("Q-{cell}"), "amount": 7_500_000, "discount_pct": 5 }))
         }
         ("POST", "/v1/quotations/{quotation_id}/approve") => Payload::Json(json!({})),
+        ("PUT", "/v1/service-cases/{service_case_id}") => {
+            Payload::Json(json!({ "customer_id": w.customer, "kind": "pickup_fixed", "summary": "jadwal pick-up diperbaiki" }))
+        }
         ("POST", "/v1/follow-ups/{follow_up_id}/done") => {
             Payload::Json(json!({ "channel": "whatsapp", "answered": true, "note": "penawaran sudah diterima" }))
         }

@@ -19,7 +19,8 @@ backend_tests!(
     leads_are_distributed_by_the_policys_rules_in_turn,
     a_late_first_contact_is_found_once_and_escalated,
     the_pipeline_keeps_its_rules_and_the_timeline_its_order,
-    a_quotation_follows_its_cadence_on_the_branch_calendar
+    a_quotation_follows_its_cadence_on_the_branch_calendar,
+    after_a_service_the_customer_is_asked_by_h_plus_2_with_its_checklist
 );
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -416,4 +417,118 @@ async fn a_quotation_follows_its_cadence_on_the_branch_calendar(app: TestApp) {
     assert_eq!(r.status, 200, "{}", r.json);
     assert!(follow_ups(&app, lead, "open").await.is_empty());
     assert_eq!(follow_ups(&app, lead, "cancelled").await.len(), 1);
+}
+
+async fn after_a_service_the_customer_is_asked_by_h_plus_2_with_its_checklist(app: TestApp) {
+    app.set_now(at("2026-11-19T03:00:00Z")); // Thursday 10:00 WIB
+    let (url, got) = receiver(vec![]).await;
+    let hook = app.post("/v1/webhooks", &app.admin.token, json!({ "url": url, "events": ["after_service.complaint"] })).await;
+    assert_eq!(hook.status, 201, "{}", hook.json);
+    let customer = app.customer_at(-6.2, 106.8).await;
+    let case = Uuid::new_v4();
+    let body = json!({ "customer_id": customer, "kind": "complaint_resolved", "summary": "paket terlambat, ongkir dikembalikan" });
+    let r = app.put(&format!("/v1/service-cases/{case}"), &app.marketing.token, body.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    // H+2 in working days: Thursday's job, followed up by Monday.
+    let first = r.json["follow_ups"][0].clone();
+    assert_eq!((first["due_date"].as_str(), first["assignee_id"].clone()), (Some("2026-11-23"), json!(app.rep.id)), "{first}");
+    assert_eq!(app.put(&format!("/v1/service-cases/{case}"), &app.marketing.token, body).await.status, 200, "a retry");
+    let other = app
+        .put(
+            &format!("/v1/service-cases/{case}"),
+            &app.marketing.token,
+            json!({ "customer_id": customer, "kind": "claim_paid", "summary": "x" }),
+        )
+        .await;
+    assert_eq!((other.status, other.code()), (409, "service_case_exists"));
+    let r = app
+        .put(
+            &format!("/v1/service-cases/{}", Uuid::new_v4()),
+            &app.jap_marketing.token,
+            json!({ "customer_id": customer, "kind": "claim_paid", "summary": "x" }),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (422, "customer_not_found"), "another branch's customer");
+
+    // Not answered: tried again the next working day.
+    let done = |f: &Value, b: Value| {
+        let app = &app;
+        let id = f["id"].as_str().unwrap().to_string();
+        async move { app.post(&format!("/v1/follow-ups/{id}/done"), &app.rep.token, b).await }
+    };
+    app.set_now(at("2026-11-20T03:00:00Z")); // Friday
+    let r = done(&first, json!({ "channel": "call", "answered": false, "note": "tidak diangkat" })).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = app.get(&format!("/v1/service-cases/{case}"), &app.rep.token).await;
+    let steps = r.json["follow_ups"].as_array().unwrap().clone();
+    assert_eq!(steps.len(), 2, "{}", r.json);
+    assert_eq!((steps[1]["status"].as_str(), steps[1]["due_date"].as_str()), (Some("open"), Some("2026-11-23")), "the next working day");
+    assert_eq!(app.get(&format!("/v1/service-cases/{case}"), &app.rep2.token).await.status, 404, "not rep2's");
+
+    // Answered: the checklist is required — the condition asked, a dissatisfied customer's
+    // complaint, a satisfied one's testimonial with its link.
+    let retry = steps[1].clone();
+    for (b, code) in [
+        (json!({ "channel": "whatsapp", "answered": true, "note": "baik", "satisfaction": "satisfied" }), "checklist_incomplete"),
+        (json!({ "channel": "whatsapp", "answered": true, "note": "baik", "condition_asked": true }), "field_required"),
+        (
+            json!({ "channel": "whatsapp", "answered": true, "note": "kecewa", "condition_asked": true, "satisfaction": "dissatisfied" }),
+            "checklist_incomplete",
+        ),
+        (
+            json!({ "channel": "whatsapp", "answered": true, "note": "puas", "condition_asked": true, "satisfaction": "satisfied" }),
+            "checklist_incomplete",
+        ),
+        (
+            json!({ "channel": "whatsapp", "answered": true, "note": "puas", "condition_asked": true, "satisfaction": "satisfied",
+                 "testimonial_requested": true, "review_link": "javascript:alert(1)" }),
+            "invalid_field",
+        ),
+    ] {
+        let r = done(&retry, b.clone()).await;
+        assert_eq!((r.status, r.code()), (422, code), "{b}: {}", r.json);
+    }
+    let r = done(
+        &retry,
+        json!({ "channel": "whatsapp", "answered": true, "note": "puas, minta review Google; nanti dapat voucher 50rb",
+                                 "condition_asked": true, "satisfaction": "satisfied", "testimonial_requested": true,
+                                 "review_link": "https://g.page/r/fieldproof/review", "testimonial_given": true }),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["finding"], "testimonial_for_reward", "never for a reward: {}", r.json);
+    assert_eq!(r.json["outcome"]["review_link"], "https://g.page/r/fieldproof/review");
+
+    // A complaint from another case is escalated to the supervisor.
+    let case2 = Uuid::new_v4();
+    let r = app
+        .put(
+            &format!("/v1/service-cases/{case2}"),
+            &app.rep.token,
+            json!({ "customer_id": customer, "kind": "pickup_fixed", "summary": "kurir datang tepat waktu lagi" }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let r = done(
+        &r.json["follow_ups"][0],
+        json!({ "channel": "call", "answered": true, "note": "masih ada masalah", "condition_asked": true,
+                                                  "satisfaction": "dissatisfied", "complaint": "kurir datang jam 8 malam" }),
+    )
+    .await;
+    assert_eq!((r.status, r.json["finding"].clone()), (200, Value::Null), "{}", r.json);
+    drain(&app, 3).await;
+    let events: Vec<Value> = got.lock().unwrap().iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0]["data"]["complaint"].as_str(), events[0]["data"]["escalate_to"][0].as_str()),
+        (Some("kurir datang jam 8 malam"), Some("supervisor"))
+    );
+    let hq = app
+        .post(
+            &format!("/v1/follow-ups/{}/done", steps[1]["id"].as_str().unwrap()),
+            &app.hq.token,
+            json!({ "channel": "call", "answered": true, "note": "x" }),
+        )
+        .await;
+    assert_eq!((hq.status, hq.code()), (403, "role_forbidden"), "HQ reads, the branch works");
 }

@@ -14,8 +14,9 @@ use crate::db::follow_ups::{FollowUpDone, FollowUpFilter, FollowUpRepo, Quotatio
 use crate::db::jobs::NewJob;
 use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
-use crate::domain::cadence::FollowUp;
-use crate::domain::ids::{BranchId, FollowUpId, LeadId, QuotationId};
+use crate::domain::audit::AuditEntry;
+use crate::domain::cadence::{FollowUp, ServiceCase};
+use crate::domain::ids::{BranchId, FollowUpId, LeadId, QuotationId, ServiceCaseId};
 use crate::domain::lead::Quotation;
 use crate::domain::page::{Page, Paged};
 
@@ -130,6 +131,12 @@ impl FollowUpRepo for SqlRepo<Db> {
         if let Some(l) = f.lead_id {
             qb.push(" AND lead_id = ").push_bind(l.0);
         }
+        if let Some(c) = f.customer_id {
+            qb.push(" AND customer_id = ").push_bind(c.0);
+        }
+        if let Some(c) = &f.cadence {
+            qb.push(" AND cadence = ").push_bind(c.clone());
+        }
         if let Some(s) = f.status {
             qb.push(" AND status = ").push_bind(s.as_str());
         }
@@ -141,13 +148,55 @@ impl FollowUpRepo for SqlRepo<Db> {
         paginate(rows, page.limit, |r| r.seq, TryInto::try_into)
     }
 
-    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(quotation_id = %quotation))]
-    async fn unanswered_attempts(&self, quotation: QuotationId) -> Result<u32, RepoError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM follow_ups WHERE quotation_id = $1 AND status = 'done' AND answered = FALSE")
-            .bind(quotation.0)
-            .fetch_one(&self.pool)
-            .await?;
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn unanswered_attempts(&self, quotation: Option<QuotationId>, case: Option<ServiceCaseId>) -> Result<u32, RepoError> {
+        let (column, id) = match (quotation, case) {
+            (Some(q), _) => ("quotation_id", q.0),
+            (None, Some(c)) => ("service_case_id", c.0),
+            (None, None) => return Ok(0),
+        };
+        let n: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM follow_ups WHERE {column} = $1 AND status = 'done' AND answered = FALSE"))
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(service_case_id = %case.id))]
+    async fn insert_service_case(&self, case: &ServiceCase, first: &FollowUp, audit: &AuditEntry) -> Result<bool, RepoError> {
+        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO service_cases ({SERVICE_CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
+        ))
+        .bind(case.id.0)
+        .bind(case.branch_id.0)
+        .bind(case.customer_id.0)
+        .bind(case.kind.as_str())
+        .bind(&case.summary)
+        .bind(case.completed_on)
+        .bind(case.created_by.0)
+        .bind(case.created_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            return Ok(false);
+        }
+        insert_follow_up_in(&mut tx, first).await?;
+        append_audit_in(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(service_case_id = %id))]
+    async fn get_service_case(&self, id: ServiceCaseId) -> Result<Option<ServiceCase>, RepoError> {
+        let row: Option<ServiceCaseRow> = sqlx::query_as(&format!("SELECT {SERVICE_CASE_COLUMNS} FROM service_cases WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(TryInto::try_into).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(follow_up_id = %d.follow_up.id))]
@@ -155,7 +204,8 @@ impl FollowUpRepo for SqlRepo<Db> {
         let f = d.follow_up;
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
         let done = sqlx::query(
-            "UPDATE follow_ups SET status = $2, answered = $3, note = $4, done_at = $5, done_by = $6 WHERE id = $1 AND status = 'open'",
+            "UPDATE follow_ups SET status = $2, answered = $3, note = $4, done_at = $5, done_by = $6, outcome = $7, finding = $8 \
+             WHERE id = $1 AND status = 'open'",
         )
         .bind(f.id.0)
         .bind(f.status.as_str())
@@ -163,6 +213,8 @@ impl FollowUpRepo for SqlRepo<Db> {
         .bind(&f.note)
         .bind(f.done_at)
         .bind(uuid_opt(f.done_by))
+        .bind(f.outcome.as_ref().map(sqlx::types::Json))
+        .bind(&f.finding)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -173,7 +225,15 @@ impl FollowUpRepo for SqlRepo<Db> {
         if let Some(next) = d.next {
             insert_follow_up_in(&mut tx, next).await?;
         }
-        change_lead_in(&mut tx, &d.lead).await?;
+        if let Some(change) = &d.lead {
+            change_lead_in(&mut tx, change).await?;
+        }
+        if let Some(audit) = d.audit {
+            append_audit_in(&mut *tx, audit).await?;
+        }
+        for job in d.jobs {
+            enqueue_job_in(&mut *tx, job, f.done_at.unwrap_or(f.created_at)).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
@@ -222,15 +282,17 @@ async fn finish_write(tx: &mut sqlx::Transaction<'_, Db>, w: &QuotationWrite<'_>
 /// A follow-up, once per quotation and step (a racing retry adds nothing).
 async fn insert_follow_up_in(tx: &mut sqlx::Transaction<'_, Db>, f: &FollowUp) -> Result<bool, RepoError> {
     let inserted = sqlx::query(
-        "INSERT INTO follow_ups (id, branch_id, assignee_id, lead_id, quotation_id, cadence, step, step_name, purpose, due_date, \
-         status, answered, note, done_at, done_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING",
+        "INSERT INTO follow_ups (id, branch_id, assignee_id, lead_id, quotation_id, customer_id, service_case_id, cadence, step, \
+         step_name, purpose, due_date, status, answered, note, done_at, done_by, outcome, finding, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING",
     )
     .bind(f.id.0)
     .bind(f.branch_id.0)
     .bind(f.assignee_id.0)
-    .bind(f.lead_id.0)
+    .bind(uuid_opt(f.lead_id))
     .bind(uuid_opt(f.quotation_id))
+    .bind(uuid_opt(f.customer_id))
+    .bind(uuid_opt(f.service_case_id))
     .bind(&f.cadence)
     .bind(i64::from(f.step))
     .bind(&f.step_name)
@@ -241,6 +303,8 @@ async fn insert_follow_up_in(tx: &mut sqlx::Transaction<'_, Db>, f: &FollowUp) -
     .bind(&f.note)
     .bind(f.done_at)
     .bind(uuid_opt(f.done_by))
+    .bind(f.outcome.as_ref().map(sqlx::types::Json))
+    .bind(&f.finding)
     .bind(f.created_at)
     .execute(&mut **tx)
     .await?

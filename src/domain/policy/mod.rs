@@ -24,8 +24,9 @@ pub struct Policy {
     pub summary: SummaryPolicy,
     pub classes: ClassPolicy,
     pub leads: LeadPolicy,
-    /// Follow-up cadences by name: `quotation` (the quotation SOP's H+1 / H+3 / H+5), and any a
-    /// company adds.
+    /// Follow-up cadences by name: `quotation` (the quotation SOP's H+1 / H+3 / H+5),
+    /// `after_service` (H+2 after a complaint resolved or a service delivered), and any a company
+    /// adds.
     pub cadences: BTreeMap<String, super::cadence::Cadence>,
     /// A quotation's discount above this percentage needs the supervisor's approval before it
     /// is sent (quotation SOP: "Dilarang memberikan persetujuan diskon … tanpa izin dari
@@ -120,7 +121,10 @@ impl Default for Policy {
             summary: SummaryPolicy::default(),
             classes: ClassPolicy::default(),
             leads: LeadPolicy::default(),
-            cadences: BTreeMap::from([("quotation".to_string(), super::cadence::quotation_default())]),
+            cadences: BTreeMap::from([
+                ("quotation".to_string(), super::cadence::quotation_default()),
+                ("after_service".to_string(), super::cadence::after_service_default()),
+            ]),
             max_discount_pct: 10.0,
             default_geofence_radius_m: 150.0,
             revisit_due_working_days: 3,
@@ -225,8 +229,10 @@ impl Policy {
         if !(self.max_discount_pct.is_finite() && (0.0..=100.0).contains(&self.max_discount_pct)) {
             problems.push("policy.max_discount_pct must be 0..=100".to_string());
         }
-        if !self.cadences.contains_key("quotation") {
-            problems.push("policy.cadences.quotation is required (the quotation SOP's follow-up)".to_string());
+        for required in ["quotation", "after_service"] {
+            if !self.cadences.contains_key(required) {
+                problems.push(format!("policy.cadences.{required} is required (its SOP's follow-up)"));
+            }
         }
         for (name, c) in &self.cadences {
             if c.steps.is_empty() || c.steps.len() > 20 {
