@@ -44,6 +44,9 @@ pub struct LeadInput {
     pub qualification: Qualification,
     pub assignee_id: Option<UserId>,
     pub received_at: Option<DateTime<Utc>>,
+    /// From an import: `received_at` may be years back (the lead's history), and the first
+    /// contact is due counting from the import, when FieldProof received it.
+    pub imported: bool,
 }
 
 /// Another lead that looks like the same person. A rep is told only that one exists and why
@@ -172,8 +175,16 @@ pub async fn create(app: &App, actor: &Actor, id: LeadId, input: LeadInput) -> R
         return Err(AppError::invalid("lead_contact_required", "a lead needs a phone number or an e-mail address"));
     }
     let received_at = input.received_at.unwrap_or(now);
-    if received_at > now + CLOCK_SKEW || received_at < now - Duration::days(366) {
-        return Err(AppError::invalid("invalid_field", "received_at must be within the last year and not in the future"));
+    let oldest = if input.imported {
+        DateTime::<Utc>::from_naive_utc_and_offset(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default().into(), Utc)
+    } else {
+        now - Duration::days(366)
+    };
+    if received_at > now + CLOCK_SKEW || received_at < oldest {
+        return Err(AppError::invalid(
+            "invalid_field",
+            "received_at must be within the last year (an import: since 2000) and not in the future",
+        ));
     }
     let today = local_date(now, branch.time_zone);
     if let Some(d) = input.qualification.expected_purchase_on {
@@ -202,7 +213,7 @@ pub async fn create(app: &App, actor: &Actor, id: LeadId, input: LeadInput) -> R
         customer_id: None,
         merged_into: None,
         received_at,
-        first_contact_due_at: lead::first_contact_due(received_at, policy),
+        first_contact_due_at: lead::first_contact_due(if input.imported { received_at.max(now) } else { received_at }, policy),
         first_contacted_at: None,
         sla_breached_at: None,
         created_by: actor.id,

@@ -19,6 +19,7 @@ pub mod feeds;
 pub mod follow_ups;
 pub mod imports;
 pub mod jobs;
+pub mod lead_imports;
 pub mod leads;
 pub mod photos;
 pub mod policies;

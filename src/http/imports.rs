@@ -1,4 +1,4 @@
-//! `/v1/imports/{customers,volumes}` and `/v1/classification/run`.
+//! `/v1/imports/{customers,volumes,leads}` and `/v1/classification/run`.
 
 use actix_web::{web, HttpResponse};
 use futures_util::StreamExt;
@@ -24,13 +24,9 @@ impl Drop for Spool {
     }
 }
 
-/// Streams the body to a temporary file (memory stays flat), then imports it.
-async fn import(
-    app: web::Data<App>,
-    actor: crate::domain::role::Actor,
-    mut body: web::Payload,
-    kind: ImportKind,
-) -> Result<HttpResponse, ApiError> {
+/// Streams the body to a temporary file (memory stays flat); the file is deleted when the
+/// returned guard is dropped.
+async fn spool(app: &App, actor: &crate::domain::role::Actor, mut body: web::Payload) -> Result<Spool, ApiError> {
     if !actor.role.is_marketing() {
         return Err(AppError::forbidden("role_forbidden", "imports are for marketing roles and admins").into());
     }
@@ -57,7 +53,25 @@ async fn import(
     if size == 0 {
         return Err(ApiError::unprocessable("import_empty", "the CSV file is empty"));
     }
+    Ok(spool)
+}
+
+/// Spools the body, then imports it.
+async fn import(
+    app: web::Data<App>,
+    actor: crate::domain::role::Actor,
+    body: web::Payload,
+    kind: ImportKind,
+) -> Result<HttpResponse, ApiError> {
+    let spool = spool(&app, &actor, body).await?;
     let report = import_file(&app, Some(&actor), kind, &spool.0, &|_| {}).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// `POST /v1/imports/leads`: a HubSpot contacts export, a Google Sheets CSV or FieldProof's own.
+pub async fn leads(app: web::Data<App>, Authed(actor): Authed, body: web::Payload) -> Result<HttpResponse, ApiError> {
+    let spool = spool(&app, &actor, body).await?;
+    let report = crate::app::lead_imports::import_csv(&app, &actor, &spool.0).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

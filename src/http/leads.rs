@@ -192,6 +192,7 @@ pub async fn put(
         },
         assignee_id: b.assignee_id.map(UserId),
         received_at: b.received_at.map(|t| t.with_timezone(&Utc)),
+        imported: false,
     };
     let saved = leads::create(&app, &actor, LeadId(id.into_inner()), input).await?;
     let view = SavedView { lead: saved.lead.into(), duplicates: saved.duplicates };

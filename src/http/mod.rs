@@ -90,6 +90,7 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::PUT, "/v1/holidays/{year}", web::put().to(calendar::put)),
         (Method::POST, "/v1/imports/customers", web::post().to(imports::customers)),
         (Method::POST, "/v1/imports/volumes", web::post().to(imports::volumes)),
+        (Method::POST, "/v1/imports/leads", web::post().to(imports::leads)),
         (Method::POST, "/v1/classification/run", web::post().to(imports::classify)),
         (Method::GET, "/v1/review-queue", web::get().to(reviews::queue)),
         (Method::POST, "/v1/reviews/bulk", web::post().to(reviews::bulk)),

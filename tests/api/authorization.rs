@@ -103,6 +103,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/v1/holidays/{year}", "                                    200 200 200 200 200 200 200 200 401 401 401 401"),
     ("PUT", "/v1/holidays/{year}", "                                    403 403 403 403 403 403 403 200 401 401 401 401"),
     ("POST", "/v1/imports/customers", "                                 403 403 403 200 200 200 200 200 401 401 401 401"),
+    ("POST", "/v1/imports/leads", "                                     403 403 403 200 200 200 200 200 401 401 401 401"),
     ("POST", "/v1/imports/volumes", "                                   403 403 403 200 200 200 200 200 401 401 401 401"),
     ("POST", "/v1/classification/run", "                                403 403 403 200 200 200 200 200 401 401 401 401"),
     ("GET", "/v1/review-queue", "                                       403 403 403 200 200 200 200 200 401 401 401 401"),
@@ -503,6 +504,7 @@ fn request(app: &TestApp, w: &World, method: &str, template: &str, cell: usize) 
         ("POST", "/v1/imports/customers") => {
             Payload::Csv(format!("code,name,type,branch,rep,lat,lon,radius,contact,created\n{code},Toko Impor,retail,JKT,,-6.2,106.8,,,\n"))
         }
+        ("POST", "/v1/imports/leads") => Payload::Csv(format!("name,phone,source,need\nBudi {cell},0812 3456 {cell:04},web,kirim paket\n")),
         ("POST", "/v1/imports/volumes") => Payload::Csv(format!("customer_code,date,awb\n{},{today},AWB{cell}\n", "no-such-code")),
         ("POST", "/v1/reviews/bulk") => Payload::Json(json!({ "items": [{ "visit_id": w.visit, "decision": "flag" }] })),
         ("POST", "/v1/exports") => Payload::Json(json!({ "id": Uuid::new_v4(), "kind": "tasks.csv", "filter": {} })),

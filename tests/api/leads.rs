@@ -20,7 +20,8 @@ backend_tests!(
     a_late_first_contact_is_found_once_and_escalated,
     the_pipeline_keeps_its_rules_and_the_timeline_its_order,
     a_quotation_follows_its_cadence_on_the_branch_calendar,
-    after_a_service_the_customer_is_asked_by_h_plus_2_with_its_checklist
+    after_a_service_the_customer_is_asked_by_h_plus_2_with_its_checklist,
+    leads_move_in_from_hubspot_and_google_sheets
 );
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -531,4 +532,66 @@ async fn after_a_service_the_customer_is_asked_by_h_plus_2_with_its_checklist(ap
         )
         .await;
     assert_eq!((hq.status, hq.code()), (403, "role_forbidden"), "HQ reads, the branch works");
+}
+
+async fn import(app: &TestApp, token: &str, csv: &str) -> crate::helpers::Resp {
+    app.send(reqwest::Method::POST, "/v1/imports/leads", Some(token), crate::helpers::Body::Raw("text/csv", csv.as_bytes().to_vec())).await
+}
+
+async fn leads_move_in_from_hubspot_and_google_sheets(app: TestApp) {
+    app.set_now(at("2026-11-18T03:00:00Z"));
+    // HubSpot's contacts export, as it writes it.
+    let hubspot = "\u{feff}Record ID,First Name,Last Name,Email,Phone Number,Company Name,Create Date,Original Source,Lifecycle Stage\n\
+                   101,Budi,Santoso,budi@sinar.co.id,0812-3456-789,PT Sinar Jaya,2024-01-15 10:20,Paid Search,lead\n\
+                   102,Siti,,siti@example.com,,CV Maju,2025-06-01 08:00,Direct Traffic,lead\n\
+                   103,Andi,Wijaya,,+62 857 1111 2222,,2026-11-17 16:00,Offline Sources,lead\n\
+                   104,Rudi,,rudi@example.com,0812,,2026-01-01 09:00,Referrals,lead\n\
+                   105,,,nobody@example.com,,,2026-01-01 09:00,Referrals,lead\n";
+    let r = import(&app, &app.marketing.token, hubspot).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(
+        (r.json["format"].as_str(), r.json["rows"].as_u64(), r.json["created"].as_u64(), r.json["rejected"].as_u64()),
+        (Some("hubspot"), Some(5), Some(3), Some(2)),
+        "{}",
+        r.json
+    );
+    let codes: Vec<(u64, &str)> =
+        r.json["errors"].as_array().unwrap().iter().map(|e| (e["line"].as_u64().unwrap(), e["code"].as_str().unwrap())).collect();
+    assert_eq!(codes, [(5, "invalid_phone"), (6, "field_required")]);
+    // The same file again enters nothing twice.
+    let again = import(&app, &app.marketing.token, hubspot).await;
+    assert_eq!((again.json["created"].as_u64(), again.json["unchanged"].as_u64()), (Some(0), Some(3)), "{}", again.json);
+    let found = app.get("/v1/leads?q=budi", &app.marketing.token).await;
+    let budi = &found.json["items"][0];
+    assert_eq!(
+        (budi["name"].as_str(), budi["phone"].as_str(), budi["source"].as_str()),
+        (Some("Budi Santoso"), Some("+628123456789"), Some("Paid Search"))
+    );
+    // Its history is kept; the first contact is due 24 hours after it reached FieldProof.
+    assert_eq!(
+        (budi["received_at"].as_str(), budi["first_contact"]["due_at"].as_str()),
+        (Some("2024-01-15T03:20:00Z"), Some("2026-11-19T03:00:00Z"))
+    );
+
+    // The SOP's Google Sheet; a row with Budi's number is offered for merging.
+    let sheet = "Nama Klien,Perusahaan,Nomor Telepon,Email,Sumber Prospek,Ringkasan Kebutuhan Awal,Tanggal\n\
+                 Pak Budi,Sinar Jaya,62 812 3456 789,,Iklan Google,kirim 200 paket,15/11/2026\n\
+                 Ibu Rina,Toko Rina,0819 2222 3333,rina@example.com,Referensi,kirim dokumen,16/11/2026\n\
+                 Pak Dedi,,0819 4444 5555,,Pameran,,kemarin\n";
+    let r = import(&app, &app.marketing.token, sheet).await;
+    assert_eq!(
+        (r.json["format"].as_str(), r.json["created"].as_u64(), r.json["rejected"].as_u64()),
+        (Some("google_sheets"), Some(2), Some(1)),
+        "{}",
+        r.json
+    );
+    let dup = &r.json["possible_duplicates"][0];
+    assert_eq!((dup["line"].as_u64(), dup["duplicates"][0]["reason"].as_str()), (Some(2), Some("same_phone")), "{}", r.json);
+    assert_eq!(r.json["errors"][0]["code"], "invalid_field", "a date no one can read");
+
+    // Reps do not import; a file without a name column is refused whole.
+    assert_eq!(import(&app, &app.rep.token, sheet).await.code(), "role_forbidden");
+    let r = import(&app, &app.marketing.token, "phone,email\n0812,\n").await;
+    assert_eq!((r.status, r.code()), (422, "import_header_invalid"), "{}", r.json);
+    assert_eq!(app.get("/v1/leads", &app.hq.token).await.json["items"].as_array().unwrap().len(), 5);
 }

@@ -307,13 +307,16 @@ mod tests {
         let example = include_str!("../../../policy.example.toml");
         assert_eq!(Policy::from_toml(example).unwrap(), Policy::default());
         let defaults = serde_json::to_value(Policy::default()).unwrap();
-        for section in ["photo", "visit", "summary", "classes"] {
+        for section in ["photo", "visit", "summary", "classes", "leads"] {
             for key in defaults[section].as_object().unwrap().keys() {
                 assert!(example.contains(&format!("\n{key} =")), "policy.example.toml lacks {section}.{key}");
             }
         }
         for code in FindingCode::ALL {
             assert!(example.contains(&format!("[findings.{}]", code.as_str())), "policy.example.toml lacks {code:?}");
+        }
+        for name in Policy::default().cadences.keys() {
+            assert!(example.contains(&format!("[cadences.{name}]")), "policy.example.toml lacks cadence {name}");
         }
     }
 
