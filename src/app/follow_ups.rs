@@ -20,7 +20,9 @@ use super::{App, AppError};
 pub use crate::db::FollowUpFilter;
 use crate::db::{FollowUpDone, LeadChange, QuotationWrite};
 use crate::domain::audit::AuditEntry;
-use crate::domain::cadence::{self, Cadence, FollowUp, FollowUpStatus, Satisfaction, ServiceCase, ServiceKind, CLOSING_MESSAGE};
+use crate::domain::cadence::{
+    self, Cadence, FollowUp, FollowUpStatus, NewFollowUp, Satisfaction, ServiceCase, ServiceKind, CLOSING_MESSAGE,
+};
 use crate::domain::ids::{ActivityId, CustomerId, FollowUpId, LeadId, QuotationId, ServiceCaseId, UserId};
 use crate::domain::lead::{Activity, ActivityKind, Lead, Quotation, QuotationStatus, Stage};
 use crate::domain::page::{Page, Paged};
@@ -59,39 +61,25 @@ async fn cadence_of(app: &App, name: &str) -> Result<Cadence, AppError> {
     policy.cadences.get(name).cloned().ok_or_else(|| AppError::internal(format!("the policy has no {name} cadence")))
 }
 
-/// Step `index` of the quotation's cadence as a follow-up, due from `previous_done` (or the
-/// sending).
+/// Step `index` of the quotation's cadence as a follow-up of the lead's rep (one past the last:
+/// the closing message).
 fn step_task(c: &Cadence, index: usize, q: &Quotation, l: &Lead, due_date: NaiveDate, now: chrono::DateTime<chrono::Utc>) -> FollowUp {
-    let (name, purpose) = match c.steps.get(index) {
-        Some(s) => (s.name.clone(), s.purpose.clone()),
-        None => (
-            CLOSING_MESSAGE.to_string(),
-            "Kirim satu pesan penutup yang sopan: tetap siap membantu bila dibutuhkan di kemudian hari.".to_string(),
-        ),
-    };
-    FollowUp {
-        // One id per quotation and step: a retry that raced this one names the same task.
-        id: FollowUpId(uuid::Uuid::new_v5(&q.id.0, format!("step:{index}").as_bytes())),
+    const CLOSING_PURPOSE: &str = "Kirim satu pesan penutup yang sopan: tetap siap membantu bila dibutuhkan di kemudian hari.";
+    let (name, purpose) = c.steps.get(index).map_or((CLOSING_MESSAGE, CLOSING_PURPOSE), |s| (s.name.as_str(), s.purpose.as_str()));
+    let mut f = NewFollowUp {
+        id: cadence::step_id(q.id.0, index as u32),
         branch_id: l.branch_id,
         assignee_id: l.assignee_id.unwrap_or(q.created_by),
-        lead_id: Some(l.id),
-        quotation_id: Some(q.id),
-        customer_id: None,
-        service_case_id: None,
-        cadence: QUOTATION_CADENCE.to_string(),
+        cadence: QUOTATION_CADENCE,
         step: index as u32,
         step_name: name,
         purpose,
         due_date,
-        status: FollowUpStatus::Open,
-        answered: None,
-        note: None,
-        done_at: None,
-        done_by: None,
-        outcome: None,
-        finding: None,
-        created_at: now,
     }
+    .open(now);
+    f.lead_id = Some(l.id);
+    f.quotation_id = Some(q.id);
+    f
 }
 
 /// What sending starts: the lead at Quotation Sent (when the pipeline allows it) and the first
@@ -415,29 +403,22 @@ fn case_step(
     due_date: NaiveDate,
     now: chrono::DateTime<chrono::Utc>,
 ) -> FollowUp {
+    // A retry of an unanswered contact is the same step again.
     let step = &c.steps[(index as usize).min(c.steps.len() - 1)];
-    FollowUp {
-        id: FollowUpId(uuid::Uuid::new_v5(&case.id.0, format!("step:{index}").as_bytes())),
+    let mut f = NewFollowUp {
+        id: cadence::step_id(case.id.0, index),
         branch_id: case.branch_id,
         assignee_id: assignee,
-        lead_id: None,
-        quotation_id: None,
-        customer_id: Some(case.customer_id),
-        service_case_id: Some(case.id),
-        cadence: AFTER_SERVICE_CADENCE.to_string(),
+        cadence: AFTER_SERVICE_CADENCE,
         step: index,
-        step_name: step.name.clone(),
-        purpose: step.purpose.clone(),
+        step_name: &step.name,
+        purpose: &step.purpose,
         due_date,
-        status: FollowUpStatus::Open,
-        answered: None,
-        note: None,
-        done_at: None,
-        done_by: None,
-        outcome: None,
-        finding: None,
-        created_at: now,
     }
+    .open(now);
+    f.customer_id = Some(case.customer_id);
+    f.service_case_id = Some(case.id);
+    f
 }
 
 /// `PUT /v1/service-cases/{id}`: a complaint resolved or a service delivered; its after-service
@@ -515,8 +496,7 @@ pub async fn put_service_case(
 }
 
 async fn case_first_follow_up(app: &App, case: &ServiceCase) -> Result<FollowUp, AppError> {
-    let id = FollowUpId(uuid::Uuid::new_v5(&case.id.0, b"step:0"));
-    app.repo.get_follow_up(id).await?.ok_or_else(|| AppError::internal("a service case without its follow-up"))
+    app.repo.get_follow_up(cadence::step_id(case.id.0, 0)).await?.ok_or_else(|| AppError::internal("a service case without its follow-up"))
 }
 
 /// `GET /v1/service-cases/{id}`: the case and its follow-ups, first to last.

@@ -142,6 +142,53 @@ pub struct FollowUp {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a new follow-up says; [`NewFollowUp::open`] makes it, open, not yet done, and the
+/// caller names what it follows up (a lead and its quotation, a customer and its case).
+pub struct NewFollowUp<'a> {
+    /// Derived from the quotation's or the case's id and the step, so a retry that raced the
+    /// first names the same task.
+    pub id: FollowUpId,
+    pub branch_id: BranchId,
+    pub assignee_id: UserId,
+    pub cadence: &'a str,
+    pub step: u32,
+    pub step_name: &'a str,
+    pub purpose: &'a str,
+    pub due_date: NaiveDate,
+}
+
+impl NewFollowUp<'_> {
+    pub fn open(self, created_at: DateTime<Utc>) -> FollowUp {
+        FollowUp {
+            id: self.id,
+            branch_id: self.branch_id,
+            assignee_id: self.assignee_id,
+            lead_id: None,
+            quotation_id: None,
+            customer_id: None,
+            service_case_id: None,
+            cadence: self.cadence.to_string(),
+            step: self.step,
+            step_name: self.step_name.to_string(),
+            purpose: self.purpose.to_string(),
+            due_date: self.due_date,
+            status: FollowUpStatus::Open,
+            answered: None,
+            note: None,
+            done_at: None,
+            done_by: None,
+            outcome: None,
+            finding: None,
+            created_at,
+        }
+    }
+}
+
+/// The id of step `index` of the cadence run `run` (a quotation's or a case's id).
+pub fn step_id(run: uuid::Uuid, index: u32) -> FollowUpId {
+    FollowUpId(uuid::Uuid::new_v5(&run, format!("step:{index}").as_bytes()))
+}
+
 /// The after-service SOP's cadence: "Follow-up dilakukan maksimal H+2" after the job is done,
 /// one contact; a customer who did not answer is tried again the next working day, twice.
 pub fn after_service_default() -> Cadence {
