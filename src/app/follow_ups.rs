@@ -101,7 +101,10 @@ async fn sending(app: &App, actor: &Actor, mut lead: Lead, q: &Quotation) -> Res
         &lead,
         actor,
         q.updated_at,
-        format!("quotation {} sent (stage {} → {})", q.label(), from.as_str(), lead.stage.as_str()),
+        match from == lead.stage {
+            true => format!("quotation {} sent", q.label()),
+            false => format!("quotation {} sent (stage {} → {})", q.label(), from.as_str(), lead.stage.as_str()),
+        },
     );
     let audit = app.audit(
         actor,
@@ -140,8 +143,11 @@ pub async fn put_quotation(
     if !(input.discount_pct.is_finite() && (0.0..=100.0).contains(&input.discount_pct)) {
         return Err(AppError::invalid("invalid_field", "discount_pct: 0 to 100"));
     }
-    if matches!(lead.stage, Stage::Won | Stage::PastClient) {
-        return Err(AppError::conflict("stage_not_allowed", format!("a {} lead gets no quotation", lead.stage.as_str())));
+    if matches!(lead.stage, Stage::Won | Stage::Lost | Stage::PastClient) {
+        return Err(AppError::conflict(
+            "stage_not_allowed",
+            format!("a {} lead gets no quotation (reopen a lost one first)", lead.stage.as_str()),
+        ));
     }
     let policy = super::policies::policy_now(app).await?;
     let branch = app.branch(lead.branch_id).await?;
@@ -182,18 +188,21 @@ pub async fn put_quotation(
             .insert_quotation(QuotationWrite {
                 quotation: &q,
                 first_follow_up: None,
-                lead: Some(LeadChange { lead: &same, activity: &entry, audit: &audit, stops_cadence: false }),
+                lead: Some(LeadChange { lead: &same, activity: &entry, audit: &audit, stops_cadence: false, expected_stage: same.stage }),
             })
-            .await?
+            .await
+            .map_err(leads_app::changed)?
     } else {
+        let from = lead.stage;
         let (moved, first, entry, audit) = sending(app, actor, lead, &q).await?;
         app.repo
             .insert_quotation(QuotationWrite {
                 quotation: &q,
                 first_follow_up: Some(&first),
-                lead: Some(LeadChange { lead: &moved, activity: &entry, audit: &audit, stops_cadence: false }),
+                lead: Some(LeadChange { lead: &moved, activity: &entry, audit: &audit, stops_cadence: false, expected_stage: from }),
             })
-            .await?
+            .await
+            .map_err(leads_app::changed)?
     };
     if !inserted {
         // A retry raced this one, or another revision took this number: read what is stored.
@@ -219,21 +228,26 @@ pub async fn approve(app: &App, actor: &Actor, id: QuotationId) -> Result<Quotat
         };
     }
     let lead = app.repo.get_lead(q.lead_id).await?.ok_or_else(|| AppError::internal("a quotation without its lead"))?;
+    if matches!(lead.stage, Stage::Won | Stage::Lost | Stage::PastClient) {
+        return Err(AppError::conflict("stage_not_allowed", format!("the lead is {}: nothing to send", lead.stage.as_str())));
+    }
     let branch = app.branch(lead.branch_id).await?;
     let now = app.now();
     q.status = QuotationStatus::Sent;
     q.sent_on = Some(local_date(now, branch.time_zone));
     q.approved_by = Some(actor.id);
     q.updated_at = now;
+    let from = lead.stage;
     let (moved, first, entry, audit) = sending(app, actor, lead, &q).await?;
     let sent = app
         .repo
         .send_approved_quotation(QuotationWrite {
             quotation: &q,
             first_follow_up: Some(&first),
-            lead: Some(LeadChange { lead: &moved, activity: &entry, audit: &audit, stops_cadence: false }),
+            lead: Some(LeadChange { lead: &moved, activity: &entry, audit: &audit, stops_cadence: false, expected_stage: from }),
         })
-        .await?;
+        .await
+        .map_err(leads_app::changed)?;
     if !sent {
         return app.repo.get_quotation(id).await?.ok_or_else(|| AppError::internal("a quotation vanished"));
     }
@@ -288,11 +302,14 @@ pub async fn done(app: &App, actor: &Actor, id: FollowUpId, input: DoneInput) ->
         matches!(actor.role, Role::Sales | Role::BranchMarketing | Role::Supervisor),
         "follow-ups are done by their rep and their branch",
     )?;
-    if f.status != FollowUpStatus::Open {
-        return match f.status {
-            FollowUpStatus::Done => Ok(f),
-            _ => Err(AppError::conflict("follow_up_not_open", format!("follow-up {id} is {}", f.status.as_str()))),
-        };
+    // A missed step may still be done, late (the day close escalated it already), and its
+    // cadence goes on; a done one is a retry; a cancelled one is over.
+    match f.status {
+        FollowUpStatus::Open | FollowUpStatus::Missed => {}
+        FollowUpStatus::Done => return Ok(f),
+        FollowUpStatus::Cancelled => {
+            return Err(AppError::conflict("follow_up_not_open", format!("follow-up {id} is cancelled: its cadence stopped")))
+        }
     }
     let channel = input.channel.unwrap_or(ActivityKind::Call);
     if !channel.is_contact() {
@@ -324,6 +341,7 @@ async fn quotation_step_done(
     let id = f.id;
     let not_found = || AppError::not_found("follow_up_not_found", format!("follow-up {id} not found"));
     let mut lead = leads_app::workable_lead(app, actor, lead_id).await?;
+    let from = lead.stage;
     let now = app.now();
     let branch = app.branch(f.branch_id).await?;
     let today = local_date(now, branch.time_zone);
@@ -340,7 +358,10 @@ async fn quotation_step_done(
     let unanswered = app.repo.unanswered_attempts(Some(q.id), None).await? + u32::from(!answered);
     let cal = super::calendar::calendar(app, &branch, today).await?;
     let closing = f.step_name == CLOSING_MESSAGE;
-    let give_up = !closing && c.max_unanswered > 0 && unanswered >= c.max_unanswered;
+    // Three attempts unanswered, or the last step unanswered: the cadence ends with the closing
+    // message and On-Hold (a lead that answered the last step waits for the rep's outcome).
+    let last = f.step as usize + 1 >= c.steps.len();
+    let give_up = !closing && ((c.max_unanswered > 0 && unanswered >= c.max_unanswered) || (last && !answered));
     let next = if closing {
         None
     } else if give_up {
@@ -374,11 +395,12 @@ async fn quotation_step_done(
         .complete_follow_up(FollowUpDone {
             follow_up: &f,
             next: next.as_ref(),
-            lead: Some(LeadChange { lead: &lead, activity: &entry, audit: &audit, stops_cadence: false }),
+            lead: Some(LeadChange { lead: &lead, activity: &entry, audit: &audit, stops_cadence: false, expected_stage: from }),
             audit: None,
             jobs: &[],
         })
-        .await?;
+        .await
+        .map_err(leads_app::changed)?;
     if !recorded {
         return app.repo.get_follow_up(id).await?.ok_or_else(not_found);
     }

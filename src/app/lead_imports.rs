@@ -186,8 +186,10 @@ pub async fn import_csv(app: &App, actor: &Actor, path: &Path) -> Result<LeadImp
             "the header names no lead name: `name` (FieldProof), `Nama Klien` (the SOP's sheet) or `First Name` (HubSpot)",
         ));
     }
-    let branches: HashMap<String, BranchId> = app.repo.list_branches().await?.into_iter().map(|b| (b.code.to_lowercase(), b.id)).collect();
-    let tz = match actor.branch_id {
+    let branches: HashMap<String, (BranchId, chrono_tz::Tz)> =
+        app.repo.list_branches().await?.into_iter().map(|b| (b.code.to_lowercase(), (b.id, b.time_zone))).collect();
+    // A date without a zone is the row's branch's local time (the caller's branch, else WIB).
+    let own_tz = match actor.branch_id {
         Some(b) => app.branch(b).await?.time_zone,
         None => chrono_tz::Asia::Jakarta,
     };
@@ -217,15 +219,15 @@ pub async fn import_csv(app: &App, actor: &Actor, path: &Path) -> Result<LeadImp
             reject(&mut report, line, "field_required", "the row has no name".into());
             continue;
         };
-        let branch_id = match cell(&record, cols.branch) {
+        let (branch_id, tz) = match cell(&record, cols.branch) {
             Some(code) => match branches.get(&code.to_lowercase()) {
-                Some(b) => Some(*b),
+                Some((b, tz)) => (Some(*b), *tz),
                 None => {
                     reject(&mut report, line, "branch_not_found", format!("no branch {code:?}"));
                     continue;
                 }
             },
-            None => None,
+            None => (None, own_tz),
         };
         let received_at = match cell(&record, cols.received) {
             Some(t) => match parse_instant(&t, tz) {

@@ -127,7 +127,13 @@ async fn assignee(
         return Ok((Some(rep), None));
     }
     if let Some(i) = lead::distribution_rule(policy, branch_code, l) {
-        let team: Vec<UserId> = policy.distribution[i].assignees.iter().copied().map(UserId).collect();
+        // Only the rule's sales reps of the lead's branch take turns (a rule may name others).
+        let mut team: Vec<UserId> = Vec::new();
+        for rep in policy.distribution[i].assignees.iter().copied().map(UserId) {
+            if check_rep(app, rep, l.branch_id).await.is_ok() {
+                team.push(rep);
+            }
+        }
         let last = app.repo.last_distributed(i, &team).await?;
         // Round-robin: whoever got a lead from this rule least recently (never first, in order).
         let next = team.iter().min_by_key(|u| last.iter().find(|(a, _)| a == *u).map_or(i64::MIN, |(_, seq)| *seq));
@@ -238,8 +244,9 @@ pub async fn create(app: &App, actor: &Actor, id: LeadId, input: LeadInput) -> R
 async fn retried(app: &App, actor: &Actor, policy: &LeadPolicy, stored: Lead, sent: &Lead) -> Result<LeadSaved, AppError> {
     let same = (stored.branch_id, &stored.name, &stored.company, &stored.phone, &stored.email, &stored.source, &stored.need)
         == (sent.branch_id, &sent.name, &sent.company, &sent.phone, &sent.email, &sent.source, &sent.need);
-    if !visible(actor, &stored) && stored.created_by != actor.id {
-        return Err(AppError::conflict("lead_exists", format!("lead {} exists with other data", sent.id)));
+    if !visible(actor, &stored) {
+        // Entered already (perhaps by this caller, then given to another rep): not told more.
+        return Err(AppError::conflict("lead_exists", format!("lead {} exists", sent.id)));
     }
     if !same {
         return Err(AppError::conflict("lead_exists", format!("lead {} exists with other data", sent.id)));
@@ -301,7 +308,7 @@ pub async fn log_activity(app: &App, actor: &Actor, lead_id: LeadId, input: Acti
     }
     let now = app.now();
     let occurred_at = input.occurred_at.unwrap_or(now);
-    if occurred_at > now + CLOCK_SKEW || occurred_at < l.received_at - Duration::days(1) {
+    if occurred_at > now + CLOCK_SKEW || occurred_at < l.received_at {
         return Err(AppError::invalid("invalid_field", "occurred_at must be after the lead was received and not in the future"));
     }
     let a = Activity {
@@ -346,7 +353,7 @@ pub async fn change_stage(app: &App, actor: &Actor, id: LeadId, input: StageInpu
         && l.lost_reason == lost_reason
         && l.next_contact_on == input.next_contact_on
         && (input.customer_id.is_none() || l.customer_id == input.customer_id);
-    if unchanged && input.stage != Stage::QuotationSent {
+    if unchanged {
         return Ok(l);
     }
     if !l.stage.next().contains(&input.stage) {
@@ -424,8 +431,21 @@ pub async fn change_stage(app: &App, actor: &Actor, id: LeadId, input: StageInpu
     );
     // Deal, Lost or On-Hold stop the follow-up cadence (quotation SOP step 5).
     let stops_cadence = matches!(l.stage, Stage::Won | Stage::Lost | Stage::OnHold);
-    app.repo.change_lead(LeadChange { lead: &l, activity: &activity, audit: &audit, stops_cadence }).await?;
+    app.repo
+        .change_lead(LeadChange { lead: &l, activity: &activity, audit: &audit, stops_cadence, expected_stage: from })
+        .await
+        .map_err(changed)?;
     Ok(l)
+}
+
+/// A lead write that lost a race with another (its stage moved meanwhile): `409 lead_changed`,
+/// nothing written; the client reads the lead again and decides anew.
+pub(crate) fn changed(e: crate::db::RepoError) -> AppError {
+    if e.is_conflict_on("leads.stage") {
+        AppError::conflict("lead_changed", "the lead's stage changed meanwhile; read it again and retry")
+    } else {
+        e.into()
+    }
 }
 
 /// `lead.sla_breached`'s data.

@@ -62,7 +62,8 @@ pub trait FollowUpRepo: Send + Sync {
     /// exists, and nothing is written).
     async fn insert_service_case(&self, case: &ServiceCase, first: &FollowUp, audit: &AuditEntry) -> Result<bool, RepoError>;
     async fn get_service_case(&self, id: ServiceCaseId) -> Result<Option<ServiceCase>, RepoError>;
-    /// Records a follow-up done with what follows it (`false`: it was no longer open).
+    /// Records a follow-up done — open, or missed and done late — with what follows it
+    /// (`false`: it was done or cancelled meanwhile).
     async fn complete_follow_up(&self, d: FollowUpDone<'_>) -> Result<bool, RepoError>;
     /// The day close: the branch's open follow-ups due on or before `date` become missed, each
     /// with the event `event` makes of it; returns them.

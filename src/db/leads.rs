@@ -33,6 +33,9 @@ pub struct LeadChange<'a> {
     pub audit: &'a AuditEntry,
     /// The move stops the follow-up cadence: its open follow-ups are cancelled.
     pub stops_cadence: bool,
+    /// The stage the change was decided from: when the stored lead is at another (a write
+    /// that raced this one), nothing is written and the answer is a conflict on `leads.stage`.
+    pub expected_stage: crate::domain::lead::Stage,
 }
 
 #[async_trait]

@@ -44,7 +44,7 @@ impl Stage {
         use Stage::*;
         match self {
             Lead => &[QuotationSent, Negotiation, Won, Lost, OnHold],
-            QuotationSent => &[Negotiation, Won, Lost, OnHold, QuotationSent],
+            QuotationSent => &[Negotiation, Won, Lost, OnHold],
             Negotiation => &[QuotationSent, Won, Lost, OnHold],
             OnHold => &[Lead, QuotationSent, Negotiation, Won, Lost],
             Lost => &[Lead],

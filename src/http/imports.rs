@@ -14,6 +14,8 @@ use crate::domain::ids::BranchId;
 
 /// Largest CSV upload (100k customers × 90 days of volumes is about 300 MB).
 const MAX_IMPORT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// Largest lead import: it is read whole (50 000 rows of a HubSpot export are ~15 MB).
+const MAX_LEAD_IMPORT_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Deletes the spooled upload however the request ends.
 struct Spool(std::path::PathBuf);
@@ -26,7 +28,7 @@ impl Drop for Spool {
 
 /// Streams the body to a temporary file (memory stays flat); the file is deleted when the
 /// returned guard is dropped.
-async fn spool(app: &App, actor: &crate::domain::role::Actor, mut body: web::Payload) -> Result<Spool, ApiError> {
+async fn spool(app: &App, actor: &crate::domain::role::Actor, mut body: web::Payload, max: u64) -> Result<Spool, ApiError> {
     if !actor.role.is_marketing() {
         return Err(AppError::forbidden("role_forbidden", "imports are for marketing roles and admins").into());
     }
@@ -39,11 +41,11 @@ async fn spool(app: &App, actor: &crate::domain::role::Actor, mut body: web::Pay
         let chunk = chunk.map_err(|e| ApiError::bad_request("malformed_request", format!("the upload broke off: {e}")))?;
         pace.add(chunk.len());
         size += chunk.len() as u64;
-        if size > MAX_IMPORT_BYTES {
+        if size > max {
             return Err(ApiError::new(
                 actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
                 "import_too_large",
-                "an import file is at most 2 GiB",
+                format!("this import's file is at most {} MiB", max / (1024 * 1024)),
             ));
         }
         file.write_all(&chunk).await.map_err(|e| AppError::internal(format!("spooling the upload: {e}")))?;
@@ -63,14 +65,14 @@ async fn import(
     body: web::Payload,
     kind: ImportKind,
 ) -> Result<HttpResponse, ApiError> {
-    let spool = spool(&app, &actor, body).await?;
+    let spool = spool(&app, &actor, body, MAX_IMPORT_BYTES).await?;
     let report = import_file(&app, Some(&actor), kind, &spool.0, &|_| {}).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
 /// `POST /v1/imports/leads`: a HubSpot contacts export, a Google Sheets CSV or FieldProof's own.
 pub async fn leads(app: web::Data<App>, Authed(actor): Authed, body: web::Payload) -> Result<HttpResponse, ApiError> {
-    let spool = spool(&app, &actor, body).await?;
+    let spool = spool(&app, &actor, body, MAX_LEAD_IMPORT_BYTES).await?;
     let report = crate::app::lead_imports::import_csv(&app, &actor, &spool.0).await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -118,11 +118,12 @@ pub struct LeadView {
 
 impl From<Lead> for LeadView {
     fn from(l: Lead) -> Self {
-        let status = match l.first_contacted_at {
-            Some(at) if at <= l.first_contact_due_at => "met",
-            Some(_) => "late",
-            None if l.sla_breached_at.is_some() => "late",
-            None => "pending",
+        // Once found late it stays late, whatever contact is logged (or back-dated) after.
+        let status = match (l.first_contacted_at, l.sla_breached_at) {
+            (_, Some(_)) => "late",
+            (Some(at), None) if at <= l.first_contact_due_at => "met",
+            (Some(_), None) => "late",
+            (None, None) => "pending",
         };
         LeadView {
             id: l.id,

@@ -359,8 +359,16 @@ async fn a_quotation_follows_its_cadence_on_the_branch_calendar(app: TestApp) {
         (events[0]["event"].as_str(), events[0]["data"]["step"].as_str()),
         (Some("follow_up.missed"), Some("technical_clarification"))
     );
+    // Done late, it is still recorded and the cadence goes on.
+    app.set_now(at("2026-11-25T02:00:00Z"));
     let r = attempt(&app, &missed[0], true).await;
-    assert_eq!((r.status, r.code()), (409, "follow_up_not_open"), "{}", r.json);
+    assert_eq!((r.status, r.json["status"].as_str()), (200, Some("done")), "{}", r.json);
+    let open = follow_ups(&app, lead, "open").await;
+    assert_eq!(
+        (open[0]["step_name"].as_str(), open[0]["due_date"].as_str()),
+        (Some("commercial_follow_up"), Some("2026-11-27")),
+        "{open:?}"
+    );
 
     // A revision (Rev.01) supersedes it and starts its own cadence; three attempts unanswered
     // and the lead gets a closing message and goes On-Hold.
@@ -384,7 +392,7 @@ async fn a_quotation_follows_its_cadence_on_the_branch_calendar(app: TestApp) {
     assert!(follow_ups(&app, lead, "open").await.is_empty(), "the closing message ends it");
     let timeline = app.get(&format!("/v1/leads/{lead}/activities"), &app.rep.token).await;
     let calls = timeline.json["items"].as_array().unwrap().iter().filter(|a| a["kind"] == "call").count();
-    assert_eq!(calls, 5, "every attempt on the timeline: {}", timeline.json);
+    assert_eq!(calls, 6, "every attempt on the timeline, the late one too: {}", timeline.json);
 
     // A discount beyond the policy waits for the supervisor; then the cadence starts.
     let big = Uuid::new_v4();
@@ -417,7 +425,11 @@ async fn a_quotation_follows_its_cadence_on_the_branch_calendar(app: TestApp) {
     let r = app.post(&format!("/v1/leads/{lead}/stage"), &app.rep.token, json!({ "stage": "lost", "lost_reason": "competitor" })).await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert!(follow_ups(&app, lead, "open").await.is_empty());
-    assert_eq!(follow_ups(&app, lead, "cancelled").await.len(), 1);
+    let cancelled = follow_ups(&app, lead, "cancelled").await;
+    let r = attempt(&app, cancelled.last().unwrap(), true).await;
+    assert_eq!((r.status, r.code()), (409, "follow_up_not_open"), "{}", r.json);
+    let r = quote(Uuid::new_v4(), 0.0).await;
+    assert_eq!((r.status, r.code()), (409, "stage_not_allowed"), "a lost lead gets no quotation: {}", r.json);
 }
 
 async fn after_a_service_the_customer_is_asked_by_h_plus_2_with_its_checklist(app: TestApp) {

@@ -205,7 +205,7 @@ impl FollowUpRepo for SqlRepo<Db> {
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
         let done = sqlx::query(
             "UPDATE follow_ups SET status = $2, answered = $3, note = $4, done_at = $5, done_by = $6, outcome = $7, finding = $8 \
-             WHERE id = $1 AND status = 'open'",
+             WHERE id = $1 AND status IN ('open', 'missed')",
         )
         .bind(f.id.0)
         .bind(f.status.as_str())
@@ -257,7 +257,15 @@ impl FollowUpRepo for SqlRepo<Db> {
         let mut missed = Vec::with_capacity(rows.len());
         for row in rows {
             let mut f: FollowUp = row.try_into()?;
-            sqlx::query("UPDATE follow_ups SET status = 'missed' WHERE id = $1").bind(f.id.0).execute(&mut *tx).await?;
+            // Only if still open: a step done or cancelled since the read keeps its state.
+            let marked = sqlx::query("UPDATE follow_ups SET status = 'missed' WHERE id = $1 AND status = 'open'")
+                .bind(f.id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if marked == 0 {
+                continue;
+            }
             f.status = crate::domain::cadence::FollowUpStatus::Missed;
             let job = event(&f);
             enqueue_job_in(&mut *tx, &job, now).await?;

@@ -207,7 +207,15 @@ impl LeadRepo for SqlRepo<Db> {
         let mut breached = Vec::with_capacity(rows.len());
         for row in rows {
             let mut lead: Lead = row.try_into()?;
-            sqlx::query("UPDATE leads SET sla_breached_at = $2 WHERE id = $1").bind(lead.id.0).bind(now).execute(&mut *tx).await?;
+            let marked = sqlx::query("UPDATE leads SET sla_breached_at = $2 WHERE id = $1 AND sla_breached_at IS NULL")
+                .bind(lead.id.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if marked == 0 {
+                continue;
+            }
             lead.sla_breached_at = Some(now);
             let job = event(&lead);
             enqueue_job_in(&mut *tx, &job, now).await?;
@@ -222,9 +230,9 @@ impl LeadRepo for SqlRepo<Db> {
 /// transaction; a move that stops the cadence cancels the lead's open follow-ups.
 pub(super) async fn change_lead_in(tx: &mut sqlx::Transaction<'_, Db>, c: &LeadChange<'_>) -> Result<(), RepoError> {
     let l = c.lead;
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE leads SET stage = $2, lost_reason = $3, next_contact_on = $4, assignee_id = $5, customer_id = $6, \
-         merged_into = $7, updated_at = $8 WHERE id = $1",
+         merged_into = $7, updated_at = $8 WHERE id = $1 AND stage = $9",
     )
     .bind(l.id.0)
     .bind(l.stage.as_str())
@@ -234,8 +242,13 @@ pub(super) async fn change_lead_in(tx: &mut sqlx::Transaction<'_, Db>, c: &LeadC
     .bind(uuid_opt(l.customer_id))
     .bind(uuid_opt(l.merged_into))
     .bind(l.updated_at)
+    .bind(c.expected_stage.as_str())
     .execute(&mut **tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(RepoError::Conflict { constraint: "leads.stage".into() });
+    }
     if c.stops_cadence {
         sqlx::query("UPDATE follow_ups SET status = 'cancelled' WHERE lead_id = $1 AND status = 'open'")
             .bind(l.id.0)

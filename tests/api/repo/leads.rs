@@ -123,7 +123,9 @@ async fn leads_are_stored_once_and_their_first_contact_judged_once(app: TestApp)
     let mut audit = entry(&a);
     audit.action = "lead.stage_changed".into();
     let system = activity(&a, ActivityKind::System, 200);
-    repo.change_lead(LeadChange { lead: &moved, activity: &system, audit: &audit, stops_cadence: true }).await.unwrap();
+    repo.change_lead(LeadChange { lead: &moved, activity: &system, audit: &audit, stops_cadence: true, expected_stage: Stage::Lead })
+        .await
+        .unwrap();
     let stored = repo.get_lead(a.id).await.unwrap().unwrap();
     assert_eq!((stored.stage, stored.next_contact_on), (Stage::OnHold, Some(super::date(2026, 12, 1))));
     assert_eq!(repo.list_activities(a.id).await.unwrap().len(), 4);
