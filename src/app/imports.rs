@@ -225,7 +225,7 @@ fn volume_row(r: &csv::StringRecord) -> Result<(String, NaiveDate, i64), String>
 }
 
 /// The reader every import uses: flexible row lengths (a short row is a row error), cells trimmed.
-fn csv_reader<R: std::io::Read>(input: R) -> csv::Reader<R> {
+pub(super) fn csv_reader<R: std::io::Read>(input: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input)
 }
 

@@ -151,7 +151,7 @@ async fn read(path: &Path) -> Result<(Vec<String>, Vec<(u64, Result<csv::StringR
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let file = std::fs::File::open(&path).map_err(|e| AppError::internal(format!("opening the upload: {e}")))?;
-        let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(std::io::BufReader::new(file));
+        let mut csv = super::imports::csv_reader(std::io::BufReader::new(file));
         let header: Vec<String> = csv
             .headers()
             .map_err(|e| AppError::invalid("import_header_invalid", format!("the header cannot be read: {e}")))?
