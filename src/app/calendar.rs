@@ -183,6 +183,12 @@ pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Resul
     if !missed_follow_ups.is_empty() {
         tracing::info!(branch = %branch.code, %date, count = missed_follow_ups.len(), "follow-ups missed");
     }
+    // Won deals whose contract ended that day or before become past clients, each with its
+    // reactivation task.
+    let past_clients = super::leads::end_contracts(app, &branch, date).await?;
+    if past_clients > 0 {
+        tracing::info!(branch = %branch.code, %date, count = past_clients, "contracts ended: past clients");
+    }
     if let Some(d) = &done {
         tracing::info!(branch = %branch.code, %date, late_visits = d.late_visits.len(), missed_tasks = d.missed_tasks.len(),
                        overdue_reviews = d.overdue_reviews.len(), "day closed");

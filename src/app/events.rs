@@ -15,7 +15,7 @@ use crate::domain::visit::Visit;
 pub const EVENT_JOB: &str = "webhook_event";
 
 /// Every event a subscription may ask for.
-pub const EVENTS: [&str; 11] = [
+pub const EVENTS: [&str; 12] = [
     "visit.submitted",
     "visit.non_compliant",
     "visit.reviewed",
@@ -27,6 +27,7 @@ pub const EVENTS: [&str; 11] = [
     "lead.sla_breached",
     "follow_up.missed",
     "after_service.complaint",
+    "lead.duplicates_found",
 ];
 
 /// One event as a job. `key` makes it unique: the same change never reports twice.

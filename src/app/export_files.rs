@@ -28,7 +28,7 @@ fn failed(e: impl std::fmt::Display) -> AppError {
     AppError::internal(format!("writing an export: {e}"))
 }
 
-fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Chunk {
+pub(crate) fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Chunk {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in rows {
         w.write_record(row.iter().map(|c| spreadsheet_safe(c).into_owned())).map_err(failed)?;

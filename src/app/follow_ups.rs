@@ -41,6 +41,16 @@ pub struct QuotationInput {
     pub amount: i64,
     pub discount_pct: f64,
     pub note: Option<String>,
+    /// A revision: when the lead asked for it (the SOP sends it the same day).
+    pub revision_requested_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A revision sent on a later branch day than it was asked for is a finding.
+fn revision_finding(q: &Quotation, tz: chrono_tz::Tz) -> Option<String> {
+    match (q.revision_requested_at, q.sent_on) {
+        (Some(asked), Some(sent)) if local_date(asked, tz) < sent => Some(crate::domain::lead::REVISION_NOT_SAME_DAY.into()),
+        _ => None,
+    }
 }
 
 fn system_entry(l: &Lead, actor: &Actor, at: chrono::DateTime<chrono::Utc>, summary: String) -> Activity {
@@ -154,8 +164,19 @@ pub async fn put_quotation(
     let now = app.now();
     let today = local_date(now, branch.time_zone);
     let needs_approval = input.discount_pct > policy.max_discount_pct && actor.role != Role::Supervisor;
-    let revision = app.repo.list_quotations(lead_id).await?.len() as u32;
-    let q = Quotation {
+    let earlier = app.repo.list_quotations(lead_id).await?;
+    let revision = earlier.len() as u32;
+    // A revision of a quotation that was sent: when was it asked for?
+    let revises_sent = earlier.iter().any(|e| e.sent_on.is_some());
+    let revision_requested_at = match (revises_sent, input.revision_requested_at) {
+        (true, None) => return Err(AppError::invalid("field_required", "revision_requested_at: when the lead asked for this revision")),
+        (true, Some(at)) if at > now + chrono::Duration::minutes(5) || at < lead.received_at => {
+            return Err(AppError::invalid("invalid_field", "revision_requested_at: after the lead was received, not in the future"))
+        }
+        (true, at) => at,
+        (false, _) => None,
+    };
+    let mut q = Quotation {
         id,
         lead_id,
         branch_id: lead.branch_id,
@@ -167,10 +188,14 @@ pub async fn put_quotation(
         status: if needs_approval { QuotationStatus::AwaitingApproval } else { QuotationStatus::Sent },
         sent_on: (!needs_approval).then_some(today),
         approved_by: (!needs_approval && input.discount_pct > policy.max_discount_pct).then_some(actor.id),
+        revision_requested_at,
+        finding: None,
+        document: None,
         created_by: actor.id,
         created_at: now,
         updated_at: now,
     };
+    q.finding = revision_finding(&q, branch.time_zone);
     if q.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
         return Err(AppError::invalid("field_too_long", "note: at most 2000 characters"));
     }
@@ -188,7 +213,14 @@ pub async fn put_quotation(
             .insert_quotation(QuotationWrite {
                 quotation: &q,
                 first_follow_up: None,
-                lead: Some(LeadChange { lead: &same, activity: &entry, audit: &audit, stops_cadence: false, expected_stage: same.stage }),
+                lead: Some(LeadChange {
+                    lead: &same,
+                    activity: &entry,
+                    audit: &audit,
+                    stops_cadence: false,
+                    expected_stage: same.stage,
+                    follow_up: None,
+                }),
             })
             .await
             .map_err(leads_app::changed)?
@@ -199,7 +231,14 @@ pub async fn put_quotation(
             .insert_quotation(QuotationWrite {
                 quotation: &q,
                 first_follow_up: Some(&first),
-                lead: Some(LeadChange { lead: &moved, activity: &entry, audit: &audit, stops_cadence: false, expected_stage: from }),
+                lead: Some(LeadChange {
+                    lead: &moved,
+                    activity: &entry,
+                    audit: &audit,
+                    stops_cadence: false,
+                    expected_stage: from,
+                    follow_up: None,
+                }),
             })
             .await
             .map_err(leads_app::changed)?
@@ -237,6 +276,7 @@ pub async fn approve(app: &App, actor: &Actor, id: QuotationId) -> Result<Quotat
     q.sent_on = Some(local_date(now, branch.time_zone));
     q.approved_by = Some(actor.id);
     q.updated_at = now;
+    q.finding = revision_finding(&q, branch.time_zone);
     let from = lead.stage;
     let (moved, first, entry, audit) = sending(app, actor, lead, &q).await?;
     let sent = app
@@ -244,7 +284,14 @@ pub async fn approve(app: &App, actor: &Actor, id: QuotationId) -> Result<Quotat
         .send_approved_quotation(QuotationWrite {
             quotation: &q,
             first_follow_up: Some(&first),
-            lead: Some(LeadChange { lead: &moved, activity: &entry, audit: &audit, stops_cadence: false, expected_stage: from }),
+            lead: Some(LeadChange {
+                lead: &moved,
+                activity: &entry,
+                audit: &audit,
+                stops_cadence: false,
+                expected_stage: from,
+                follow_up: None,
+            }),
         })
         .await
         .map_err(leads_app::changed)?;
@@ -350,6 +397,9 @@ async fn quotation_step_done(
     f.note = Some(note.clone());
     f.done_at = Some(now);
     f.done_by = Some(actor.id);
+    if f.cadence == super::deals::REACTIVATION {
+        return reactivation_done(app, actor, f, lead, channel, note, answered).await;
+    }
     let c = cadence_of(app, QUOTATION_CADENCE).await?;
     let q = match f.quotation_id {
         Some(qid) => app.repo.get_quotation(qid).await?.ok_or_else(|| AppError::internal("a follow-up without its quotation"))?,
@@ -395,7 +445,14 @@ async fn quotation_step_done(
         .complete_follow_up(FollowUpDone {
             follow_up: &f,
             next: next.as_ref(),
-            lead: Some(LeadChange { lead: &lead, activity: &entry, audit: &audit, stops_cadence: false, expected_stage: from }),
+            lead: Some(LeadChange {
+                lead: &lead,
+                activity: &entry,
+                audit: &audit,
+                stops_cadence: false,
+                expected_stage: from,
+                follow_up: None,
+            }),
             audit: None,
             jobs: &[],
         })
@@ -405,6 +462,134 @@ async fn quotation_step_done(
         return app.repo.get_follow_up(id).await?.ok_or_else(not_found);
     }
     Ok(f)
+}
+
+/// A past client's reactivation contact: on the timeline; a new deal is entered as a lead of
+/// its own.
+async fn reactivation_done(
+    app: &App,
+    actor: &Actor,
+    f: FollowUp,
+    mut lead: Lead,
+    channel: ActivityKind,
+    note: String,
+    answered: bool,
+) -> Result<FollowUp, AppError> {
+    let now = app.now();
+    let from = lead.stage;
+    lead.updated_at = now;
+    let entry = Activity {
+        id: ActivityId(uuid::Uuid::new_v5(&f.id.0, b"done")),
+        lead_id: lead.id,
+        kind: channel,
+        occurred_at: now,
+        summary: format!("reactivation ({}): {note}", if answered { "answered" } else { "no answer" }),
+        answered: Some(answered),
+        actor_id: Some(actor.id),
+        logged_at: now,
+    };
+    let audit = app.audit(actor, "follow_up.done", "follow_up", f.id.to_string(), json!({ "answered": answered, "lead_id": lead.id }));
+    let recorded = app
+        .repo
+        .complete_follow_up(FollowUpDone {
+            follow_up: &f,
+            next: None,
+            lead: Some(LeadChange {
+                lead: &lead,
+                activity: &entry,
+                audit: &audit,
+                stops_cadence: false,
+                expected_stage: from,
+                follow_up: None,
+            }),
+            audit: None,
+            jobs: &[],
+        })
+        .await
+        .map_err(leads_app::changed)?;
+    if !recorded {
+        return app.repo.get_follow_up(f.id).await?.ok_or_else(|| AppError::not_found("follow_up_not_found", "follow-up not found"));
+    }
+    Ok(f)
+}
+
+/// `POST /v1/quotations/{id}/reject`: the branch's supervisor does not approve the discount; the
+/// quotation is never sent (the rep may send another revision). Rejected again, it is returned.
+pub async fn reject(app: &App, actor: &Actor, id: QuotationId, reason: Option<String>) -> Result<Quotation, AppError> {
+    let mut q = visible_quotation(app, actor, id).await?;
+    super::access::require(actor.role == Role::Supervisor, "discounts are approved or rejected by the branch's supervisor")?;
+    match q.status {
+        QuotationStatus::AwaitingApproval => {}
+        QuotationStatus::Rejected => return Ok(q),
+        _ => return Err(AppError::conflict("quotation_not_awaiting", format!("quotation {id} is not awaiting approval"))),
+    }
+    let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
+        return Err(AppError::invalid("field_too_long", "reason: at most 2000 characters"));
+    }
+    let lead = app.repo.get_lead(q.lead_id).await?.ok_or_else(|| AppError::internal("a quotation without its lead"))?;
+    let now = app.now();
+    q.status = QuotationStatus::Rejected;
+    q.updated_at = now;
+    let mut summary = format!("quotation {} not approved ({}% discount)", q.label(), q.discount_pct);
+    if let Some(r) = &reason {
+        summary.push_str(&format!(": {r}"));
+    }
+    let entry = system_entry(&lead, actor, now, summary);
+    let audit = app.audit(actor, "lead.quotation_rejected", "lead", lead.id.to_string(), json!({ "quotation_id": q.id, "reason": reason }));
+    if !app.repo.reject_quotation(&q, &entry, &audit).await? {
+        return app.repo.get_quotation(id).await?.ok_or_else(|| AppError::internal("a quotation vanished"));
+    }
+    Ok(q)
+}
+
+/// The most a quotation's document may be.
+pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// `PUT /v1/quotations/{id}/document`: the quotation's PDF, kept in the object store. A
+/// quotation has one document: the same bytes again are a retry; others are
+/// `409 document_exists` (a changed quotation is a new revision).
+pub async fn put_document(app: &App, actor: &Actor, id: QuotationId, bytes: bytes::Bytes) -> Result<(Quotation, bool), AppError> {
+    use sha2::Digest;
+    let q = visible_quotation(app, actor, id).await?;
+    super::access::require(
+        matches!(actor.role, Role::Sales | Role::BranchMarketing | Role::Supervisor),
+        "a quotation's document is attached by its rep and their branch",
+    )?;
+    if !bytes.starts_with(b"%PDF-") {
+        return Err(AppError::invalid("document_not_pdf", "the document must be a PDF (it starts with %PDF-)"));
+    }
+    let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+    if let Some(d) = &q.document {
+        return match d.sha256 == sha256 {
+            true => Ok((q, false)),
+            false => Err(AppError::conflict("document_exists", format!("quotation {id} has another document; send a revision"))),
+        };
+    }
+    // Named by the quotation and the content: a retry writes the same object, nothing else is
+    // overwritten.
+    let doc = crate::domain::lead::QuotationDocument {
+        key: format!("quotations/{}/{}.pdf", id.0.simple(), &sha256[..32]),
+        bytes: bytes.len() as i64,
+        sha256,
+    };
+    app.store.put(&doc.key, bytes).await?;
+    let audit =
+        app.audit(actor, "quotation.document_attached", "quotation", id.to_string(), json!({ "bytes": doc.bytes, "sha256": doc.sha256 }));
+    let set = app.repo.set_quotation_document(id, &doc, &audit).await?;
+    let stored = app.repo.get_quotation(id).await?.ok_or_else(|| AppError::internal("a quotation vanished"))?;
+    if !set && stored.document.as_ref().is_some_and(|d| d.sha256 != doc.sha256) {
+        return Err(AppError::conflict("document_exists", format!("quotation {id} has another document; send a revision")));
+    }
+    Ok((stored, set))
+}
+
+/// `GET /v1/quotations/{id}/document`: the PDF's bytes.
+pub async fn document(app: &App, actor: &Actor, id: QuotationId) -> Result<(Quotation, crate::storage::ByteStream), AppError> {
+    let q = visible_quotation(app, actor, id).await?;
+    let d = q.document.clone().ok_or_else(|| AppError::not_found("document_not_found", format!("quotation {id} has no document")))?;
+    let stream = app.store.get_stream(&d.key).await?;
+    Ok((q, stream))
 }
 
 /// What a service case says.

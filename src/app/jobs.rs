@@ -42,6 +42,7 @@ pub async fn enqueue_periodic(app: &App, now: DateTime<Utc>) -> Result<(), RepoE
         (PRUNE_JOBS_JOB, chrono::Duration::days(1)),
         (super::downloads::EXPIRE_EXPORTS_JOB, chrono::Duration::minutes(10)),
         (super::leads::SLA_JOB, chrono::Duration::minutes(5)),
+        (super::lead_merges::DUPLICATES_JOB, chrono::Duration::weeks(1)),
     ] {
         let slot = now.duration_trunc(period).unwrap_or(now);
         let job = NewJob {
@@ -76,6 +77,7 @@ pub async fn run(app: &App, options: &JobOptions, job: &ClaimedJob) -> Result<()
         super::downloads::EXPORT_JOB => super::downloads::run_job(app, &job.payload, job.attempts, options.max_attempts).await,
         super::downloads::EXPIRE_EXPORTS_JOB => super::downloads::expire(app).await.map(drop),
         super::leads::SLA_JOB => super::leads::check_first_contacts(app).await.map(drop),
+        super::lead_merges::DUPLICATES_JOB => super::lead_merges::weekly(app).await.map(drop),
         super::webhooks::DELIVERY_JOB => super::webhooks::deliver(app, &job.payload, job.attempts, options.max_attempts).await,
         other => Err(format!("unknown job kind {other:?}")),
     }

@@ -222,6 +222,8 @@ pub async fn create(app: &App, actor: &Actor, id: LeadId, input: LeadInput) -> R
         first_contact_due_at: lead::first_contact_due(if input.imported { received_at.max(now) } else { received_at }, policy),
         first_contacted_at: None,
         sla_breached_at: None,
+        closed_at: None,
+        contract: None,
         created_by: actor.id,
         created_at: now,
         updated_at: now,
@@ -397,10 +399,41 @@ pub async fn change_stage(app: &App, actor: &Actor, id: LeadId, input: StageInpu
         l.customer_id = Some(c);
     }
     let from = l.stage;
+    let now = app.now();
+    let mut follow_up = None;
+    let mut activity_id = ActivityId::new_random();
+    match input.stage {
+        Stage::Won => {
+            // A won deal becomes a customer (or links the one named), so its visits and
+            // classes follow.
+            if l.customer_id.is_none() {
+                let (c, audit) = super::deals::won_customer(app, actor.id, &l).await?;
+                if let Some(a) = audit {
+                    app.repo.append_audit(&a).await?;
+                }
+                l.customer_id = Some(c);
+            }
+            l.closed_at = Some(now);
+        }
+        Stage::Lost => l.closed_at = Some(now),
+        Stage::PastClient => {
+            // "Mantan Klien" once the contract is done: the contract must be there and over.
+            match &l.contract {
+                Some(c) if c.ends_on <= today => {}
+                Some(c) => return Err(AppError::conflict("contract_running", format!("the contract runs until {}", c.ends_on))),
+                None => return Err(AppError::conflict("contract_required", "a past client's contract is recorded first")),
+            }
+            let (moved, entry, f) = super::deals::to_past_client(app, &branch, l.clone(), &policy.leads, Some(actor.id)).await?;
+            l = moved;
+            activity_id = entry.id;
+            follow_up = Some(f);
+        }
+        _ => l.closed_at = None,
+    }
     l.stage = input.stage;
     l.lost_reason = if input.stage == Stage::Lost { lost_reason.clone() } else { None };
     l.next_contact_on = if input.stage == Stage::OnHold { input.next_contact_on } else { None };
-    l.updated_at = app.now();
+    l.updated_at = now;
     let mut summary = format!("stage {} → {}", from.as_str(), l.stage.as_str());
     if let Some(r) = &l.lost_reason {
         summary.push_str(&format!(" ({r})"));
@@ -408,11 +441,14 @@ pub async fn change_stage(app: &App, actor: &Actor, id: LeadId, input: StageInpu
     if let Some(d) = l.next_contact_on {
         summary.push_str(&format!(", next contact {d}"));
     }
+    if let Some(f) = &follow_up {
+        summary.push_str(&format!(", reactivation contact due {}", f.due_date));
+    }
     if let Some(n) = &note {
         summary.push_str(&format!(": {n}"));
     }
     let activity = Activity {
-        id: ActivityId::new_random(),
+        id: activity_id,
         lead_id: l.id,
         kind: ActivityKind::System,
         occurred_at: l.updated_at,
@@ -432,7 +468,14 @@ pub async fn change_stage(app: &App, actor: &Actor, id: LeadId, input: StageInpu
     // Deal, Lost or On-Hold stop the follow-up cadence (quotation SOP step 5).
     let stops_cadence = matches!(l.stage, Stage::Won | Stage::Lost | Stage::OnHold);
     app.repo
-        .change_lead(LeadChange { lead: &l, activity: &activity, audit: &audit, stops_cadence, expected_stage: from })
+        .change_lead(LeadChange {
+            lead: &l,
+            activity: &activity,
+            audit: &audit,
+            stops_cadence,
+            expected_stage: from,
+            follow_up: follow_up.as_ref(),
+        })
         .await
         .map_err(changed)?;
     Ok(l)
@@ -468,4 +511,92 @@ pub async fn check_first_contacts(app: &App) -> Result<usize, String> {
         tracing::info!(count = breached.len(), "first contacts late");
     }
     Ok(breached.len())
+}
+
+/// A won deal's contract as sent.
+#[derive(Debug, Clone)]
+pub struct ContractInput {
+    pub value: i64,
+    pub product: String,
+    pub ends_on: NaiveDate,
+}
+
+/// `PUT /v1/leads/{id}/contract`: records (or corrects) a won deal's contract. When it ends the
+/// day close makes the lead a past client, with its reactivation task. The same contract again
+/// changes nothing.
+pub async fn put_contract(app: &App, actor: &Actor, id: LeadId, input: ContractInput) -> Result<Lead, AppError> {
+    let mut l = workable_lead(app, actor, id).await?;
+    let contract = lead::Contract { value: input.value, product: required("product", input.product, 200)?, ends_on: input.ends_on };
+    if !(0..=1_000_000_000_000_000).contains(&contract.value) {
+        return Err(AppError::invalid("invalid_field", "value: a whole number of rupiah, 0 to 10^18"));
+    }
+    if l.contract.as_ref() == Some(&contract) {
+        return Ok(l);
+    }
+    if l.stage != Stage::Won {
+        return Err(AppError::conflict("stage_not_allowed", format!("a {} lead has no contract (only a won deal)", l.stage.as_str())));
+    }
+    let branch = app.branch(l.branch_id).await?;
+    let now = app.now();
+    let won_on = local_date(l.closed_at.unwrap_or(l.updated_at), branch.time_zone);
+    if contract.ends_on < won_on || (contract.ends_on - won_on).num_days() > 366 * 10 {
+        return Err(AppError::invalid("invalid_field", "ends_on: on or after the day the deal was won, within 10 years"));
+    }
+    l.contract = Some(contract.clone());
+    l.updated_at = now;
+    let activity = Activity {
+        id: ActivityId::new_random(),
+        lead_id: l.id,
+        kind: ActivityKind::System,
+        occurred_at: now,
+        summary: format!("contract {} Rp{} until {}", contract.product, contract.value, contract.ends_on),
+        answered: None,
+        actor_id: Some(actor.id),
+        logged_at: now,
+    };
+    let audit = app.audit(actor, "lead.contract_recorded", "lead", l.id.to_string(), json!({ "contract": contract }));
+    app.repo
+        .change_lead(LeadChange {
+            lead: &l,
+            activity: &activity,
+            audit: &audit,
+            stops_cadence: false,
+            expected_stage: Stage::Won,
+            follow_up: None,
+        })
+        .await
+        .map_err(changed)?;
+    Ok(l)
+}
+
+/// The day close's part: the branch's won deals whose contract ended on `date` or before become
+/// past clients, each with its reactivation task. A lead moved meanwhile is left to that move.
+pub async fn end_contracts(app: &App, branch: &crate::domain::directory::Branch, date: NaiveDate) -> Result<usize, AppError> {
+    let policy = super::policies::policy_now(app).await?;
+    let mut moved = 0;
+    for l in app.repo.ended_contracts(branch.id, date, 500).await? {
+        let (past, entry, follow_up) = super::deals::to_past_client(app, branch, l, &policy.leads, None).await?;
+        let audit = crate::domain::audit::AuditEntry {
+            at: past.updated_at,
+            actor_id: None,
+            action: "lead.stage_changed".into(),
+            subject_type: "lead".into(),
+            subject_id: past.id.to_string(),
+            detail: json!({ "from": "won", "to": "past_client", "closed_by": "day_close", "reactivation_due": follow_up.due_date }),
+        };
+        let change = LeadChange {
+            lead: &past,
+            activity: &entry,
+            audit: &audit,
+            stops_cadence: false,
+            expected_stage: Stage::Won,
+            follow_up: Some(&follow_up),
+        };
+        match app.repo.change_lead(change).await {
+            Ok(()) => moved += 1,
+            Err(e) if e.is_conflict_on("leads.stage") => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(moved)
 }

@@ -52,10 +52,12 @@ pub(crate) fn paginate<R, T>(
 
 pub(crate) const LEAD_COLUMNS: &str = "seq, id, branch_id, name, company, phone, email, source, need, region, product, segment, \
      need_confirmed, budget_confirmed, expected_purchase_on, rating, stage, lost_reason, next_contact_on, assignee_id, customer_id, \
-     merged_into, received_at, first_contact_due_at, first_contacted_at, sla_breached_at, created_by, created_at, updated_at";
+     merged_into, received_at, first_contact_due_at, first_contacted_at, sla_breached_at, closed_at, contract_value, contract_product, contract_ends_on, \
+     created_by, created_at, updated_at";
 pub(crate) const ACTIVITY_COLUMNS: &str = "id, lead_id, kind, occurred_at, summary, answered, actor_id, logged_at";
 pub(crate) const QUOTATION_COLUMNS: &str =
-    "id, lead_id, branch_id, number, revision, amount, discount_pct, note, status, sent_on, approved_by, created_by, created_at, updated_at";
+    "id, lead_id, branch_id, number, revision, amount, discount_pct, note, status, sent_on, approved_by, created_by, created_at, updated_at, \
+     revision_requested_at, finding, document_key, document_bytes, document_sha256";
 pub(crate) const FOLLOW_UP_COLUMNS: &str =
     "seq, id, branch_id, assignee_id, lead_id, quotation_id, customer_id, service_case_id, cadence, \
      step, step_name, purpose, due_date, status, answered, note, done_at, done_by, outcome, finding, created_at";

@@ -9,7 +9,7 @@ use super::leads::LeadChange;
 use crate::domain::audit::AuditEntry;
 use crate::domain::cadence::{FollowUp, FollowUpStatus, ServiceCase};
 use crate::domain::ids::{BranchId, CustomerId, FollowUpId, LeadId, QuotationId, ServiceCaseId, UserId};
-use crate::domain::lead::Quotation;
+use crate::domain::lead::{Activity, Quotation, QuotationDocument};
 use crate::domain::page::{Page, Paged};
 use crate::domain::role::Scope;
 
@@ -65,6 +65,23 @@ pub trait FollowUpRepo: Send + Sync {
     /// Records a follow-up done — open, or missed and done late — with what follows it
     /// (`false`: it was done or cancelled meanwhile).
     async fn complete_follow_up(&self, d: FollowUpDone<'_>) -> Result<bool, RepoError>;
+    /// The follow-ups due from `from` to `to` (not cancelled) in the scope, for the pipeline
+    /// report: at most `limit`.
+    async fn due_follow_ups(&self, scope: Scope, from: NaiveDate, to: NaiveDate, limit: u32) -> Result<Vec<FollowUp>, RepoError>;
+    /// The quotations sent from `from` to `to` in the scope (by their lead's rep), each with
+    /// that rep.
+    async fn sent_quotations(
+        &self,
+        scope: Scope,
+        from: NaiveDate,
+        to: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<(Quotation, Option<UserId>)>, RepoError>;
+    /// Records a quotation's document (`false`: it has one already, left as it is).
+    async fn set_quotation_document(&self, id: QuotationId, doc: &QuotationDocument, audit: &AuditEntry) -> Result<bool, RepoError>;
+    /// The supervisor's no to an awaiting quotation, with the lead's timeline entry (`false`:
+    /// it was not awaiting).
+    async fn reject_quotation(&self, q: &Quotation, entry: &Activity, audit: &AuditEntry) -> Result<bool, RepoError>;
     /// The day close: the branch's open follow-ups due on or before `date` become missed, each
     /// with the event `event` makes of it; returns them.
     async fn miss_follow_ups(

@@ -9,6 +9,7 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::ids::{BranchId, LeadId, UserId};
 use crate::domain::lead::{Activity, Lead, Rating, Stage};
 use crate::domain::page::{Page, Paged};
+use crate::domain::pipeline::LeadFacts;
 use crate::domain::role::Scope;
 
 /// Which leads a list reads.
@@ -36,6 +37,17 @@ pub struct LeadChange<'a> {
     /// The stage the change was decided from: when the stored lead is at another (a write
     /// that raced this one), nothing is written and the answer is a conflict on `leads.stage`.
     pub expected_stage: crate::domain::lead::Stage,
+    /// A follow-up the move starts (a past client's reactivation).
+    pub follow_up: Option<&'a crate::domain::cadence::FollowUp>,
+}
+
+/// A merge of two records of one person.
+pub struct LeadMerge<'a> {
+    pub source: &'a Lead,
+    pub target: &'a Lead,
+    pub source_entry: &'a Activity,
+    pub target_entry: &'a Activity,
+    pub audit: &'a AuditEntry,
 }
 
 #[async_trait]
@@ -66,6 +78,19 @@ pub trait LeadRepo: Send + Sync {
     async fn get_activity(&self, id: crate::domain::ids::ActivityId) -> Result<Option<Activity>, RepoError>;
     /// The lead's timeline, oldest first.
     async fn list_activities(&self, lead: LeadId) -> Result<Vec<Activity>, RepoError>;
+    /// The branch's won deals whose contract ended on `date` or before: at most `limit`.
+    async fn ended_contracts(&self, branch: BranchId, date: chrono::NaiveDate, limit: u32) -> Result<Vec<Lead>, RepoError>;
+    /// Merges `source` into `target` (the same person twice): `source` points at `target`, as
+    /// do the leads merged into it before, its open follow-ups are cancelled, and `target`
+    /// takes the contact details it lacked; each gets its timeline entry, with one audit
+    /// record. A conflict on `leads.stage` when either moved meanwhile.
+    async fn merge_leads(&self, m: LeadMerge<'_>) -> Result<(), RepoError>;
+    /// The open leads (not merged) in the scope, most recent first: at most `limit`, for the
+    /// duplicate report.
+    async fn open_leads(&self, scope: Scope, branch: Option<BranchId>, limit: u32) -> Result<Vec<Lead>, RepoError>;
+    /// The leads received, or decided, between `from` and `to` in the scope, with what the
+    /// pipeline report counts of them.
+    async fn pipeline_leads(&self, scope: Scope, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<LeadFacts>, RepoError>;
     /// Marks the leads still without a first contact whose deadline is before `now` as breached,
     /// with the event `event` makes of each, in one transaction; returns them.
     async fn breach_first_contacts(

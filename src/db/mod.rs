@@ -50,7 +50,7 @@ pub use follow_ups::{FollowUpDone, FollowUpFilter, FollowUpRepo, QuotationWrite}
 pub use hash_keys::{hash_keys, probe_keys, HASH_KEY_SLOTS};
 pub use intents::ObjectIntentRepo;
 pub use jobs::{ClaimedJob, JobRecord, JobRepo, JobStat, NewJob};
-pub use leads::{LeadChange, LeadFilter, LeadRepo};
+pub use leads::{LeadChange, LeadFilter, LeadMerge, LeadRepo};
 pub use photos::{HashCandidate, PhotoInsert, PhotoRepo};
 pub use policies::{PolicyRepo, PolicyVersion};
 pub use repo::{Backend, Repo};

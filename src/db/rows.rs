@@ -414,6 +414,10 @@ pub struct LeadRow {
     pub first_contact_due_at: DateTime<Utc>,
     pub first_contacted_at: Option<DateTime<Utc>>,
     pub sla_breached_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub contract_value: Option<i64>,
+    pub contract_product: Option<String>,
+    pub contract_ends_on: Option<NaiveDate>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -451,11 +455,24 @@ impl TryFrom<LeadRow> for crate::domain::lead::Lead {
             first_contact_due_at: r.first_contact_due_at,
             first_contacted_at: r.first_contacted_at,
             sla_breached_at: r.sla_breached_at,
+            closed_at: r.closed_at,
+            contract: match (r.contract_value, r.contract_product, r.contract_ends_on) {
+                (Some(value), Some(product), Some(ends_on)) => Some(crate::domain::lead::Contract { value, product, ends_on }),
+                _ => None,
+            },
             created_by: r.created_by.into(),
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PipelineLeadRow {
+    #[sqlx(flatten)]
+    pub lead: LeadRow,
+    pub quoted: bool,
+    pub quoted_amount: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -502,6 +519,11 @@ pub struct QuotationRow {
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub revision_requested_at: Option<DateTime<Utc>>,
+    pub finding: Option<String>,
+    pub document_key: Option<String>,
+    pub document_bytes: Option<i64>,
+    pub document_sha256: Option<String>,
 }
 
 impl TryFrom<QuotationRow> for crate::domain::lead::Quotation {
@@ -519,11 +541,24 @@ impl TryFrom<QuotationRow> for crate::domain::lead::Quotation {
             status: parse("quotation status", &r.status, crate::domain::lead::QuotationStatus::parse)?,
             sent_on: r.sent_on,
             approved_by: r.approved_by.map(Into::into),
+            revision_requested_at: r.revision_requested_at,
+            finding: r.finding,
+            document: match (r.document_key, r.document_bytes, r.document_sha256) {
+                (Some(key), Some(bytes), Some(sha256)) => Some(crate::domain::lead::QuotationDocument { key, bytes, sha256 }),
+                _ => None,
+            },
             created_by: r.created_by.into(),
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct SentQuotationRow {
+    #[sqlx(flatten)]
+    pub quotation: QuotationRow,
+    pub rep_id: Option<Uuid>,
 }
 
 #[derive(sqlx::FromRow)]

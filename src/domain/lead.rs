@@ -127,9 +127,28 @@ pub struct Lead {
     pub first_contacted_at: Option<DateTime<Utc>>,
     /// When the periodic check found the first contact late (`lead.sla_breached`).
     pub sla_breached_at: Option<DateTime<Utc>>,
+    /// When the deal was decided (Won or Lost; cleared when a lost lead is reopened).
+    pub closed_at: Option<DateTime<Utc>>,
+    /// A won deal's contract: when it ends, the lead becomes a past client.
+    pub contract: Option<Contract>,
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A won deal's contract (the CRM SOP's "nilai kontrak, produk, tanggal berakhir").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contract {
+    /// In rupiah.
+    pub value: i64,
+    pub product: String,
+    pub ends_on: NaiveDate,
+}
+
+/// When a past client is due a reactivation contact: `months` after the contract ended (the
+/// CRM SOP's "1–2 tahun"), on the branch's next working day from there.
+pub fn reactivation_date(ends_on: NaiveDate, months: u32) -> NaiveDate {
+    ends_on.checked_add_months(chrono::Months::new(months)).unwrap_or(ends_on)
 }
 
 /// "Menghubungi leads sesuai SLA … maksimal 1x24 jam sejak diterima": clock hours from receipt
@@ -298,9 +317,24 @@ pub enum QuotationStatus {
     Sent,
     /// A later revision replaced it.
     Superseded,
+    /// The supervisor did not approve its discount: never sent.
+    Rejected,
 }
 
-str_enum!(QuotationStatus { AwaitingApproval = "awaiting_approval", Sent = "sent", Superseded = "superseded" });
+str_enum!(QuotationStatus { AwaitingApproval = "awaiting_approval", Sent = "sent", Superseded = "superseded", Rejected = "rejected" });
+
+/// The finding of a revision not sent on the day it was asked for (the quotation SOP: "revisi
+/// dikirim di hari yang sama").
+pub const REVISION_NOT_SAME_DAY: &str = "revision_not_same_day";
+
+/// A quotation's document (its PDF) in the object store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuotationDocument {
+    #[serde(skip)]
+    pub key: String,
+    pub bytes: i64,
+    pub sha256: String,
+}
 
 /// A quotation sent to a lead; each revision (Rev.01, Rev.02 …) is its own.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -319,6 +353,11 @@ pub struct Quotation {
     /// The branch's day it was sent (the cadence's start).
     pub sent_on: Option<NaiveDate>,
     pub approved_by: Option<UserId>,
+    /// A revision: when the lead asked for it.
+    pub revision_requested_at: Option<DateTime<Utc>>,
+    /// A breach of the SOP it shows ([`REVISION_NOT_SAME_DAY`]).
+    pub finding: Option<String>,
+    pub document: Option<QuotationDocument>,
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -13,6 +13,7 @@ pub mod holiday;
 pub mod ids;
 pub mod lead;
 pub mod page;
+pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod reasons;

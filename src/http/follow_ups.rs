@@ -25,6 +25,14 @@ pub struct QuotationBody {
     #[serde(default)]
     pub discount_pct: f64,
     pub note: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::dates::opt_instant")]
+    pub revision_requested_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectBody {
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,6 +81,9 @@ pub struct ApproveBody {}
 fn view(q: &Quotation) -> serde_json::Value {
     let mut v = serde_json::to_value(q).unwrap_or_default();
     v["label"] = serde_json::json!(q.label());
+    if let Some(d) = v.get_mut("document").filter(|d| d.is_object()) {
+        d["path"] = serde_json::json!(format!("/v1/quotations/{}/document", q.id));
+    }
     v
 }
 
@@ -85,7 +96,13 @@ pub async fn put_quotation(
     let (lead, id) = path.into_inner();
     let b = body.into_inner();
     let note = requests::text("note", b.note, 2000)?;
-    let input = QuotationInput { number: b.number, amount: b.amount, discount_pct: b.discount_pct, note };
+    let input = QuotationInput {
+        number: b.number,
+        amount: b.amount,
+        discount_pct: b.discount_pct,
+        note,
+        revision_requested_at: b.revision_requested_at.map(|t| t.with_timezone(&chrono::Utc)),
+    };
     let (q, created) = follow_ups::put_quotation(&app, &actor, LeadId(lead), QuotationId(id), input).await?;
     Ok(if created { HttpResponse::Created().json(view(&q)) } else { HttpResponse::Ok().json(view(&q)) })
 }
@@ -103,6 +120,81 @@ pub async fn approve(
 ) -> Result<HttpResponse, ApiError> {
     let q = follow_ups::approve(&app, &actor, QuotationId(id.into_inner())).await?;
     Ok(HttpResponse::Ok().json(view(&q)))
+}
+
+/// `POST /v1/quotations/{id}/reject`.
+pub async fn reject(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    body: super::json::OptionalJson<RejectBody>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.0.and_then(|b| b.reason);
+    let q = follow_ups::reject(&app, &actor, QuotationId(id.into_inner()), reason).await?;
+    Ok(HttpResponse::Ok().json(view(&q)))
+}
+
+/// `PUT /v1/quotations/{id}/document`: the PDF as the body (`application/pdf`), read up to
+/// the limit at the upload's minimum pace.
+pub async fn put_document(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    req: actix_web::HttpRequest,
+    mut body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    use futures_util::StreamExt;
+    let content_type = req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.trim().to_ascii_lowercase().starts_with("application/pdf") {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the document as application/pdf",
+        ));
+    }
+    let max = follow_ups::MAX_DOCUMENT_BYTES;
+    let mut bytes = bytes::BytesMut::new();
+    let mut pace = super::multipart::Pace::new(app.uploads.min_bytes_per_sec());
+    while let Some(chunk) = pace.read(body.next()).await? {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("malformed_request", format!("the upload broke off: {e}")))?;
+        pace.add(chunk.len());
+        if bytes.len() + chunk.len() > max {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("a quotation's document is at most {} MiB", max / (1024 * 1024)),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let (q, created) = follow_ups::put_document(&app, &actor, QuotationId(id.into_inner()), bytes.freeze()).await?;
+    Ok(if created { HttpResponse::Created().json(view(&q)) } else { HttpResponse::Ok().json(view(&q)) })
+}
+
+/// `GET /v1/quotations/{id}/document`.
+pub async fn document(app: web::Data<App>, Authed(actor): Authed, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    use futures_util::StreamExt;
+    let (q, stream) = follow_ups::document(&app, &actor, QuotationId(id.into_inner())).await?;
+    let d = q.document.clone().unwrap_or_else(|| crate::domain::lead::QuotationDocument {
+        key: String::new(),
+        bytes: 0,
+        sha256: String::new(),
+    });
+    // A store failing mid-body can only cut the connection: the status is already sent.
+    let body = stream.map(|chunk| {
+        chunk.map_err(|e| {
+            tracing::warn!(error = %e, "quotation document cut short by the object store");
+            actix_web::error::ErrorInternalServerError("object store")
+        })
+    });
+    let name: String = q.label().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.pdf\"")))
+        .insert_header((actix_web::http::header::CONTENT_TYPE, "application/pdf"))
+        .insert_header((actix_web::http::header::ETAG, format!("\"{}\"", d.sha256)))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .no_chunking(d.bytes.max(0) as u64)
+        .streaming(body))
 }
 
 pub async fn list(app: web::Data<App>, Authed(actor): Authed, q: web::Query<FollowUpListQuery>) -> Result<HttpResponse, ApiError> {

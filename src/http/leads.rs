@@ -75,6 +75,34 @@ pub struct StageBody {
     pub note: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    /// The lead kept: this one is merged into it.
+    pub into: Uuid,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractBody {
+    pub value: i64,
+    pub product: String,
+    #[serde(deserialize_with = "crate::http::dates::date")]
+    pub ends_on: NaiveDate,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DuplicatesQuery {
+    pub branch_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PipelineQuery {
+    pub week: Option<String>,
+    pub month: Option<String>,
+    pub branch_id: Option<Uuid>,
+}
+
 /// Where the lead's first contact stands.
 #[derive(Serialize)]
 pub struct FirstContactView {
@@ -111,6 +139,9 @@ pub struct LeadView {
     pub merged_into: Option<LeadId>,
     pub received_at: DateTime<Utc>,
     pub first_contact: FirstContactView,
+    /// When the deal was won or lost.
+    pub closed_at: Option<DateTime<Utc>>,
+    pub contract: Option<crate::domain::lead::Contract>,
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -154,6 +185,8 @@ impl From<Lead> for LeadView {
                 status,
                 breached_at: l.sla_breached_at,
             },
+            closed_at: l.closed_at,
+            contract: l.contract,
             created_by: l.created_by,
             created_at: l.created_at,
             updated_at: l.updated_at,
@@ -262,4 +295,48 @@ pub async fn stage(
     };
     let lead = leads::change_stage(&app, &actor, LeadId(id.into_inner()), input).await?;
     Ok(HttpResponse::Ok().json(LeadView::from(lead)))
+}
+
+/// `POST /v1/leads/{id}/merge`.
+pub async fn merge(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    body: super::json::Json<MergeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let kept = crate::app::lead_merges::merge(&app, &actor, LeadId(id.into_inner()), LeadId(body.into_inner().into)).await?;
+    Ok(HttpResponse::Ok().json(LeadView::from(kept)))
+}
+
+/// `GET /v1/leads/duplicates`.
+pub async fn duplicates(app: web::Data<App>, Authed(actor): Authed, q: web::Query<DuplicatesQuery>) -> Result<HttpResponse, ApiError> {
+    let items = crate::app::lead_merges::report(&app, &actor, q.branch_id.map(BranchId)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+/// `PUT /v1/leads/{id}/contract`.
+pub async fn contract(
+    app: web::Data<App>,
+    Authed(actor): Authed,
+    id: web::Path<Uuid>,
+    body: super::json::Json<ContractBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let input = leads::ContractInput { value: b.value, product: b.product, ends_on: b.ends_on };
+    let lead = leads::put_contract(&app, &actor, LeadId(id.into_inner()), input).await?;
+    Ok(HttpResponse::Ok().json(LeadView::from(lead)))
+}
+
+/// `GET /v1/reports/pipeline?week=YYYY-Www|month=YYYY-MM`.
+pub async fn pipeline(app: web::Data<App>, Authed(actor): Authed, q: web::Query<PipelineQuery>) -> Result<HttpResponse, ApiError> {
+    let r = crate::app::pipeline::report(&app, &actor, q.week.as_deref(), q.month.as_deref(), q.branch_id.map(BranchId)).await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// `GET /v1/exports/pipeline.csv?week=YYYY-Www|month=YYYY-MM`.
+pub async fn pipeline_csv(app: web::Data<App>, Authed(actor): Authed, q: web::Query<PipelineQuery>) -> Result<HttpResponse, ApiError> {
+    let r = crate::app::pipeline::report(&app, &actor, q.week.as_deref(), q.month.as_deref(), q.branch_id.map(BranchId)).await?;
+    let body = crate::app::pipeline::csv(&r)?;
+    let name = format!("pipeline-{}.csv", r.period);
+    Ok(super::exports::download("text/csv; charset=utf-8", &name, futures_util::stream::once(async move { Ok(body) })))
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 
-use super::leads::change_lead_in;
+use super::leads::{change_lead_in, insert_activity_in};
 use super::shared::*;
 use super::Db;
 use crate::db::columns::*;
@@ -16,19 +16,90 @@ use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
 use crate::domain::audit::AuditEntry;
 use crate::domain::cadence::{FollowUp, ServiceCase};
-use crate::domain::ids::{BranchId, FollowUpId, LeadId, QuotationId, ServiceCaseId};
-use crate::domain::lead::Quotation;
+use crate::domain::ids::{BranchId, FollowUpId, LeadId, QuotationId, ServiceCaseId, UserId};
+use crate::domain::lead::{Activity, Quotation, QuotationDocument};
 use crate::domain::page::{Page, Paged};
+use crate::domain::role::Scope;
 
 #[async_trait]
 impl FollowUpRepo for SqlRepo<Db> {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn due_follow_ups(&self, scope: Scope, from: NaiveDate, to: NaiveDate, limit: u32) -> Result<Vec<FollowUp>, RepoError> {
+        let mut qb =
+            QueryBuilder::<Db>::new(format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups WHERE status <> 'cancelled' AND due_date >= "));
+        qb.push_bind(from).push(" AND due_date <= ").push_bind(to);
+        push_scope(&mut qb, scope, "assignee_id", "branch_id");
+        qb.push(" ORDER BY seq LIMIT ").push_bind(i64::from(limit));
+        let rows: Vec<FollowUpRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn sent_quotations(
+        &self,
+        scope: Scope,
+        from: NaiveDate,
+        to: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<(Quotation, Option<UserId>)>, RepoError> {
+        let columns = QUOTATION_COLUMNS.split(", ").map(|c| format!("q.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT {columns}, l.assignee_id AS rep_id FROM quotations q JOIN leads l ON l.id = q.lead_id WHERE q.sent_on >= "
+        ));
+        qb.push_bind(from).push(" AND q.sent_on <= ").push_bind(to);
+        push_scope(&mut qb, scope, "l.assignee_id", "q.branch_id");
+        qb.push(" ORDER BY q.seq LIMIT ").push_bind(i64::from(limit));
+        let rows: Vec<SentQuotationRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter().map(|r| Ok((r.quotation.try_into()?, r.rep_id.map(Into::into)))).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(quotation_id = %id))]
+    async fn set_quotation_document(&self, id: QuotationId, doc: &QuotationDocument, audit: &AuditEntry) -> Result<bool, RepoError> {
+        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
+        let set = sqlx::query(
+            "UPDATE quotations SET document_key = $2, document_bytes = $3, document_sha256 = $4 WHERE id = $1 AND document_key IS NULL",
+        )
+        .bind(id.0)
+        .bind(&doc.key)
+        .bind(doc.bytes)
+        .bind(&doc.sha256)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if set {
+            append_audit_in(&mut *tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(set)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(quotation_id = %q.id))]
+    async fn reject_quotation(&self, q: &Quotation, entry: &Activity, audit: &AuditEntry) -> Result<bool, RepoError> {
+        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
+        let rejected =
+            sqlx::query("UPDATE quotations SET status = 'rejected', updated_at = $2 WHERE id = $1 AND status = 'awaiting_approval'")
+                .bind(q.id.0)
+                .bind(q.updated_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if rejected {
+            insert_activity_in(&mut tx, entry).await?;
+            append_audit_in(&mut *tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(rejected)
+    }
+
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(quotation_id = %w.quotation.id))]
     async fn insert_quotation(&self, w: QuotationWrite<'_>) -> Result<bool, RepoError> {
         let q = w.quotation;
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
         let inserted = sqlx::query(&format!(
-            "INSERT INTO quotations ({QUOTATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             ON CONFLICT DO NOTHING"
+            "INSERT INTO quotations ({QUOTATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, NULL, NULL, NULL) ON CONFLICT DO NOTHING"
         ))
         .bind(q.id.0)
         .bind(q.lead_id.0)
@@ -44,6 +115,8 @@ impl FollowUpRepo for SqlRepo<Db> {
         .bind(q.created_by.0)
         .bind(q.created_at)
         .bind(q.updated_at)
+        .bind(q.revision_requested_at)
+        .bind(&q.finding)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -52,7 +125,7 @@ impl FollowUpRepo for SqlRepo<Db> {
             return Ok(false);
         }
         sqlx::query(
-            "UPDATE quotations SET status = 'superseded', updated_at = $3 WHERE lead_id = $1 AND id <> $2 AND status <> 'superseded'",
+            "UPDATE quotations SET status = 'superseded', updated_at = $3 WHERE lead_id = $1 AND id <> $2 AND status IN ('sent', 'awaiting_approval')",
         )
         .bind(q.lead_id.0)
         .bind(q.id.0)
@@ -73,7 +146,7 @@ impl FollowUpRepo for SqlRepo<Db> {
         let q = w.quotation;
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
         let sent = sqlx::query(
-            "UPDATE quotations SET status = $2, sent_on = $3, approved_by = $4, updated_at = $5 \
+            "UPDATE quotations SET status = $2, sent_on = $3, approved_by = $4, updated_at = $5, finding = $6 \
              WHERE id = $1 AND status = 'awaiting_approval'",
         )
         .bind(q.id.0)
@@ -81,6 +154,7 @@ impl FollowUpRepo for SqlRepo<Db> {
         .bind(q.sent_on)
         .bind(uuid_opt(q.approved_by))
         .bind(q.updated_at)
+        .bind(&q.finding)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -285,38 +359,4 @@ async fn finish_write(tx: &mut sqlx::Transaction<'_, Db>, w: &QuotationWrite<'_>
         change_lead_in(tx, change).await?;
     }
     Ok(())
-}
-
-/// A follow-up, once per quotation and step (a racing retry adds nothing).
-async fn insert_follow_up_in(tx: &mut sqlx::Transaction<'_, Db>, f: &FollowUp) -> Result<bool, RepoError> {
-    let inserted = sqlx::query(
-        "INSERT INTO follow_ups (id, branch_id, assignee_id, lead_id, quotation_id, customer_id, service_case_id, cadence, step, \
-         step_name, purpose, due_date, status, answered, note, done_at, done_by, outcome, finding, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING",
-    )
-    .bind(f.id.0)
-    .bind(f.branch_id.0)
-    .bind(f.assignee_id.0)
-    .bind(uuid_opt(f.lead_id))
-    .bind(uuid_opt(f.quotation_id))
-    .bind(uuid_opt(f.customer_id))
-    .bind(uuid_opt(f.service_case_id))
-    .bind(&f.cadence)
-    .bind(i64::from(f.step))
-    .bind(&f.step_name)
-    .bind(&f.purpose)
-    .bind(f.due_date)
-    .bind(f.status.as_str())
-    .bind(f.answered)
-    .bind(&f.note)
-    .bind(f.done_at)
-    .bind(uuid_opt(f.done_by))
-    .bind(f.outcome.as_ref().map(sqlx::types::Json))
-    .bind(&f.finding)
-    .bind(f.created_at)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1;
-    Ok(inserted)
 }

@@ -11,13 +11,15 @@ use crate::db::columns::*;
 use crate::db::dialect::Dialect;
 use crate::db::error::RepoError;
 use crate::db::jobs::NewJob;
-use crate::db::leads::{LeadChange, LeadFilter, LeadRepo};
+use crate::db::leads::{LeadChange, LeadFilter, LeadMerge, LeadRepo};
 use crate::db::pool::SqlRepo;
 use crate::db::rows::*;
 use crate::domain::audit::AuditEntry;
 use crate::domain::ids::{ActivityId, BranchId, LeadId, UserId};
 use crate::domain::lead::{company_key, Activity, Lead};
 use crate::domain::page::{Page, Paged};
+use crate::domain::pipeline::LeadFacts;
+use crate::domain::role::Scope;
 
 #[async_trait]
 impl LeadRepo for SqlRepo<Db> {
@@ -182,12 +184,107 @@ impl LeadRepo for SqlRepo<Db> {
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(lead_id = %lead))]
     async fn list_activities(&self, lead: LeadId) -> Result<Vec<Activity>, RepoError> {
-        let rows: Vec<ActivityRow> =
-            sqlx::query_as(&format!("SELECT {ACTIVITY_COLUMNS} FROM lead_activities WHERE lead_id = $1 ORDER BY occurred_at, seq"))
-                .bind(lead.0)
-                .fetch_all(&self.pool)
-                .await?;
+        // With the timelines of the records merged into it.
+        let rows: Vec<ActivityRow> = sqlx::query_as(&format!(
+            "SELECT {ACTIVITY_COLUMNS} FROM lead_activities WHERE lead_id = $1 \
+             OR lead_id IN (SELECT id FROM leads WHERE merged_into = $1) ORDER BY occurred_at, seq"
+        ))
+        .bind(lead.0)
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(branch_id = %branch))]
+    async fn ended_contracts(&self, branch: BranchId, date: chrono::NaiveDate, limit: u32) -> Result<Vec<Lead>, RepoError> {
+        let rows: Vec<LeadRow> = sqlx::query_as(&format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE branch_id = $1 AND stage = 'won' AND contract_ends_on <= $2 \
+             AND merged_into IS NULL ORDER BY contract_ends_on, seq LIMIT $3"
+        ))
+        .bind(branch.0)
+        .bind(date)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(source = %m.source.id, target = %m.target.id))]
+    async fn merge_leads(&self, m: LeadMerge<'_>) -> Result<(), RepoError> {
+        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
+        let (s, t) = (m.source, m.target);
+        let source = sqlx::query("UPDATE leads SET merged_into = $2, updated_at = $3 WHERE id = $1 AND merged_into IS NULL AND stage = $4")
+            .bind(s.id.0)
+            .bind(t.id.0)
+            .bind(s.updated_at)
+            .bind(s.stage.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let target = sqlx::query(
+            "UPDATE leads SET phone = $2, email = $3, company = $4, company_key = $5, updated_at = $6 \
+             WHERE id = $1 AND merged_into IS NULL AND stage = $7",
+        )
+        .bind(t.id.0)
+        .bind(&t.phone)
+        .bind(&t.email)
+        .bind(&t.company)
+        .bind(t.company.as_deref().map(company_key))
+        .bind(t.updated_at)
+        .bind(t.stage.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if source == 0 || target == 0 {
+            return Err(RepoError::Conflict { constraint: "leads.stage".into() });
+        }
+        sqlx::query("UPDATE leads SET merged_into = $2 WHERE merged_into = $1").bind(s.id.0).bind(t.id.0).execute(&mut *tx).await?;
+        sqlx::query("UPDATE follow_ups SET status = 'cancelled' WHERE lead_id = $1 AND status = 'open'")
+            .bind(s.id.0)
+            .execute(&mut *tx)
+            .await?;
+        insert_activity_in(&mut tx, m.source_entry).await?;
+        insert_activity_in(&mut tx, m.target_entry).await?;
+        append_audit_in(&mut *tx, m.audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn open_leads(&self, scope: Scope, branch: Option<BranchId>, limit: u32) -> Result<Vec<Lead>, RepoError> {
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE merged_into IS NULL AND stage IN ('lead', 'quotation_sent', 'negotiation', 'on_hold')"
+        ));
+        push_scope(&mut qb, scope, "assignee_id", "branch_id");
+        if let Some(b) = branch {
+            qb.push(" AND branch_id = ").push_bind(b.0);
+        }
+        qb.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(limit));
+        let rows: Vec<LeadRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn pipeline_leads(&self, scope: Scope, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<LeadFacts>, RepoError> {
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT {LEAD_COLUMNS}, \
+             EXISTS (SELECT 1 FROM quotations q WHERE q.lead_id = leads.id AND q.sent_on IS NOT NULL) AS quoted, \
+             (SELECT q.amount FROM quotations q WHERE q.lead_id = leads.id AND q.sent_on IS NOT NULL \
+              ORDER BY q.revision DESC LIMIT 1) AS quoted_amount \
+             FROM leads WHERE merged_into IS NULL AND ((received_at >= "
+        ));
+        qb.push_bind(from).push(" AND received_at < ").push_bind(to);
+        qb.push(") OR (closed_at >= ").push_bind(from).push(" AND closed_at < ").push_bind(to).push("))");
+        push_scope(&mut qb, scope, "assignee_id", "branch_id");
+        qb.push(" ORDER BY seq LIMIT 200000");
+        let rows: Vec<PipelineLeadRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|r| {
+                let lead: Lead = r.lead.try_into()?;
+                let value = lead.contract.as_ref().map(|c| c.value).or(r.quoted_amount);
+                Ok(LeadFacts { lead, quoted: r.quoted, value })
+            })
+            .collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -232,7 +329,8 @@ pub(super) async fn change_lead_in(tx: &mut sqlx::Transaction<'_, Db>, c: &LeadC
     let l = c.lead;
     let updated = sqlx::query(
         "UPDATE leads SET stage = $2, lost_reason = $3, next_contact_on = $4, assignee_id = $5, customer_id = $6, \
-         merged_into = $7, updated_at = $8 WHERE id = $1 AND stage = $9",
+         merged_into = $7, updated_at = $8, closed_at = $10, contract_value = $11, contract_product = $12, contract_ends_on = $13 \
+         WHERE id = $1 AND stage = $9",
     )
     .bind(l.id.0)
     .bind(l.stage.as_str())
@@ -243,6 +341,10 @@ pub(super) async fn change_lead_in(tx: &mut sqlx::Transaction<'_, Db>, c: &LeadC
     .bind(uuid_opt(l.merged_into))
     .bind(l.updated_at)
     .bind(c.expected_stage.as_str())
+    .bind(l.closed_at)
+    .bind(l.contract.as_ref().map(|k| k.value))
+    .bind(l.contract.as_ref().map(|k| k.product.clone()))
+    .bind(l.contract.as_ref().map(|k| k.ends_on))
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -254,6 +356,9 @@ pub(super) async fn change_lead_in(tx: &mut sqlx::Transaction<'_, Db>, c: &LeadC
             .bind(l.id.0)
             .execute(&mut **tx)
             .await?;
+    }
+    if let Some(f) = c.follow_up {
+        insert_follow_up_in(tx, f).await?;
     }
     insert_activity_in(tx, c.activity).await?;
     append_audit_in(&mut **tx, c.audit).await?;

@@ -221,3 +221,40 @@ pub(super) fn push_page(qb: &mut QueryBuilder<'_, Db>, page: Page, seq_col: &str
     }
     qb.push(format!(" ORDER BY {seq_col} DESC LIMIT ")).push_bind(i64::from(page.limit) + 1);
 }
+
+/// A follow-up, once per quotation and step (a racing retry adds nothing).
+pub(super) async fn insert_follow_up_in(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    f: &crate::domain::cadence::FollowUp,
+) -> Result<bool, RepoError> {
+    let inserted = sqlx::query(
+        "INSERT INTO follow_ups (id, branch_id, assignee_id, lead_id, quotation_id, customer_id, service_case_id, cadence, step, \
+         step_name, purpose, due_date, status, answered, note, done_at, done_by, outcome, finding, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING",
+    )
+    .bind(f.id.0)
+    .bind(f.branch_id.0)
+    .bind(f.assignee_id.0)
+    .bind(uuid_opt(f.lead_id))
+    .bind(uuid_opt(f.quotation_id))
+    .bind(uuid_opt(f.customer_id))
+    .bind(uuid_opt(f.service_case_id))
+    .bind(&f.cadence)
+    .bind(i64::from(f.step))
+    .bind(&f.step_name)
+    .bind(&f.purpose)
+    .bind(f.due_date)
+    .bind(f.status.as_str())
+    .bind(f.answered)
+    .bind(&f.note)
+    .bind(f.done_at)
+    .bind(uuid_opt(f.done_by))
+    .bind(f.outcome.as_ref().map(sqlx::types::Json))
+    .bind(&f.finding)
+    .bind(f.created_at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    Ok(inserted)
+}

@@ -217,6 +217,9 @@ impl Policy {
         if l.first_contact_hours == 0 || l.first_contact_hours > 24 * 14 {
             problems.push("policy.leads.first_contact_hours must be 1..=336".to_string());
         }
+        if !(12..=24).contains(&l.reactivation_after_months) {
+            problems.push("policy.leads.reactivation_after_months must be 12..=24 (the SOP's 1–2 years)".to_string());
+        }
         if !(l.duplicate_company_similarity > 0.5 && l.duplicate_company_similarity <= 1.0) {
             problems.push("policy.leads.duplicate_company_similarity must be in (0.5, 1]".to_string());
         }

@@ -385,6 +385,9 @@ pub struct LeadPolicy {
     /// a direct assignment, several a round-robin among them (the one who got a lead from the
     /// rule least recently). No matching rule: the rep who entered it, else unassigned.
     pub distribution: Vec<DistributionRule>,
+    /// A past client is due a reactivation contact this many months after its contract ended
+    /// (the CRM SOP: "setelah 1–2 tahun"; 12 to 24).
+    pub reactivation_after_months: u32,
 }
 
 /// One distribution rule: criteria left out match anything.
@@ -412,6 +415,7 @@ impl Default for LeadPolicy {
             duplicate_company_similarity: 0.93,
             lost_reasons: words("price, competitor, timing, no_budget, no_response, requirements, other"),
             distribution: Vec::new(),
+            reactivation_after_months: 12,
         }
     }
 }

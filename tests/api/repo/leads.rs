@@ -41,6 +41,8 @@ fn lead(app: &TestApp, phone: &str, company: Option<&str>, assignee: Option<uuid
         first_contact_due_at: mins(24 * 60),
         first_contacted_at: None,
         sla_breached_at: None,
+        closed_at: None,
+        contract: None,
         created_by: UserId(app.marketing.id),
         created_at: t0(),
         updated_at: t0(),
@@ -123,9 +125,16 @@ async fn leads_are_stored_once_and_their_first_contact_judged_once(app: TestApp)
     let mut audit = entry(&a);
     audit.action = "lead.stage_changed".into();
     let system = activity(&a, ActivityKind::System, 200);
-    repo.change_lead(LeadChange { lead: &moved, activity: &system, audit: &audit, stops_cadence: true, expected_stage: Stage::Lead })
-        .await
-        .unwrap();
+    repo.change_lead(LeadChange {
+        lead: &moved,
+        activity: &system,
+        audit: &audit,
+        stops_cadence: true,
+        expected_stage: Stage::Lead,
+        follow_up: None,
+    })
+    .await
+    .unwrap();
     let stored = repo.get_lead(a.id).await.unwrap().unwrap();
     assert_eq!((stored.stage, stored.next_contact_on), (Stage::OnHold, Some(super::date(2026, 12, 1))));
     assert_eq!(repo.list_activities(a.id).await.unwrap().len(), 4);
