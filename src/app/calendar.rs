@@ -110,11 +110,18 @@ pub async fn enqueue_day_closes(app: &App, branches: &[Branch], now: DateTime<Ut
     Ok(enqueued)
 }
 
-/// The `day_close` job.
-pub async fn run_day_close(app: &App, payload: &serde_json::Value) -> Result<(), String> {
+/// The branch and the date of a `day_close` job.
+pub fn day_close_of(payload: &serde_json::Value) -> Result<(BranchId, NaiveDate), String> {
     let branch: BranchId =
         payload["branch_id"].as_str().and_then(|s| s.parse().ok()).map(BranchId).ok_or("day_close without a branch_id")?;
     let date: NaiveDate = payload["date"].as_str().and_then(|s| s.parse().ok()).ok_or("day_close without a date")?;
+    Ok((branch, date))
+}
+
+/// The `day_close` job's visits, tasks, reviews and follow-ups (the pipeline's contracts are
+/// `leads::end_contracts`, run by the same job after this).
+pub async fn run_day_close(app: &App, payload: &serde_json::Value) -> Result<(), String> {
+    let (branch, date) = day_close_of(payload)?;
     close_day(app, branch, date).await.map(drop).map_err(|e| e.to_string())
 }
 
@@ -182,12 +189,6 @@ pub async fn close_day(app: &App, branch_id: BranchId, date: NaiveDate) -> Resul
     let missed_follow_ups = app.repo.miss_follow_ups(branch_id, date, now, &event).await?;
     if !missed_follow_ups.is_empty() {
         tracing::info!(branch = %branch.code, %date, count = missed_follow_ups.len(), "follow-ups missed");
-    }
-    // Won deals whose contract ended that day or before become past clients, each with its
-    // reactivation task.
-    let past_clients = super::leads::end_contracts(app, &branch, date).await?;
-    if past_clients > 0 {
-        tracing::info!(branch = %branch.code, %date, count = past_clients, "contracts ended: past clients");
     }
     if let Some(d) = &done {
         tracing::info!(branch = %branch.code, %date, late_visits = d.late_visits.len(), missed_tasks = d.missed_tasks.len(),

@@ -71,7 +71,10 @@ pub async fn run(app: &App, options: &JobOptions, job: &ClaimedJob) -> Result<()
             Ok(())
         }
         super::classes::CLASSIFY_JOB => super::classes::run_job(app, &job.payload).await,
-        super::calendar::DAY_CLOSE_JOB => super::calendar::run_day_close(app, &job.payload).await,
+        super::calendar::DAY_CLOSE_JOB => {
+            super::calendar::run_day_close(app, &job.payload).await?;
+            super::leads::run_end_contracts(app, &job.payload).await
+        }
         super::digests::DIGEST_JOB => super::digests::run_job(app, &job.payload).await,
         super::events::EVENT_JOB => super::webhooks::fan_out(app, &job.payload).await.map(drop),
         super::downloads::EXPORT_JOB => super::downloads::run_job(app, &job.payload, job.attempts, options.max_attempts).await,

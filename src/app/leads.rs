@@ -569,6 +569,17 @@ pub async fn put_contract(app: &App, actor: &Actor, id: LeadId, input: ContractI
     Ok(l)
 }
 
+/// The day close job's part for the pipeline (after the rest of the close, and again on a retry).
+pub async fn run_end_contracts(app: &App, payload: &serde_json::Value) -> Result<(), String> {
+    let (branch, date) = super::calendar::day_close_of(payload)?;
+    let branch = app.branch(branch).await.map_err(|e| e.to_string())?;
+    let moved = end_contracts(app, &branch, date).await.map_err(|e| e.to_string())?;
+    if moved > 0 {
+        tracing::info!(branch = %branch.code, %date, count = moved, "contracts ended: past clients");
+    }
+    Ok(())
+}
+
 /// The day close's part: the branch's won deals whose contract ended on `date` or before become
 /// past clients, each with its reactivation task. A lead moved meanwhile is left to that move.
 pub async fn end_contracts(app: &App, branch: &crate::domain::directory::Branch, date: NaiveDate) -> Result<usize, AppError> {

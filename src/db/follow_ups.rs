@@ -47,7 +47,8 @@ pub struct FollowUpFilter {
 #[async_trait]
 pub trait FollowUpRepo: Send + Sync {
     /// Stores a new quotation (`false`: one of that id exists, and nothing is written); the
-    /// lead's earlier quotations are superseded and their open follow-ups cancelled.
+    /// lead's earlier quotations are superseded and their open follow-ups cancelled once it is sent
+    /// (an awaiting one replaces nothing until it is approved).
     async fn insert_quotation(&self, w: QuotationWrite<'_>) -> Result<bool, RepoError>;
     /// Marks an awaiting quotation sent, with what sending starts (`false`: it was not awaiting).
     async fn send_approved_quotation(&self, w: QuotationWrite<'_>) -> Result<bool, RepoError>;

@@ -84,10 +84,16 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/v1/leads/{lead_id}", "                                    200 404 404 200 404 200 200 200 401 401 401 401"),
     ("GET", "/v1/leads/{lead_id}/activities", "                         200 404 404 200 404 200 200 200 401 401 401 401"),
     ("POST", "/v1/leads/{lead_id}/activities", "                        201 404 404 201 404 201 403 403 401 401 401 401"),
+    ("GET", "/v1/leads/duplicates", "                                   200 200 200 200 200 200 200 200 401 401 401 401"),
     ("POST", "/v1/leads/{lead_id}/stage", "                             200 404 404 200 404 200 403 403 401 401 401 401"),
+    ("POST", "/v1/leads/{lead_id}/merge", "                             200 404 404 200 404 200 403 403 401 401 401 401"),
+    ("PUT", "/v1/leads/{lead_id}/contract", "                           200 404 404 200 404 200 403 403 401 401 401 401"),
     ("GET", "/v1/leads/{lead_id}/quotations", "                         200 404 404 200 404 200 200 200 401 401 401 401"),
     ("PUT", "/v1/leads/{lead_id}/quotations/{quotation_id}", "          201 404 404 201 404 201 403 403 401 401 401 401"),
     ("POST", "/v1/quotations/{quotation_id}/approve", "                 403 404 404 403 404 200 403 403 401 401 401 401"),
+    ("POST", "/v1/quotations/{quotation_id}/reject", "                  403 404 404 403 404 200 403 403 401 401 401 401"),
+    ("PUT", "/v1/quotations/{quotation_id}/document", "                 201 404 404 200 404 200 403 403 401 401 401 401"),
+    ("GET", "/v1/quotations/{quotation_id}/document", "                 200 404 404 200 404 200 200 200 401 401 401 401"),
     ("GET", "/v1/follow-ups", "                                         200 200 200 200 200 200 200 200 401 401 401 401"),
     ("POST", "/v1/follow-ups/{follow_up_id}/done", "                    200 404 404 200 404 200 403 403 401 401 401 401"),
     ("PUT", "/v1/service-cases/{service_case_id}", "                    201 201 422 201 422 201 201 201 401 401 401 401"),
@@ -109,11 +115,13 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/v1/review-queue", "                                       403 403 403 200 200 200 200 200 401 401 401 401"),
     ("POST", "/v1/reviews/bulk", "                                      403 403 403 201 422 201 201 201 401 401 401 401"),
     ("GET", "/v1/scorecards", "                                         200 200 200 200 200 200 200 200 401 401 401 401"),
+    ("GET", "/v1/reports/pipeline", "                                   200 200 200 200 200 200 200 200 401 401 401 401"),
     ("GET", "/v1/exports/visits.csv", "                                 403 403 403 200 200 200 200 200 401 401 401 401"),
     ("GET", "/v1/exports/visits.geojson", "                             403 403 403 200 200 200 200 200 401 401 401 401"),
     ("GET", "/v1/exports/photos.zip", "                                 403 403 403 200 200 200 200 200 401 401 401 401"),
     ("GET", "/v1/exports/tasks.csv", "                                  403 403 403 200 200 200 200 200 401 401 401 401"),
     ("GET", "/v1/exports/scorecards.csv", "                             403 403 403 200 200 200 200 200 401 401 401 401"),
+    ("GET", "/v1/exports/pipeline.csv", "                               200 200 200 200 200 200 200 200 401 401 401 401"),
     ("POST", "/v1/exports", "                                           403 403 403 202 202 202 202 202 401 401 401 401"),
     ("GET", "/v1/exports", "                                            403 403 403 200 200 200 200 200 401 401 401 401"),
     ("GET", "/v1/exports/{export_id}", "                                403 403 403 200 404 404 404 404 401 401 401 401"),
@@ -234,6 +242,13 @@ struct World {
     awaiting: Uuid,
     /// A service case of the rep's customer, its follow-up the rep's.
     service_case: Uuid,
+    /// A lead of the rep's to merge into `lead` (renewed after each merge).
+    duplicate: Uuid,
+    /// A won deal of the rep's (for its contract).
+    won: Uuid,
+    /// A quotation sent, without its document, and one with it.
+    sent: Uuid,
+    documented: Uuid,
 }
 
 async fn task_for(app: &TestApp, customer: Uuid, assignee: Uuid, task_type: &str) -> Uuid {
@@ -312,7 +327,26 @@ impl World {
         let body = json!({ "customer_id": customer, "kind": "claim_paid", "summary": "klaim paket rusak dibayar" });
         let r = app.put(&format!("/v1/service-cases/{service_case}"), &app.marketing.token, body).await;
         assert_eq!(r.status, 201, "{}", r.json);
+        let duplicate = rep_lead(app).await;
+        let won = rep_lead(app).await;
+        let r = app.post(&format!("/v1/leads/{won}/stage"), &app.rep.token, json!({ "stage": "won" })).await;
+        assert_eq!(r.status, 200, "{}", r.json);
+        let sent = quotation(app).await;
+        let documented = quotation(app).await;
+        let r = app
+            .send(
+                Method::PUT,
+                &format!("/v1/quotations/{documented}/document"),
+                Some(&app.rep.token),
+                Body::Raw("application/pdf", PDF.to_vec()),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.json);
         World {
+            duplicate,
+            won,
+            sent,
+            documented,
             customer,
             visit,
             photo,
@@ -352,7 +386,10 @@ impl World {
             | ("POST", "/v1/customers/{customer_id}/place-proposal/reject")
             | ("POST", "/hq/customers/{customer_id}/place") => self.proposed = proposed_customer(app).await,
             ("DELETE", "/v1/webhooks/{webhook_id}") => self.webhook = webhook(app).await,
-            ("POST", "/v1/quotations/{quotation_id}/approve") => self.awaiting = awaiting_quotation(app).await,
+            ("POST", "/v1/quotations/{quotation_id}/approve") | ("POST", "/v1/quotations/{quotation_id}/reject") => {
+                self.awaiting = awaiting_quotation(app).await
+            }
+            ("POST", "/v1/leads/{lead_id}/merge") => self.duplicate = rep_lead(app).await,
             _ => {}
         }
     }
@@ -375,6 +412,18 @@ async fn sent_quotation(app: &TestApp) -> Uuid {
     assert_eq!(r.status, 201, "{}", r.json);
     let list = app.get(&format!("/v1/follow-ups?lead_id={lead}&status=open"), &app.rep.token).await;
     list.json["items"][0]["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// A quotation's document.
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// A quotation sent to a new lead of the rep's.
+async fn quotation(app: &TestApp) -> Uuid {
+    let lead = rep_lead(app).await;
+    let id = Uuid::new_v4();
+    let r = app.put(&format!("/v1/leads/{lead}/quotations/{id}"), &app.rep.token, json!({ "number": "Q-3", "amount": 5_000_000 })).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    id
 }
 
 /// A quotation whose discount waits for the supervisor.
@@ -405,6 +454,7 @@ enum Payload {
     None,
     Json(Value),
     Csv(String),
+    Pdf,
     Photo,
     /// A console form; the caller's CSRF token is added.
     Form(Vec<(String, String)>),
@@ -437,8 +487,26 @@ fn request(app: &TestApp, w: &World, method: &str, template: &str, cell: usize) 
         .replace("{export_id}", &w.export.to_string())
         .replace("{webhook_id}", &w.webhook.to_string())
         .replace("{token_id}", &w.token_id)
-        .replace("{lead_id}", &if template == "/v1/leads/{lead_id}" && method == "PUT" { Uuid::new_v4() } else { w.lead }.to_string())
-        .replace("{quotation_id}", &if method == "PUT" { Uuid::new_v4() } else { w.awaiting }.to_string())
+        .replace(
+            "{lead_id}",
+            &match template {
+                "/v1/leads/{lead_id}" if method == "PUT" => Uuid::new_v4(),
+                "/v1/leads/{lead_id}/merge" => w.duplicate,
+                "/v1/leads/{lead_id}/contract" => w.won,
+                _ => w.lead,
+            }
+            .to_string(),
+        )
+        .replace(
+            "{quotation_id}",
+            &match (method, template) {
+                ("PUT", "/v1/quotations/{quotation_id}/document") => w.sent,
+                ("GET", "/v1/quotations/{quotation_id}/document") => w.documented,
+                ("PUT", _) => Uuid::new_v4(),
+                _ => w.awaiting,
+            }
+            .to_string(),
+        )
         .replace("{follow_up_id}", &w.follow_up.to_string())
         .replace("{service_case_id}", &if method == "PUT" { Uuid::new_v4() } else { w.service_case }.to_string())
         .replace("{year}", "2026")
@@ -448,6 +516,7 @@ fn request(app: &TestApp, w: &World, method: &str, template: &str, cell: usize) 
         "/v1/calendar-feeds/{feed_token}" => w.feed_path.clone(),
         "/v1/digests/daily" => format!("{path}?branch_id={}", app.jkt),
         "/v1/scorecards" | "/v1/exports/scorecards.csv" => format!("{path}?branch_id={}&month={}", app.jkt, today.format("%Y-%m")),
+        "/v1/reports/pipeline" | "/v1/exports/pipeline.csv" => format!("{path}?month={}", today.format("%Y-%m")),
         "/v1/screenshots" => format!("{path}?q=pengiriman"),
         _ => path,
     };
@@ -471,10 +540,15 @@ fn request(app: &TestApp, w: &World, method: &str, template: &str, cell: usize) 
         ("POST", "/v1/leads/{lead_id}/activities") => {
             Payload::Json(json!({ "id": Uuid::new_v4(), "kind": "call", "summary": "menelepon, minta penawaran", "answered": true }))
         }
-        ("PUT", "/v1/leads/{lead_id}/quotations/{quotation_id}") => {
-            Payload::Json(json!({ "number": format!("Q-{cell}"), "amount": 7_500_000, "discount_pct": 5 }))
+        ("PUT", "/v1/leads/{lead_id}/quotations/{quotation_id}") => Payload::Json(
+            json!({ "number": format!("Q-{cell}"), "amount": 7_500_000, "discount_pct": 5, "revision_requested_at": app.now() }),
+        ),
+        ("POST", "/v1/quotations/{quotation_id}/approve") | ("POST", "/v1/quotations/{quotation_id}/reject") => Payload::Json(json!({})),
+        ("PUT", "/v1/quotations/{quotation_id}/document") => Payload::Pdf,
+        ("POST", "/v1/leads/{lead_id}/merge") => Payload::Json(json!({ "into": w.lead })),
+        ("PUT", "/v1/leads/{lead_id}/contract") => {
+            Payload::Json(json!({ "value": 90_000_000, "product": "Express B2B", "ends_on": today + chrono::Days::new(365) }))
         }
-        ("POST", "/v1/quotations/{quotation_id}/approve") => Payload::Json(json!({})),
         ("PUT", "/v1/service-cases/{service_case_id}") => {
             Payload::Json(json!({ "customer_id": w.customer, "kind": "pickup_fixed", "summary": "jadwal pick-up diperbaiki" }))
         }
@@ -604,6 +678,7 @@ async fn send(app: &TestApp, caller: &Caller, method: &str, path: &str, payload:
         Payload::None => req,
         Payload::Json(v) => req.json(&v),
         Payload::Csv(text) => req.header("content-type", "text/csv").body(text),
+        Payload::Pdf => req.header("content-type", "application/pdf").body(PDF),
         Payload::Photo => req.multipart(with_customer_photo(-6.2, 106.8)),
         Payload::Form(mut fields) => {
             if path == "/hq/login" {

@@ -110,6 +110,7 @@ async fn periodic_work_is_enqueued_once_per_period_by_any_number_of_instances(ap
             "day_close",
             "day_close",
             "expire_exports",
+            "lead_duplicates",
             "lead_sla",
             "orphan_sweep",
             "prune_jobs",

@@ -24,17 +24,17 @@ backend_tests!(
     leads_move_in_from_hubspot_and_google_sheets
 );
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(crate) fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-fn body(name: &str, phone: &str) -> Value {
+pub(crate) fn body(name: &str, phone: &str) -> Value {
     json!({ "name": name, "company": "PT Sinar Jaya Abadi", "phone": phone, "email": "Budi@Sinar.CO.ID", "source": "Iklan Google",
             "need": "kirim 200 paket sebulan ke Sulawesi", "need_confirmed": true, "budget_confirmed": true,
             "expected_purchase_on": "2026-12-10" })
 }
 
-async fn put(app: &TestApp, token: &str, id: Uuid, body: Value) -> crate::helpers::Resp {
+pub(crate) async fn put(app: &TestApp, token: &str, id: Uuid, body: Value) -> crate::helpers::Resp {
     app.put(&format!("/v1/leads/{id}"), token, body).await
 }
 
@@ -157,13 +157,13 @@ async fn leads_are_distributed_by_the_policys_rules_in_turn(app: TestApp) {
     assert_eq!(mine.json["items"].as_array().unwrap().len(), 2, "{}", mine.json);
 }
 
-async fn tick(app: &TestApp) {
+pub(crate) async fn tick(app: &TestApp) {
     let worker = Worker::new(app.app.clone(), JobsSettings { retry_backoff_ms: 0, ..JobsSettings::default() });
     worker.enqueue_periodic(app.now()).await.unwrap();
     drain(app, 3).await;
 }
 
-async fn contact(app: &TestApp, token: &str, lead: Uuid, kind: &str, occurred_at: &str) -> crate::helpers::Resp {
+pub(crate) async fn contact(app: &TestApp, token: &str, lead: Uuid, kind: &str, occurred_at: &str) -> crate::helpers::Resp {
     let body = json!({ "id": Uuid::new_v4(), "kind": kind, "occurred_at": occurred_at, "summary": "menelepon, minta penawaran" });
     app.post(&format!("/v1/leads/{lead}/activities"), token, body).await
 }
@@ -281,7 +281,7 @@ async fn the_pipeline_keeps_its_rules_and_the_timeline_its_order(app: TestApp) {
     assert_eq!(audit.iter().filter(|e| e.action == "lead.stage_changed").count(), 5);
 }
 
-async fn follow_ups(app: &TestApp, lead: Uuid, status: &str) -> Vec<Value> {
+pub(crate) async fn follow_ups(app: &TestApp, lead: Uuid, status: &str) -> Vec<Value> {
     let r = app.get(&format!("/v1/follow-ups?lead_id={lead}&status={status}"), &app.rep.token).await;
     assert_eq!(r.status, 200, "{}", r.json);
     let mut items = r.json["items"].as_array().unwrap().clone();
@@ -289,7 +289,7 @@ async fn follow_ups(app: &TestApp, lead: Uuid, status: &str) -> Vec<Value> {
     items
 }
 
-async fn attempt(app: &TestApp, follow_up: &Value, answered: bool) -> crate::helpers::Resp {
+pub(crate) async fn attempt(app: &TestApp, follow_up: &Value, answered: bool) -> crate::helpers::Resp {
     let id = follow_up["id"].as_str().unwrap();
     app.post(&format!("/v1/follow-ups/{id}/done"), &app.rep.token, json!({ "channel": "call", "answered": answered, "note": "telepon" }))
         .await
@@ -310,7 +310,9 @@ async fn a_quotation_follows_its_cadence_on_the_branch_calendar(app: TestApp) {
             app.put(
                 &format!("/v1/leads/{lead}/quotations/{id}"),
                 &app.rep.token,
-                json!({ "number": "Q-112", "amount": 12_500_000, "discount_pct": discount }),
+                // A revision asked for on the first day: Rev.01 and later are sent days after.
+                json!({ "number": "Q-112", "amount": 12_500_000, "discount_pct": discount,
+                        "revision_requested_at": "2026-11-18T03:00:00Z" }),
             )
             .await
         }
@@ -376,6 +378,7 @@ async fn a_quotation_follows_its_cadence_on_the_branch_calendar(app: TestApp) {
     let rev = Uuid::new_v4();
     let r = quote(rev, 5.0).await;
     assert_eq!((r.json["revision"].as_u64(), r.json["label"].as_str()), (Some(1), Some("Q-112 Rev.01")), "{}", r.json);
+    assert_eq!(r.json["finding"], "revision_not_same_day", "asked on the 18th, sent on the 25th: {}", r.json);
     let list = app.get(&format!("/v1/leads/{lead}/quotations"), &app.marketing.token).await;
     let statuses: Vec<&str> = list.json["items"].as_array().unwrap().iter().map(|q| q["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["superseded", "sent"]);

@@ -22,6 +22,7 @@ mod layers;
 mod leads;
 mod migrations;
 mod photos;
+mod pipeline;
 mod pixels;
 mod policy_versions;
 mod repo;

@@ -124,18 +124,9 @@ impl FollowUpRepo for SqlRepo<Db> {
         if !inserted {
             return Ok(false);
         }
-        sqlx::query(
-            "UPDATE quotations SET status = 'superseded', updated_at = $3 WHERE lead_id = $1 AND id <> $2 AND status IN ('sent', 'awaiting_approval')",
-        )
-        .bind(q.lead_id.0)
-        .bind(q.id.0)
-        .bind(q.created_at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE follow_ups SET status = 'cancelled' WHERE lead_id = $1 AND status = 'open'")
-            .bind(q.lead_id.0)
-            .execute(&mut *tx)
-            .await?;
+        if q.status == crate::domain::lead::QuotationStatus::Sent {
+            supersede_earlier(&mut tx, q).await?;
+        }
         finish_write(&mut tx, &w).await?;
         tx.commit().await?;
         Ok(true)
@@ -162,6 +153,7 @@ impl FollowUpRepo for SqlRepo<Db> {
         if !sent {
             return Ok(false);
         }
+        supersede_earlier(&mut tx, q).await?;
         finish_write(&mut tx, &w).await?;
         tx.commit().await?;
         Ok(true)
@@ -351,6 +343,24 @@ impl FollowUpRepo for SqlRepo<Db> {
 }
 
 /// What a quotation's write starts: the first follow-up and the lead's move.
+/// A quotation sent replaces the lead's earlier ones (sent, or still awaiting approval) and
+/// stops their cadence.
+async fn supersede_earlier(tx: &mut sqlx::Transaction<'_, Db>, q: &Quotation) -> Result<(), RepoError> {
+    sqlx::query(
+        "UPDATE quotations SET status = 'superseded', updated_at = $3 WHERE lead_id = $1 AND id <> $2 AND status IN ('sent', 'awaiting_approval')",
+    )
+    .bind(q.lead_id.0)
+    .bind(q.id.0)
+    .bind(q.updated_at)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE follow_ups SET status = 'cancelled' WHERE lead_id = $1 AND status = 'open'")
+        .bind(q.lead_id.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 async fn finish_write(tx: &mut sqlx::Transaction<'_, Db>, w: &QuotationWrite<'_>) -> Result<(), RepoError> {
     if let Some(f) = w.first_follow_up {
         insert_follow_up_in(tx, f).await?;
