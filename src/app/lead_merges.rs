@@ -113,7 +113,7 @@ pub fn find_pairs(leads: &[Lead], threshold: f64) -> Vec<DuplicatePair> {
             }
         }
     }
-    pairs.sort_by(|x, y| (x.branch_id.0, x.older.lead_id.0, x.newer.lead_id.0).cmp(&(y.branch_id.0, y.older.lead_id.0, y.newer.lead_id.0)));
+    pairs.sort_by_key(|x| (x.branch_id.0, x.older.lead_id.0, x.newer.lead_id.0));
     pairs.truncate(REPORT_PAIRS);
     pairs
 }
