@@ -329,9 +329,37 @@ pub async fn log_activity(app: &App, actor: &Actor, lead_id: LeadId, input: Acti
     Ok((stored, inserted))
 }
 
+/// Visits of a won deal's customer shown in its lead's timeline (the most recent).
+const TIMELINE_VISITS: u32 = 200;
+
+/// `GET /v1/leads/{id}/activities`: the lead's timeline (with those of the records merged into
+/// it) and, once the deal is a customer, FieldProof's own submitted visits to that customer, all
+/// in the order they happened.
 pub async fn timeline(app: &App, actor: &Actor, id: LeadId) -> Result<Vec<Activity>, AppError> {
     let l = get(app, actor, id).await?;
-    Ok(app.repo.list_activities(l.id).await?)
+    let mut items = app.repo.list_activities(l.id).await?;
+    if let Some(customer) = l.customer_id {
+        let mut filter = crate::db::VisitFilter::any();
+        filter.customer_id = Some(customer);
+        let visits = app.repo.list_visits(&filter, Page { before: None, limit: TIMELINE_VISITS }).await?;
+        for v in visits.items {
+            let Some(submitted_at) = v.submitted_at else { continue };
+            let score = v.score.map(|s| format!(", score {s}")).unwrap_or_default();
+            items.push(Activity {
+                id: ActivityId(v.id.0),
+                lead_id: l.id,
+                kind: ActivityKind::Visit,
+                occurred_at: v.content.visited_at.unwrap_or(submitted_at),
+                summary: format!("record visit {} ({}): {}{score}", v.id, v.content.method.as_str(), v.status.as_str()),
+                answered: None,
+                actor_id: Some(v.rep_id),
+                logged_at: submitted_at,
+            });
+        }
+        // Stable: entries at the same instant keep the order they were logged in.
+        items.sort_by_key(|a| a.occurred_at);
+    }
+    Ok(items)
 }
 
 /// A move through the pipeline.

@@ -41,6 +41,16 @@ async fn a_won_deal_becomes_a_customer_and_its_past_client_is_called_again(app: 
         c.json
     );
     assert_eq!(stage(&app, lead, json!({ "stage": "won" })).await.json["customer_id"], json!(customer), "the same move: the same customer");
+    // Its visits are the lead's timeline too.
+    let visit = Uuid::new_v4();
+    let r = app.put(&format!("/v1/visits/{visit}"), &app.rep.token, app.visit_body(customer.parse().unwrap(), "phone", 0)).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    app.call_log(visit, &app.rep.token).await;
+    assert_eq!(app.post(&format!("/v1/visits/{visit}/submit"), &app.rep.token, json!({})).await.status, 200);
+    let timeline = app.get(&format!("/v1/leads/{lead}/activities"), &app.marketing.token).await;
+    let visits: Vec<&Value> = timeline.json["items"].as_array().unwrap().iter().filter(|a| a["kind"] == "visit").collect();
+    assert_eq!(visits.len(), 1, "{}", timeline.json);
+    assert!(visits[0]["summary"].as_str().unwrap().starts_with(&format!("record visit {visit} (phone)")), "{}", visits[0]);
 
     // Past Client needs the contract, and the contract's end.
     let r = stage(&app, lead, json!({ "stage": "past_client" })).await;
