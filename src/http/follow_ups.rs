@@ -153,6 +153,10 @@ pub async fn put_document(
         ));
     }
     let max = follow_ups::MAX_DOCUMENT_BYTES;
+    // Read whole into memory: its place among the bodies in flight first, as a photo's (a
+    // chunked body counted at the largest a document may be).
+    let length = req.headers().get(actix_web::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let _slot = app.uploads.take(actor.id, length.unwrap_or(max as u64).min(max as u64))?;
     let mut bytes = bytes::BytesMut::new();
     let mut pace = super::multipart::Pace::new(app.uploads.min_bytes_per_sec());
     while let Some(chunk) = pace.read(body.next()).await? {
