@@ -6,6 +6,8 @@ ALTER TABLE leads ADD COLUMN closed_at TEXT;
 ALTER TABLE leads ADD COLUMN contract_value INTEGER;
 ALTER TABLE leads ADD COLUMN contract_product TEXT;
 ALTER TABLE leads ADD COLUMN contract_ends_on TEXT;
+-- Deals decided before this migration: decided when they were last written.
+UPDATE leads SET closed_at = updated_at WHERE stage IN ('won', 'lost', 'past_client');
 CREATE INDEX leads_received ON leads (received_at);
 CREATE INDEX leads_closed ON leads (closed_at) WHERE closed_at IS NOT NULL;
 -- The day close reads the won deals whose contract ended.

@@ -23,18 +23,16 @@ const REACTIVATION_PURPOSE: &str =
     "Hubungi kembali mantan klien: tanyakan kebutuhan terbaru dan tawarkan kerja sama baru (CRM SOP, reaktivasi 1–2 tahun).";
 
 /// The customer a lead becomes when it is won without naming one: class New (its visits
-/// follow the New class), the lead's rep, contact and segment. Its id and code come from the
-/// lead's id, so a retried win makes no second customer.
-pub async fn won_customer(app: &App, actor_id: UserId, l: &Lead) -> Result<(CustomerId, Option<AuditEntry>), AppError> {
+/// follow the New class), the lead's rep, contact and segment, with its audit entry, to be
+/// written with the win (`LeadChange::customer`). Its id and code come from the lead's id, so a
+/// retried win makes no second customer.
+pub async fn won_customer(app: &App, actor_id: UserId, l: &Lead) -> Result<(Customer, AuditEntry), AppError> {
     let id = CustomerId(Uuid::new_v5(&l.id.0, b"customer"));
-    if app.repo.get_customer(id).await?.is_some() {
-        return Ok((id, None));
-    }
     let branch = app.branch(l.branch_id).await?;
     let now = app.now();
     let c = Customer {
         id,
-        code: format!("LEAD-{}", &l.id.0.simple().to_string()[..10].to_uppercase()),
+        code: format!("LEAD-{}", id.0.simple().to_string().to_uppercase()),
         name: l.company.clone().unwrap_or_else(|| l.name.clone()),
         customer_type: l.segment.clone().unwrap_or_else(|| "lead".into()),
         branch_id: l.branch_id,
@@ -52,14 +50,6 @@ pub async fn won_customer(app: &App, actor_id: UserId, l: &Lead) -> Result<(Cust
         created_at: now,
         updated_at: now,
     };
-    match app.repo.insert_customer(&c).await {
-        Ok(()) => {}
-        // A racing retry made it first.
-        Err(e) if matches!(e, crate::db::RepoError::Conflict { .. }) && app.repo.get_customer(id).await?.is_some() => {
-            return Ok((id, None))
-        }
-        Err(e) => return Err(e.into()),
-    }
     let audit = AuditEntry {
         at: now,
         actor_id: Some(actor_id),
@@ -68,7 +58,7 @@ pub async fn won_customer(app: &App, actor_id: UserId, l: &Lead) -> Result<(Cust
         subject_id: id.to_string(),
         detail: json!({ "lead_id": l.id, "code": c.code }),
     };
-    Ok((id, Some(audit)))
+    Ok((c, audit))
 }
 
 /// The reactivation task of a lead that just became a past client: due on the branch's first

@@ -199,6 +199,7 @@ pub async fn put_quotation(
     if q.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
         return Err(AppError::invalid("field_too_long", "note: at most 2000 characters"));
     }
+    let read_at = lead.updated_at;
     let inserted = if needs_approval {
         let entry = system_entry(
             &lead,
@@ -219,7 +220,9 @@ pub async fn put_quotation(
                     audit: &audit,
                     stops_cadence: false,
                     expected_stage: same.stage,
+                    read_at,
                     follow_up: None,
+                    customer: None,
                 }),
             })
             .await
@@ -237,7 +240,9 @@ pub async fn put_quotation(
                     audit: &audit,
                     stops_cadence: false,
                     expected_stage: from,
+                    read_at,
                     follow_up: None,
+                    customer: None,
                 }),
             })
             .await
@@ -267,9 +272,18 @@ pub async fn approve(app: &App, actor: &Actor, id: QuotationId) -> Result<Quotat
         };
     }
     let lead = app.repo.get_lead(q.lead_id).await?.ok_or_else(|| AppError::internal("a quotation without its lead"))?;
+    if lead.merged_into.is_some() {
+        return Err(AppError::conflict("lead_merged", format!("lead {} was merged into another", lead.id)));
+    }
     if matches!(lead.stage, Stage::Won | Stage::Lost | Stage::PastClient) {
         return Err(AppError::conflict("stage_not_allowed", format!("the lead is {}: nothing to send", lead.stage.as_str())));
     }
+    // Only the newest revision in play is sent: a later one sent or awaiting replaced this one.
+    let later = app.repo.list_quotations(lead.id).await?;
+    if later.iter().any(|o| o.revision > q.revision && matches!(o.status, QuotationStatus::Sent | QuotationStatus::AwaitingApproval)) {
+        return Err(AppError::conflict("quotation_not_awaiting", format!("a later revision replaced quotation {id}")));
+    }
+    let read_at = lead.updated_at;
     let branch = app.branch(lead.branch_id).await?;
     let now = app.now();
     q.status = QuotationStatus::Sent;
@@ -290,13 +304,20 @@ pub async fn approve(app: &App, actor: &Actor, id: QuotationId) -> Result<Quotat
                 audit: &audit,
                 stops_cadence: false,
                 expected_stage: from,
+                read_at,
                 follow_up: None,
+                customer: None,
             }),
         })
         .await
         .map_err(leads_app::changed)?;
     if !sent {
-        return app.repo.get_quotation(id).await?.ok_or_else(|| AppError::internal("a quotation vanished"));
+        // Another answer came first: the same one is this one's retry; the other is a conflict.
+        let stored = app.repo.get_quotation(id).await?.ok_or_else(|| AppError::internal("a quotation vanished"))?;
+        return match (stored.status, stored.approved_by) {
+            (QuotationStatus::Sent, Some(by)) if by == actor.id => Ok(stored),
+            _ => Err(AppError::conflict("quotation_not_awaiting", format!("quotation {id} is not awaiting approval"))),
+        };
     }
     Ok(q)
 }
@@ -389,6 +410,7 @@ async fn quotation_step_done(
     let not_found = || AppError::not_found("follow_up_not_found", format!("follow-up {id} not found"));
     let mut lead = leads_app::workable_lead(app, actor, lead_id).await?;
     let from = lead.stage;
+    let read_at = lead.updated_at;
     let now = app.now();
     let branch = app.branch(f.branch_id).await?;
     let today = local_date(now, branch.time_zone);
@@ -451,7 +473,9 @@ async fn quotation_step_done(
                 audit: &audit,
                 stops_cadence: false,
                 expected_stage: from,
+                read_at,
                 follow_up: None,
+                customer: None,
             }),
             audit: None,
             jobs: &[],
@@ -477,6 +501,7 @@ async fn reactivation_done(
 ) -> Result<FollowUp, AppError> {
     let now = app.now();
     let from = lead.stage;
+    let read_at = lead.updated_at;
     lead.updated_at = now;
     let entry = Activity {
         id: ActivityId(uuid::Uuid::new_v5(&f.id.0, b"done")),
@@ -500,7 +525,9 @@ async fn reactivation_done(
                 audit: &audit,
                 stops_cadence: false,
                 expected_stage: from,
+                read_at,
                 follow_up: None,
+                customer: None,
             }),
             audit: None,
             jobs: &[],
@@ -538,7 +565,12 @@ pub async fn reject(app: &App, actor: &Actor, id: QuotationId, reason: Option<St
     let entry = system_entry(&lead, actor, now, summary);
     let audit = app.audit(actor, "lead.quotation_rejected", "lead", lead.id.to_string(), json!({ "quotation_id": q.id, "reason": reason }));
     if !app.repo.reject_quotation(&q, &entry, &audit).await? {
-        return app.repo.get_quotation(id).await?.ok_or_else(|| AppError::internal("a quotation vanished"));
+        // Another answer came first: a rejection is this one's retry; an approval a conflict.
+        let stored = app.repo.get_quotation(id).await?.ok_or_else(|| AppError::internal("a quotation vanished"))?;
+        return match stored.status {
+            QuotationStatus::Rejected => Ok(stored),
+            _ => Err(AppError::conflict("quotation_not_awaiting", format!("quotation {id} is not awaiting approval"))),
+        };
     }
     Ok(q)
 }
@@ -551,11 +583,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 /// `409 document_exists` (a changed quotation is a new revision).
 pub async fn put_document(app: &App, actor: &Actor, id: QuotationId, bytes: bytes::Bytes) -> Result<(Quotation, bool), AppError> {
     use sha2::Digest;
-    let q = visible_quotation(app, actor, id).await?;
-    super::access::require(
-        matches!(actor.role, Role::Sales | Role::BranchMarketing | Role::Supervisor),
-        "a quotation's document is attached by its rep and their branch",
-    )?;
+    let q = may_attach(app, actor, id).await?;
     if !bytes.starts_with(b"%PDF-") {
         return Err(AppError::invalid("document_not_pdf", "the document must be a PDF (it starts with %PDF-)"));
     }
@@ -582,6 +610,16 @@ pub async fn put_document(app: &App, actor: &Actor, id: QuotationId, bytes: byte
         return Err(AppError::conflict("document_exists", format!("quotation {id} has another document; send a revision")));
     }
     Ok((stored, set))
+}
+
+/// The quotation a document may be attached to by the actor (checked before its body is read).
+pub async fn may_attach(app: &App, actor: &Actor, id: QuotationId) -> Result<Quotation, AppError> {
+    let q = visible_quotation(app, actor, id).await?;
+    super::access::require(
+        matches!(actor.role, Role::Sales | Role::BranchMarketing | Role::Supervisor),
+        "a quotation's document is attached by its rep and their branch",
+    )?;
+    Ok(q)
 }
 
 /// `GET /v1/quotations/{id}/document`: the PDF's bytes.

@@ -130,23 +130,26 @@ pub async fn report(app: &App, actor: &Actor, branch: Option<BranchId>) -> Resul
 pub async fn weekly(app: &App) -> Result<usize, String> {
     let now = app.now();
     let policy = super::policies::policy_now(app).await.map_err(|e| e.to_string())?;
-    let leads = app.repo.open_leads(Scope::All, None, REPORT_SCAN).await.map_err(|e| e.to_string())?;
-    let pairs = find_pairs(&leads, policy.leads.duplicate_company_similarity);
-    let mut by_branch: BTreeMap<BranchId, Vec<&DuplicatePair>> = BTreeMap::new();
-    for p in &pairs {
-        by_branch.entry(p.branch_id).or_default().push(p);
-    }
     let week = now.format("%G-W%V").to_string();
-    for (branch, list) in &by_branch {
+    let mut raised = 0;
+    // Branch by branch: each its own scan and its own cap.
+    for b in app.repo.list_branches().await.map_err(|e| e.to_string())? {
+        let leads = app.repo.open_leads(Scope::All, Some(b.id), REPORT_SCAN).await.map_err(|e| e.to_string())?;
+        let list = find_pairs(&leads, policy.leads.duplicate_company_similarity);
+        if list.is_empty() {
+            continue;
+        }
+        let branch = b.id;
         let data = json!({
-            "branch_id": branch, "week": week, "pairs": list.len(),
+            "branch_id": branch, "branch_code": b.code, "week": week, "pairs": list.len(),
             "sample": list.iter().take(20).map(|p| json!({ "older": p.older.lead_id, "newer": p.newer.lead_id, "reason": p.reason })).collect::<Vec<_>>(),
             "escalate_to": ["branch_marketing", "supervisor"],
         });
         let job: NewJob = super::events::event("lead.duplicates_found", &format!("{branch}:{week}"), now, data);
         app.repo.enqueue_job(&job, now).await.map_err(|e| e.to_string())?;
+        raised += 1;
     }
-    Ok(by_branch.len())
+    Ok(raised)
 }
 
 /// `POST /v1/leads/{id}/merge`: merges lead `id` into `into` (the record kept). The same merge

@@ -427,8 +427,10 @@ pub async fn change_stage(app: &App, actor: &Actor, id: LeadId, input: StageInpu
         l.customer_id = Some(c);
     }
     let from = l.stage;
+    let read_at = l.updated_at;
     let now = app.now();
     let mut follow_up = None;
+    let mut customer = None;
     let mut activity_id = ActivityId::new_random();
     match input.stage {
         Stage::Won => {
@@ -436,10 +438,8 @@ pub async fn change_stage(app: &App, actor: &Actor, id: LeadId, input: StageInpu
             // classes follow.
             if l.customer_id.is_none() {
                 let (c, audit) = super::deals::won_customer(app, actor.id, &l).await?;
-                if let Some(a) = audit {
-                    app.repo.append_audit(&a).await?;
-                }
-                l.customer_id = Some(c);
+                l.customer_id = Some(c.id);
+                customer = Some((c, audit));
             }
             l.closed_at = Some(now);
         }
@@ -447,7 +447,8 @@ pub async fn change_stage(app: &App, actor: &Actor, id: LeadId, input: StageInpu
         Stage::PastClient => {
             // "Mantan Klien" once the contract is done: the contract must be there and over.
             match &l.contract {
-                Some(c) if c.ends_on <= today => {}
+                // "ends_on" is the contract's last day: a past client from the day after.
+                Some(c) if c.ends_on < today => {}
                 Some(c) => return Err(AppError::conflict("contract_running", format!("the contract runs until {}", c.ends_on))),
                 None => return Err(AppError::conflict("contract_required", "a past client's contract is recorded first")),
             }
@@ -502,7 +503,9 @@ pub async fn change_stage(app: &App, actor: &Actor, id: LeadId, input: StageInpu
             audit: &audit,
             stops_cadence,
             expected_stage: from,
+            read_at,
             follow_up: follow_up.as_ref(),
+            customer: customer.as_ref().map(|(c, a)| (c, a)),
         })
         .await
         .map_err(changed)?;
@@ -570,6 +573,7 @@ pub async fn put_contract(app: &App, actor: &Actor, id: LeadId, input: ContractI
     if contract.ends_on < won_on || (contract.ends_on - won_on).num_days() > 366 * 10 {
         return Err(AppError::invalid("invalid_field", "ends_on: on or after the day the deal was won, within 10 years"));
     }
+    let read_at = l.updated_at;
     l.contract = Some(contract.clone());
     l.updated_at = now;
     let activity = Activity {
@@ -590,7 +594,9 @@ pub async fn put_contract(app: &App, actor: &Actor, id: LeadId, input: ContractI
             audit: &audit,
             stops_cadence: false,
             expected_stage: Stage::Won,
+            read_at,
             follow_up: None,
+            customer: None,
         })
         .await
         .map_err(changed)?;
@@ -614,6 +620,7 @@ pub async fn end_contracts(app: &App, branch: &crate::domain::directory::Branch,
     let policy = super::policies::policy_now(app).await?;
     let mut moved = 0;
     for l in app.repo.ended_contracts(branch.id, date, 500).await? {
+        let read_at = l.updated_at;
         let (past, entry, follow_up) = super::deals::to_past_client(app, branch, l, &policy.leads, None).await?;
         let audit = crate::domain::audit::AuditEntry {
             at: past.updated_at,
@@ -629,7 +636,9 @@ pub async fn end_contracts(app: &App, branch: &crate::domain::directory::Branch,
             audit: &audit,
             stops_cadence: false,
             expected_stage: Stage::Won,
+            read_at,
             follow_up: Some(&follow_up),
+            customer: None,
         };
         match app.repo.change_lead(change).await {
             Ok(()) => moved += 1,

@@ -73,9 +73,9 @@ pub async fn report(
     // Every zone's day within the period: from 14 hours before UTC's first day to 14 after its last.
     let start = from.and_time(NaiveTime::MIN).and_utc() - Duration::hours(14);
     let end = (to + Duration::days(1)).and_time(NaiveTime::MIN).and_utc() + Duration::hours(14);
-    let leads = app.repo.pipeline_leads(scope, start, end).await?;
-    let quotations = app.repo.sent_quotations(scope, from, to, READ_LIMIT).await?;
-    let follow_ups = app.repo.due_follow_ups(scope, from, to, READ_LIMIT).await?;
+    let leads = app.repo.pipeline_leads(scope, branch, start, end).await?;
+    let quotations = app.repo.sent_quotations(scope, branch, from, to, READ_LIMIT).await?;
+    let follow_ups = app.repo.due_follow_ups(scope, branch, from, to, READ_LIMIT).await?;
     let zone = |b: BranchId| zones.get(&b).map_or(chrono_tz::Asia::Jakarta, |z| z.1);
     let rows = pipeline::report(Period { from, to, now: app.now() }, &zone, &leads, &quotations, &follow_ups);
     let mut report = PipelineReport { period, from, to, branches: Vec::new(), reps: Vec::new() };

@@ -68,12 +68,20 @@ pub trait FollowUpRepo: Send + Sync {
     async fn complete_follow_up(&self, d: FollowUpDone<'_>) -> Result<bool, RepoError>;
     /// The follow-ups due from `from` to `to` (not cancelled) in the scope, for the pipeline
     /// report: at most `limit`.
-    async fn due_follow_ups(&self, scope: Scope, from: NaiveDate, to: NaiveDate, limit: u32) -> Result<Vec<FollowUp>, RepoError>;
+    async fn due_follow_ups(
+        &self,
+        scope: Scope,
+        branch: Option<BranchId>,
+        from: NaiveDate,
+        to: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<FollowUp>, RepoError>;
     /// The quotations sent from `from` to `to` in the scope (by their lead's rep), each with
     /// that rep.
     async fn sent_quotations(
         &self,
         scope: Scope,
+        branch: Option<BranchId>,
         from: NaiveDate,
         to: NaiveDate,
         limit: u32,

@@ -37,8 +37,14 @@ pub struct LeadChange<'a> {
     /// The stage the change was decided from: when the stored lead is at another (a write
     /// that raced this one), nothing is written and the answer is a conflict on `leads.stage`.
     pub expected_stage: crate::domain::lead::Stage,
+    /// The lead's `updated_at` when it was read: any write since (a contact, a contract
+    /// corrected, a merge) makes this one a conflict on `leads.stage` too, so nothing read
+    /// earlier is written back over it.
+    pub read_at: DateTime<Utc>,
     /// A follow-up the move starts (a past client's reactivation).
     pub follow_up: Option<&'a crate::domain::cadence::FollowUp>,
+    /// The customer a won deal became, made with it (and its audit entry).
+    pub customer: Option<(&'a crate::domain::customer::Customer, &'a AuditEntry)>,
 }
 
 /// A merge of two records of one person.
@@ -90,7 +96,13 @@ pub trait LeadRepo: Send + Sync {
     async fn open_leads(&self, scope: Scope, branch: Option<BranchId>, limit: u32) -> Result<Vec<Lead>, RepoError>;
     /// The leads received, or decided, between `from` and `to` in the scope, with what the
     /// pipeline report counts of them.
-    async fn pipeline_leads(&self, scope: Scope, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<LeadFacts>, RepoError>;
+    async fn pipeline_leads(
+        &self,
+        scope: Scope,
+        branch: Option<BranchId>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<LeadFacts>, RepoError>;
     /// Marks the leads still without a first contact whose deadline is before `now` as breached,
     /// with the event `event` makes of each, in one transaction; returns them.
     async fn breach_first_contacts(

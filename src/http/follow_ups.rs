@@ -152,6 +152,9 @@ pub async fn put_document(
             "send the document as application/pdf",
         ));
     }
+    let id = QuotationId(id.into_inner());
+    // Who may attach it, before a byte is read.
+    follow_ups::may_attach(&app, &actor, id).await?;
     let max = follow_ups::MAX_DOCUMENT_BYTES;
     // Read whole into memory: its place among the bodies in flight first, as a photo's (a
     // chunked body counted at the largest a document may be).
@@ -171,7 +174,7 @@ pub async fn put_document(
         }
         bytes.extend_from_slice(&chunk);
     }
-    let (q, created) = follow_ups::put_document(&app, &actor, QuotationId(id.into_inner()), bytes.freeze()).await?;
+    let (q, created) = follow_ups::put_document(&app, &actor, id, bytes.freeze()).await?;
     Ok(if created { HttpResponse::Created().json(view(&q)) } else { HttpResponse::Ok().json(view(&q)) })
 }
 

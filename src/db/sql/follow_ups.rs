@@ -24,11 +24,21 @@ use crate::domain::role::Scope;
 #[async_trait]
 impl FollowUpRepo for SqlRepo<Db> {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    async fn due_follow_ups(&self, scope: Scope, from: NaiveDate, to: NaiveDate, limit: u32) -> Result<Vec<FollowUp>, RepoError> {
+    async fn due_follow_ups(
+        &self,
+        scope: Scope,
+        branch: Option<BranchId>,
+        from: NaiveDate,
+        to: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<FollowUp>, RepoError> {
         let mut qb =
             QueryBuilder::<Db>::new(format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups WHERE status <> 'cancelled' AND due_date >= "));
         qb.push_bind(from).push(" AND due_date <= ").push_bind(to);
         push_scope(&mut qb, scope, "assignee_id", "branch_id");
+        if let Some(b) = branch {
+            qb.push(" AND branch_id = ").push_bind(b.0);
+        }
         qb.push(" ORDER BY seq LIMIT ").push_bind(i64::from(limit));
         let rows: Vec<FollowUpRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(TryInto::try_into).collect()
@@ -38,6 +48,7 @@ impl FollowUpRepo for SqlRepo<Db> {
     async fn sent_quotations(
         &self,
         scope: Scope,
+        branch: Option<BranchId>,
         from: NaiveDate,
         to: NaiveDate,
         limit: u32,
@@ -48,6 +59,9 @@ impl FollowUpRepo for SqlRepo<Db> {
         ));
         qb.push_bind(from).push(" AND q.sent_on <= ").push_bind(to);
         push_scope(&mut qb, scope, "l.assignee_id", "q.branch_id");
+        if let Some(b) = branch {
+            qb.push(" AND q.branch_id = ").push_bind(b.0);
+        }
         qb.push(" ORDER BY q.seq LIMIT ").push_bind(i64::from(limit));
         let rows: Vec<SentQuotationRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(|r| Ok((r.quotation.try_into()?, r.rep_id.map(Into::into)))).collect()

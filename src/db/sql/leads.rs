@@ -265,7 +265,13 @@ impl LeadRepo for SqlRepo<Db> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    async fn pipeline_leads(&self, scope: Scope, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<LeadFacts>, RepoError> {
+    async fn pipeline_leads(
+        &self,
+        scope: Scope,
+        branch: Option<BranchId>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<LeadFacts>, RepoError> {
         let mut qb = QueryBuilder::<Db>::new(format!(
             "SELECT {LEAD_COLUMNS}, \
              EXISTS (SELECT 1 FROM quotations q WHERE q.lead_id = leads.id AND q.sent_on IS NOT NULL) AS quoted, \
@@ -276,6 +282,9 @@ impl LeadRepo for SqlRepo<Db> {
         qb.push_bind(from).push(" AND received_at < ").push_bind(to);
         qb.push(") OR (closed_at >= ").push_bind(from).push(" AND closed_at < ").push_bind(to).push("))");
         push_scope(&mut qb, scope, "assignee_id", "branch_id");
+        if let Some(b) = branch {
+            qb.push(" AND branch_id = ").push_bind(b.0);
+        }
         qb.push(" ORDER BY seq LIMIT 200000");
         let rows: Vec<PipelineLeadRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter()
@@ -327,10 +336,16 @@ impl LeadRepo for SqlRepo<Db> {
 /// transaction; a move that stops the cadence cancels the lead's open follow-ups.
 pub(super) async fn change_lead_in(tx: &mut sqlx::Transaction<'_, Db>, c: &LeadChange<'_>) -> Result<(), RepoError> {
     let l = c.lead;
+    if let Some((customer, audit)) = c.customer {
+        // Made with the win: a win that loses its race leaves no customer behind.
+        if insert_customer_in(tx, customer).await? {
+            append_audit_in(&mut **tx, audit).await?;
+        }
+    }
     let updated = sqlx::query(
         "UPDATE leads SET stage = $2, lost_reason = $3, next_contact_on = $4, assignee_id = $5, customer_id = $6, \
-         merged_into = $7, updated_at = $8, closed_at = $10, contract_value = $11, contract_product = $12, contract_ends_on = $13 \
-         WHERE id = $1 AND stage = $9",
+         updated_at = $7, closed_at = $10, contract_value = $11, contract_product = $12, contract_ends_on = $13 \
+         WHERE id = $1 AND stage = $9 AND updated_at = $8 AND merged_into IS NULL",
     )
     .bind(l.id.0)
     .bind(l.stage.as_str())
@@ -338,8 +353,8 @@ pub(super) async fn change_lead_in(tx: &mut sqlx::Transaction<'_, Db>, c: &LeadC
     .bind(l.next_contact_on)
     .bind(uuid_opt(l.assignee_id))
     .bind(uuid_opt(l.customer_id))
-    .bind(uuid_opt(l.merged_into))
     .bind(l.updated_at)
+    .bind(c.read_at)
     .bind(c.expected_stage.as_str())
     .bind(l.closed_at)
     .bind(l.contract.as_ref().map(|k| k.value))

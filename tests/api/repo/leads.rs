@@ -119,6 +119,7 @@ async fn leads_are_stored_once_and_their_first_contact_judged_once(app: TestApp)
 
     // A stage change is saved with its entry and its audit record.
     let mut moved = repo.get_lead(a.id).await.unwrap().unwrap();
+    let read_at = moved.updated_at;
     moved.stage = Stage::OnHold;
     moved.next_contact_on = Some(super::date(2026, 12, 1));
     moved.updated_at = mins(200);
@@ -131,10 +132,26 @@ async fn leads_are_stored_once_and_their_first_contact_judged_once(app: TestApp)
         audit: &audit,
         stops_cadence: true,
         expected_stage: Stage::Lead,
+        read_at,
         follow_up: None,
+        customer: None,
     })
     .await
     .unwrap();
+    // The same change again, decided from what was read before it: a conflict, nothing written.
+    let again = repo
+        .change_lead(LeadChange {
+            lead: &moved,
+            activity: &activity(&a, ActivityKind::System, 201),
+            audit: &audit,
+            stops_cadence: true,
+            expected_stage: Stage::OnHold,
+            read_at,
+            follow_up: None,
+            customer: None,
+        })
+        .await;
+    assert!(again.is_err_and(|e| e.is_conflict_on("leads.stage")), "a stale read is refused");
     let stored = repo.get_lead(a.id).await.unwrap().unwrap();
     assert_eq!((stored.stage, stored.next_contact_on), (Stage::OnHold, Some(super::date(2026, 12, 1))));
     assert_eq!(repo.list_activities(a.id).await.unwrap().len(), 4);
