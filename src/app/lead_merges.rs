@@ -118,7 +118,7 @@ pub fn find_pairs(leads: &[Lead], threshold: f64) -> Vec<DuplicatePair> {
     pairs
 }
 
-/// `GET /v1/leads/duplicates`: the open leads in the caller's scope that look like the same
+/// `GET /v1/reports/lead-duplicates`: the open leads in the caller's scope that look like the same
 /// person, for branch marketing and the supervisor to merge (or leave).
 pub async fn report(app: &App, actor: &Actor, branch: Option<BranchId>) -> Result<Vec<DuplicatePair>, AppError> {
     let policy = super::policies::policy_now(app).await?;

@@ -308,7 +308,7 @@ pub async fn merge(
     Ok(HttpResponse::Ok().json(LeadView::from(kept)))
 }
 
-/// `GET /v1/leads/duplicates`.
+/// `GET /v1/reports/lead-duplicates`.
 pub async fn duplicates(app: web::Data<App>, Authed(actor): Authed, q: web::Query<DuplicatesQuery>) -> Result<HttpResponse, ApiError> {
     let items = crate::app::lead_merges::report(&app, &actor, q.branch_id.map(BranchId)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))

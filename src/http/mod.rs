@@ -66,7 +66,7 @@ pub fn routes() -> Vec<(Method, &'static str, Route)> {
         (Method::POST, "/v1/tasks/{task_id}/confirm", web::post().to(tasks::confirm)),
         (Method::POST, "/v1/tasks/{task_id}/done", web::post().to(tasks::done)),
         (Method::GET, "/v1/leads", web::get().to(leads::list)),
-        (Method::GET, "/v1/leads/duplicates", web::get().to(leads::duplicates)),
+        (Method::GET, "/v1/reports/lead-duplicates", web::get().to(leads::duplicates)),
         (Method::PUT, "/v1/leads/{lead_id}", web::put().to(leads::put)),
         (Method::GET, "/v1/leads/{lead_id}", web::get().to(leads::get)),
         (Method::GET, "/v1/leads/{lead_id}/activities", web::get().to(leads::activities)),

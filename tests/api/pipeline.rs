@@ -117,7 +117,7 @@ async fn duplicates_are_reported_and_merged_without_losing_either_record(app: Te
     assert_eq!(put(&app, &app.rep.token, Uuid::new_v4(), b).await.status, 201);
 
     // The report: one pair (the same phone; the near-same company does not make it twice).
-    let r = app.get("/v1/leads/duplicates", &app.marketing.token).await;
+    let r = app.get("/v1/reports/lead-duplicates", &app.marketing.token).await;
     assert_eq!(r.status, 200, "{}", r.json);
     let items = r.json["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{}", r.json);
@@ -125,7 +125,7 @@ async fn duplicates_are_reported_and_merged_without_losing_either_record(app: Te
         (items[0]["reason"].as_str(), items[0]["older"]["lead_id"].clone(), items[0]["newer"]["lead_id"].clone()),
         (Some("same_phone"), json!(kept), json!(dup))
     );
-    assert_eq!(app.get("/v1/leads/duplicates", &app.jap_marketing.token).await.json["items"], json!([]), "another branch's");
+    assert_eq!(app.get("/v1/reports/lead-duplicates", &app.jap_marketing.token).await.json["items"], json!([]), "another branch's");
     // And weekly, as an event for the branch.
     tick(&app).await;
     let events: Vec<Value> = got.lock().unwrap().iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
@@ -150,7 +150,7 @@ async fn duplicates_are_reported_and_merged_without_losing_either_record(app: Te
     let timeline = app.get(&format!("/v1/leads/{kept}/activities"), &app.rep.token).await;
     let kinds: Vec<&str> = timeline.json["items"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["whatsapp", "system", "system"], "{}", timeline.json);
-    assert_eq!(app.get("/v1/leads/duplicates", &app.marketing.token).await.json["items"], json!([]));
+    assert_eq!(app.get("/v1/reports/lead-duplicates", &app.marketing.token).await.json["items"], json!([]));
     let r = merge(kept, dup, app.marketing.token.clone()).await;
     assert_eq!((r.status, r.code()), (409, "lead_merged"), "{}", r.json);
     let r = merge(kept, kept, app.marketing.token.clone()).await;
