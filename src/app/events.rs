@@ -15,7 +15,7 @@ use crate::domain::visit::Visit;
 pub const EVENT_JOB: &str = "webhook_event";
 
 /// Every event a subscription may ask for.
-pub const EVENTS: [&str; 12] = [
+pub const EVENTS: [&str; 13] = [
     "visit.submitted",
     "visit.non_compliant",
     "visit.reviewed",
@@ -28,6 +28,7 @@ pub const EVENTS: [&str; 12] = [
     "follow_up.missed",
     "after_service.complaint",
     "lead.duplicates_found",
+    "quotation.revision_late",
 ];
 
 /// One event as a job. `key` makes it unique: the same change never reports twice.
@@ -68,6 +69,16 @@ pub fn follow_up_data(f: &crate::domain::cadence::FollowUp) -> serde_json::Value
         "assignee_id": f.assignee_id, "cadence": f.cadence, "step": f.step_name, "due_date": f.due_date,
         "status": f.status.as_str(), "escalate_to": ["supervisor", "branch_marketing"],
     })
+}
+
+/// `quotation.revision_late`: a revision sent on a later branch day than the lead asked for it.
+pub fn revision_late(q: &crate::domain::lead::Quotation, assignee: Option<crate::domain::ids::UserId>) -> NewJob {
+    let data = json!({
+        "quotation_id": q.id, "lead_id": q.lead_id, "branch_id": q.branch_id, "label": q.label(), "revision": q.revision,
+        "revision_requested_at": q.revision_requested_at, "sent_on": q.sent_on, "assignee_id": assignee,
+        "escalate_to": ["supervisor", "branch_marketing"],
+    });
+    event("quotation.revision_late", &q.id.to_string(), q.updated_at, data)
 }
 
 /// `task.created` for a task.

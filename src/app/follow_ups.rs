@@ -45,6 +45,14 @@ pub struct QuotationInput {
     pub revision_requested_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// The event of a revision sent late (none when it was sent the day it was asked for).
+fn late_revision(q: &Quotation, assignee: Option<UserId>) -> Vec<crate::db::NewJob> {
+    match q.finding.as_deref() {
+        Some(crate::domain::lead::REVISION_NOT_SAME_DAY) => vec![super::events::revision_late(q, assignee)],
+        _ => Vec::new(),
+    }
+}
+
 /// A revision sent on a later branch day than it was asked for is a finding.
 fn revision_finding(q: &Quotation, tz: chrono_tz::Tz) -> Option<String> {
     match (q.revision_requested_at, q.sent_on) {
@@ -213,6 +221,7 @@ pub async fn put_quotation(
         app.repo
             .insert_quotation(QuotationWrite {
                 quotation: &q,
+                jobs: &[],
                 first_follow_up: None,
                 lead: Some(LeadChange {
                     lead: &same,
@@ -229,10 +238,12 @@ pub async fn put_quotation(
             .map_err(leads_app::changed)?
     } else {
         let from = lead.stage;
+        let jobs = late_revision(&q, lead.assignee_id);
         let (moved, first, entry, audit) = sending(app, actor, lead, &q).await?;
         app.repo
             .insert_quotation(QuotationWrite {
                 quotation: &q,
+                jobs: &jobs,
                 first_follow_up: Some(&first),
                 lead: Some(LeadChange {
                     lead: &moved,
@@ -292,11 +303,13 @@ pub async fn approve(app: &App, actor: &Actor, id: QuotationId) -> Result<Quotat
     q.updated_at = now;
     q.finding = revision_finding(&q, branch.time_zone);
     let from = lead.stage;
+    let jobs = late_revision(&q, lead.assignee_id);
     let (moved, first, entry, audit) = sending(app, actor, lead, &q).await?;
     let sent = app
         .repo
         .send_approved_quotation(QuotationWrite {
             quotation: &q,
+            jobs: &jobs,
             first_follow_up: Some(&first),
             lead: Some(LeadChange {
                 lead: &moved,

@@ -19,6 +19,8 @@ pub struct QuotationWrite<'a> {
     pub quotation: &'a Quotation,
     pub first_follow_up: Option<&'a FollowUp>,
     pub lead: Option<LeadChange<'a>>,
+    /// The events it raises (a revision not sent the day it was asked for).
+    pub jobs: &'a [NewJob],
 }
 
 /// A follow-up done, with what follows it: the next step (or the closing message), and for a

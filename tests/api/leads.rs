@@ -302,6 +302,9 @@ async fn a_quotation_follows_its_cadence_on_the_branch_calendar(app: TestApp) {
     let (url, got) = receiver(vec![]).await;
     let hook = app.post("/v1/webhooks", &app.admin.token, json!({ "url": url, "events": ["follow_up.missed"] })).await;
     assert_eq!(hook.status, 201, "{}", hook.json);
+    let (late_url, late_got) = receiver(vec![]).await;
+    let hook = app.post("/v1/webhooks", &app.admin.token, json!({ "url": late_url, "events": ["quotation.revision_late"] })).await;
+    assert_eq!(hook.status, 201, "{}", hook.json);
     let lead = Uuid::new_v4();
     assert_eq!(put(&app, &app.rep.token, lead, body("Budi", "0816 0000 0001")).await.status, 201);
     let quote = |id: Uuid, discount: f64| {
@@ -379,6 +382,13 @@ async fn a_quotation_follows_its_cadence_on_the_branch_calendar(app: TestApp) {
     let r = quote(rev, 5.0).await;
     assert_eq!((r.json["revision"].as_u64(), r.json["label"].as_str()), (Some(1), Some("Q-112 Rev.01")), "{}", r.json);
     assert_eq!(r.json["finding"], "revision_not_same_day", "asked on the 18th, sent on the 25th: {}", r.json);
+    drain(&app, 3).await;
+    let late: Vec<Value> = late_got.lock().unwrap().iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
+    assert_eq!(late.len(), 1, "raised once, with the sending: {late:?}");
+    assert_eq!(
+        (late[0]["event"].as_str(), late[0]["data"]["quotation_id"].clone(), late[0]["data"]["escalate_to"][0].as_str()),
+        (Some("quotation.revision_late"), json!(rev), Some("supervisor"))
+    );
     let list = app.get(&format!("/v1/leads/{lead}/quotations"), &app.marketing.token).await;
     let statuses: Vec<&str> = list.json["items"].as_array().unwrap().iter().map(|q| q["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["superseded", "sent"]);

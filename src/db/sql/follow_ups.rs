@@ -382,5 +382,8 @@ async fn finish_write(tx: &mut sqlx::Transaction<'_, Db>, w: &QuotationWrite<'_>
     if let Some(change) = &w.lead {
         change_lead_in(tx, change).await?;
     }
+    for job in w.jobs {
+        enqueue_job_in(&mut **tx, job, w.quotation.updated_at).await?;
+    }
     Ok(())
 }
