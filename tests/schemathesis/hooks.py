@@ -22,6 +22,10 @@ PASSWORD = os.environ["FP_PASSWORD"]
 STATE = {"session": os.environ["FP_SESSION"], "csrf": os.environ["FP_CSRF"]}
 SPARE = {"session": os.environ.get("FP_SPARE_SESSION", ""), "csrf": os.environ.get("FP_SPARE_CSRF", "")}
 
+# A quotation's document (PUT /v1/quotations/{id}/document) is a PDF: sent as the raw bytes
+# generated for its binary schema, as an application/octet-stream body would be.
+schemathesis.serializer.alias("application/pdf", "application/octet-stream")
+
 
 def sign_in():
     """A new session of the run's user: (cookie, csrf)."""
