@@ -432,38 +432,40 @@ async fn quotation_step_done(
     f.note = Some(note.clone());
     f.done_at = Some(now);
     f.done_by = Some(actor.id);
-    if f.cadence == super::deals::REACTIVATION {
-        return reactivation_done(app, actor, f, lead, channel, note, answered).await;
-    }
-    let c = cadence_of(app, QUOTATION_CADENCE).await?;
-    let q = match f.quotation_id {
-        Some(qid) => app.repo.get_quotation(qid).await?.ok_or_else(|| AppError::internal("a follow-up without its quotation"))?,
-        None => return Err(AppError::internal("a quotation follow-up without its quotation")),
-    };
-    let unanswered = app.repo.unanswered_attempts(Some(q.id), None).await? + u32::from(!answered);
-    let cal = super::calendar::calendar(app, &branch, today).await?;
-    let closing = f.step_name == CLOSING_MESSAGE;
-    // Three attempts unanswered, or the last step unanswered: the cadence ends with the closing
-    // message and On-Hold (a lead that answered the last step waits for the rep's outcome).
-    let last = f.step as usize + 1 >= c.steps.len();
-    let give_up = !closing && ((c.max_unanswered > 0 && unanswered >= c.max_unanswered) || (last && !answered));
-    let next = if closing {
-        None
-    } else if give_up {
-        Some(step_task(&c, c.steps.len(), &q, &lead, cal.add_working_days(today, 1), now))
-    } else {
-        let index = f.step as usize + 1;
-        cadence::due(&c, index, q.sent_on.unwrap_or(today), Some(today), &cal).map(|due| step_task(&c, index, &q, &lead, due, now))
-    };
     let mut summary = format!("{} ({}): {note}", f.step_name, if answered { "answered" } else { "no answer" });
     let mut audit = app.audit(actor, "follow_up.done", "follow_up", f.id.to_string(), json!({ "answered": answered, "lead_id": lead.id }));
-    if give_up && lead.stage.next().contains(&Stage::OnHold) {
-        let next_on = today.checked_add_days(Days::new(u64::from(c.on_hold_days.max(1)))).unwrap_or(today);
-        lead.stage = Stage::OnHold;
-        lead.next_contact_on = Some(next_on);
-        summary.push_str(&format!(" — {unanswered} attempts unanswered: closing message, on hold until {next_on}"));
-        audit.detail["on_hold_until"] = json!(next_on);
-    }
+    let next = if f.cadence == super::deals::REACTIVATION {
+        // A past client's reactivation: one contact; a new deal is entered as a lead of its own.
+        None
+    } else {
+        let c = cadence_of(app, QUOTATION_CADENCE).await?;
+        let q = match f.quotation_id {
+            Some(qid) => app.repo.get_quotation(qid).await?.ok_or_else(|| AppError::internal("a follow-up without its quotation"))?,
+            None => return Err(AppError::internal("a quotation follow-up without its quotation")),
+        };
+        let unanswered = app.repo.unanswered_attempts(Some(q.id), None).await? + u32::from(!answered);
+        let cal = super::calendar::calendar(app, &branch, today).await?;
+        let closing = f.step_name == CLOSING_MESSAGE;
+        // Three attempts unanswered, or the last step unanswered: the cadence ends with the closing
+        // message and On-Hold (a lead that answered the last step waits for the rep's outcome).
+        let last = f.step as usize + 1 >= c.steps.len();
+        let give_up = !closing && ((c.max_unanswered > 0 && unanswered >= c.max_unanswered) || (last && !answered));
+        if give_up && lead.stage.next().contains(&Stage::OnHold) {
+            let next_on = today.checked_add_days(Days::new(u64::from(c.on_hold_days.max(1)))).unwrap_or(today);
+            lead.stage = Stage::OnHold;
+            lead.next_contact_on = Some(next_on);
+            summary.push_str(&format!(" — {unanswered} attempts unanswered: closing message, on hold until {next_on}"));
+            audit.detail["on_hold_until"] = json!(next_on);
+        }
+        if closing {
+            None
+        } else if give_up {
+            Some(step_task(&c, c.steps.len(), &q, &lead, cal.add_working_days(today, 1), now))
+        } else {
+            let index = f.step as usize + 1;
+            cadence::due(&c, index, q.sent_on.unwrap_or(today), Some(today), &cal).map(|due| step_task(&c, index, &q, &lead, due, now))
+        }
+    };
     lead.updated_at = now;
     let entry = Activity {
         id: ActivityId(uuid::Uuid::new_v5(&f.id.0, b"done")),
@@ -497,58 +499,6 @@ async fn quotation_step_done(
         .map_err(leads_app::changed)?;
     if !recorded {
         return app.repo.get_follow_up(id).await?.ok_or_else(not_found);
-    }
-    Ok(f)
-}
-
-/// A past client's reactivation contact: on the timeline; a new deal is entered as a lead of
-/// its own.
-async fn reactivation_done(
-    app: &App,
-    actor: &Actor,
-    f: FollowUp,
-    mut lead: Lead,
-    channel: ActivityKind,
-    note: String,
-    answered: bool,
-) -> Result<FollowUp, AppError> {
-    let now = app.now();
-    let from = lead.stage;
-    let read_at = lead.updated_at;
-    lead.updated_at = now;
-    let entry = Activity {
-        id: ActivityId(uuid::Uuid::new_v5(&f.id.0, b"done")),
-        lead_id: lead.id,
-        kind: channel,
-        occurred_at: now,
-        summary: format!("reactivation ({}): {note}", if answered { "answered" } else { "no answer" }),
-        answered: Some(answered),
-        actor_id: Some(actor.id),
-        logged_at: now,
-    };
-    let audit = app.audit(actor, "follow_up.done", "follow_up", f.id.to_string(), json!({ "answered": answered, "lead_id": lead.id }));
-    let recorded = app
-        .repo
-        .complete_follow_up(FollowUpDone {
-            follow_up: &f,
-            next: None,
-            lead: Some(LeadChange {
-                lead: &lead,
-                activity: &entry,
-                audit: &audit,
-                stops_cadence: false,
-                expected_stage: from,
-                read_at,
-                follow_up: None,
-                customer: None,
-            }),
-            audit: None,
-            jobs: &[],
-        })
-        .await
-        .map_err(leads_app::changed)?;
-    if !recorded {
-        return app.repo.get_follow_up(f.id).await?.ok_or_else(|| AppError::not_found("follow_up_not_found", "follow-up not found"));
     }
     Ok(f)
 }

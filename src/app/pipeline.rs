@@ -73,7 +73,7 @@ pub async fn report(
     // Every zone's day within the period: from 14 hours before UTC's first day to 14 after its last.
     let start = from.and_time(NaiveTime::MIN).and_utc() - Duration::hours(14);
     let end = (to + Duration::days(1)).and_time(NaiveTime::MIN).and_utc() + Duration::hours(14);
-    let leads = app.repo.pipeline_leads(scope, branch, start, end).await?;
+    let leads = app.repo.pipeline_leads(scope, branch, start, end, READ_LIMIT).await?;
     let quotations = app.repo.sent_quotations(scope, branch, from, to, READ_LIMIT).await?;
     let follow_ups = app.repo.due_follow_ups(scope, branch, from, to, READ_LIMIT).await?;
     let zone = |b: BranchId| zones.get(&b).map_or(chrono_tz::Asia::Jakarta, |z| z.1);

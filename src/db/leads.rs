@@ -94,14 +94,15 @@ pub trait LeadRepo: Send + Sync {
     /// The open leads (not merged) in the scope, most recent first: at most `limit`, for the
     /// duplicate report.
     async fn open_leads(&self, scope: Scope, branch: Option<BranchId>, limit: u32) -> Result<Vec<Lead>, RepoError>;
-    /// The leads received, or decided, between `from` and `to` in the scope, with what the
-    /// pipeline report counts of them.
+    /// The leads received, or decided, between `from` and `to` in the scope (of one branch, if
+    /// given), with what the pipeline report counts of them: at most `limit`.
     async fn pipeline_leads(
         &self,
         scope: Scope,
         branch: Option<BranchId>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        limit: u32,
     ) -> Result<Vec<LeadFacts>, RepoError>;
     /// Marks the leads still without a first contact whose deadline is before `now` as breached,
     /// with the event `event` makes of each, in one transaction; returns them.

@@ -226,13 +226,7 @@ impl CustomerRepo for SqlRepo<Db> {
 
 impl SqlRepo<Db> {
     async fn write_customer(&self, c: &Customer, on_conflict: &str) -> Result<(), RepoError> {
-        let mut qb = QueryBuilder::<Db>::new(format!("INSERT INTO customers ({CUSTOMER_WRITE_COLUMNS}, previous_level) "));
-        qb.push_values(std::iter::once(c), |mut b, c| {
-            push_customer(&mut b, c);
-            b.push_bind(c.previous_level.map(CustomerClass::as_str));
-        });
-        qb.push(on_conflict);
-        qb.build().execute(&self.pool).await?;
+        customer_insert(c, on_conflict).build().execute(&self.pool).await?;
         Ok(())
     }
 }

@@ -271,6 +271,7 @@ impl LeadRepo for SqlRepo<Db> {
         branch: Option<BranchId>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        limit: u32,
     ) -> Result<Vec<LeadFacts>, RepoError> {
         let mut qb = QueryBuilder::<Db>::new(format!(
             "SELECT {LEAD_COLUMNS}, \
@@ -285,7 +286,7 @@ impl LeadRepo for SqlRepo<Db> {
         if let Some(b) = branch {
             qb.push(" AND branch_id = ").push_bind(b.0);
         }
-        qb.push(" ORDER BY seq LIMIT 200000");
+        qb.push(" ORDER BY seq LIMIT ").push_bind(i64::from(limit));
         let rows: Vec<PipelineLeadRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter()
             .map(|r| {

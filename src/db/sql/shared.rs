@@ -259,14 +259,19 @@ pub(super) async fn insert_follow_up_in(
     Ok(inserted)
 }
 
-/// A new customer in the caller's transaction (`false`: one of that id exists, left as it is).
-pub(super) async fn insert_customer_in(tx: &mut sqlx::Transaction<'_, Db>, c: &Customer) -> Result<bool, RepoError> {
+/// The insert of one customer (its write columns and `previous_level`), then `on_conflict`.
+pub(super) fn customer_insert<'a>(c: &'a Customer, on_conflict: &str) -> QueryBuilder<'a, Db> {
     let mut qb =
         QueryBuilder::<Db>::new(format!("INSERT INTO customers ({}, previous_level) ", crate::db::columns::CUSTOMER_WRITE_COLUMNS));
     qb.push_values(std::iter::once(c), |mut b, c| {
         push_customer(&mut b, c);
         b.push_bind(c.previous_level.map(crate::domain::customer::CustomerClass::as_str));
     });
-    qb.push(" ON CONFLICT (id) DO NOTHING");
-    Ok(qb.build().execute(&mut **tx).await?.rows_affected() == 1)
+    qb.push(on_conflict);
+    qb
+}
+
+/// A new customer in the caller's transaction (`false`: one of that id exists, left as it is).
+pub(super) async fn insert_customer_in(tx: &mut sqlx::Transaction<'_, Db>, c: &Customer) -> Result<bool, RepoError> {
+    Ok(customer_insert(c, " ON CONFLICT (id) DO NOTHING").build().execute(&mut **tx).await?.rows_affected() == 1)
 }
